@@ -1,0 +1,49 @@
+# Every target bootstraps its own virtualenv from the pinned lock file, so a fresh clone needs only
+# python3.11 and make. uv lives in .tools/ (outside the project venv, which `uv sync` keeps exact).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test test-sqlite test-postgres lint format typecheck bench demo clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	UV_PYTHON=$(PYTHON) $(UV) sync --frozen --quiet
+	touch $@
+
+## Start the server on the embedded SQLite database with the demo company (created on first run).
+run: $(VENV)/.synced
+	$(BIN)/outlay db upgrade
+	$(BIN)/outlay demo --if-missing
+	$(BIN)/outlay serve --transport http --print-connect-help
+
+## Run the whole suite on SQLite and on PostgreSQL.
+test: $(VENV)/.synced
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-sqlite: $(VENV)/.synced
+	$(BIN)/pytest -k "not postgresql" $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.synced
+	$(BIN)/pytest -k "not sqlite" $(PYTEST_ARGS)
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.synced
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.synced
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache

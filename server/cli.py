@@ -1,0 +1,237 @@
+"""`outlay` command line: serve, db upgrade, import, demo, claude-config.
+
+Heavy modules are imported inside each command so that `outlay serve --transport stdio` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import secrets
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from server.runtime import Runtime, SchemaNotReady
+from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.importer import ImportReport
+
+EXIT_USAGE, EXIT_FAILED = 2, 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    from server.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        return int(args.command(settings, args))
+    except SchemaNotReady as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="outlay", description="MCP server for a company's spend.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the MCP server")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", help="HTTP host (default OUTLAY_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="HTTP port (default OUTLAY_PORT or 8000)")
+    serve.add_argument("--print-connect-help", action="store_true", help="print how to connect a client")
+    serve.set_defaults(command=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(command=cmd_db_upgrade)
+
+    load = commands.add_parser("import", help="import a company from a folder of CSV files")
+    load.add_argument("folder", type=Path)
+    load.add_argument("--replace", action="store_true", help="replace the company if it already exists")
+    load.set_defaults(command=cmd_import)
+
+    demo = commands.add_parser("demo", help="write the demo company as CSV and import it")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--employees", type=int, default=250)
+    demo.add_argument("--months", type=int, default=24)
+    demo.add_argument("--out", type=Path, help="folder for the CSV files (default: next to the data)")
+    demo.add_argument("--replace", action="store_true", help="replace the demo company if it exists")
+    demo.add_argument("--if-missing", action="store_true", help="do nothing if a company is loaded")
+    demo.set_defaults(command=cmd_demo)
+
+    claude = commands.add_parser("claude-config", help="print the Claude Desktop config entry")
+    claude.set_defaults(command=cmd_claude_config)
+    return parser
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"outlay: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
+    from server.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print(f"Database is up to date ({_display_url(settings.database_url)}).", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    settings = settings.model_copy(
+        update={k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    )
+    asyncio.run(_check_schema(Runtime(settings, local_company=settings.company)))
+    if args.transport == "stdio":
+        return _serve_stdio(settings)
+    return _serve_http(settings, print_help=args.print_connect_help)
+
+
+async def _check_schema(runtime: Runtime) -> None:
+    """Raises SchemaNotReady (with the command to run) on an un-migrated database."""
+    async with runtime.open():
+        pass
+
+
+def _serve_stdio(settings: Settings) -> int:
+    from server.app import build_server
+
+    server = build_server(settings, local_company=settings.company or "")
+    asyncio.run(server.run_stdio_async())
+    return 0
+
+
+def _serve_http(settings: Settings, *, print_help: bool) -> int:
+    from server.app import build_server
+    from server.http import serve_http
+
+    dev_token = None
+    if not settings.api_keys:
+        # No keys configured: a one-off development key, so HTTP still never serves anonymous callers.
+        dev_token = secrets.token_urlsafe(24)
+        settings = settings.model_copy(update={"api_keys": {dev_token: settings.company or ""}})
+    runtime = Runtime(settings, local_company=None)
+    server = build_server(settings, local_company=None, runtime=runtime)
+    if print_help or dev_token:
+        print(_connect_help(settings, dev_token), file=sys.stderr, flush=True)
+    asyncio.run(serve_http(server, runtime))
+    return 0
+
+
+def _connect_help(settings: Settings, dev_token: str | None) -> str:
+    url = f"{settings.server_url}/mcp"
+    token = dev_token or "<one of OUTLAY_API_KEYS>"
+    note = (
+        "  (a development key made for this run; set OUTLAY_API_KEYS to choose your own)" if dev_token else ""
+    )
+    return "\n".join(
+        [
+            f"Outlay is serving MCP over streamable HTTP at {url}",
+            f"  Authorization: Bearer {token}{note}",
+            "  Try it with the MCP Inspector:",
+            f"    npx @modelcontextprotocol/inspector --cli {url} --transport http \\",
+            f"      --header 'Authorization: Bearer {token}' --method tools/list",
+            "  Claude Desktop talks stdio instead: `outlay claude-config` prints its config entry.",
+        ]
+    )
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from server.importer import ImportFailed
+
+    try:
+        report = asyncio.run(_import(settings, args.folder, replace=args.replace))
+    except ImportFailed as failed:
+        for problem in failed.problems:
+            print(problem, file=sys.stderr)
+        return _fail(
+            f"import of {args.folder} failed with {len(failed.problems)} problem(s); nothing was written"
+        )
+    print(f"Imported company {report.company_slug!r}: {_counts(report)}", file=sys.stderr)
+    return 0
+
+
+async def _import(settings: Settings, folder: Path, *, replace: bool) -> ImportReport:
+    from server.db.engine import create_engine, create_session_factory
+    from server.importer import import_company
+
+    await _check_schema(Runtime(settings, local_company=None))
+    engine = create_engine(settings.database_url)
+    try:
+        return await import_company(create_session_factory(engine), folder, replace=replace, actor="cli")
+    finally:
+        await engine.dispose()
+
+
+def _counts(report: ImportReport) -> str:
+    return ", ".join(f"{value} {key}" for key, value in report.counts.items())
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from server.demo import write_demo_company
+
+    if args.if_missing and asyncio.run(_any_company(settings)):
+        print("A company is already loaded; leaving it as it is.", file=sys.stderr)
+        return 0
+    folder = args.out or settings.demo_dir or _default_demo_dir(settings)
+    if folder.exists():
+        shutil.rmtree(folder)
+    today = settings.today or dt.datetime.now(dt.UTC).date()
+    summary = write_demo_company(
+        folder, seed=args.seed, employees=args.employees, months=args.months, today=today
+    )
+    print(f"Wrote the demo company to {folder}: {summary}", file=sys.stderr)
+    args.folder = folder
+    return cmd_import(settings, args)
+
+
+async def _any_company(settings: Settings) -> bool:
+    from sqlalchemy import select
+
+    from server.db.engine import create_engine
+    from server.db.models import Company
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.scalar(select(Company.id).limit(1))) is not None
+    finally:
+        await engine.dispose()
+
+
+def _default_demo_dir(settings: Settings) -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("outlay", appauthor=False) / "demo-company"
+
+
+def cmd_claude_config(settings: Settings, _: argparse.Namespace) -> int:
+    env = {"OUTLAY_DATABASE_URL": settings.database_url}
+    if settings.company:
+        env["OUTLAY_COMPANY"] = settings.company
+    executable = shutil.which("outlay") or str(Path(sys.executable).with_name("outlay"))
+    entry = {
+        "mcpServers": {
+            "outlay": {"command": executable, "args": ["serve", "--transport", "stdio"], "env": env}
+        }
+    }
+    print(json.dumps(entry, indent=2))
+    return 0
+
+
+def _display_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""ORM models for the core tables (DESIGN §2). Every tenant table carries `company_id`.
+
+Money is `*_minor` (integer minor units) plus a `currency` column; relationships are `lazy="raise"`
+so that every query states its loading explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY, so BIGINT ids are INTEGER there.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy's declarative hook
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        dt.datetime: DateTime(timezone=True),
+    }
+
+
+class CategorySource(enum.StrEnum):
+    """Who set an expense's category."""
+
+    HUMAN = "human"
+    RULE = "rule"
+    MODEL = "model"
+    LLM = "llm"
+
+
+class ExpenseStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REIMBURSED = "reimbursed"
+
+
+class PaymentType(enum.StrEnum):
+    CARD = "card"
+    REIMBURSEMENT = "reimbursement"
+    INVOICE = "invoice"
+
+
+def _company_fk() -> Mapped[int]:
+    return mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("teams.id"))
+    # use_alter: teams and employees reference each other.
+    manager_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("employees.id", use_alter=True, name="fk_teams_manager_id_employees")
+    )
+    cost_center: Mapped[str | None] = mapped_column(String(64))
+
+
+class Employee(Base):
+    __tablename__ = "employees"
+    __table_args__ = (UniqueConstraint("company_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(Id, ForeignKey("employees.id"))
+    role: Mapped[str] = mapped_column(String(64))
+    # In company currency; None means no authority to approve spend.
+    approval_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    out_of_office_from: Mapped[dt.date | None] = mapped_column(Date)
+    out_of_office_until: Mapped[dt.date | None] = mapped_column(Date)
+    delegate_id: Mapped[int | None] = mapped_column(Id, ForeignKey("employees.id"))
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("company_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    gl_account: Mapped[str | None] = mapped_column(String(64))
+    # Basis points (2000 = 20%): a rate, kept exact like money.
+    vat_rate_bp: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+    mcc_codes: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Merchant(Base):
+    __tablename__ = "merchants"
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    mcc: Mapped[str | None] = mapped_column(String(4))
+
+
+class Expense(Base):
+    __tablename__ = "expenses"
+    __table_args__ = (
+        UniqueConstraint("company_id", "ref"),
+        Index("ix_expenses_company_spent_on", "company_id", "spent_on"),
+        Index("ix_expenses_company_team_spent_on", "company_id", "team_id", "spent_on"),
+        Index("ix_expenses_company_employee_spent_on", "company_id", "employee_id", "spent_on"),
+        Index("ix_expenses_company_category_spent_on", "company_id", "category_id", "spent_on"),
+        Index("ix_expenses_company_merchant", "company_id", "merchant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(64))
+    descriptor: Mapped[str] = mapped_column(String(200))
+    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
+    mcc: Mapped[str | None] = mapped_column(String(4))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_company_minor: Mapped[int] = mapped_column(BigInteger)
+    spent_on: Mapped[dt.date] = mapped_column(Date)
+    employee_id: Mapped[int] = mapped_column(Id, ForeignKey("employees.id"))
+    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"))
+    memo: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=ExpenseStatus.PENDING)
+    payment_type: Mapped[str] = mapped_column(String(16), default=PaymentType.CARD)
+    category_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    category_source: Mapped[str | None] = mapped_column(String(16))
+    category_confidence: Mapped[float | None] = mapped_column(Float)
+    receipt_present: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Budget(Base):
+    __tablename__ = "budgets"
+    __table_args__ = (UniqueConstraint("company_id", "team_id", "category_id", "period_start"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"))
+    category_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class ApprovalPolicy(Base):
+    """One version of a company's approval policy; the highest version is in force."""
+
+    __tablename__ = "approval_policies"
+    __table_args__ = (UniqueConstraint("company_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApprovalRequest(Base):
+    __tablename__ = "approval_requests"
+    __table_args__ = (UniqueConstraint("company_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    ref: Mapped[str] = mapped_column(String(64))
+    requester_id: Mapped[int] = mapped_column(Id, ForeignKey("employees.id"))
+    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"))
+    category_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_company_minor: Mapped[int] = mapped_column(BigInteger)
+    payment_type: Mapped[str] = mapped_column(String(16), default=PaymentType.CARD)
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[dt.datetime] = mapped_column()
+    expense_id: Mapped[int | None] = mapped_column(Id, ForeignKey("expenses.id"))
+
+
+class ApprovalDecision(Base):
+    __tablename__ = "approval_decisions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    request_id: Mapped[int] = mapped_column(Id, ForeignKey("approval_requests.id"), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    approver_id: Mapped[int] = mapped_column(Id, ForeignKey("employees.id"), index=True)
+    # The person the approver stood in for (out-of-office delegation), if any.
+    on_behalf_of_id: Mapped[int | None] = mapped_column(Id, ForeignKey("employees.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[dt.datetime] = mapped_column()
+
+
+class AuditEntry(Base):
+    """Append-only record of writes and imports."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int | None] = mapped_column(Id, ForeignKey("companies.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("company_id", "kind", "version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    kind: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    serving: Mapped[bool] = mapped_column(Boolean, default=False)
+    trained_from: Mapped[dt.date | None] = mapped_column(Date)
+    trained_until: Mapped[dt.date | None] = mapped_column(Date)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,55 @@
+"""Money at the edges: parse decimal text into integer minor units, present minor units as text.
+
+Storage is always (minor units, ISO 4217 code); `Decimal` only exists while parsing and presenting.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import iso4217
+
+
+class MoneyError(ValueError):
+    """A currency code or amount that cannot be represented exactly."""
+
+
+def currency_exponent(code: str) -> int:
+    """Digits after the decimal point for an ISO 4217 currency (EUR 2, JPY 0, BHD 3)."""
+    try:
+        exponent = iso4217.Currency(code).exponent
+    except ValueError:
+        raise MoneyError(f"unknown ISO 4217 currency code {code!r}") from None
+    if exponent is None:  # funds codes such as XAU carry no minor unit
+        raise MoneyError(f"{code!r} is not a spendable currency")
+    return int(exponent)
+
+
+def normalize_currency(code: str) -> str:
+    normalized = code.strip().upper()
+    currency_exponent(normalized)
+    return normalized
+
+
+def to_minor(amount: Decimal | str, currency: str) -> int:
+    """Exact conversion; an amount with more decimals than the currency has is an error, not rounded."""
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(amount.strip())
+    except InvalidOperation:
+        raise MoneyError(f"{amount!r} is not a decimal amount (use a point: 1234.56)") from None
+    if not value.is_finite():
+        raise MoneyError(f"{amount!r} is not a finite amount")
+    scaled = value.scaleb(currency_exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise MoneyError(f"{amount} has more decimals than {currency} allows")
+    return int(scaled)
+
+
+def to_decimal(minor: int, currency: str) -> Decimal:
+    exponent = currency_exponent(currency)
+    return Decimal(minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """Decimal string with exactly the currency's digits: 1234.50 for EUR, 1234 for JPY."""
+    return str(to_decimal(minor, currency))

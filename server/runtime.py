@@ -1,0 +1,46 @@
+"""Opens and closes what lives as long as the server: engine, sessions, clock, callers' keys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from server.context import AppContext, Clock
+from server.db.engine import create_engine, create_session_factory
+from server.db.migrate import pending_migration_message
+from server.settings import Settings
+
+
+class SchemaNotReady(RuntimeError):
+    """The database is missing migrations; the message says which command to run."""
+
+
+class Runtime:
+    """Owns the application context for one server object.
+
+    The MCP lifespan opens it; plain HTTP routes (`/readyz`) read `current` once it is open.
+    """
+
+    def __init__(self, settings: Settings, *, local_company: str | None) -> None:
+        self.settings = settings
+        self.local_company = local_company
+        self.current: AppContext | None = None
+
+    @asynccontextmanager
+    async def open(self) -> AsyncIterator[AppContext]:
+        engine = create_engine(self.settings.database_url)
+        try:
+            if problem := await pending_migration_message(engine):
+                raise SchemaNotReady(problem)
+            app = AppContext(
+                settings=self.settings,
+                engine=engine,
+                sessions=create_session_factory(engine),
+                clock=Clock(self.settings.today),
+                local_company=self.local_company,
+            )
+            self.current = app
+            yield app
+        finally:
+            self.current = None
+            await engine.dispose()

@@ -1,0 +1,56 @@
+"""Runtime configuration: every knob is an `OUTLAY_*` environment variable (or a `.env` file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_path
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    data_dir = user_data_path("outlay", appauthor=False)
+    return f"sqlite+aiosqlite:///{data_dir / 'outlay.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OUTLAY_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB.",
+    )
+    company: str | None = Field(
+        default=None,
+        description="Company slug served over stdio (and to in-memory clients). Default: the only company.",
+    )
+    today: dt.date | None = Field(
+        default=None, description="Pin 'today' (YYYY-MM-DD) for deterministic demos and evals."
+    )
+    api_keys: dict[str, str] = Field(
+        default_factory=dict,
+        repr=False,
+        description='HTTP bearer tokens as JSON {"<token>" or "sha256:<hex>": "<company-slug>"}.',
+    )
+    cursor_secret: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        description="Signs pagination cursors. Set the same value on every replica behind a balancer.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(
+        default=None, description="Canonical URL of this server (defaults to http://HOST:PORT)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    demo_dir: Path | None = Field(
+        default=None, description="Where `outlay demo` writes its CSV folder (default: next to the data)."
+    )
+
+    @property
+    def server_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"

@@ -1,0 +1,82 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL: `OUTLAY_TEST_POSTGRES_URL` (default: the local server, user postgres). Each test session
+creates its own uniquely named databases and drops them, so concurrent runs cannot interfere. When the
+server is unreachable the PostgreSQL tests are skipped, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from server.db.migrate import upgrade
+
+BACKENDS = ["sqlite", "postgresql"]
+POSTGRES_URL = os.environ.get("OUTLAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _admin_dsn() -> str:
+    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(_admin_dsn(), timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _postgres_or_skip() -> None:
+    try:
+        asyncio.run(_admin("SELECT 1"))
+    except (OSError, asyncpg.PostgresError) as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI and unreachable at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}: {exc}")
+
+
+@pytest.fixture(scope="session")
+def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """Factory: a fresh, migrated, empty database on the given backend; dropped at session end."""
+    created: list[str] = []
+
+    def make(backend: str) -> str:
+        name = f"outlay_test_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('db')) / name}.db"
+        else:
+            _postgres_or_skip()
+            asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+            created.append(name)
+            url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        return url
+
+    yield make
+    for name in created:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(make_database: Callable[[str], str], backend: str) -> str:
+    """A fresh migrated database for one test (for tests that write)."""
+    return make_database(backend)
