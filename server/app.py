@@ -26,6 +26,8 @@ approvals. You only ever see the company your credentials belong to.
 - Amounts are decimal strings with an ISO 4217 currency ("1234.50" EUR). Totals are in the company
   currency; each expense also keeps its original amount and currency.
 - Dates are YYYY-MM-DD; date ranges are inclusive. "Today" comes from the server, not your own clock.
+  Periods are a year (2026), a quarter (2026-Q3) or a month (2026-07); summarize_spend defaults to
+  the current month to date.
 - Name people by e-mail or name, teams by name, categories by code or name. An ambiguous or unknown
   name returns an error that lists the candidates: pick one and call again.
 - Use summarize_spend for totals ("how much did Marketing spend on travel last quarter?"), then

@@ -24,7 +24,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 def _route(mcp: MCPServer[AppContext], path: str) -> Callable[[Handler], Handler]:
     # The SDK's decorator is untyped; its contract is exactly this.
-    return cast(Callable[[Handler], Handler], mcp.custom_route(path, methods=["GET"], include_in_schema=False))
+    return cast(
+        Callable[[Handler], Handler], mcp.custom_route(path, methods=["GET"], include_in_schema=False)
+    )
 
 
 def add_health_routes(mcp: MCPServer[AppContext], runtime: Runtime) -> None:

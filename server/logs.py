@@ -41,3 +41,5 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
     # uvicorn's access log would repeat what the tool-call line says, with less.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # Alembic narrates every schema check at INFO; only its warnings matter at run time.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -10,17 +10,25 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+from mcp import Client
+from mcp.server import MCPServer
 from sqlalchemy.engine import make_url
 
+from server.context import AppContext
 from server.db.migrate import upgrade
+from tests.world import build, connect, seed_world
 
 BACKENDS = ["sqlite", "postgresql"]
-POSTGRES_URL = os.environ.get("OUTLAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+MODES = ["auto", "legacy"]
+_SEEDED = pytest.StashKey[dict[str, str]]()
+POSTGRES_URL = os.environ.get(
+    "OUTLAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +88,53 @@ def backend(request: pytest.FixtureRequest) -> str:
 def database_url(make_database: Callable[[str], str], backend: str) -> str:
     """A fresh migrated database for one test (for tests that write)."""
     return make_database(backend)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def seeded_url(request: pytest.FixtureRequest, make_database: Callable[[str], str]) -> str:
+    """Read-only tests share this two-company database (tests/world.py), seeded once per backend.
+
+    Cached on the pytest config: pytest may set a session fixture up again when test order switches
+    parameters, and seeding twice would only cost time.
+    """
+    seeded = request.config.stash.setdefault(_SEEDED, {})
+    backend = str(request.param)
+    if backend not in seeded:
+        seeded[backend] = make_database(backend)
+        asyncio.run(seed_world(seeded[backend]))
+    return seeded[backend]
+
+
+@pytest.fixture(scope="session")
+def servers() -> Callable[[str, str], MCPServer[AppContext]]:
+    """Servers are built once per database and company (registering the tools costs more than a call);
+    every test still gets its own connection, which runs the server's lifespan anew."""
+    built: dict[tuple[str, str], MCPServer[AppContext]] = {}
+
+    def server(url: str, company: str) -> MCPServer[AppContext]:
+        if (url, company) not in built:
+            built[url, company] = build(url, company)
+        return built[url, company]
+
+    return server
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def acme(
+    servers: Callable[[str, str], MCPServer[AppContext]], seeded_url: str, mode: str, anyio_backend: str
+) -> AsyncIterator[Client]:
+    async with connect(servers(seeded_url, "acme"), mode) as client:
+        yield client
+
+
+@pytest.fixture
+async def globex(
+    servers: Callable[[str, str], MCPServer[AppContext]], seeded_url: str, mode: str, anyio_backend: str
+) -> AsyncIterator[Client]:
+    async with connect(servers(seeded_url, "globex"), mode) as client:
+        yield client

@@ -1,0 +1,147 @@
+"""MCP resources (reference data an agent can attach) and the completions for their templates.
+
+Static resources and completions get no Context in mcp 2.x: `resource_call` / `completion_call` find
+the app and the caller through the request-scoped binding in `server.calls`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mcp_types import (
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    PromptReference,
+    ResourceTemplateReference,
+)
+
+from resources import logic, queries
+from resources.schemas import BudgetsDoc, CategoriesDoc, PolicyDoc, TeamsDoc
+from server.calls import completion_call, resource_call
+from server.errors import InvalidArgument, NotFound
+from tools.expenses import service as expenses
+from tools.expenses.logic import utc
+from tools.expenses.queries import refs_starting_with
+from tools.spend.periods import PERIOD_HELP, parse_period, period_label
+
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
+
+    from server.context import AppContext
+
+JSON = "application/json"
+BUDGETS_URI = "outlay://budgets/{period}"
+EXPENSE_URI = "outlay://expenses/{expense_id}"
+MAX_COMPLETIONS = 20
+
+
+def register(mcp: MCPServer[AppContext]) -> None:
+    for uri, name, title, handler in (
+        ("outlay://categories", "categories", "Expense categories", categories),
+        ("outlay://teams", "teams", "Teams", teams),
+        ("outlay://policy/approvals", "approval_policy", "Approval policy", approval_policy),
+        (BUDGETS_URI, "budgets", "Budgets of a period", budgets),
+        (EXPENSE_URI, "expense", "One expense", expense),
+    ):
+        mcp.resource(uri, name=name, title=title, mime_type=JSON)(handler)
+    # mcp 2.3.0 leaves MCPServer.completion() unannotated; the handler itself is fully typed.
+    mcp.completion()(complete)  # type: ignore[no-untyped-call]
+
+
+async def categories() -> str:
+    """The company's expense categories: code, name, parent, GL account, VAT rate, typical MCCs."""
+    async with resource_call("categories") as call:
+        rows = await queries.categories(call.session, call.caller.company_id)
+        doc = CategoriesDoc(
+            company=call.caller.company_name,
+            categories=logic.category_docs(rows),
+        )
+    return doc.model_dump_json(indent=2)
+
+
+async def teams() -> str:
+    """The team hierarchy with each team's manager, cost center and headcount."""
+    async with resource_call("teams") as call:
+        rows = await queries.teams(call.session, call.caller.company_id)
+        counts = await queries.headcounts(call.session, call.caller.company_id)
+        doc = TeamsDoc(company=call.caller.company_name, teams=logic.team_tree(rows, counts))
+    return doc.model_dump_json(indent=2)
+
+
+async def approval_policy() -> str:
+    """The approval policy in force (its highest version): which rules require whose approval."""
+    async with resource_call("approval_policy") as call:
+        policy = await queries.current_policy(call.session, call.caller.company_id)
+        if policy is None:
+            raise NotFound("no approval policy is loaded for this company")
+        doc = PolicyDoc(
+            company=call.caller.company_name,
+            version=policy.version,
+            created_at=utc(policy.created_at),
+            policy=policy.document,
+        )
+    return doc.model_dump_json(indent=2)
+
+
+async def budgets(period: str) -> str:
+    """Budgets overlapping a period (2026, 2026-Q3 or 2026-07): team, optional category, amount."""
+    async with resource_call("budgets") as call:
+        try:
+            wanted = parse_period(period)
+        except InvalidArgument:
+            raise NotFound(f"no budget period {period!r}: use {PERIOD_HELP}") from None
+        rows = await queries.budgets_overlapping(
+            call.session, call.caller.company_id, wanted.start, wanted.end
+        )
+        doc = BudgetsDoc(
+            company=call.caller.company_name,
+            period=wanted.label,
+            date_from=wanted.start,
+            date_to=wanted.end,
+            currency=call.caller.currency,
+            budgets=logic.budget_docs(rows),
+        )
+    return doc.model_dump_json(indent=2)
+
+
+async def expense(expense_id: str) -> str:
+    """One expense in full, as get_expense returns it."""
+    async with resource_call("expense") as call:
+        detail = await expenses.get_detail(call.session, call.caller, expense_id)
+    return detail.model_dump_json(indent=2)
+
+
+async def complete(
+    ref: ResourceTemplateReference | PromptReference,
+    argument: CompletionArgument,
+    context: CompletionContext | None,
+) -> Completion | None:
+    if not isinstance(ref, ResourceTemplateReference):
+        return None
+    if ref.uri == BUDGETS_URI and argument.name == "period":
+        return await _complete_period(argument.value)
+    if ref.uri == EXPENSE_URI and argument.name == "expense_id":
+        return await _complete_expense_id(argument.value)
+    return None
+
+
+async def _complete_period(prefix: str) -> Completion:
+    async with completion_call("period") as call:
+        spans = await queries.budget_periods(call.session, call.caller.company_id)
+    labels = sorted({period_label(start, end) for start, end in spans})
+    values = [label for label in labels if label.lower().startswith(prefix.strip().lower())]
+    return _completion(values)
+
+
+async def _complete_expense_id(prefix: str) -> Completion:
+    async with completion_call("expense_id") as call:
+        refs = await refs_starting_with(
+            call.session, call.caller.company_id, prefix.strip(), limit=MAX_COMPLETIONS + 1
+        )
+    return _completion(refs)
+
+
+def _completion(values: list[str]) -> Completion:
+    more = len(values) > MAX_COMPLETIONS
+    return Completion(values=values[:MAX_COMPLETIONS], has_more=more, total=None if more else len(values))

@@ -1,0 +1,71 @@
+"""The JSON documents the resources serve."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class PersonDoc(BaseModel):
+    email: str
+    name: str
+
+
+class CategoryDoc(BaseModel):
+    code: str
+    name: str
+    parent_code: str | None
+    gl_account: str | None
+    vat_rate: str | None = Field(description="Percent as a decimal string, e.g. '20' or '5.5'.")
+    description: str | None
+    mcc_codes: list[str]
+
+
+class CategoriesDoc(BaseModel):
+    company: str
+    categories: list[CategoryDoc]
+
+
+class TeamNode(BaseModel):
+    name: str
+    cost_center: str | None
+    manager: PersonDoc | None
+    headcount: int = Field(description="Active employees in this team itself, not counting sub-teams.")
+    children: list[TeamNode]
+
+
+class TeamsDoc(BaseModel):
+    company: str
+    teams: list[TeamNode] = Field(description="Top-level teams, each with its sub-teams nested.")
+
+
+class PolicyDoc(BaseModel):
+    company: str
+    version: int
+    created_at: dt.datetime
+    policy: dict[str, Any]
+
+
+class CategoryRefDoc(BaseModel):
+    code: str
+    name: str
+
+
+class BudgetDoc(BaseModel):
+    team: str
+    category: CategoryRefDoc | None = Field(description="Null: the budget covers the team's whole spend.")
+    period: str
+    date_from: dt.date
+    date_to: dt.date
+    amount: str
+
+
+class BudgetsDoc(BaseModel):
+    company: str
+    period: str
+    date_from: dt.date
+    date_to: dt.date
+    currency: str
+    budgets: list[BudgetDoc] = Field(description="Every budget whose own period overlaps the requested one.")

@@ -1,0 +1,248 @@
+"""search_expenses through a real MCP client, on both backends and both protocol eras."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp_types import CallToolResult, TextContent
+
+from tests.world import call_error, call_ok, raw
+
+pytestmark = pytest.mark.anyio
+
+ALL_ACME = "SELECT e.ref FROM expenses e JOIN companies c ON c.id = e.company_id WHERE c.slug = 'acme'"
+NEWEST_FIRST = " ORDER BY e.spent_on DESC, e.id DESC"
+
+
+def text_of(result: CallToolResult) -> str:
+    assert isinstance(result.content[0], TextContent)
+    return result.content[0].text
+
+
+async def walk(
+    client: Client, arguments: dict[str, Any], limit: int
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Every page of a search: the ids in order, and the pages."""
+    ids: list[str] = []
+    pages: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = await call_ok(client, "search_expenses", {**arguments, "limit": limit, "cursor": cursor})
+        pages.append(page)
+        ids += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids, pages
+
+
+async def test_one_expense_as_a_whole(acme: Client) -> None:
+    page = await call_ok(acme, "search_expenses", {"merchant": "fra-jfk"})
+
+    assert page == {
+        "items": [
+            {
+                "id": "EXP-000100",
+                "date": "2026-07-03",
+                "employee": {"email": "ann@acme.example", "name": "Ann Lee"},
+                "team": "Marketing",
+                "merchant": "Lufthansa",
+                "descriptor": "LUFTHANSA 2209876 FRA-JFK",
+                "amount": {"amount": "412.50", "currency": "USD"},
+                "amount_company": {"amount": "380.00", "currency": "EUR"},
+                "category": {
+                    "code": "TRAVEL-AIR",
+                    "name": "Air travel",
+                    "source": "model",
+                    "confidence": 0.87,
+                },
+                "status": "approved",
+                "receipt_attached": True,
+            }
+        ],
+        "next_cursor": None,
+        "total_matched": 1,
+        "page_total": {"amount": "380.00", "currency": "EUR"},
+        "filters": {
+            "date_from": None,
+            "date_to": None,
+            "team": None,
+            "employee": None,
+            "merchant_text": "fra-jfk",
+            "category": None,
+            "status": None,
+            "min_amount": None,
+            "max_amount": None,
+            "uncategorized_only": False,
+        },
+    }
+
+
+async def test_summary_text_says_how_much_and_whether_more_pages_exist(acme: Client) -> None:
+    one = await acme.call_tool("search_expenses", {"merchant": "fra-jfk"})
+    first = await acme.call_tool("search_expenses", {"team": "Sales", "limit": 2})
+    empty = await acme.call_tool("search_expenses", {"merchant": "no such merchant"})
+
+    assert first.structured_content is not None
+    total, matched = (
+        first.structured_content["page_total"]["amount"],
+        first.structured_content["total_matched"],
+    )
+    assert [text_of(result) for result in (one, first, empty)] == [
+        "1 expense of 1 matching, 380.00 EUR in this page; no more pages",
+        f"2 expenses of {matched} matching, {Decimal(total):,} EUR in this page; "
+        "more available (pass next_cursor)",
+        "No expenses match these filters.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "where"),
+    [
+        ({}, ""),
+        (
+            {"team": "marketing"},
+            " AND e.team_id = (SELECT id FROM teams WHERE name = 'Marketing' AND company_id = c.id)",
+        ),
+        (
+            {"employee": "DANA@acme.example"},
+            " AND e.employee_id IN (SELECT id FROM employees WHERE email = 'dana@acme.example')",
+        ),
+        (
+            {"category": "Travel"},
+            " AND e.category_id = (SELECT id FROM categories WHERE code = 'TRAVEL' AND company_id = c.id)",
+        ),
+        ({"uncategorized_only": True}, " AND e.category_id IS NULL"),
+        (
+            {"status": "approved", "date_from": "2026-03-01", "date_to": "2026-05-31"},
+            " AND e.status = 'approved' AND e.spent_on BETWEEN '2026-03-01' AND '2026-05-31'",
+        ),
+        (
+            {"min_amount": "100", "max_amount": "300.50"},
+            " AND e.amount_company_minor BETWEEN 10000 AND 30050",
+        ),
+        ({"merchant": "100%"}, " AND e.descriptor LIKE 'STAPLES 100%'"),
+        ({"merchant": "trip"}, " AND e.descriptor LIKE 'UBER *TRIP%'"),
+        (
+            {"merchant": "pret a"},
+            " AND e.merchant_id IN (SELECT id FROM merchants WHERE name = 'Pret A Manger')",
+        ),
+    ],
+)
+async def test_pages_walk_every_match_once_in_order(
+    acme: Client, seeded_url: str, arguments: dict[str, Any], where: str
+) -> None:
+    expected = [ref for (ref,) in await raw(seeded_url, ALL_ACME + where + NEWEST_FIRST)]
+
+    walked, pages = await walk(acme, arguments, limit=7)
+    unpaginated = await call_ok(acme, "search_expenses", {**arguments, "limit": 200})
+
+    assert walked == expected == [item["id"] for item in unpaginated["items"]]
+    assert {page["total_matched"] for page in pages} == {len(expected)}
+    assert [len(page["items"]) for page in pages[:-1]] == [7] * (len(pages) - 1)
+    assert unpaginated["next_cursor"] is None
+
+
+async def test_filters_come_back_resolved(acme: Client) -> None:
+    page = await call_ok(
+        acme,
+        "search_expenses",
+        {"team": "eng", "employee": "eve", "category": "soft", "min_amount": "5", "status": "pending"},
+    )
+
+    assert page["filters"] == {
+        "date_from": None,
+        "date_to": None,
+        "team": "Engineering",
+        "employee": {"email": "eve@acme.example", "name": "Eve Adams"},
+        "merchant_text": None,
+        "category": {"code": "SOFTWARE", "name": "Software"},
+        "status": "pending",
+        "min_amount": {"amount": "5.00", "currency": "EUR"},
+        "max_amount": None,
+        "uncategorized_only": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            {"team": "Mark"},
+            "'Mark' matches 3 teams: Market Research, Marketing, Marketing Ops; pass one of them exactly",
+        ),
+        ({"team": "Mktg"}, "no team named 'Mktg'; did you mean 'Marketing'?"),
+        (
+            {"employee": "Dan"},
+            "'Dan' matches 2 employees: Dan Brown <dan@acme.example>, Dana Brown <dana@acme.example>; "
+            "pass one of them exactly",
+        ),
+        (
+            {"employee": "Dna Brown"},
+            "no employee with e-mail or name 'Dna Brown'; did you mean 'Dana Brown' or 'Dan Brown'?",
+        ),
+        (
+            {"category": "HARDWARE"},  # globex has one; acme does not
+            "no category with code or name 'HARDWARE'; "
+            "the categories are: MEALS, OFFICE, SOFTWARE, TRAVEL, TRAVEL-AIR",
+        ),
+        (
+            {"employee": "hank"},
+            "no employee with e-mail or name 'hank'; the employees are: Ann Lee, Bob Stone, "
+            "Carla Diaz, Dan Brown, Dana Brown, Eve Adams, Old Timer",
+        ),
+    ],
+)
+async def test_names_that_match_several_or_none_list_candidates(
+    acme: Client, arguments: dict[str, Any], message: str
+) -> None:
+    assert (
+        await call_error(acme, "search_expenses", arguments)
+        == f"Error executing tool search_expenses: {message}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            {"date_from": "2026-05-01", "date_to": "2026-04-30"},
+            "date_from 2026-05-01 is after date_to 2026-04-30",
+        ),
+        ({"min_amount": "500", "max_amount": "100"}, "min_amount 500 is above max_amount 100"),
+        ({"min_amount": "1.234"}, "min_amount: 1.234 has more decimals than EUR allows"),
+        (
+            {"category": "TRAVEL", "uncategorized_only": True},
+            "pass either category or uncategorized_only=true",
+        ),
+        ({"min_amount": "12,50"}, "'12,50' is not a decimal amount: use digits and a point, e.g. '1234.50'"),
+        ({"limit": 0}, "limit\n  Input should be greater than or equal to 1"),
+        ({"limit": 201}, "limit\n  Input should be less than or equal to 200"),
+        ({"status": "paid"}, "Input should be 'pending', 'approved', 'rejected' or 'reimbursed'"),
+        ({"date_to": "2026-02-30"}, "date_to\n  Input should be a valid date"),
+    ],
+)
+async def test_bad_arguments_are_refused_with_a_clear_reason(
+    acme: Client, arguments: dict[str, Any], message: str
+) -> None:
+    assert message in await call_error(acme, "search_expenses", arguments)
+
+
+async def test_a_cursor_only_continues_the_search_it_came_from(acme: Client, globex: Client) -> None:
+    filters = {"date_from": "2026-02-01", "limit": 5}
+    cursor = (await call_ok(acme, "search_expenses", filters))["next_cursor"]
+    foreign = (await call_ok(globex, "search_expenses", filters))["next_cursor"]
+    tampered = cursor[:-3] + ("AAA" if cursor[-3:] != "AAA" else "BBB")
+
+    damaged = "this cursor is damaged or was not issued by this server"
+    mismatch = "this cursor is not valid for these filters; start again without a cursor"
+    assert damaged in await call_error(acme, "search_expenses", {**filters, "cursor": tampered})
+    assert damaged in await call_error(acme, "search_expenses", {**filters, "cursor": "not-a-cursor"})
+    assert mismatch in await call_error(acme, "search_expenses", {**filters, "cursor": foreign})
+    assert mismatch in await call_error(
+        acme, "search_expenses", {**filters, "team": "Sales", "cursor": cursor}
+    )
+    # The page size may change between pages; the filters may not.
+    assert (await call_ok(acme, "search_expenses", {**filters, "limit": 50, "cursor": cursor}))["items"]

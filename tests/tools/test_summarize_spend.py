@@ -1,0 +1,187 @@
+"""summarize_spend through a real MCP client, checked against hand-written SQL over the same rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from server.money import to_minor
+from tests.world import TODAY, call_error, call_ok, raw
+
+pytestmark = pytest.mark.anyio
+
+KEYS = {
+    "category": ("cat.code", "LEFT JOIN categories cat ON cat.id = e.category_id"),
+    "team": ("t.name", "JOIN teams t ON t.id = e.team_id"),
+    "merchant": ("m.name", "JOIN merchants m ON m.id = e.merchant_id"),
+    "employee": ("emp.email", "JOIN employees emp ON emp.id = e.employee_id"),
+}
+
+
+def month_key(url: str) -> str:
+    return "strftime('%Y-%m', e.spent_on)" if url.startswith("sqlite") else "to_char(e.spent_on, 'YYYY-MM')"
+
+
+async def expected_totals(
+    url: str, group_by: str, start: dt.date, end: dt.date, where: str = ""
+) -> dict[str | None, tuple[int, int]]:
+    """{group key: (total minor units, count)}, computed independently of the tool's query."""
+    key, join = KEYS[group_by] if group_by != "month" else (month_key(url), "")
+    rows = await raw(
+        url,
+        f"SELECT {key}, SUM(e.amount_company_minor), COUNT(*) FROM expenses e "
+        f"JOIN companies c ON c.id = e.company_id {join} "
+        f"WHERE c.slug = 'acme' AND e.spent_on BETWEEN :start AND :end {where} GROUP BY {key}",
+        start=start,
+        end=end,
+    )
+    return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+
+def totals_of(summary: dict[str, Any]) -> dict[str | None, tuple[int, int]]:
+    return {g["key"]: (to_minor(g["total"], "EUR"), g["count"]) for g in summary["groups"] if g["count"]}
+
+
+@pytest.mark.parametrize("group_by", ["category", "team", "merchant", "employee", "month"])
+async def test_totals_equal_an_independent_aggregate(acme: Client, seeded_url: str, group_by: str) -> None:
+    summary = await call_ok(acme, "summarize_spend", {"period": "2026", "group_by": group_by})
+    expected = await expected_totals(seeded_url, group_by, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+
+    assert totals_of(summary) == expected
+    assert to_minor(summary["total"], "EUR") == sum(total for total, _ in expected.values())
+    assert summary["count"] == sum(count for _, count in expected.values()) == 91
+    totals = [to_minor(group["total"], "EUR") for group in summary["groups"]]
+    if group_by == "month":
+        assert [group["key"] for group in summary["groups"]] == [f"2026-{m:02d}" for m in range(1, 13)]
+        assert summary["groups"][11] == {
+            "key": "2026-12",
+            "name": "December 2026",
+            "total": "0.00",
+            "count": 0,
+        }
+    else:
+        assert totals == sorted(totals, reverse=True)
+
+
+async def test_uncategorized_spend_has_its_own_bucket(acme: Client, seeded_url: str) -> None:
+    summary = await call_ok(acme, "summarize_spend", {"period": "2026", "group_by": "category"})
+    total, count = (
+        await expected_totals(seeded_url, "category", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    )[None]
+
+    [bucket] = [group for group in summary["groups"] if group["key"] is None]
+    assert bucket == {"key": None, "name": "Uncategorized", "total": f"{total / 100:.2f}", "count": count}
+
+
+async def test_a_filtered_summary_as_a_whole(acme: Client, seeded_url: str) -> None:
+    summary = await call_ok(
+        acme,
+        "summarize_spend",
+        {"period": "2026-q2", "group_by": "team", "category": "meals & entertainment"},
+    )
+    expected = await expected_totals(
+        seeded_url,
+        "team",
+        dt.date(2026, 4, 1),
+        dt.date(2026, 6, 30),
+        "AND e.category_id IN (SELECT id FROM categories WHERE code = 'MEALS')",
+    )
+    groups = sorted(expected.items(), key=lambda item: (-item[1][0], item[0]))
+
+    assert summary == {
+        "date_from": "2026-04-01",
+        "date_to": "2026-06-30",
+        "period": "2026-Q2",
+        "group_by": "team",
+        "currency": "EUR",
+        "total": f"{sum(t for t, _ in expected.values()) / 100:.2f}",
+        "count": sum(c for _, c in expected.values()),
+        "groups": [
+            {"key": team, "name": team, "total": f"{total / 100:.2f}", "count": count}
+            for team, (total, count) in groups
+        ],
+        "filters": {"team": None, "category": "MEALS", "employee": None},
+    }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "start", "end", "label"),
+    [
+        ({}, dt.date(2026, 7, 1), TODAY, "2026-07 to date (2026-07-20)"),
+        ({"period": "2026-07"}, dt.date(2026, 7, 1), dt.date(2026, 7, 31), "2026-07"),
+        ({"period": "2026-Q3"}, dt.date(2026, 7, 1), dt.date(2026, 9, 30), "2026-Q3"),
+        ({"date_from": "2026-06-15"}, dt.date(2026, 6, 15), TODAY, "2026-06-15..2026-07-20"),
+        (
+            {"date_from": "2026-01-01", "date_to": "2026-03-31"},
+            dt.date(2026, 1, 1),
+            dt.date(2026, 3, 31),
+            "2026-Q1",
+        ),
+        (
+            {"date_from": "2026-02-10", "date_to": "2026-02-10"},
+            dt.date(2026, 2, 10),
+            dt.date(2026, 2, 10),
+            "2026-02-10..2026-02-10",
+        ),
+    ],
+)
+async def test_the_period_is_a_named_period_a_date_range_or_this_month_to_date(
+    acme: Client, seeded_url: str, arguments: dict[str, Any], start: dt.date, end: dt.date, label: str
+) -> None:
+    summary = await call_ok(acme, "summarize_spend", {**arguments, "group_by": "employee"})
+
+    assert (summary["date_from"], summary["date_to"], summary["period"]) == (
+        start.isoformat(),
+        end.isoformat(),
+        label,
+    )
+    assert totals_of(summary) == await expected_totals(seeded_url, "employee", start, end)
+
+
+async def test_filters_by_team_and_employee(acme: Client, seeded_url: str) -> None:
+    arguments = {"period": "2026", "group_by": "merchant", "team": "marketing ops", "employee": "Dan Brown"}
+    summary = await call_ok(acme, "summarize_spend", arguments)
+    expected = await expected_totals(
+        seeded_url,
+        "merchant",
+        dt.date(2026, 1, 1),
+        dt.date(2026, 12, 31),
+        "AND e.team_id IN (SELECT id FROM teams WHERE name = 'Marketing Ops' AND company_id = c.id) "
+        "AND e.employee_id IN (SELECT id FROM employees WHERE email = 'dan@acme.example')",
+    )
+
+    assert summary["filters"] == {"team": "Marketing Ops", "category": None, "employee": "dan@acme.example"}
+    assert totals_of(summary) == expected
+    assert expected
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"period": "2026", "date_from": "2026-01-01"}, "pass either period or date_from/date_to, not both"),
+        ({"date_to": "2026-01-31"}, "date_to needs a date_from as well"),
+        (
+            {"date_from": "2026-08-01"},
+            "date_from 2026-08-01 is after date_to 2026-07-20 (today, the default)",
+        ),
+        (
+            {"date_from": "2026-03-01", "date_to": "2026-02-01"},
+            "date_from 2026-03-01 is after date_to 2026-02-01",
+        ),
+        (
+            {"period": "2026-13"},
+            "'2026-13' is not a period: use a year (2026), a quarter (2026-Q3) or a month",
+        ),
+        ({"period": "Q3"}, "'Q3' is not a period"),
+        ({"group_by": "week"}, "Input should be 'category', 'team', 'merchant', 'employee' or 'month'"),
+        ({"team": "Mark"}, "'Mark' matches 3 teams: Market Research, Marketing, Marketing Ops"),
+        ({"category": "HARDWARE"}, "no category with code or name 'HARDWARE'"),
+    ],
+)
+async def test_bad_arguments_are_refused_with_a_clear_reason(
+    acme: Client, arguments: dict[str, Any], message: str
+) -> None:
+    assert message in await call_error(acme, "summarize_spend", arguments)

@@ -1,0 +1,49 @@
+"""What an agent sees before calling anything: names, annotations, schemas, and results that honour them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]  # no stubs ship with it; it comes with mcp
+import pytest
+from mcp import Client
+from mcp_types import ToolAnnotations
+
+pytestmark = pytest.mark.anyio
+
+CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("search_expenses", {"limit": 5}),
+    ("search_expenses", {"uncategorized_only": True, "limit": 200}),
+    ("search_expenses", {"merchant": "nothing matches this"}),
+    ("get_expense", {"expense_id": "EXP-000100"}),
+    ("get_expense", {"expense_id": "EXP-000035"}),
+    ("summarize_spend", {}),
+    ("summarize_spend", {"period": "2026", "group_by": "month"}),
+    ("summarize_spend", {"period": "2026", "group_by": "category"}),
+    ("summarize_spend", {"period": "2019"}),
+]
+
+
+async def test_every_tool_is_read_only_closed_world_and_documented(acme: Client) -> None:
+    tools = {tool.name: tool for tool in (await acme.list_tools()).tools}
+
+    assert sorted(tools) == ["get_expense", "search_expenses", "summarize_spend"]
+    for tool in tools.values():
+        assert tool.annotations == ToolAnnotations(
+            read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+        )
+        assert tool.title
+        assert tool.description
+        assert tool.output_schema
+        parameters = tool.input_schema["properties"]
+        assert all(spec.get("description") for spec in parameters.values()), tool.name
+        assert "ctx" not in parameters
+
+
+async def test_structured_content_matches_the_advertised_output_schema(acme: Client) -> None:
+    schemas = {tool.name: tool.output_schema for tool in (await acme.list_tools()).tools}
+
+    for name, arguments in CALLS:
+        result = await acme.call_tool(name, arguments)
+        assert not result.is_error, result.content
+        jsonschema.validate(result.structured_content, schemas[name])

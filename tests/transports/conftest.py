@@ -1,0 +1,86 @@
+"""Real transports: `outlay serve` spawned as a subprocess, as a deployment or Claude Desktop runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+OUTLAY = str(Path(sys.executable).with_name("outlay"))
+TOKENS = {"acme": "acme-test-token", "globex": "globex-test-token"}
+CURSOR_SECRET = "shared-by-every-replica"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLAY_")}
+    env.update(OUTLAY_DATABASE_URL=database_url, OUTLAY_TODAY="2026-06-30", OUTLAY_LOG_FORMAT="json", **extra)
+    return env
+
+
+def _wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"outlay serve exited with {process.returncode}")
+        try:
+            if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"outlay serve did not become ready at {url}")
+
+
+@pytest.fixture(scope="module")
+def spawn_http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """Factory: start `outlay serve --transport http` on a free port; every one is stopped at the end."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def spawn(database_url: str) -> str:
+        port = free_port()
+        keys = json.dumps({token: slug for slug, token in TOKENS.items()})
+        env = server_env(database_url, OUTLAY_API_KEYS=keys, OUTLAY_CURSOR_SECRET=CURSOR_SECRET)
+        log = tmp_path_factory.mktemp("http") / "server.log"
+        with log.open("wb") as output:  # the child keeps its own handle
+            process = subprocess.Popen(
+                [OUTLAY, "serve", "--transport", "http", "--port", str(port)],
+                env=env,
+                stdout=output,
+                stderr=output,
+            )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_ready(url, process)
+        return url
+
+    yield spawn
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@asynccontextmanager
+async def http_client(base_url: str, token: str | None, mode: str = "auto") -> AsyncIterator[Client]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(streamable_http_client(f"{base_url}/mcp", http_client=http), mode=mode) as client,
+    ):
+        yield client

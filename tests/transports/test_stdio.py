@@ -1,0 +1,54 @@
+"""stdio, the way Claude Desktop runs the server: a subprocess speaking only protocol on stdout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from tests.transports.conftest import OUTLAY, server_env
+from tests.world import ACME_EXPENSES, GLOBEX_EXPENSES
+
+pytestmark = pytest.mark.anyio
+
+
+def stdio_server(database_url: str, company: str) -> StdioServerParameters:
+    env = server_env(database_url, OUTLAY_COMPANY=company)
+    return StdioServerParameters(command=OUTLAY, args=["serve", "--transport", "stdio"], env=env)
+
+
+async def structured(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return dict(result.structured_content)
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_stdio_lists_and_calls_every_tool(seeded_url: str, mode: str) -> None:
+    async with Client(stdio_server(seeded_url, "acme"), mode=mode) as client:
+        tools = {tool.name for tool in (await client.list_tools()).tools}
+        summary = await structured(client, "summarize_spend", {"group_by": "team", "period": "2026"})
+        page = await structured(client, "search_expenses", {"limit": 5})
+        expense = await structured(client, "get_expense", {"expense_id": page["items"][0]["id"]})
+
+    assert tools == {"search_expenses", "get_expense", "summarize_spend"}
+    assert summary["currency"] == "EUR"
+    assert len(page["items"]) == 5
+    assert expense["id"] == page["items"][0]["id"]
+
+
+@pytest.mark.parametrize(
+    ("company", "expenses", "currency"),
+    [("acme", ACME_EXPENSES + 1, "EUR"), ("globex", GLOBEX_EXPENSES + 1, "USD")],
+)
+async def test_stdio_serves_only_the_configured_company(
+    seeded_url: str, company: str, expenses: int, currency: str
+) -> None:
+    async with Client(stdio_server(seeded_url, company)) as client:
+        page = await structured(client, "search_expenses", {"limit": 1})
+        summary = await structured(client, "summarize_spend", {"period": "2026"})
+
+    assert page["total_matched"] == expenses
+    assert summary["currency"] == currency

@@ -1,0 +1,181 @@
+"""SQL for the expenses capability. Every query is filtered by the caller's company."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from server.db.models import (
+    ApprovalDecision,
+    ApprovalRequest,
+    Category,
+    Employee,
+    Expense,
+    Merchant,
+    Team,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class ExpenseFilters:
+    """Resolved search filters: ids and minor units, never names."""
+
+    company_id: int
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    team_id: int | None = None
+    employee_id: int | None = None
+    category_id: int | None = None
+    merchant_text: str | None = None
+    status: str | None = None
+    min_minor: int | None = None
+    max_minor: int | None = None
+    uncategorized_only: bool = False
+
+
+@dataclass(frozen=True)
+class ExpenseRow:
+    expense: Expense
+    employee: Employee
+    team: Team
+    merchant: Merchant
+    category: Category | None
+
+
+def _conditions(filters: ExpenseFilters) -> list[ColumnElement[bool]]:
+    conditions = [Expense.company_id == filters.company_id]
+    if filters.date_from is not None:
+        conditions.append(Expense.spent_on >= filters.date_from)
+    if filters.date_to is not None:
+        conditions.append(Expense.spent_on <= filters.date_to)
+    if filters.team_id is not None:
+        conditions.append(Expense.team_id == filters.team_id)
+    if filters.employee_id is not None:
+        conditions.append(Expense.employee_id == filters.employee_id)
+    if filters.category_id is not None:
+        conditions.append(Expense.category_id == filters.category_id)
+    if filters.uncategorized_only:
+        conditions.append(Expense.category_id.is_(None))
+    if filters.status is not None:
+        conditions.append(Expense.status == filters.status)
+    if filters.min_minor is not None:
+        conditions.append(Expense.amount_company_minor >= filters.min_minor)
+    if filters.max_minor is not None:
+        conditions.append(Expense.amount_company_minor <= filters.max_minor)
+    if filters.merchant_text:
+        conditions.append(_mentions(filters.merchant_text.lower()))
+    return conditions
+
+
+def _mentions(needle: str) -> ColumnElement[bool]:
+    """Case-insensitive contains on the raw descriptor or the merchant name (needs the merchant join)."""
+    return or_(
+        func.lower(Expense.descriptor).contains(needle, autoescape=True),
+        func.lower(Merchant.name).contains(needle, autoescape=True),
+    )
+
+
+def _rows_query(filters: ExpenseFilters) -> Select[Expense, Employee, Team, Merchant, Category]:
+    return (
+        select(Expense, Employee, Team, Merchant, Category)
+        .join(Employee, Employee.id == Expense.employee_id)
+        .join(Team, Team.id == Expense.team_id)
+        .join(Merchant, Merchant.id == Expense.merchant_id)
+        .outerjoin(Category, Category.id == Expense.category_id)
+        .where(*_conditions(filters))
+    )
+
+
+async def search_page(
+    session: AsyncSession, filters: ExpenseFilters, *, after: tuple[dt.date, int] | None, limit: int
+) -> list[ExpenseRow]:
+    """Up to `limit` rows, newest first (date, then id, descending), strictly after the keyset `after`."""
+    query = _rows_query(filters)
+    if after is not None:
+        spent_on, expense_id = after
+        query = query.where(
+            or_(Expense.spent_on < spent_on, and_(Expense.spent_on == spent_on, Expense.id < expense_id))
+        )
+    query = query.order_by(Expense.spent_on.desc(), Expense.id.desc()).limit(limit)
+    return [ExpenseRow(*row) for row in (await session.execute(query)).all()]
+
+
+async def count_matching(session: AsyncSession, filters: ExpenseFilters) -> int:
+    query = select(func.count()).select_from(Expense).where(*_conditions(filters))
+    if filters.merchant_text:
+        query = query.join(Merchant, Merchant.id == Expense.merchant_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def expense_by_ref(session: AsyncSession, company_id: int, ref: str) -> ExpenseRow | None:
+    query = _rows_query(ExpenseFilters(company_id=company_id)).where(Expense.ref == ref)
+    row = (await session.execute(query)).first()
+    return None if row is None else ExpenseRow(*row)
+
+
+async def refs_containing(session: AsyncSession, company_id: int, text: str, *, limit: int) -> list[str]:
+    query = (
+        select(Expense.ref)
+        .where(
+            Expense.company_id == company_id, func.lower(Expense.ref).contains(text.lower(), autoescape=True)
+        )
+        .order_by(Expense.ref)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def refs_starting_with(session: AsyncSession, company_id: int, prefix: str, *, limit: int) -> list[str]:
+    query = (
+        select(Expense.ref)
+        .where(
+            Expense.company_id == company_id,
+            func.lower(Expense.ref).startswith(prefix.lower(), autoescape=True),
+        )
+        .order_by(Expense.ref)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision: ApprovalDecision
+    approver: Employee
+    on_behalf_of: Employee | None
+
+
+async def approval_requests_for(
+    session: AsyncSession, company_id: int, expense_id: int
+) -> list[tuple[ApprovalRequest, Employee]]:
+    query = (
+        select(ApprovalRequest, Employee)
+        .join(Employee, Employee.id == ApprovalRequest.requester_id)
+        .where(ApprovalRequest.company_id == company_id, ApprovalRequest.expense_id == expense_id)
+        .order_by(ApprovalRequest.submitted_at, ApprovalRequest.id)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def decisions_for(
+    session: AsyncSession, company_id: int, request_ids: Sequence[int]
+) -> list[DecisionRow]:
+    if not request_ids:
+        return []
+    approver, principal = aliased(Employee), aliased(Employee)
+    query = (
+        select(ApprovalDecision, approver, principal)
+        .join(approver, approver.id == ApprovalDecision.approver_id)
+        .outerjoin(principal, principal.id == ApprovalDecision.on_behalf_of_id)
+        .where(ApprovalDecision.company_id == company_id, ApprovalDecision.request_id.in_(request_ids))
+        .order_by(ApprovalDecision.request_id, ApprovalDecision.step, ApprovalDecision.id)
+    )
+    return [DecisionRow(*row) for row in (await session.execute(query)).all()]

@@ -1,0 +1,153 @@
+"""What search_expenses and get_expense accept and return (the public contract, DESIGN §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
+
+ExpenseStatusName = Literal["pending", "approved", "rejected", "reimbursed"]
+AMOUNT_PATTERN = r"^\s*-?\d+(\.\d+)?\s*$"
+
+
+def _amount_text(value: str) -> str:
+    if not re.match(AMOUNT_PATTERN, value):
+        raise ValueError(f"{value!r} is not a decimal amount: use digits and a point, e.g. '1234.50'")
+    return value.strip()
+
+
+# Checked here with a message written for the model; the pattern is also advertised in the schema.
+AmountText = Annotated[
+    str, AfterValidator(_amount_text), WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN})
+]
+
+
+class Money(BaseModel):
+    amount: str = Field(
+        description="Decimal string with the currency's digits, e.g. '1234.50'; negative = refund."
+    )
+    currency: str = Field(description="ISO 4217 code.")
+
+
+class Person(BaseModel):
+    email: str
+    name: str
+
+
+class CategoryRef(BaseModel):
+    code: str
+    name: str
+
+
+class CategoryAssignment(BaseModel):
+    code: str
+    name: str
+    source: str | None = Field(description="Who set it: human, rule, model or llm.")
+    confidence: float | None = Field(
+        description="0..1 for rule/model/llm assignments; null when set by a human."
+    )
+
+
+class ExpenseItem(BaseModel):
+    id: str = Field(description="The company's id for the expense; pass it to get_expense.")
+    date: dt.date
+    employee: Person
+    team: str
+    merchant: str
+    descriptor: str = Field(description="Raw card-statement text.")
+    amount: Money = Field(description="As spent, in the transaction currency.")
+    amount_company: Money = Field(description="Settled amount in the company currency.")
+    category: CategoryAssignment | None = Field(description="Null: not categorized yet.")
+    status: str
+    receipt_attached: bool
+
+
+class AppliedFilters(BaseModel):
+    """The filters as resolved: the names, e-mails and codes the search actually used."""
+
+    date_from: dt.date | None
+    date_to: dt.date | None
+    team: str | None
+    employee: Person | None
+    merchant_text: str | None
+    category: CategoryRef | None
+    status: str | None
+    min_amount: Money | None
+    max_amount: Money | None
+    uncategorized_only: bool
+
+
+class SearchExpensesOutput(BaseModel):
+    items: list[ExpenseItem] = Field(description="Newest first. Empty: nothing matched the filters.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor`, with the same filters, for the next page; null: this is the last page."
+    )
+    total_matched: int = Field(description="How many expenses match the filters across all pages.")
+    page_total: Money = Field(description="Sum of amount_company over the items of this page.")
+    filters: AppliedFilters
+
+
+class MerchantInfo(BaseModel):
+    name: str
+    mcc: str | None = Field(description="ISO 18245 merchant category code of the transaction.")
+    mcc_description: str | None
+
+
+class TeamInfo(BaseModel):
+    name: str
+    cost_center: str | None
+
+
+class ApprovalDecisionInfo(BaseModel):
+    step: int
+    approver: Person
+    on_behalf_of: Person | None = Field(description="Whom the approver stood in for (delegation), if anyone.")
+    decision: str
+    decided_at: dt.datetime
+
+
+class ApprovalRequestInfo(BaseModel):
+    id: str
+    status: str
+    requester: Person
+    amount: Money
+    submitted_at: dt.datetime
+    decisions: list[ApprovalDecisionInfo] = Field(description="In step order; empty: nobody has decided yet.")
+
+
+class ExpenseDetail(BaseModel):
+    id: str
+    date: dt.date
+    descriptor: str
+    memo: str | None
+    amount: Money
+    amount_company: Money
+    status: str
+    payment_type: str
+    merchant: MerchantInfo
+    category: CategoryAssignment | None = Field(description="Null: not categorized yet.")
+    employee: Person
+    team: TeamInfo
+    receipt_attached: bool
+    approvals: list[ApprovalRequestInfo] = Field(description="Approval requests that led to this expense.")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """search_expenses arguments as the agent gave them (names not yet resolved)."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    team: str | None = None
+    employee: str | None = None
+    merchant: str | None = None
+    category: str | None = None
+    status: ExpenseStatusName | None = None
+    min_amount: str | None = None
+    max_amount: str | None = None
+    uncategorized_only: bool = False
+    limit: int = 50
+    cursor: str | None = None

@@ -1,0 +1,111 @@
+"""MCP adapters for search_expenses and get_expense: arguments in, one service call, result out."""
+
+# No `from __future__ import annotations`: the SDK evaluates these signatures to build the schemas.
+import datetime as dt
+from typing import Annotated
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from server.calls import tool_call, tool_result
+from server.context import AppContext
+from tools.expenses import logic, service
+from tools.expenses.schemas import (
+    AmountText,
+    ExpenseDetail,
+    ExpenseStatusName,
+    SearchExpensesOutput,
+    SearchRequest,
+)
+
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+
+SEARCH_DESCRIPTION = """\
+List the company's expenses that match all the given filters, newest first (by date, then id).
+
+Use it to see the rows behind a number from summarize_spend, to find a specific transaction, or to
+list the uncategorized backlog. For totals use summarize_spend instead of adding up pages.
+
+Paging: a page holds at most `limit` items. When `next_cursor` is not null, call again with the
+same filters and `cursor` set to it to get the next page; null means there is nothing more.
+`total_matched` counts all matches across pages. An empty `items` list means nothing matched.
+Names (team, employee, category) are resolved like everywhere else; an ambiguous or unknown name
+returns an error listing the candidates. `filters` in the result echoes what was actually used."""
+
+GET_DESCRIPTION = """\
+One expense in full: merchant (with its merchant category code and what it means), category and who
+or what set it (human, rule, model, llm) with the confidence, employee, team and cost center, memo,
+receipt status, and the approval requests behind it with every decision (step, approver, on behalf
+of whom, decision, time). Pass an `id` from search_expenses, e.g. EXP-000123."""
+
+
+def register(mcp: MCPServer[AppContext]) -> None:
+    mcp.tool(title="Search expenses", description=SEARCH_DESCRIPTION, annotations=READ_ONLY)(search_expenses)
+    mcp.tool(title="Get one expense", description=GET_DESCRIPTION, annotations=READ_ONLY)(get_expense)
+
+
+async def search_expenses(
+    ctx: Context[AppContext],
+    date_from: Annotated[dt.date | None, Field(description="First day, YYYY-MM-DD, inclusive.")] = None,
+    date_to: Annotated[dt.date | None, Field(description="Last day, YYYY-MM-DD, inclusive.")] = None,
+    team: Annotated[
+        str | None,
+        Field(description="Team name, e.g. 'Marketing' (the team charged; sub-teams are not included)."),
+    ] = None,
+    employee: Annotated[str | None, Field(description="Employee e-mail or full name.")] = None,
+    merchant: Annotated[
+        str | None,
+        Field(description="Text contained in the merchant name or the raw statement descriptor, any case."),
+    ] = None,
+    category: Annotated[
+        str | None, Field(description="Category code or name, e.g. 'TRAVEL' or 'Travel'.")
+    ] = None,
+    status: Annotated[ExpenseStatusName | None, Field(description="Only expenses in this status.")] = None,
+    min_amount: Annotated[
+        AmountText | None,
+        Field(description="Smallest amount in company currency, a decimal string: '100.00'."),
+    ] = None,
+    max_amount: Annotated[
+        AmountText | None, Field(description="Largest amount in company currency, a decimal string: '2500'.")
+    ] = None,
+    uncategorized_only: Annotated[
+        bool, Field(description="Only expenses without a category (the categorization backlog).")
+    ] = False,
+    limit: Annotated[int, Field(ge=1, le=200, description="Page size, 1 to 200.")] = 50,
+    cursor: Annotated[
+        str | None, Field(description="next_cursor from the previous page; omit for the first page.")
+    ] = None,
+) -> Annotated[CallToolResult, SearchExpensesOutput]:
+    request = SearchRequest(
+        date_from=date_from,
+        date_to=date_to,
+        team=team,
+        employee=employee,
+        merchant=merchant,
+        category=category,
+        status=status,
+        min_amount=min_amount,
+        max_amount=max_amount,
+        uncategorized_only=uncategorized_only,
+        limit=limit,
+        cursor=cursor,
+    )
+    async with tool_call(ctx, "search_expenses") as call:
+        secret = call.app.settings.cursor_secret.get_secret_value().encode()
+        output = await service.search(call.session, call.caller, secret, request)
+    return tool_result(output, logic.search_summary(output))
+
+
+async def get_expense(
+    ctx: Context[AppContext],
+    expense_id: Annotated[
+        str, Field(min_length=1, max_length=64, description="The expense id, e.g. 'EXP-000123'.")
+    ],
+) -> Annotated[CallToolResult, ExpenseDetail]:
+    async with tool_call(ctx, "get_expense") as call:
+        detail = await service.get_detail(call.session, call.caller, expense_id)
+    return tool_result(detail, logic.detail_summary(detail))

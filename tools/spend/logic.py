@@ -1,0 +1,82 @@
+"""Pure logic of summarize_spend: which period, how groups are named, ordered and described."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from server.errors import InvalidArgument
+from server.money import format_amount
+from tools.spend.periods import Period, date_range, month_to_date, months_in, parse_period
+from tools.spend.schemas import SpendGroup, SpendSummary
+
+if TYPE_CHECKING:
+    from tools.spend.queries import GroupRow
+    from tools.spend.schemas import GroupBy, SummaryRequest
+
+UNCATEGORIZED = "Uncategorized"
+
+
+def choose_period(request: SummaryRequest, today: dt.date) -> Period:
+    """`period`, or `date_from`..`date_to` (date_to defaults to today), or else this month to date."""
+    if request.period and (request.date_from or request.date_to):
+        raise InvalidArgument("pass either period or date_from/date_to, not both")
+    if request.period:
+        return parse_period(request.period)
+    if request.date_from is None and request.date_to is None:
+        return month_to_date(today)
+    if request.date_from is None:
+        raise InvalidArgument("date_to needs a date_from as well (or pass a period such as 2026-Q3)")
+    end = request.date_to or today
+    if request.date_from > end:
+        raise InvalidArgument(
+            f"date_from {request.date_from.isoformat()} is after date_to {end.isoformat()}"
+            + ("" if request.date_to else " (today, the default)")
+        )
+    return date_range(request.date_from, end)
+
+
+def build_groups(rows: list[GroupRow], group_by: GroupBy, period: Period, currency: str) -> list[SpendGroup]:
+    if group_by == "month":
+        return _months(rows, period, currency)
+    ordered = sorted(rows, key=lambda row: (-row.total_minor, row.name or "", row.key or ""))
+    return [
+        SpendGroup(
+            key=row.key,
+            name=row.name if row.name is not None else UNCATEGORIZED,
+            total=format_amount(row.total_minor, currency),
+            count=row.count,
+        )
+        for row in ordered
+    ]
+
+
+def _months(rows: list[GroupRow], period: Period, currency: str) -> list[SpendGroup]:
+    """Every month of the period in order, those without spend as 0: gaps are information too."""
+    by_key = {row.key: row for row in rows}
+    groups = []
+    for year, month in months_in(period.start, period.end):
+        key = f"{year:04d}-{month:02d}"
+        row = by_key.get(key)
+        total, count = (row.total_minor, row.count) if row else (0, 0)
+        name = dt.date(year, month, 1).strftime("%B %Y")
+        groups.append(SpendGroup(key=key, name=name, total=format_amount(total, currency), count=count))
+    return groups
+
+
+def summary_text(summary: SpendSummary) -> str:
+    head = (
+        f"Spend {summary.period} ({summary.date_from.isoformat()}..{summary.date_to.isoformat()}) "
+        f"by {summary.group_by}: {_grouped(summary.total)} {summary.currency} over {summary.count} expenses"
+    )
+    if summary.count == 0:
+        return f"{head}; nothing matched."
+    if summary.group_by == "month":
+        return f"{head}, {len(summary.groups)} months."
+    top = "; ".join(f"{group.name} {_grouped(group.total)}" for group in summary.groups[:3])
+    return f"{head}. Top: {top}."
+
+
+def _grouped(amount: str) -> str:
+    return f"{Decimal(amount):,}"

@@ -1,0 +1,67 @@
+"""Reporting periods as agents and import files name them: `2026` (year), `2026-Q3` (quarter),
+`2026-07` (month). Also used by the budget resources, whose budgets are imported in the same syntax."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from server.errors import InvalidArgument
+
+PERIOD_PATTERN = r"^\d{4}(-[Qq][1-4]|-(0[1-9]|1[0-2]))?$"
+PERIOD_HELP = "a year (2026), a quarter (2026-Q3) or a month (2026-07)"
+_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4])|-(?P<month>0[1-9]|1[0-2]))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+    label: str
+
+
+def parse_period(text: str) -> Period:
+    match = _PERIOD.match(text.strip().upper())
+    if match is None:
+        raise InvalidArgument(f"{text!r} is not a period: use {PERIOD_HELP}")
+    year = int(match["year"])
+    if match["quarter"]:
+        first_month = 3 * int(match["quarter"]) - 2
+        return Period(dt.date(year, first_month, 1), _month_end(year, first_month + 2), text.strip().upper())
+    if match["month"]:
+        month = int(match["month"])
+        return Period(dt.date(year, month, 1), _month_end(year, month), f"{year}-{month:02d}")
+    return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
+
+
+def month_to_date(today: dt.date) -> Period:
+    return Period(today.replace(day=1), today, f"{today:%Y-%m} to date ({today.isoformat()})")
+
+
+def date_range(start: dt.date, end: dt.date) -> Period:
+    """A free range, labelled like a named period when it is one (the whole of July → 2026-07)."""
+    return Period(start, end, period_label(start, end))
+
+
+def period_label(start: dt.date, end: dt.date) -> str:
+    if start.day == 1 and end == _month_end(end.year, end.month) and start.year == end.year:
+        months = end.month - start.month + 1
+        if months == 12:
+            return str(start.year)
+        if months == 3 and start.month % 3 == 1:
+            return f"{start.year}-Q{start.month // 3 + 1}"
+        if months == 1:
+            return f"{start:%Y-%m}"
+    return f"{start.isoformat()}..{end.isoformat()}"
+
+
+def months_in(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
+    """Every (year, month) the range touches, in order."""
+    first, last = start.year * 12 + start.month - 1, end.year * 12 + end.month - 1
+    return [(index // 12, index % 12 + 1) for index in range(first, last + 1)]
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])

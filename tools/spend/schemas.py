@@ -1,0 +1,72 @@
+"""What summarize_spend accepts and returns (the public contract, DESIGN §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
+
+from tools.spend.periods import PERIOD_HELP, PERIOD_PATTERN
+
+GroupBy = Literal["category", "team", "merchant", "employee", "month"]
+
+
+def _period_text(value: str) -> str:
+    if not re.match(PERIOD_PATTERN, value.strip()):
+        raise ValueError(f"{value!r} is not a period: use {PERIOD_HELP}")
+    return value.strip()
+
+
+# Checked here with a message written for the model; the pattern is also advertised in the schema.
+PeriodText = Annotated[
+    str, AfterValidator(_period_text), WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN})
+]
+
+
+class SpendGroup(BaseModel):
+    key: str | None = Field(
+        description="Category code, team name, merchant name, employee e-mail or YYYY-MM; "
+        "null for the uncategorized bucket."
+    )
+    name: str = Field(
+        description="Display name: category or team name, merchant, employee name, 'July 2026'."
+    )
+    total: str = Field(description="Sum in company currency, a decimal string; refunds count negative.")
+    count: int = Field(description="Number of expenses.")
+
+
+class SpendFilters(BaseModel):
+    team: str | None
+    category: str | None = Field(description="Category code.")
+    employee: str | None = Field(description="Employee e-mail.")
+
+
+class SpendSummary(BaseModel):
+    date_from: dt.date
+    date_to: dt.date
+    period: str = Field(description="The period covered: 2026, 2026-Q3, 2026-07, or an explicit date range.")
+    group_by: GroupBy
+    currency: str = Field(description="The company currency every total is in.")
+    total: str = Field(description="Grand total over all groups, a decimal string.")
+    count: int = Field(description="Number of expenses over all groups.")
+    groups: list[SpendGroup] = Field(
+        description="Largest total first (month: chronological, months without spend included with 0). "
+        "Empty: no spend matched."
+    )
+    filters: SpendFilters
+
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    """summarize_spend arguments as the agent gave them."""
+
+    group_by: GroupBy = "category"
+    period: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    team: str | None = None
+    category: str | None = None
+    employee: str | None = None
