@@ -13,7 +13,7 @@ from pydantic import AnyHttpUrl
 
 import resources
 from server.auth import READ_SCOPE, ApiKeyVerifier
-from server.calls import bind_app_context
+from server.calls import observe_request
 from server.context import AppContext
 from server.runtime import Runtime
 from server.settings import Settings
@@ -58,7 +58,7 @@ def build_server(
         version=version("outlay"),
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        middleware=[bind_app_context],
+        middleware=[observe_request],
         token_verifier=verifier,
         auth=auth,
     )

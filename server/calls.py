@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -67,31 +67,88 @@ async def _only_company(session: AsyncSession) -> Caller:
     return Caller(company.id, company.slug, company.name, company.currency, "local")
 
 
+@dataclass
+class CallRecord:
+    """What the log line of one request says; `call_scope` fills in who called and how it ended."""
+
+    kind: str
+    name: str
+    company: str = "-"
+    outcome: str = "ok"
+
+
+_request_app: ContextVar[AppContext] = ContextVar("outlay_request_app")
+_request_record: ContextVar[CallRecord | None] = ContextVar("outlay_request_record", default=None)
+_LOGGED_METHODS = {"tools/call": "tool", "resources/read": "resource", "completion/complete": "completion"}
+
+
+async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next: CallNext) -> HandlerResult:
+    """Server middleware, around every request: exposes the app context (static resources and
+    completions get no Context) and logs one line per tool call, resource read or completion, with
+    its latency and outcome. Argument values are never logged: they can hold personal data."""
+    app_token = _request_app.set(ctx.lifespan_context)
+    kind = _LOGGED_METHODS.get(ctx.method)
+    if kind is None:
+        try:
+            return await call_next(ctx)
+        finally:
+            _request_app.reset(app_token)
+    record = CallRecord(kind, _request_target(ctx.params or {}), _claimed_company(ctx.lifespan_context))
+    record_token, started = _request_record.set(record), time.perf_counter()
+    try:
+        result = await call_next(ctx)
+        if record.outcome == "ok" and _is_error(result):
+            record.outcome = "invalid_arguments"  # refused by the SDK before our code ran
+        return result
+    except Exception:
+        record.outcome = "error" if record.outcome == "ok" else record.outcome
+        raise
+    finally:
+        _request_record.reset(record_token)
+        _request_app.reset(app_token)
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        extra = {kind: record.name, "company": record.company, "ms": latency_ms, "outcome": record.outcome}
+        log.info(f"{kind} call", extra=extra)
+
+
+def _request_target(params: Mapping[str, Any]) -> str:
+    ref = params.get("ref")
+    if isinstance(ref, Mapping):
+        params = ref
+    return str(params.get("name") or params.get("uri") or "-")
+
+
+def _claimed_company(app: AppContext) -> str:
+    """Who the caller says they are, before any lookup: logged even when a call never reaches us."""
+    token = get_access_token()
+    claimed = (token.claims or {}).get("company") if token else app.local_company
+    return str(claimed or "-")
+
+
+def _is_error(result: HandlerResult) -> bool:
+    if isinstance(result, CallToolResult):
+        return bool(result.is_error)
+    return isinstance(result, Mapping) and bool(result.get("isError"))
+
+
 @asynccontextmanager
 async def call_scope(app: AppContext, kind: str, name: str) -> AsyncIterator[CallScope]:
-    """Open one transaction for the call, identify the caller, log one line with the outcome.
-
-    Argument values are never logged: they can hold personal data.
-    """
-    started = time.perf_counter()
-    outcome, company = "ok", "-"
+    """One transaction for the call, scoped to the identified caller; notes who and how it ended."""
+    record = _request_record.get() or CallRecord(kind, name)
     try:
         async with app.sessions() as session, session.begin():
             caller = await resolve_caller(app, session)
-            company = caller.company_slug
+            record.company = caller.company_slug
             yield CallScope(app, caller, session)
     except NotFound:
-        outcome = "not_found"
+        record.outcome = "not_found"
         raise
     except OutlayError:
-        outcome = "rejected"
+        record.outcome = "rejected"
         raise
     except Exception:
-        outcome = "error"
+        record.outcome = "error"
         raise
-    finally:
-        latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        log.info(f"{kind} call", extra={kind: name, "company": company, "ms": latency_ms, "outcome": outcome})
 
 
 @asynccontextmanager
@@ -114,18 +171,6 @@ def tool_result(output: BaseModel, summary: str) -> CallToolResult:
         ],
         structured_content=data,
     )
-
-
-_request_app: ContextVar[AppContext] = ContextVar("outlay_request_app")
-
-
-async def bind_app_context(ctx: ServerRequestContext[AppContext, Any], call_next: CallNext) -> HandlerResult:
-    """Server middleware: static resources get no Context, so expose the app for the request."""
-    token = _request_app.set(ctx.lifespan_context)
-    try:
-        return await call_next(ctx)
-    finally:
-        _request_app.reset(token)
 
 
 @asynccontextmanager

@@ -41,5 +41,8 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
     # uvicorn's access log would repeat what the tool-call line says, with less.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-    # Alembic narrates every schema check at INFO; only its warnings matter at run time.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Personal data has no place in logs: aiosqlite logs every statement's parameters at DEBUG, and the
+    # SDK logs each refused call's message (which quotes the arguments) at INFO, repeating our own
+    # call line. Alembic narrates every schema check at INFO. Their warnings and errors still show.
+    for noisy in ("aiosqlite", "mcp.server.mcpserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
