@@ -20,10 +20,10 @@ from resources import logic, queries
 from resources.schemas import BudgetsDoc, CategoriesDoc, PolicyDoc, TeamsDoc
 from server.calls import completion_call, resource_call
 from server.errors import InvalidArgument, NotFound
+from server.periods import PERIOD_HELP, parse_period, period_label
 from tools.expenses import service as expenses
 from tools.expenses.logic import utc
 from tools.expenses.queries import refs_starting_with
-from tools.spend.periods import PERIOD_HELP, parse_period, period_label
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer

@@ -14,7 +14,7 @@ from resources.schemas import (
     TeamNode,
 )
 from server.money import format_amount
-from tools.spend.periods import period_label
+from server.periods import period_label
 
 if TYPE_CHECKING:
     from server.db.models import Budget, Category, Employee, Team

@@ -22,7 +22,7 @@ from server.db.models import (
     Team,
 )
 from server.money import to_minor
-from tools.spend.periods import parse_period
+from server.periods import parse_period
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

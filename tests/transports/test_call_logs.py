@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.client.stdio import stdio_client
@@ -25,7 +26,7 @@ async def logged_calls(
         async with Client(stdio_client(stdio_server(seeded_url, "acme"), errlog=errlog)) as client:
             for tool, arguments in calls:
                 await client.call_tool(tool, arguments)
-    text = log.read_text()
+    text = await anyio.Path(log).read_text()
     assert SECRET not in text
     lines = [json.loads(line) for line in text.splitlines()]  # every stderr line is JSON
     return [line for line in lines if line["logger"] == "outlay.calls"]
@@ -34,7 +35,7 @@ async def logged_calls(
 async def test_each_call_logs_tool_company_latency_and_outcome_but_no_arguments(
     seeded_url: str, tmp_path: Path
 ) -> None:
-    calls = [
+    calls: list[tuple[str, dict[str, Any]]] = [
         ("search_expenses", {"merchant": SECRET, "limit": 1}),
         ("search_expenses", {"employee": SECRET}),
         ("get_expense", {"expense_id": SECRET}),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from server.errors import InvalidArgument
 from server.money import format_amount
-from tools.spend.periods import Period, date_range, month_to_date, months_in, parse_period
+from server.periods import Period, date_range, month_to_date, months_in, parse_period
 from tools.spend.schemas import SpendGroup, SpendSummary
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
-from tools.spend.periods import PERIOD_HELP, PERIOD_PATTERN
+from server.periods import PERIOD_HELP, PERIOD_PATTERN
 
 GroupBy = Literal["category", "team", "merchant", "employee", "month"]
 

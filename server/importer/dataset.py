@@ -1,0 +1,80 @@
+"""Reading a whole import folder: every file, every check, every problem; no database involved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from server.importer.checks import Known
+from server.importer.history import History, read_history
+from server.importer.org import (
+    CategoryRow,
+    CompanyCells,
+    CompanyRow,
+    EmployeeRow,
+    TeamRow,
+    check_organization,
+    keys_of,
+    read_categories,
+    read_company,
+    read_employees,
+    read_teams,
+)
+from server.importer.policy_file import read_policy
+from server.importer.problems import WHOLE, Problems
+from server.importer.spend import BudgetRow, Expenses, read_budgets, read_expenses
+from server.policy import Policy
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A folder that passed every check, ready to be written."""
+
+    company: CompanyRow
+    teams: list[TeamRow]
+    employees: list[EmployeeRow]
+    categories: list[CategoryRow]
+    expenses: Expenses
+    budgets: list[BudgetRow]
+    policy: Policy
+    history: History
+
+
+@dataclass(frozen=True)
+class Reading:
+    company: CompanyCells
+    dataset: Dataset | None  # None when there are problems
+
+
+def read_folder(folder: Path, problems: Problems) -> Reading:
+    """Read and check every file of `folder`, recording all problems (files are read in the order of
+    their dependencies, so each reference can be checked against the file it points at)."""
+    if not folder.is_dir():
+        problems.add(str(folder), 0, WHOLE, "not a folder")
+        return Reading(CompanyCells(), None)
+    company = read_company(folder, problems)
+    teams = read_teams(folder, problems)
+    employees = read_employees(folder, company.currency, problems)
+    categories = read_categories(folder, problems)
+    check_organization(teams, employees, categories, problems)
+    known = Known(company.currency, keys_of(teams), keys_of(employees), keys_of(categories))
+    expenses = read_expenses(folder, known, problems)
+    budgets = read_budgets(folder, known, problems)
+    roles = None if employees is None else employees.roles
+    policy = read_policy(folder, known, roles, problems)
+    history = read_history(folder, known, None if expenses is None else expenses.refs, problems)
+    if (
+        problems
+        or company.row is None
+        or teams is None
+        or employees is None
+        or categories is None
+        or expenses is None
+        or budgets is None
+        or policy is None
+    ):
+        return Reading(company, None)
+    dataset = Dataset(
+        company.row, teams.rows, employees.rows, categories.rows, expenses, budgets, policy, history
+    )
+    return Reading(company, dataset)

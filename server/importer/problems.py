@@ -1,0 +1,71 @@
+"""What a failed import reports: one `Problem` per bad cell, row, header or file.
+
+Numbering: line 1 is a CSV file's header and line N its N-th physical line (a quoted cell spanning
+lines counts every line; a record is numbered by the line it starts on). Line 0 means the file as a
+whole (missing, empty, not UTF-8, wrong number of company rows) and always goes with column `-`; `-`
+on a data line means the whole row. `approval_policy.json` problems are always on line 0, with the
+JSON path of the bad value (`rules[1].steps[0]`) as the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+# The order problems are reported in (then by line, then in the order they were found).
+FILES = (
+    "company.csv",
+    "teams.csv",
+    "employees.csv",
+    "categories.csv",
+    "expenses.csv",
+    "budgets.csv",
+    "approval_policy.json",
+    "approval_history.csv",
+)
+WHOLE = "-"  # the column of a problem about a whole file or a whole row
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.column}: {self.message}"
+
+
+class ImportFailed(Exception):
+    """The folder cannot be imported; nothing was written. `problems` lists every reason found."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(problems, key=_order)
+        count = len(self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''}; nothing was imported")
+
+    def __str__(self) -> str:
+        return "\n".join([self.args[0], *map(str, self.problems)])
+
+
+def _order(problem: Problem) -> tuple[int, int]:
+    rank = FILES.index(problem.file) if problem.file in FILES else len(FILES)
+    return rank, problem.line
+
+
+class Problems:
+    """Collects problems while the files are read. `ImportFailed` sorts them stably, so the problems
+    of one line keep the order their columns were checked in."""
+
+    def __init__(self) -> None:
+        self._items: list[Problem] = []
+
+    def add(self, file: str, line: int, column: str, message: str) -> None:
+        self._items.append(Problem(file, line, column, message))
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self._items)

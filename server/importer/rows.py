@@ -1,0 +1,179 @@
+"""Reading a CSV file of the import format: header checks, physical line numbers, typed cells.
+
+Each data row is a `Row`; `Row.value(column, parse)` returns the parsed cell or None, and records a
+problem (making the row not `ok`) when a required cell is empty or `parse` raises `ValueError`.
+"""
+
+from __future__ import annotations
+
+import _csv
+import codecs
+import csv
+import difflib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+from server.importer.problems import WHOLE, Problems
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The header of one file: required columns must be present, optional ones may be left out."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, required: str, optional: str = "") -> Columns:
+        """From space-separated column names."""
+        return cls(tuple(required.split()), tuple(optional.split()))
+
+    @property
+    def known(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+class Row:
+    __slots__ = ("_cells", "_index", "_problems", "file", "line", "ok")
+
+    def __init__(self, file: str, line: int, cells: list[str], index: dict[str, int], problems: Problems):
+        self.file, self.line, self.ok = file, line, True
+        self._cells, self._index, self._problems = cells, index, problems
+
+    def raw(self, column: str) -> str:
+        """The stripped cell; '' when empty or when the column is not in the header."""
+        position = self._index.get(column)
+        return "" if position is None else self._cells[position]
+
+    def problem(self, column: str, message: str) -> None:
+        self.ok = False
+        self._problems.add(self.file, self.line, column, message)
+
+    def value(self, column: str, parse: Callable[[str], T], *, required: bool = False) -> T | None:
+        raw = self.raw(column)
+        if not raw:
+            if required:
+                self.problem(column, "required")
+            return None
+        try:
+            return parse(raw)
+        except ValueError as error:
+            self.problem(column, str(error))
+            return None
+
+
+def read_csv(
+    folder: Path, name: str, columns: Columns, problems: Problems, *, required: bool = True
+) -> CsvRows | None:
+    """The data rows of `folder/name`, or None when the file cannot be used (the reason is recorded,
+    except for a missing optional file)."""
+    path = folder / name
+    if not path.is_file():
+        if required:
+            problems.add(name, 0, WHOLE, "required file is missing")
+        return None
+    handle = path.open("rb")
+    reader = csv.reader(_decoded(handle), strict=True)
+    index = _read_header(name, reader, columns, problems)
+    if index is None:
+        handle.close()
+        return None
+    return CsvRows(name, handle, reader, index, problems)
+
+
+class _NotUtf8(Exception):
+    def __init__(self, line: int, error: UnicodeDecodeError) -> None:
+        super().__init__(f"not UTF-8 text ({error.reason} at byte {error.start + 1} of the line)")
+        self.line = line
+
+
+def _decoded(handle: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, decoded one by one so that a bad byte is reported on its own line."""
+    for number, raw in enumerate(handle, start=1):
+        try:
+            yield (raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _NotUtf8(number, error) from None
+
+
+def _read_header(
+    name: str, reader: Iterator[list[str]], columns: Columns, problems: Problems
+) -> dict[str, int] | None:
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except StopIteration:
+        problems.add(name, 0, WHOLE, "file is empty; expected a header row")
+        return None
+    except _NotUtf8 as error:
+        problems.add(name, error.line, WHOLE, str(error))
+        return None
+    except csv.Error as error:
+        problems.add(name, 1, WHOLE, f"not readable as CSV ({error})")
+        return None
+    usable = True
+    index: dict[str, int] = {}
+    for position, column in enumerate(header):
+        if column in index:
+            problems.add(name, 1, column, "column appears twice")
+            usable = False
+        elif column not in columns.known:
+            problems.add(name, 1, column or WHOLE, _unknown_column(column, columns))
+        index.setdefault(column, position)
+    for column in columns.required:
+        if column not in index:
+            problems.add(name, 1, column, "required column is missing")
+            usable = False
+    return index if usable else None
+
+
+def _unknown_column(column: str, columns: Columns) -> str:
+    if not column:
+        return "a column has no name"
+    close = difflib.get_close_matches(column, columns.known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"expected: {', '.join(columns.known)}"
+    return f"unknown column {column!r}; {hint}"
+
+
+class CsvRows:
+    """The data rows of one file, read once. `complete` turns False when reading stops at a line that
+    is not UTF-8 or not CSV: the rows before it are then not the whole file, so the file's keys cannot
+    be trusted for reference checks."""
+
+    def __init__(
+        self, name: str, handle: BinaryIO, reader: _csv.Reader, index: dict[str, int], problems: Problems
+    ) -> None:
+        self.name, self.complete = name, True
+        self._handle, self._reader, self._index, self._problems = handle, reader, index, problems
+
+    def __iter__(self) -> Iterator[Row]:
+        name, reader, problems, width = self.name, self._reader, self._problems, len(self._index)
+        with self._handle:
+            while True:
+                line = reader.line_num + 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except _NotUtf8 as error:
+                    self._stop(error.line, str(error))
+                    return
+                except csv.Error as error:
+                    self._stop(line, f"not readable as CSV ({error})")
+                    return
+                cells = [cell.strip() for cell in cells]
+                if not any(cells):  # blank lines (and rows of empty cells) are ignored
+                    continue
+                if len(cells) != width:
+                    problems.add(
+                        name, line, WHOLE, f"expected {width} cells like the header, found {len(cells)}"
+                    )
+                    continue
+                yield Row(name, line, cells, self._index, problems)
+
+    def _stop(self, line: int, message: str) -> None:
+        self.complete = False
+        self._problems.add(self.name, line, WHOLE, message)

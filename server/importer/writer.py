@@ -1,0 +1,306 @@
+"""Writing a checked `Dataset` in the caller's transaction: bulk inserts of plain dicts, ids resolved
+in memory, no ORM objects per row (a benchmark company has millions of expenses)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import Base
+from server.importer.dataset import Dataset
+from server.importer.spend import ExpenseRow
+
+CHUNK = 5000
+TABLES = Base.metadata.tables
+# Tables with a company_id that an import does not replace: the audit trail survives a --replace.
+KEPT = frozenset({"audit_log"})
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Counts:
+    teams: int
+    employees: int
+    categories: int
+    merchants: int
+    expenses: int
+    budgets: int
+    approval_requests: int
+    approval_decisions: int
+
+
+@dataclass(frozen=True)
+class Ids:
+    """Database ids by natural key."""
+
+    company: int
+    teams: dict[str, int]
+    employees: dict[str, int]
+    categories: dict[str, int]
+    # The team each employee belongs to: the default team of their expenses and requests.
+    home_team: dict[str, int]
+
+
+def chunks(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    batch: Rows = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            await session.execute(insert(table), batch)
+            batch = []
+    if batch:
+        await session.execute(insert(table), batch)
+
+
+async def insert_with_ids(session: AsyncSession, table: Table, key: str, rows: Rows) -> dict[str, int]:
+    """Insert one company's rows, then read back their ids by natural key (`key` is unique per company).
+
+    Cheaper than RETURNING with ordered ids, which SQLite can only do one row per statement."""
+    await insert_rows(session, table, rows)
+    if not rows:
+        return {}
+    company_id = rows[0]["company_id"]
+    query = select(table.c[key], table.c.id).where(table.c.company_id == company_id)
+    return {name: id_ for name, id_ in await session.execute(query)}
+
+
+async def update_by_id(session: AsyncSession, table: Table, rows: Rows) -> None:
+    """Set columns by id; each row is {"row_id": id, column: value, ...} with the same columns."""
+    if not rows:
+        return
+    columns = [name for name in rows[0] if name != "row_id"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
+    renamed = [{"row_id": row["row_id"], **{f"new_{name}": row[name] for name in columns}} for row in rows]
+    for chunk in chunks(renamed):
+        await session.execute(statement, chunk)
+
+
+async def delete_company_data(session: AsyncSession, company_id: int) -> None:
+    """Every tenant row of one company except its audit trail, children before parents."""
+    teams = TABLES["teams"]
+    await session.execute(update(teams).where(teams.c.company_id == company_id).values(manager_id=None))
+    for table in reversed(Base.metadata.sorted_tables):
+        if "company_id" in table.c and table.name not in KEPT:
+            await session.execute(delete(table).where(table.c.company_id == company_id))
+
+
+async def write_company(session: AsyncSession, data: Dataset, company_id: int | None) -> int:
+    """Insert the company, or update the one being replaced; its id."""
+    companies = TABLES["companies"]
+    values = {"slug": data.company.slug, "name": data.company.name, "currency": data.company.currency}
+    if company_id is not None:
+        await session.execute(update(companies).where(companies.c.id == company_id).values(values))
+        return company_id
+    result = await session.execute(insert(companies).values(values).returning(companies.c.id))
+    return int(result.scalar_one())
+
+
+async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, now: dt.datetime) -> Counts:
+    ids = await _organization(session, data, company_id)
+    merchants = await _merchants(session, data, company_id)
+    await insert_rows(session, TABLES["expenses"], _expense_rows(data.expenses.rows, ids, merchants, now))
+    await insert_rows(session, TABLES["budgets"], _budget_rows(data, ids))
+    policy = data.policy.model_dump(mode="json", exclude_none=True)
+    row = {"company_id": company_id, "version": 1, "document": policy, "created_at": now}
+    await session.execute(insert(TABLES["approval_policies"]), [row])
+    await _history(session, data, ids)
+    return Counts(
+        teams=len(ids.teams),
+        employees=len(ids.employees),
+        categories=len(ids.categories),
+        merchants=len(merchants),
+        expenses=len(data.expenses.rows),
+        budgets=len(data.budgets),
+        approval_requests=len(data.history.requests),
+        approval_decisions=len(data.history.decisions),
+    )
+
+
+async def _organization(session: AsyncSession, data: Dataset, company_id: int) -> Ids:
+    """Teams and employees point at each other: teams first without their links, then employees, then
+    the links (parents, managers, delegates) by update."""
+    rows: Rows = [
+        {"company_id": company_id, "name": t.name, "cost_center": t.cost_center} for t in data.teams
+    ]
+    teams = await insert_with_ids(session, TABLES["teams"], "name", rows)
+    people = data.employees
+    rows = [
+        {
+            "company_id": company_id,
+            "email": p.email,
+            "name": p.name,
+            "team_id": teams[p.team],
+            "role": p.role,
+            "approval_limit_minor": p.approval_limit_minor,
+            "active": p.active,
+            "out_of_office_from": p.out_of_office_from,
+            "out_of_office_until": p.out_of_office_until,
+        }
+        for p in people
+    ]
+    employees = await insert_with_ids(session, TABLES["employees"], "email", rows)
+    links = [
+        {
+            "row_id": employees[p.email],
+            "manager_id": employees.get(p.manager_email or ""),
+            "delegate_id": employees.get(p.delegate_email or ""),
+        }
+        for p in people
+        if p.manager_email or p.delegate_email
+    ]
+    await update_by_id(session, TABLES["employees"], links)
+    links = [
+        {
+            "row_id": teams[t.name],
+            "parent_id": teams.get(t.parent or ""),
+            "manager_id": employees.get(t.manager_email or ""),
+        }
+        for t in data.teams
+        if t.parent or t.manager_email
+    ]
+    await update_by_id(session, TABLES["teams"], links)
+    categories = await _categories(session, data, company_id)
+    home_team = {p.email: teams[p.team] for p in people}
+    return Ids(company_id, teams, employees, categories, home_team)
+
+
+async def _categories(session: AsyncSession, data: Dataset, company_id: int) -> dict[str, int]:
+    rows = [
+        {
+            "company_id": company_id,
+            "code": c.code,
+            "name": c.name,
+            "gl_account": c.gl_account,
+            "vat_rate_bp": c.vat_rate_bp,
+            "description": c.description,
+            "mcc_codes": list(c.mcc_codes),
+        }
+        for c in data.categories
+    ]
+    table = TABLES["categories"]
+    ids = await insert_with_ids(session, table, "code", rows)
+    parents = [
+        {"row_id": ids[c.code], "parent_id": ids[c.parent_code]} for c in data.categories if c.parent_code
+    ]
+    await update_by_id(session, table, parents)
+    return ids
+
+
+async def _merchants(session: AsyncSession, data: Dataset, company_id: int) -> dict[str, int]:
+    """One merchant per name, with the MCC most often seen on its expenses (ties: the lowest code)."""
+    names = list(data.expenses.merchant_mccs)
+    rows = [
+        {"company_id": company_id, "name": name, "mcc": _most_common(data.expenses.merchant_mccs[name])}
+        for name in names
+    ]
+    return await insert_with_ids(session, TABLES["merchants"], "name", rows)
+
+
+def _most_common(mccs: Counter[str]) -> str | None:
+    return min(mccs.items(), key=lambda item: (-item[1], item[0]))[0] if mccs else None
+
+
+def _expense_rows(
+    expenses: list[ExpenseRow], ids: Ids, merchants: dict[str, int], now: dt.datetime
+) -> Iterator[dict[str, Any]]:
+    company_id, teams, employees, categories = ids.company, ids.teams, ids.employees, ids.categories
+    for e in expenses:
+        yield {
+            "company_id": company_id,
+            "ref": e.ref,
+            "descriptor": e.descriptor,
+            "merchant_id": merchants[e.merchant],
+            "mcc": e.mcc,
+            "amount_minor": e.money.amount_minor,
+            "currency": e.money.currency,
+            "amount_company_minor": e.money.amount_company_minor,
+            "spent_on": e.spent_on,
+            "employee_id": employees[e.employee],
+            "team_id": teams[e.team] if e.team else ids.home_team[e.employee],
+            "memo": e.memo,
+            "status": e.status.value,
+            "payment_type": e.payment_type.value,
+            "category_id": categories[e.category] if e.category else None,
+            "category_source": e.category_source.value if e.category_source else None,
+            "category_confidence": None,
+            "receipt_present": e.receipt,
+            "created_at": now,
+        }
+
+
+def _budget_rows(data: Dataset, ids: Ids) -> Iterator[dict[str, Any]]:
+    for b in data.budgets:
+        yield {
+            "company_id": ids.company,
+            "team_id": ids.teams[b.team],
+            "category_id": ids.categories[b.category] if b.category else None,
+            "period_start": b.period_start,
+            "period_end": b.period_end,
+            "amount_minor": b.amount_minor,
+            "currency": b.currency,
+        }
+
+
+async def _history(session: AsyncSession, data: Dataset, ids: Ids) -> None:
+    requests = list(data.history.requests.values())
+    expenses = await _expense_ids(session, ids.company, {r.expense for r in requests if r.expense})
+    rows = [
+        {
+            "company_id": ids.company,
+            "ref": r.ref,
+            "requester_id": ids.employees[r.requester],
+            "team_id": ids.teams[r.team] if r.team else ids.home_team[r.requester],
+            "category_id": ids.categories[r.category] if r.category else None,
+            "amount_minor": r.money.amount_minor,
+            "currency": r.money.currency,
+            "amount_company_minor": r.money.amount_company_minor,
+            "payment_type": r.payment_type.value,
+            "description": r.description,
+            "status": r.status.value,
+            "submitted_at": r.submitted_at,
+            "expense_id": expenses[r.expense] if r.expense else None,
+        }
+        for r in requests
+    ]
+    table = TABLES["approval_requests"]
+    request_ids = await insert_with_ids(session, table, "ref", rows)
+    decisions = (
+        {
+            "company_id": ids.company,
+            "request_id": request_ids[d.request],
+            "step": d.step,
+            "approver_id": ids.employees[d.approver],
+            "on_behalf_of_id": ids.employees[d.on_behalf_of] if d.on_behalf_of else None,
+            "decision": d.decision.value,
+            "decided_at": d.decided_at,
+        }
+        for d in data.history.decisions
+    )
+    await insert_rows(session, TABLES["approval_decisions"], decisions)
+
+
+async def _expense_ids(session: AsyncSession, company_id: int, refs: set[str]) -> dict[str, int]:
+    table, found = TABLES["expenses"], {}
+    wanted = sorted(refs)
+    for start in range(0, len(wanted), 1000):
+        query = select(table.c.ref, table.c.id).where(
+            table.c.company_id == company_id, table.c.ref.in_(wanted[start : start + 1000])
+        )
+        found.update({ref: id_ for ref, id_ in await session.execute(query)})
+    return found
