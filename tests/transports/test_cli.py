@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -46,3 +47,47 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
 
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     assert "Database is up to date" in second.stderr
+
+
+VALID_FOLDER = Path(__file__).parents[1] / "importer" / "fixtures" / "valid"
+
+
+def test_import_reports_every_problem_as_file_line_and_writes_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "broken"
+    shutil.copytree(VALID_FOLDER, folder)
+    employees = (folder / "employees.csv").read_text().splitlines()
+    employees[2] = employees[2].replace("50000.00", "50k")
+    (folder / "employees.csv").write_text("\n".join(employees) + "\n")
+    (folder / "budgets.csv").write_text("team,period,amount,currency\nNowhere,2026-Q5,12.345,EUR\n")
+    env = server_env(database_url)
+
+    result = run_outlay("import", str(folder), env=env)
+    counted = run_outlay("import", str(VALID_FOLDER), env=env)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    problems = result.stderr.splitlines()[:-1]
+    assert [line.split(": ", 2)[:2] for line in problems] == [
+        ["employees.csv:3", "approval_limit"],
+        ["budgets.csv:2", "team"],
+        ["budgets.csv:2", "period"],
+        ["budgets.csv:2", "amount"],
+    ]
+    assert result.stderr.splitlines()[-1] == (
+        f"outlay: import of {folder} failed with 4 problem(s); nothing was written"
+    )
+    assert counted.returncode == 0, counted.stderr  # the failed import left no company behind
+    assert "Imported company" in counted.stderr
+
+
+def test_import_refuses_an_existing_company_unless_replace(database_url: str) -> None:
+    env = server_env(database_url)
+
+    first = run_outlay("import", str(VALID_FOLDER), env=env)
+    again = run_outlay("import", str(VALID_FOLDER), env=env)
+    replaced = run_outlay("import", str(VALID_FOLDER), "--replace", env=env)
+
+    assert (first.returncode, again.returncode, replaced.returncode) == (0, 1, 0)
+    assert "already exists; use --replace to replace it" in again.stderr
