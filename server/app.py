@@ -76,5 +76,7 @@ def _bearer_auth(settings: Settings) -> tuple[ApiKeyVerifier | None, AuthSetting
         issuer_url=AnyHttpUrl(settings.server_url),
         resource_server_url=AnyHttpUrl(f"{settings.server_url}/mcp"),
         required_scopes=[READ_SCOPE],
+        # API keys name no audience; the OAuth verifier will set `resource` and turn this on.
+        validate_token_resource=False,
     )
     return ApiKeyVerifier(settings.api_keys), auth
