@@ -17,7 +17,7 @@ from server.db.engine import create_engine, create_session_factory
 from server.importer import import_company
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
-OTHER_SLUG = "globex"  # the company already in `seeded_url` databases
+OTHER_SLUG = "globex"  # the company already in `globex_url` databases
 
 
 def copy_valid(destination: Path, *, slug: str = "acme") -> Path:
@@ -43,7 +43,7 @@ async def _import(url: str, folder: Path) -> None:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def seeded_url(
+def globex_url(
     request: pytest.FixtureRequest,
     make_database: Callable[[str], str],
     tmp_path_factory: pytest.TempPathFactory,
@@ -64,7 +64,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def seeded_engine(seeded_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(seeded_url)
+async def globex_engine(globex_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(globex_url)
     yield engine
     await engine.dispose()

@@ -463,22 +463,22 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 async def test_reports_every_problem_and_writes_nothing(
-    case: Case, folder: Path, seeded_engine: AsyncEngine
+    case: Case, folder: Path, globex_engine: AsyncEngine
 ) -> None:
     for edit in case.edits:
         edit(folder)
-    before = await snapshot(seeded_engine)
+    before = await snapshot(globex_engine)
 
     with pytest.raises(ImportFailed) as failed:
-        await import_company(create_session_factory(seeded_engine), folder)
+        await import_company(create_session_factory(globex_engine), folder)
 
     assert [str(problem) for problem in failed.value.problems] == case.problems
-    assert await snapshot(seeded_engine) == before
+    assert await snapshot(globex_engine) == before
 
 
-async def test_not_a_folder(tmp_path: Path, seeded_engine: AsyncEngine) -> None:
+async def test_not_a_folder(tmp_path: Path, globex_engine: AsyncEngine) -> None:
     with pytest.raises(ImportFailed) as failed:
-        await import_company(create_session_factory(seeded_engine), tmp_path / "nowhere")
+        await import_company(create_session_factory(globex_engine), tmp_path / "nowhere")
 
     assert [str(problem) for problem in failed.value.problems] == [
         f"{tmp_path / 'nowhere'}:0: -: not a folder"
