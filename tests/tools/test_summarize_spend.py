@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from server.money import to_minor
+from server.money import format_amount, to_minor
 from tests.world import TODAY, call_error, call_ok, raw
 
 pytestmark = pytest.mark.anyio
@@ -66,6 +66,21 @@ async def test_totals_equal_an_independent_aggregate(acme: Client, seeded_url: s
         assert totals == sorted(totals, reverse=True)
 
 
+async def test_top_lists_the_largest_groups_and_adds_up_the_rest(acme: Client, seeded_url: str) -> None:
+    summary = await call_ok(acme, "summarize_spend", {"period": "2026", "group_by": "employee", "top": 2})
+    expected = await expected_totals(seeded_url, "employee", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    largest = sorted(expected.values(), key=lambda totals: -totals[0])
+
+    assert [to_minor(group["total"], "EUR") for group in summary["groups"]] == [t for t, _ in largest[:2]]
+    assert summary["others"] == {
+        "key": None,
+        "name": f"{len(expected) - 2} others",
+        "total": format_amount(sum(t for t, _ in largest[2:]), "EUR"),
+        "count": sum(c for _, c in largest[2:]),
+    }
+    assert len(expected) > 3
+
+
 async def test_uncategorized_spend_has_its_own_bucket(acme: Client, seeded_url: str) -> None:
     summary = await call_ok(acme, "summarize_spend", {"period": "2026", "group_by": "category"})
     total, count = (
@@ -97,12 +112,13 @@ async def test_a_filtered_summary_as_a_whole(acme: Client, seeded_url: str) -> N
         "period": "2026-Q2",
         "group_by": "team",
         "currency": "EUR",
-        "total": f"{sum(t for t, _ in expected.values()) / 100:.2f}",
+        "total": format_amount(sum(t for t, _ in expected.values()), "EUR"),
         "count": sum(c for _, c in expected.values()),
         "groups": [
-            {"key": team, "name": team, "total": f"{total / 100:.2f}", "count": count}
+            {"key": team, "name": team, "total": format_amount(total, "EUR"), "count": count}
             for team, (total, count) in groups
         ],
+        "others": None,
         "filters": {"team": None, "category": "MEALS", "employee": None},
     }
 

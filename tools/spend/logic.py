@@ -37,19 +37,32 @@ def choose_period(request: SummaryRequest, today: dt.date) -> Period:
     return date_range(request.date_from, end)
 
 
-def build_groups(rows: list[GroupRow], group_by: GroupBy, period: Period, currency: str) -> list[SpendGroup]:
+def build_groups(
+    rows: list[GroupRow], group_by: GroupBy, period: Period, currency: str, top: int
+) -> tuple[list[SpendGroup], SpendGroup | None]:
+    """The `top` largest groups, and the rest added together (a model reads 25 rows, not 5,000)."""
     if group_by == "month":
-        return _months(rows, period, currency)
+        return _months(rows, period, currency), None
     ordered = sorted(rows, key=lambda row: (-row.total_minor, row.name or "", row.key or ""))
-    return [
+    shown, rest = ordered[:top], ordered[top:]
+    groups = [
         SpendGroup(
             key=row.key,
             name=row.name if row.name is not None else UNCATEGORIZED,
             total=format_amount(row.total_minor, currency),
             count=row.count,
         )
-        for row in ordered
+        for row in shown
     ]
+    if not rest:
+        return groups, None
+    others = SpendGroup(
+        key=None,
+        name=f"{len(rest)} others",
+        total=format_amount(sum(row.total_minor for row in rest), currency),
+        count=sum(row.count for row in rest),
+    )
+    return groups, others
 
 
 def _months(rows: list[GroupRow], period: Period, currency: str) -> list[SpendGroup]:

@@ -53,8 +53,11 @@ class SpendSummary(BaseModel):
     total: str = Field(description="Grand total over all groups, a decimal string.")
     count: int = Field(description="Number of expenses over all groups.")
     groups: list[SpendGroup] = Field(
-        description="Largest total first (month: chronological, months without spend included with 0). "
-        "Empty: no spend matched."
+        description="Largest total first, at most `top` of them (month: every month of the period in "
+        "order, months without spend included with 0). Empty: no spend matched."
+    )
+    others: SpendGroup | None = Field(
+        description="The groups beyond `top`, added together (key null, name 'N others'); null if none."
     )
     filters: SpendFilters
 
@@ -70,3 +73,4 @@ class SummaryRequest:
     team: str | None = None
     category: str | None = None
     employee: str | None = None
+    top: int = 25

@@ -33,6 +33,7 @@ async def summarize(
         employee_id=None if employee is None else employee.id,
     )
     rows = await queries.grouped_totals(session, scope, request.group_by)
+    groups, others = logic.build_groups(rows, request.group_by, period, caller.currency, request.top)
     return SpendSummary(
         date_from=period.start,
         date_to=period.end,
@@ -41,7 +42,8 @@ async def summarize(
         currency=caller.currency,
         total=format_amount(sum(row.total_minor for row in rows), caller.currency),
         count=sum(row.count for row in rows),
-        groups=logic.build_groups(rows, request.group_by, period, caller.currency),
+        groups=groups,
+        others=others,
         filters=SpendFilters(
             team=None if team is None else team.name,
             category=None if category is None else category.code,

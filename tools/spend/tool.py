@@ -26,8 +26,9 @@ search_expenses with the same filters to list the rows behind a group.
 The period is either `period` (2026, 2026-Q3 or 2026-07), or `date_from` (+ optional `date_to`,
 default today), both inclusive; with neither it is the current month to date (the server's today).
 Groups come largest first (month: every month of the period in order, empty months as 0); grouping
-by category adds an 'Uncategorized' bucket (key null) for expenses not categorized yet. Refunds
-count negative. An empty `groups` list means no spend matched."""
+by category adds an 'Uncategorized' bucket (key null) for expenses not categorized yet. At most `top`
+groups are listed; the rest are added together in `others`. Refunds count negative. An empty
+`groups` list means no spend matched."""
 
 
 def register(mcp: MCPServer[AppContext]) -> None:
@@ -53,6 +54,10 @@ async def summarize_spend(
     employee: Annotated[
         str | None, Field(description="Only this employee's spend, by e-mail or name.")
     ] = None,
+    top: Annotated[
+        int,
+        Field(ge=1, le=500, description="How many groups to list, largest first; the rest go to `others`."),
+    ] = 25,
 ) -> Annotated[CallToolResult, SpendSummary]:
     request = SummaryRequest(
         group_by=group_by,
@@ -62,6 +67,7 @@ async def summarize_spend(
         team=team,
         category=category,
         employee=employee,
+        top=top,
     )
     async with tool_call(ctx, "summarize_spend") as call:
         summary = await service.summarize(call.session, call.caller, call.app.clock.today(), request)
