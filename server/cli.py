@@ -182,8 +182,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print("A company is already loaded; leaving it as it is.", file=sys.stderr)
         return 0
     folder = args.out or settings.demo_dir or _default_demo_dir(settings)
-    if folder.exists():
-        shutil.rmtree(folder)
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / "company.csv").is_file():
+            return _fail(f"{folder} is not empty and holds no demo company: choose another --out", EXIT_USAGE)
+        shutil.rmtree(folder)  # an earlier demo folder: rewrite it whole
     today = settings.today or dt.datetime.now(dt.UTC).date()
     summary = write_demo_company(
         folder, seed=args.seed, employees=args.employees, months=args.months, today=today

@@ -91,3 +91,32 @@ def test_import_refuses_an_existing_company_unless_replace(database_url: str) ->
 
     assert (first.returncode, again.returncode, replaced.returncode) == (0, 1, 0)
     assert "already exists; use --replace to replace it" in again.stderr
+
+
+def test_demo_never_deletes_a_folder_that_is_not_a_demo_company(tmp_path: Path) -> None:
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+    env = server_env(f"sqlite+aiosqlite:///{tmp_path / 'outlay.db'}")
+
+    run_outlay("db", "upgrade", env=env)
+    result = run_outlay("demo", "--employees", "12", "--months", "1", "--out", str(precious), env=env)
+
+    assert result.returncode == 2
+    assert "is not empty and holds no demo company" in result.stderr
+    assert (precious / "thesis.txt").read_text() == "years of work"
+
+
+def test_demo_writes_and_imports_a_small_company_then_serves_it(tmp_path: Path) -> None:
+    env = server_env(f"sqlite+aiosqlite:///{tmp_path / 'outlay.db'}")
+    folder = tmp_path / "demo"
+
+    run_outlay("db", "upgrade", env=env)
+    first = run_outlay("demo", "--employees", "12", "--months", "2", "--out", str(folder), env=env)
+    again = run_outlay("demo", "--if-missing", "--out", str(folder), env=env)
+
+    assert first.returncode == 0, first.stderr
+    assert "Imported company 'acme'" in first.stderr
+    assert (folder / "expenses.csv").is_file()
+    assert again.returncode == 0
+    assert "already loaded" in again.stderr
