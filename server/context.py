@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from server.gateway import ModelGateway
 from server.settings import Settings
 
 
@@ -37,6 +38,7 @@ class AppContext:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    gateway: ModelGateway
     # Served to callers without a token (stdio, in-memory). None over HTTP: there a token is required.
     local_company: str | None
     api_key_companies: dict[str, str] = field(default_factory=dict)

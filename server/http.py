@@ -30,7 +30,9 @@ def _route(mcp: MCPServer[AppContext], path: str) -> Callable[[Handler], Handler
 
 
 def add_health_routes(mcp: MCPServer[AppContext], runtime: Runtime) -> None:
-    """/healthz: the process answers. /readyz: it can reach its database (for load balancers)."""
+    """/healthz: the process answers. /readyz: it can reach its database (for load balancers), and the
+    state of each model backend's circuit — informative only: without models the tools still answer,
+    degraded, so an open circuit never takes the replica out of rotation."""
 
     @_route(mcp, "/healthz")
     async def healthz(_: Request) -> Response:
@@ -47,7 +49,7 @@ def add_health_routes(mcp: MCPServer[AppContext], runtime: Runtime) -> None:
         except Exception as exc:
             log.warning("readiness check failed", extra={"error": type(exc).__name__})
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ready", "database": "ok"})
+        return JSONResponse({"status": "ready", "database": "ok", "models": app.gateway.status()})
 
 
 def http_app(mcp: MCPServer[AppContext], runtime: Runtime) -> Starlette:

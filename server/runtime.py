@@ -1,4 +1,4 @@
-"""Opens and closes what lives as long as the server: engine, sessions, clock, callers' keys."""
+"""Opens and closes what lives as long as the server: engine, sessions, clock, model gateway, keys."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from server.context import AppContext, Clock
 from server.db.engine import create_engine, create_session_factory
 from server.db.migrate import pending_migration_message
+from server.gateway import ModelGateway
 from server.settings import Settings
 
 
@@ -29,6 +30,7 @@ class Runtime:
     @asynccontextmanager
     async def open(self) -> AsyncIterator[AppContext]:
         engine = create_engine(self.settings.database_url)
+        gateway = ModelGateway(self.settings.gateway)
         try:
             if problem := await pending_migration_message(engine):
                 raise SchemaNotReady(problem)
@@ -37,10 +39,12 @@ class Runtime:
                 engine=engine,
                 sessions=create_session_factory(engine),
                 clock=Clock(self.settings.today),
+                gateway=gateway,
                 local_company=self.local_company,
             )
             self.current = app
             yield app
         finally:
             self.current = None
+            await gateway.aclose()
             await engine.dispose()

@@ -11,6 +11,8 @@ from platformdirs import user_data_path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.gateway.settings import GatewaySettings
+
 
 def default_database_url() -> str:
     data_dir = user_data_path("outlay", appauthor=False)
@@ -18,7 +20,10 @@ def default_database_url() -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OUTLAY_", env_file=".env", extra="ignore")
+    # "__" reaches into nested settings: OUTLAY_GATEWAY__PROVIDER=bedrock sets gateway.provider.
+    model_config = SettingsConfigDict(
+        env_prefix="OUTLAY_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     database_url: str = Field(
         default_factory=default_database_url,
@@ -47,6 +52,10 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
+    gateway: GatewaySettings = Field(
+        default_factory=GatewaySettings,
+        description="LLM and model serving: OUTLAY_GATEWAY__<FIELD> variables, see docs/model-gateway.md.",
+    )
     demo_dir: Path | None = Field(
         default=None, description="Where `outlay demo` writes its CSV folder (default: next to the data)."
     )

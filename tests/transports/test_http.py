@@ -50,7 +50,17 @@ def test_health_and_readiness_need_no_token(replicas: tuple[str, str]) -> None:
     ready = httpx2.get(f"{replicas[0]}/readyz")
 
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
-    assert (ready.status_code, ready.json()) == (200, {"status": "ready", "database": "ok"})
+    assert (ready.status_code, ready.json()) == (
+        200,
+        {
+            "status": "ready",
+            "database": "ok",
+            "models": {
+                "llm": {"provider": "none", "model": "claude-haiku-4-5", "circuit": "not_configured"},
+                "serving": {"circuit": "not_configured"},
+            },
+        },
+    )
 
 
 async def call(

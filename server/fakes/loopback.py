@@ -1,0 +1,52 @@
+"""Serve an ASGI app on a free 127.0.0.1 port from a background thread (tests and demos).
+
+A thread of its own, with its own event loop, so that a fake which stalls never blocks the code under
+test, whichever event loop (or none) that code runs on.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from starlette.types import ASGIApp
+
+_STARTUP_SECONDS = 10.0
+
+
+@contextmanager
+def serve_on_loopback(app: ASGIApp, *, port: int = 0) -> Iterator[str]:
+    """Yields the base URL (`http://127.0.0.1:PORT`) while `app` is served; stops it on exit."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        # A stalled handler must not hold the shutdown for long: it is a fake, its work is worthless.
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        _wait_started(server, thread)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + _STARTUP_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the loopback server did not start")
+        time.sleep(0.01)

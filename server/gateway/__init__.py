@@ -1,0 +1,70 @@
+"""The model gateway: every call to a model (an LLM, or a predictive model served over HTTP) goes
+through here, with a deadline, retries, a circuit breaker, a concurrency limit, redaction of personal
+data, a per-company token budget, a response cache and accounting (metrics + one log line per call).
+
+The runtime opens one `ModelGateway` per process (`AppContext.gateway`). Capabilities use:
+
+    answer = await app.gateway.structured(
+        "categorize_expense",                      # prompts/templates/categorize_expense.md
+        {"descriptor": "UBER *TRIP", "memo": memo, "categories": listing},
+        CategoryGuess,                             # a pydantic model: the answer's schema
+        company=caller.company_slug,               # budget, cache and accounting are per company
+        redactor=Redactor(employee_names),         # names to redact, besides cards/IBANs/emails/phones
+        choices={"category": codes},               # closed choices, as JSON-schema enums
+    )
+    answer.value, answer.template_hash, answer.model, answer.cost_usd, answer.cached
+
+    response = await app.gateway.infer("categorizer", [Tensor(...)], company=caller.company_slug)
+
+Both raise a `GatewayError` (see `server.gateway.errors` for the tree) when there is no usable answer;
+callers degrade instead of failing, most simply with a `FallbackChain` that tries the LLM, then a local
+model, then rules, then a last resort ("needs review"), and says which link answered and why the
+earlier ones were skipped. `gateway.llm_available` tells whether the LLM is worth trying at all.
+"""
+
+from server.gateway.errors import (
+    BudgetExhausted,
+    CircuitOpen,
+    DeadlineExceeded,
+    GatewayError,
+    InvalidAnswer,
+    NotConfigured,
+    PromptError,
+    ProviderFailed,
+    RequestRejected,
+    RetriesExhausted,
+    Unavailable,
+)
+from server.gateway.fallback import ChainResult, Decline, FallbackChain, LastResort, Link, Skip
+from server.gateway.gateway import ModelGateway
+from server.gateway.redaction import Redactor
+from server.gateway.serving import InferResponse, Tensor
+from server.gateway.settings import GatewaySettings, ModelPrice
+from server.gateway.structured import StructuredAnswer
+
+__all__ = [
+    "BudgetExhausted",
+    "ChainResult",
+    "CircuitOpen",
+    "DeadlineExceeded",
+    "Decline",
+    "FallbackChain",
+    "GatewayError",
+    "GatewaySettings",
+    "InferResponse",
+    "InvalidAnswer",
+    "LastResort",
+    "Link",
+    "ModelGateway",
+    "ModelPrice",
+    "NotConfigured",
+    "PromptError",
+    "ProviderFailed",
+    "Redactor",
+    "RequestRejected",
+    "RetriesExhausted",
+    "Skip",
+    "StructuredAnswer",
+    "Tensor",
+    "Unavailable",
+]

@@ -1,0 +1,122 @@
+"""Claude through the `anthropic` SDK, on the Anthropic API or on AWS Bedrock: one attempt per `send`.
+
+The SDK's own retries are off (`max_retries=0`): `resilience.Guard` is the only retry layer. Its
+exceptions become `AttemptFailed` (retry) or gateway errors (do not). Imported only when a provider is
+configured: the SDK takes seconds to import, which stdio start-up should not pay for nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import anthropic
+import httpx2
+from anthropic.types import (
+    Message,
+    MessageParam,
+    TextBlockParam,
+    ToolChoiceToolParam,
+    ToolParam,
+    ToolResultBlockParam,
+    ToolUseBlockParam,
+)
+from pydantic import ValidationError
+
+from server.gateway.errors import NotConfigured
+from server.gateway.messages import AssistantTurn, Conversation, Reply, ToolCall, ToolFeedback, Turn, UserText
+from server.gateway.resilience import AttemptFailed, failure_for_status
+from server.gateway.settings import GatewaySettings
+
+# Pinned, so that no environment variable can put prompt contents into the SDK's trace spans.
+_TRACING: anthropic.OpenTelemetryOptions = {"traces": {"content_mode": "metadata_only"}}
+
+
+def build_client(settings: GatewaySettings) -> anthropic.AsyncAnthropic | anthropic.AsyncAnthropicBedrock:
+    if settings.provider == "bedrock":
+        # Credentials come from boto3's standard chain (environment, profile, instance role).
+        return anthropic.AsyncAnthropicBedrock(
+            aws_region=settings.bedrock_region,
+            aws_profile=settings.bedrock_profile,
+            base_url=settings.base_url,
+            max_retries=0,
+            open_telemetry=_TRACING,
+        )
+    key = settings.anthropic_api_key
+    return anthropic.AsyncAnthropic(
+        api_key=key.get_secret_value() if key else None,
+        base_url=settings.base_url,
+        max_retries=0,
+        open_telemetry=_TRACING,
+    )
+
+
+class LLMClient:
+    """One provider, one model: `send` makes exactly one HTTP request."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.provider = settings.provider
+        self.model = settings.model
+        self._max_tokens = settings.max_tokens
+        self._connect_timeout = settings.connect_timeout_seconds
+        self._client = build_client(settings)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def send(self, conversation: Conversation, seconds: float) -> Reply:
+        try:
+            message = await self._client.messages.create(
+                model=self.model,
+                max_tokens=self._max_tokens,
+                system=conversation.system,
+                messages=[_message(turn, conversation.tool.name) for turn in conversation.turns],
+                tools=[_tool(conversation)],
+                tool_choice=ToolChoiceToolParam(type="tool", name=conversation.tool.name),
+                timeout=httpx2.Timeout(seconds, connect=min(self._connect_timeout, seconds)),
+            )
+        except anthropic.APIStatusError as exc:
+            raise failure_for_status(exc.status_code, exc.response.headers, self.provider) from exc
+        except anthropic.APITimeoutError as exc:
+            raise AttemptFailed("timeout") from exc
+        except anthropic.APIConnectionError as exc:
+            raise AttemptFailed("connection") from exc
+        except (json.JSONDecodeError, ValidationError, anthropic.APIResponseValidationError) as exc:
+            raise AttemptFailed("malformed") from exc
+        except (TypeError, RuntimeError) as exc:
+            # How the SDK says it found no credentials (TypeError for the API, RuntimeError for boto3).
+            raise NotConfigured(f"{self.provider}: no usable credentials ({exc})") from exc
+        return _reply(message)
+
+
+def _tool(conversation: Conversation) -> ToolParam:
+    tool = conversation.tool
+    return ToolParam(name=tool.name, description=tool.description, input_schema=tool.input_schema)
+
+
+def _message(turn: Turn, tool_name: str) -> MessageParam:
+    if isinstance(turn, UserText):
+        return {"role": "user", "content": turn.text}
+    if isinstance(turn, ToolFeedback):
+        feedback = ToolResultBlockParam(
+            type="tool_result", tool_use_id=turn.tool_use_id, content=turn.text, is_error=True
+        )
+        return {"role": "user", "content": [feedback]}
+    if turn.tool_call is None:
+        return {"role": "assistant", "content": [TextBlockParam(type="text", text=turn.text)]}
+    call = ToolUseBlockParam(
+        type="tool_use", id=turn.tool_call.id, name=tool_name, input=turn.tool_call.input
+    )
+    return {"role": "assistant", "content": [call]}
+
+
+def _reply(message: Message) -> Reply:
+    call: ToolCall | None = None
+    texts: list[str] = []
+    for block in message.content:
+        if block.type == "tool_use" and isinstance(block.input, dict) and call is None:
+            call = ToolCall(block.id, block.input)
+        elif block.type == "text":
+            texts.append(block.text)
+    usage = message.usage
+    turn = AssistantTurn(call, "\n".join(texts))
+    return Reply(turn, usage.input_tokens, usage.output_tokens, message.stop_reason)
