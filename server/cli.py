@@ -1,4 +1,4 @@
-"""`outlay` command line: serve, db upgrade, import, demo, claude-config.
+"""`outlay` command line: serve, db upgrade, import, demo, claude-config, fake-llm.
 
 Heavy modules are imported inside each command so that `outlay serve --transport stdio` starts fast.
 """
@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
 
     claude = commands.add_parser("claude-config", help="print the Claude Desktop config entry")
     claude.set_defaults(command=cmd_claude_config)
+
+    fake = commands.add_parser("fake-llm", help="serve a fake Claude on 127.0.0.1, for demos without a key")
+    fake.add_argument("--port", type=int, default=8100)
+    fake.set_defaults(command=cmd_fake_llm)
     return parser
 
 
@@ -142,6 +146,24 @@ def _connect_help(settings: Settings, dev_token: str | None) -> str:
             "  Claude Desktop talks stdio instead: `outlay claude-config` prints its config entry.",
         ]
     )
+
+
+def cmd_fake_llm(_: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.fakes.anthropic import FakeAnthropic
+    from server.fakes.demo import schema_answer
+
+    url = f"http://127.0.0.1:{args.port}"
+    print(
+        f"A fake Claude answers at {url}. Point the server at it with\n"
+        f"  OUTLAY_GATEWAY__PROVIDER=anthropic OUTLAY_GATEWAY__BASE_URL={url} "
+        "OUTLAY_GATEWAY__ANTHROPIC_API_KEY=fake",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(FakeAnthropic(schema_answer), host="127.0.0.1", port=args.port, log_config=None)
+    return 0
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:

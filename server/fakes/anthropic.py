@@ -17,6 +17,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from server.fakes.checks import request_problems
 from server.fakes.script import (
     Answer,
     Behaviour,
@@ -69,6 +70,9 @@ class FakeAnthropic:
     async def _answer(self, request: Recorded, model: str, asgi: tuple[Scope, Receive, Send]) -> None:
         scope, receive, send = asgi
         behaviour = self.script.take(request)
+        bedrock = model_in_path(request)
+        if problems := request_problems(request.json(), bedrock=bedrock, headers=request.headers):
+            behaviour = Status(400, "invalid_request_error", message="; ".join(problems))
         while isinstance(behaviour, Stall):
             if not await stall(behaviour.seconds, receive):
                 return  # the client gave up waiting: nobody to answer
@@ -117,6 +121,10 @@ def _model(request: Recorded) -> str | None:
     if request.path.startswith(_BEDROCK_PREFIX) and request.path.endswith("/invoke"):
         return request.path.removeprefix(_BEDROCK_PREFIX).removesuffix("/invoke")
     return None
+
+
+def model_in_path(request: Recorded) -> bool:
+    return request.path.startswith(_BEDROCK_PREFIX)
 
 
 def _tool_name(request: Recorded) -> str:

@@ -44,6 +44,7 @@ class Status:
     status: int
     error_type: str = "api_error"
     retry_after: float | None = None
+    message: str = "scripted failure"
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ async def read_request(scope: Scope, receive: Receive) -> Recorded:
 
 def error_response(behaviour: Status) -> Response:
     headers = {} if behaviour.retry_after is None else {"retry-after": f"{behaviour.retry_after:g}"}
-    body = {"type": "error", "error": {"type": behaviour.error_type, "message": "scripted failure"}}
+    body = {"type": "error", "error": {"type": behaviour.error_type, "message": behaviour.message}}
     return JSONResponse(body, status_code=behaviour.status, headers=headers)
 
 

@@ -20,6 +20,7 @@ from anthropic.types import (
     ToolResultBlockParam,
     ToolUseBlockParam,
 )
+from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]  # botocore ships no types
 from pydantic import ValidationError
 
 from server.gateway.errors import NotConfigured
@@ -82,8 +83,9 @@ class LLMClient:
             raise AttemptFailed("connection") from exc
         except (json.JSONDecodeError, ValidationError, anthropic.APIResponseValidationError) as exc:
             raise AttemptFailed("malformed") from exc
-        except (TypeError, RuntimeError) as exc:
-            # How the SDK says it found no credentials (TypeError for the API, RuntimeError for boto3).
+        except (TypeError, RuntimeError, BotoCoreError) as exc:
+            # How the SDK says it found no credentials: TypeError for the API; for Bedrock, RuntimeError
+            # (an empty credential chain) or botocore's errors (an unknown profile, say).
             raise NotConfigured(f"{self.provider}: no usable credentials ({exc})") from exc
         return _reply(message)
 

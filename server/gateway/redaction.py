@@ -30,6 +30,11 @@ _PHONES = (
     re.compile(r"(?<!\d)(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}(?!\d)"),  # North American
     re.compile(r"(?<![\d.])0\d{1,4}(?:[ /.-]\d{2,8}){1,4}(?!\d)"),  # national, with a trunk 0
 )
+# Any run of digits that a label calls a phone number, separators or not ("tel 4155552671").
+_LABELLED_PHONE = re.compile(
+    r"\b(?:phone|tel|telephone|mobile|mob|cell|fax|call|whatsapp)\b\W{0,3}(\+?\d[\d ().-]{5,}\d)",
+    re.IGNORECASE,
+)
 _DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _NAME_GAP = re.compile(r"\s+|\s*[,'’]\s*")
@@ -91,11 +96,12 @@ def _card_in_groups(text: str, groups: list[tuple[int, int]]) -> Iterator[Findin
 
 
 def _phones(text: str) -> Iterator[Finding]:
-    for pattern in _PHONES:
-        for m in pattern.finditer(text):
-            digits = _digits(m.group())
-            if 7 <= len(digits) <= 15 and not _DATE_LIKE.fullmatch(m.group()):
-                yield Finding(m.start(), m.end(), "PHONE", digits)
+    matches = [m.span() for pattern in _PHONES for m in pattern.finditer(text)]
+    matches += [m.span(1) for m in _LABELLED_PHONE.finditer(text)]
+    for start, end in matches:
+        digits = _digits(text[start:end])
+        if 7 <= len(digits) <= 15 and not _DATE_LIKE.fullmatch(text[start:end]):
+            yield Finding(start, end, "PHONE", digits)
 
 
 class Redactor:

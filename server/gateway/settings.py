@@ -21,12 +21,15 @@ class ModelPrice(BaseModel):
 
 
 def default_prices() -> dict[str, ModelPrice]:
-    # Keys match any model id that contains them, so Bedrock ids
-    # ("eu.anthropic.claude-haiku-4-5-20251001-v1:0") find their price too. Longest key wins.
+    # List prices when this was written: check them against the provider's price list, and override
+    # with OUTLAY_GATEWAY__PRICES. Keys match any model id that contains them, so that Bedrock ids
+    # ("eu.anthropic.claude-haiku-4-5-20251001-v1:0") find their price too; the longest key wins.
     return {
         "claude-haiku-4-5": ModelPrice(input=Decimal("1"), output=Decimal("5")),
         "claude-sonnet-4-5": ModelPrice(input=Decimal("3"), output=Decimal("15")),
+        "claude-sonnet-4-6": ModelPrice(input=Decimal("3"), output=Decimal("15")),
         "claude-opus-4-5": ModelPrice(input=Decimal("5"), output=Decimal("25")),
+        "claude-opus-4-6": ModelPrice(input=Decimal("5"), output=Decimal("25")),
     }
 
 
@@ -50,9 +53,9 @@ class GatewaySettings(BaseModel):
         default=None, description="AWS profile for Bedrock (default: boto3's standard credential chain)."
     )
     deadline_seconds: PositiveFloat = Field(
-        default=20.0, description="Longest a caller waits for one model call, retries and repair included."
+        default=15.0, description="Longest a caller waits for one model call, retries and repair included."
     )
-    attempt_timeout_seconds: PositiveFloat = Field(default=10.0, description="Longest one HTTP attempt.")
+    attempt_timeout_seconds: PositiveFloat = Field(default=8.0, description="Longest one HTTP attempt.")
     connect_timeout_seconds: PositiveFloat = Field(default=2.0, description="Longest a TCP/TLS connect.")
     max_attempts: PositiveInt = Field(default=3, description="Attempts per request, the first included.")
     backoff_base_seconds: PositiveFloat = Field(

@@ -16,6 +16,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from pydantic import BaseModel, Field
 
 from server.fakes.anthropic import FakeAnthropic
+from server.fakes.kserve import FakeKServe
 from server.fakes.loopback import serve_on_loopback
 from server.fakes.script import Answer
 from server.gateway import GatewaySettings, ModelGateway
@@ -47,6 +48,32 @@ def fake_llm(anthropic_server: tuple[FakeAnthropic, str]) -> FakeAnthropic:
     fake, _ = anthropic_server
     fake.reset(Answer(GOOD))
     return fake
+
+
+def label_expenses(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fake served model: TRAVEL for anything that mentions a taxi, else MEALS."""
+    texts = request["inputs"][0]["data"]
+    labels = ["TRAVEL" if "taxi" in str(text).lower() else "MEALS" for text in texts]
+    return [{"name": "label", "shape": [len(labels)], "datatype": "BYTES", "data": labels}]
+
+
+@pytest.fixture(scope="session")
+def kserve_server() -> Iterator[tuple[FakeKServe, str]]:
+    fake = FakeKServe({"categorizer": label_expenses})
+    with serve_on_loopback(fake) as url:
+        yield fake, url
+
+
+@pytest.fixture
+def fake_kserve(kserve_server: tuple[FakeKServe, str]) -> FakeKServe:
+    fake, _ = kserve_server
+    fake.script.reset(fake.script.default)
+    return fake
+
+
+@pytest.fixture
+def kserve_url(kserve_server: tuple[FakeKServe, str]) -> str:
+    return kserve_server[1]
 
 
 @pytest.fixture
@@ -88,7 +115,7 @@ async def make_gateway(
     opened: list[ModelGateway] = []
 
     def make(*, clock: Callable[[], float] | None = None, **overrides: Any) -> ModelGateway:
-        settings = fast_settings(base_url=llm_url, **overrides)
+        settings = fast_settings(**({"base_url": llm_url} | overrides))
         extra: dict[str, Any] = {"clock": clock} if clock else {}
         gateway = ModelGateway(settings, meters=meters, **extra)
         opened.append(gateway)

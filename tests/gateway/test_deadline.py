@@ -64,7 +64,7 @@ async def test_a_call_queued_behind_the_concurrency_limit_still_keeps_its_deadli
     make_gateway: Callable[..., ModelGateway], fake_llm: FakeAnthropic
 ) -> None:
     gateway = make_gateway(max_concurrency=1)
-    fake_llm.script.then(Stall(1.0))
+    fake_llm.script.then(Stall(0.5))
     outcomes: list[str] = []
 
     async def first() -> None:

@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 
 from server.fakes.anthropic import FakeAnthropic
+from server.fakes.checks import request_problems
+from server.fakes.demo import schema_answer
 from server.fakes.script import Answer, TextAnswer
 from server.gateway import InvalidAnswer, ModelGateway, PromptError
 from server.gateway.prompts import PromptLibrary
@@ -125,3 +127,40 @@ async def test_a_template_that_lacks_an_input_fails_before_any_request(
     with pytest.raises(PromptError, match="no prompt template 'nope'"):
         await gateway.structured("nope", {}, Guess, company="acme")
     assert fake_llm.script.received == []
+
+
+def test_the_fake_refuses_what_the_real_api_would() -> None:
+    hello = {"role": "user", "content": "hi"}
+    ok = {"model": "m", "max_tokens": 5, "messages": [hello]}
+    headers = {"anthropic-version": "2023-06-01"}
+    orphan_result = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": [{"type": "text", "text": "?"}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "x"}]},
+    ]
+
+    assert request_problems(ok, bedrock=False, headers=headers) == []
+    assert request_problems(ok, bedrock=False, headers={}) != []
+    assert request_problems(ok, bedrock=True, headers=headers) == ["anthropic_version: required on Bedrock"]
+    assert request_problems({**ok, "messages": orphan_result}, bedrock=False, headers=headers) == [
+        "a tool_result answers no tool_use of the previous message"
+    ]
+    assert request_problems({**ok, "messages": [hello, hello]}, bedrock=False, headers=headers) == [
+        "roles must alternate from user: ['user', 'user']"
+    ]
+    unknown_tool = {**ok, "tool_choice": {"type": "tool", "name": "x"}}
+    assert request_problems(unknown_tool, bedrock=False, headers=headers) == [
+        "tool_choice names an unknown tool 'x'"
+    ]
+
+
+async def test_the_demo_fake_answers_any_schema_validly(
+    make_gateway: Callable[..., ModelGateway], fake_llm: FakeAnthropic
+) -> None:
+    fake_llm.reset(schema_answer)
+
+    answer = await ask(make_gateway())
+
+    assert answer.value.category in CODES
+    assert 0 <= answer.value.confidence <= 1
+    assert not answer.repaired
