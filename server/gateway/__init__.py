@@ -6,13 +6,13 @@ The runtime opens one `ModelGateway` per process (`AppContext.gateway`). Capabil
 
     answer = await app.gateway.structured(
         "categorize_expense",                      # prompts/templates/categorize_expense.md
-        {"descriptor": "UBER *TRIP", "memo": memo, "categories": listing},
+        {"descriptor": "UBER *TRIP", ...},         # exactly the template's $inputs (str()-ed, redacted)
         CategoryGuess,                             # a pydantic model: the answer's schema
         company=caller.company_slug,               # budget, cache and accounting are per company
         redactor=Redactor(employee_names),         # names to redact, besides cards/IBANs/emails/phones
         choices={"category": codes},               # closed choices, as JSON-schema enums
     )
-    answer.value, answer.template_hash, answer.model, answer.cost_usd, answer.cached
+    answer.value, answer.template_hash, answer.model, answer.cost_usd, answer.cached   # StructuredAnswer
 
     response = await app.gateway.infer("categorizer", [Tensor(...)], company=caller.company_slug)
 
