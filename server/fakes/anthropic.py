@@ -22,18 +22,15 @@ from server.fakes.script import (
     Answer,
     Behaviour,
     DefaultBehaviour,
-    Drop,
     Malformed,
     Recorded,
     Script,
-    Stall,
     Status,
     TextAnswer,
-    drop_connection,
     error_response,
     malformed_response,
+    play_out,
     read_request,
-    stall,
 )
 
 DEFAULT_ANSWER = Answer({})
@@ -73,14 +70,9 @@ class FakeAnthropic:
         bedrock = model_in_path(request)
         if problems := request_problems(request.json(), bedrock=bedrock, headers=request.headers):
             behaviour = Status(400, "invalid_request_error", message="; ".join(problems))
-        while isinstance(behaviour, Stall):
-            if not await stall(behaviour.seconds, receive):
-                return  # the client gave up waiting: nobody to answer
-            behaviour = behaviour.then or self._default(request)
-        if isinstance(behaviour, Drop):
-            await drop_connection(send)
-            return
-        await self._respond(behaviour, request, model)(scope, receive, send)
+        final = await play_out(behaviour, lambda: self._default(request), receive, send)
+        if final is not None:
+            await self._respond(final, request, model)(scope, receive, send)
 
     def _default(self, request: Recorded) -> Behaviour:
         default = self.script.default

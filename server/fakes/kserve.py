@@ -17,17 +17,14 @@ from starlette.types import Receive, Scope, Send
 from server.fakes.script import (
     Answer,
     Behaviour,
-    Drop,
     Malformed,
     Recorded,
     Script,
-    Stall,
     Status,
-    drop_connection,
     error_response,
     malformed_response,
+    play_out,
     read_request,
-    stall,
 )
 
 Predict = Callable[[dict[str, Any]], list[dict[str, Any]]]  # the request's JSON -> output tensors
@@ -54,14 +51,9 @@ class FakeKServe:
             await JSONResponse({"error": "no such model or route"}, status_code=404)(scope, receive, send)
             return
         behaviour = self.script.take(request)
-        while isinstance(behaviour, Stall):
-            if not await stall(behaviour.seconds, receive):
-                return
-            behaviour = behaviour.then or self._predict(request)
-        if isinstance(behaviour, Drop):
-            await drop_connection(send)
-            return
-        await self._respond(behaviour, request, match["model"])(scope, receive, send)
+        final = await play_out(behaviour, lambda: self._predict(request), receive, send)
+        if final is not None:
+            await self._respond(final, request, match["model"])(scope, receive, send)
 
     def _predict(self, request: Recorded) -> Behaviour:
         match = _INFER.match(request.path)

@@ -163,6 +163,20 @@ async def drop_connection(send: Send) -> None:
     await send({"type": "http.response.body", "body": b'{"id": "msg', "more_body": True})
 
 
+async def play_out(
+    behaviour: Behaviour, then: Callable[[], Behaviour], receive: Receive, send: Send
+) -> Behaviour | None:
+    """Stall and drop as scripted; the behaviour left to answer with, or None when nothing is left."""
+    while isinstance(behaviour, Stall):
+        if not await stall(behaviour.seconds, receive):
+            return None  # the client gave up waiting: nobody to answer
+        behaviour = behaviour.then or then()
+    if isinstance(behaviour, Drop):
+        await drop_connection(send)
+        return None
+    return behaviour
+
+
 async def stall(seconds: float, receive: Receive) -> bool:
     """Wait `seconds`; False if the client disconnected first (so that a stall ends with its caller)."""
     with anyio.move_on_after(seconds):
