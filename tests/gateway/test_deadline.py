@@ -56,7 +56,8 @@ async def test_attempts_time_out_on_their_own_and_are_retried(
     with anyio.fail_after(5), pytest.raises(RetriesExhausted, match="timeout"):
         await ask(gateway)
 
-    assert 0.6 <= time.perf_counter() - started < 0.6 + 3 * 0.05 + SLACK
+    # Three 0.2 s attempts, each cut short on its own: well before the 2 s deadline would have ended it.
+    assert 0.6 <= time.perf_counter() - started < 1.5
     assert len(fake_llm.script.received) == 3
 
 
