@@ -18,6 +18,7 @@ from server.db.models import (
     Company,
     Employee,
     Expense,
+    FxRate,
     Merchant,
     Team,
 )
@@ -251,4 +252,11 @@ async def make_decision(
         decision=decision,
         decided_at=decided_at or request.submitted_at + dt.timedelta(hours=step),
     )
+    return await _saved(session, row)
+
+
+async def make_fx_rate(
+    session: AsyncSession, *, company: Company, currency: str, rate: str, valid_from: dt.date | None = None
+) -> FxRate:
+    row = FxRate(company_id=company.id, currency=currency, rate=rate, valid_from=valid_from)
     return await _saved(session, row)

@@ -196,6 +196,21 @@ class Budget(Base):
     currency: Mapped[str] = mapped_column(String(3))
 
 
+class FxRate(Base):
+    """One exchange rate into the company currency: 1 unit of `currency` = `rate` units of company
+    currency, from `valid_from` (None: since always) until the next rate of that currency."""
+
+    __tablename__ = "fx_rates"
+    __table_args__ = (UniqueConstraint("company_id", "currency", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    currency: Mapped[str] = mapped_column(String(3))
+    # Decimal text ("1.1650"): exact on both backends, where a float or SQLite's NUMERIC would not be.
+    rate: Mapped[str] = mapped_column(String(40))
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+
+
 class ApprovalPolicy(Base):
     """One version of a company's approval policy; the highest version is in force."""
 

@@ -56,6 +56,7 @@ def write_demo_company(
     policy = build_policy(org)
     folder.mkdir(parents=True, exist_ok=True)
     _write_reference_data(folder, org, policy)
+    writer.write_table(folder, "fx_rates.csv", writer.fx_rows(window.start))
     engine = SpendEngine(seed, org, window)
     book = BudgetBook(window, engine.world.drift, category_targets(org))
     expenses, requests, decisions = _write_activity(folder, seed, org, policy, window, engine, book)

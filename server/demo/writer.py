@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from server.demo.budgets import Budget
-from server.demo.fx import COMPANY_CURRENCY
+from server.demo.fx import COMPANY_CURRENCY, FX_TO_EUR
 from server.demo.history import ApprovalRecord
 from server.demo.model import Category, Org, Spend
 from server.money import currency_exponent
@@ -75,6 +75,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "decision",
         "decided_at",
     ),
+    "fx_rates.csv": ("currency", "rate", "valid_from"),
 }
 POLICY_FILE = "approval_policy.json"
 
@@ -149,6 +150,15 @@ def employee_rows(org: Org) -> Iterable[list[str]]:
 def category_rows(categories: Iterable[Category]) -> Iterable[list[str]]:
     for c in categories:
         yield [c.code, c.name, c.parent or "", c.gl_account, c.vat_rate, c.description, " ".join(c.mcc_codes)]
+
+
+def fx_rows(valid_from: dt.date) -> list[list[str]]:
+    """The fixed table every foreign amount was converted with, from the first day of the data."""
+    return [
+        [code, str(rate), valid_from.isoformat()]
+        for code, rate in sorted(FX_TO_EUR.items())
+        if code != COMPANY_CURRENCY
+    ]
 
 
 def budget_rows(budgets: Iterable[Budget]) -> Iterable[list[str]]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.importer.checks import Known
+from server.importer.fx import FxRateRow, read_fx_rates
 from server.importer.history import History, read_history
 from server.importer.org import (
     CategoryRow,
@@ -38,6 +39,7 @@ class Dataset:
     budgets: list[BudgetRow]
     policy: Policy
     history: History
+    fx_rates: list[FxRateRow]
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def read_folder(folder: Path, problems: Problems) -> Reading:
     roles = None if employees is None else employees.roles
     policy = read_policy(folder, known, roles, problems)
     history = read_history(folder, known, None if expenses is None else expenses.refs, problems)
+    fx_rates = read_fx_rates(folder, company.currency, problems)
     if (
         problems
         or company.row is None
@@ -72,9 +75,10 @@ def read_folder(folder: Path, problems: Problems) -> Reading:
         or expenses is None
         or budgets is None
         or policy is None
+        or fx_rates is None
     ):
         return Reading(company, None)
     dataset = Dataset(
-        company.row, teams.rows, employees.rows, categories.rows, expenses, budgets, policy, history
+        company.row, teams.rows, employees.rows, categories.rows, expenses, budgets, policy, history, fx_rates
     )
     return Reading(company, dataset)

@@ -22,6 +22,7 @@ FILES = (
     "budgets.csv",
     "approval_policy.json",
     "approval_history.csv",
+    "fx_rates.csv",
 )
 WHOLE = "-"  # the column of a problem about a whole file or a whole row
 

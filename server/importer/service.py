@@ -29,6 +29,7 @@ class ImportReport:
     approval_requests: int
     approval_decisions: int
     replaced: bool  # True when an existing company of that slug was replaced
+    fx_rates: int = 0
 
     @property
     def counts(self) -> dict[str, int]:

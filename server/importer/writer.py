@@ -34,6 +34,7 @@ class Counts:
     budgets: int
     approval_requests: int
     approval_decisions: int
+    fx_rates: int
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, n
     row = {"company_id": company_id, "version": 1, "document": policy, "created_at": now}
     await session.execute(insert(TABLES["approval_policies"]), [row])
     await _history(session, data, ids)
+    await insert_rows(session, TABLES["fx_rates"], _fx_rows(data, company_id))
     return Counts(
         teams=len(ids.teams),
         employees=len(ids.employees),
@@ -129,6 +131,7 @@ async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, n
         budgets=len(data.budgets),
         approval_requests=len(data.history.requests),
         approval_decisions=len(data.history.decisions),
+        fx_rates=len(data.fx_rates),
     )
 
 
@@ -254,6 +257,16 @@ def _budget_rows(data: Dataset, ids: Ids) -> Iterator[dict[str, Any]]:
             "period_end": b.period_end,
             "amount_minor": b.amount_minor,
             "currency": b.currency,
+        }
+
+
+def _fx_rows(data: Dataset, company_id: int) -> Iterator[dict[str, Any]]:
+    for r in data.fx_rates:
+        yield {
+            "company_id": company_id,
+            "currency": r.currency,
+            "rate": str(r.rate),
+            "valid_from": r.valid_from,
         }
 
 

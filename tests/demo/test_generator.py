@@ -23,6 +23,7 @@ CSV_FILES = (
     "expenses.csv",
     "budgets.csv",
     "approval_history.csv",
+    "fx_rates.csv",
 )
 
 
