@@ -17,7 +17,7 @@ from server.calls import observe_request
 from server.context import AppContext
 from server.runtime import Runtime
 from server.settings import Settings
-from tools import expenses, spend
+from tools import approvers, expenses, spend
 
 INSTRUCTIONS = """\
 Outlay answers questions about one company's spend: card transactions, expense reports, budgets and
@@ -64,6 +64,7 @@ def build_server(
     )
     expenses.register(mcp)
     spend.register(mcp)
+    approvers.register(mcp)
     resources.register(mcp)
     return mcp
 

@@ -1,4 +1,4 @@
-"""`outlay` command line: serve, db upgrade, import, demo, claude-config, fake-llm.
+"""`outlay` command line: serve, db upgrade, import, demo, eval, claude-config, fake-llm.
 
 Heavy modules are imported inside each command so that `outlay serve --transport stdio` starts fast.
 """
@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--replace", action="store_true", help="replace the demo company if it exists")
     demo.add_argument("--if-missing", action="store_true", help="do nothing if a company is loaded")
     demo.set_defaults(command=cmd_demo)
+
+    evaluations = commands.add_parser("eval", help="offline evaluations; results go to evals/results/")
+    _add_evals(evaluations.add_subparsers(required=True, metavar="EVAL"))
 
     claude = commands.add_parser("claude-config", help="print the Claude Desktop config entry")
     claude.set_defaults(command=cmd_claude_config)
@@ -235,6 +238,33 @@ def _default_demo_dir(settings: Settings) -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("outlay", appauthor=False) / "demo-company"
+
+
+def _add_evals(evals: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """One action per evaluation: `outlay eval <name>` (add new ones here)."""
+    approvers = evals.add_parser(
+        "approvers", help="replay the approval history: chain match, policy violations, latency"
+    )
+    approvers.add_argument("--out", type=Path, help="folder for the results (default: evals/results)")
+    approvers.add_argument("--latency-calls", type=int, default=200, help="suggest_approver calls to time")
+    approvers.set_defaults(command=cmd_eval_approvers)
+
+
+def cmd_eval_approvers(settings: Settings, args: argparse.Namespace) -> int:
+    from evals import approvers
+    from server.errors import NotFound
+
+    asyncio.run(_check_schema(Runtime(settings, local_company=None)))
+    try:
+        report = asyncio.run(approvers.run(settings, latency_calls=args.latency_calls))
+    except NotFound as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    paths = approvers.write(report, args.out or approvers.RESULTS)
+    print(approvers.markdown(report), end="")
+    print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
+    if report["policy_violations"]:
+        return _fail(f"{report['policy_violations']} policy violation(s) in the engine's chains")
+    return 0
 
 
 def cmd_claude_config(settings: Settings, _: argparse.Namespace) -> int:

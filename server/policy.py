@@ -207,6 +207,10 @@ class Conditions(_Frozen):
 def _not_empty_steps(steps: tuple[Step, ...]) -> tuple[Step, ...]:
     if not steps:
         raise _error("empty", "a rule needs at least one step")
+    texts = [str(step) for step in steps]
+    for position, text in enumerate(texts):
+        if text in texts[:position]:  # surely a typo: the same approval cannot be asked twice
+            raise _error("duplicate_step", f"steps[{position}] repeats {text!r} (steps[{texts.index(text)}])")
     return steps
 
 

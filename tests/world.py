@@ -126,6 +126,8 @@ async def _seed_acme(session: AsyncSession) -> None:
     await f.make_budget(session, company=acme, team=teams["Engineering"], period="2026-07", amount="5000.00")
     await f.make_budget(session, company=acme, team=teams["Sales"], period="2026-Q2", amount="8000.00")
     await f.make_policy(session, company=acme, version=1)
+    await f.make_fx_rate(session, company=acme, currency="USD", rate="0.8500", valid_from=dt.date(2025, 1, 1))
+    await f.make_fx_rate(session, company=acme, currency="USD", rate="0.9000", valid_from=dt.date(2026, 1, 1))
     await f.make_policy(
         session,
         company=acme,
@@ -246,6 +248,10 @@ async def _seed_globex(session: AsyncSession) -> None:
         session, company=globex, ref="APR-0001", requester=hank, amount="99999.00", expense=secret
     )
     await f.make_decision(session, request=request, step=1, approver=ann)
+    # Only Globex has this id: Acme must not find it.
+    await f.make_approval_request(
+        session, company=globex, ref="APR-0002", requester=hank, amount="1200.00", status="pending"
+    )
     await f.make_budget(session, company=globex, team=teams["Marketing"], period="2026-Q3", amount="99999.00")
     await f.make_budget(session, company=globex, team=teams["Sales"], period="2025", amount="5000.00")
     await f.make_policy(session, company=globex, version=7)

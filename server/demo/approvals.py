@@ -1,15 +1,21 @@
 """Acme's approval policy (approval_policy.json) and how a request's chain is resolved under it.
 
-The history in approval_history.csv is produced with these resolution conventions:
+The history in approval_history.csv follows the rules of the approval engine (docs/approval-policy.md,
+`tools/approvers/engine.py`), implemented again here on the demo's own objects so that replaying the
+history is an independent check of the engine (`outlay eval approvers`):
 
-- every rule whose `when` holds adds its steps, in the order the rules are listed;
-- `amount_over` / `amount_at_least` compare the amount in company currency;
-- `team_manager` is the manager of the request's team; `manager_of:<step>` the line manager of whoever
-  that earlier step resolved to; `finance_team` one member with role `finance`; `role:<r>` the person
-  with that role; `employee:<email>` that person;
-- a step that resolves to the requester goes to the requester's line manager instead (nobody approves
-  their own spend); a step with nobody left is skipped, and so is a person already in the chain;
-- when the approver is out of office on the decision day, their delegate decides on their behalf.
+- every rule whose `when` holds adds its steps, in policy order; amounts compare in company currency;
+  `category_in` and `team_in` match sub-categories and sub-teams too;
+- `team_manager` is the manager of the nearest team at or above the request's team; `manager_of:<step>`
+  the superior of whoever that step was assigned to; `finance_team` a member with role `finance`;
+  `role:<r>` the holder of that role; `employee:<email>` that person;
+- someone who is the requester, not employed, or whose approval limit is below the amount is replaced
+  by their superior (line manager), and so on up; nobody left: no approval for that step;
+- nobody approves twice: a step whose person is already in the chain is covered by them, a repeated
+  requirement is one step, and finance takes a member not yet in the chain: usually the finance
+  partner of the request's department, sometimes whoever is free;
+- an approver out of office on the decision day has their delegate decide on their behalf (a delegate
+  who is away passes it on); with no usable delegate their superior decides instead.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from server.demo.categories import BY_CODE
 from server.demo.model import Org, Person
 
 
@@ -96,6 +103,9 @@ def _specialist_rules(org: Org) -> list[dict[str, Any]]:
     return rules
 
 
+PARTNER_SHARE = 0.85  # finance steps that go to the department's finance partner
+
+
 class Policy:
     def __init__(self, document: dict[str, Any], org: Org) -> None:
         self.rules: list[dict[str, Any]] = document["rules"]
@@ -103,16 +113,24 @@ class Policy:
         self._by_role: dict[str, list[Person]] = {}
         for person in org.people:  # in file order, so `role:` resolves to the same person every time
             self._by_role.setdefault(person.role, []).append(person)
+        # Each department has a finance partner: the longest-serving finance people, one department each.
+        finance = sorted(self._by_role.get("finance", []), key=lambda p: (p.start, p.email))
+        departments = [t.name for t in org.teams if t.parent is not None and t.parent == org.teams[0].name]
+        self._partner = {
+            name: finance[index % len(finance)] for index, name in enumerate(departments) if finance
+        }
 
     def chain(self, request: Request, day: dt.date, rng: random.Random) -> list[Step]:
         steps: list[Step] = []
-        resolved: dict[str, Person | None] = {}
+        assigned: dict[str, Person | None] = {}
         for rule in self.rules:
             if not self.matches(rule["when"], request):
                 continue
             for spec in rule["steps"]:
-                person = self._resolve(spec, request, resolved, day, rng)
-                resolved.setdefault(spec, person)
+                if spec in assigned:  # the same requirement from another rule: one approval
+                    continue
+                person = self._resolve(spec, request, assigned, steps, day, rng)
+                assigned[spec] = person
                 if person is not None and all(step.approver is not person for step in steps):
                     steps.append(Step(rule["name"], spec, person))
         return steps
@@ -120,50 +138,125 @@ class Policy:
     def matches(self, when: dict[str, Any], request: Request) -> bool:
         return all(self._holds(key, value, request) for key, value in when.items())
 
-    @staticmethod
-    def _holds(key: str, value: Any, request: Request) -> bool:
+    def _holds(self, key: str, value: Any, request: Request) -> bool:
         if key in ("amount_over", "amount_at_least"):
             threshold = Decimal(value) * 100
             amount = request.amount_company_minor
             return amount > threshold if key == "amount_over" else amount >= threshold
-        actual = {
-            "category_in": request.category,
-            "team_in": request.team,
-            "requester_role_in": request.requester.role,
-            "payment_type_in": request.payment_type,
-        }[key]
+        if key == "category_in":
+            return any(code in value for code in _line(request.category, _CATEGORY_PARENTS))
+        if key == "team_in":
+            parents = {t.name: t.parent for t in self._org.teams}
+            return any(name in value for name in _line(request.team, parents))
+        actual = {"requester_role_in": request.requester.role, "payment_type_in": request.payment_type}[key]
         return actual in value
 
     def _resolve(
         self,
         spec: str,
         request: Request,
-        resolved: dict[str, Person | None],
+        assigned: dict[str, Person | None],
+        steps: list[Step],
         day: dt.date,
         rng: random.Random,
     ) -> Person | None:
         org = self._org
         kind, _, argument = spec.partition(":")
-        person: Person | None = None
+        if kind == "finance_team":
+            return self._finance(request, steps, day, rng)
+        named: Person | None = None
         if kind == "team_manager":
-            person = org.by_email.get(org.by_team[request.team].manager_email or "")
+            named = org.by_email.get(org.by_team[request.team].manager_email or "")
         elif kind == "manager_of":
-            base = resolved.get(argument)
-            person = org.by_email.get(base.manager_email or "") if base else None
-        elif kind == "finance_team":
-            pool = [
-                p
-                for p in self._by_role.get("finance", [])
-                if p.employed_on(day) and p is not request.requester
-            ]
-            person = rng.choice(pool) if pool else None
+            base = assigned.get(argument)
+            named = self.superior(base) if base else None
         elif kind == "role":
-            person = next((p for p in self._by_role.get(argument, []) if p.employed_on(day)), None)
+            named = next((p for p in self._by_role.get(argument, []) if p.employed_on(day)), None)
         elif kind == "employee":
-            person = org.by_email.get(argument)
-        return self._not_the_requester(person, request.requester)
+            named = org.by_email.get(argument)
+        return self.authorized(named, request, day)
 
-    def _not_the_requester(self, person: Person | None, requester: Person) -> Person | None:
-        while person is requester and person is not None:
-            person = self._org.by_email.get(person.manager_email or "")
-        return person
+    def _finance(
+        self, request: Request, steps: list[Step], day: dt.date, rng: random.Random
+    ) -> Person | None:
+        taken = {step.approver for step in steps}
+        members = [p for p in self._by_role.get("finance", []) if p.employed_on(day)]
+        free = [p for p in members if self.fit(p, request, day) and p not in taken]
+        if not free:  # nobody in finance may approve this: whoever is above them does
+            above = [self.authorized(p, request, day) for p in members]
+            return next((p for p in above if p is not None), None)
+        free = [p for p in free if not p.away_on(day)] or free  # someone in the office, if anyone
+        partner = self._partner.get(_department(self._org, request.team))
+        if partner in free and rng.random() < PARTNER_SHARE:
+            return partner
+        return rng.choice(free)
+
+    def fit(self, person: Person, request: Request, day: dt.date) -> bool:
+        limit = person.approval_limit_minor
+        return (
+            person is not request.requester
+            and person.employed_on(day)
+            and limit is not None
+            and limit >= request.amount_company_minor
+        )
+
+    def authorized(self, person: Person | None, request: Request, day: dt.date) -> Person | None:
+        """`person`, or the first one above them who may approve the request."""
+        seen: set[str] = set()
+        while person is not None and person.email not in seen and not self.fit(person, request, day):
+            seen.add(person.email)
+            person = self.superior(person)
+        return person if person is not None and self.fit(person, request, day) else None
+
+    def superior(self, person: Person) -> Person | None:
+        return self._org.by_email.get(person.manager_email or "")
+
+    def acting(
+        self, approver: Person, request: Request, taken: list[Person], day: dt.date
+    ) -> tuple[Person, Person | None] | None:
+        """Who decides for `approver` on `day`, and on whose behalf; None when that falls on someone
+        already in the chain (their approval covers it)."""
+        person: Person | None = approver
+        seen: set[str] = set()
+        while person is not None and person.email not in seen:
+            seen.add(person.email)
+            if person is not approver and (person in taken or not self.fit(person, request, day)):
+                if person in taken and self.fit(person, request, day):
+                    return None
+                person = self.superior(person)
+                continue
+            if not person.away_on(day):
+                return person, None
+            delegate = self._delegate(person, request, taken, day)
+            if delegate is not None:
+                return delegate, person
+            person = self.superior(person)
+        return approver, None  # nobody can stand in: the approver decides when back
+
+    def _delegate(self, person: Person, request: Request, taken: list[Person], day: dt.date) -> Person | None:
+        """The delegate who acts for `person` (passed on while delegates are away too), if usable."""
+        seen = {person.email}
+        current = person
+        while current.delegate_email and current.delegate_email not in seen:
+            seen.add(current.delegate_email)
+            current = self._org.by_email[current.delegate_email]
+            if not current.away_on(day):
+                usable = current is not request.requester and current.active and current not in taken
+                return current if usable else None
+        return None
+
+
+_CATEGORY_PARENTS = {code: category.parent for code, category in BY_CODE.items()}
+
+
+def _line(start: str | None, parents: dict[str, str | None]) -> list[str]:
+    line: list[str] = []
+    while start is not None and start not in line:
+        line.append(start)
+        start = parents.get(start)
+    return line
+
+
+def _department(org: Org, team: str) -> str:
+    line = _line(team, {t.name: t.parent for t in org.teams})
+    return line[-2] if len(line) > 1 else team

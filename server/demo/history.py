@@ -3,8 +3,9 @@
 Charges of 1,000 EUR or more (subscription renewals by contract excepted) went through an approval
 request; a few requests were rejected before anything was bought. Travel, hardware, conferences and
 invoices are asked for before the purchase, the rest right after it. Approvers answer within hours
-in office hours; an approver who is out of office has their delegate answer for them. Nothing is
-decided on or after `today`: requests still in flight are pending.
+in office hours; an approver who is out of office has their delegate answer for them (see
+`server.demo.approvals` for who that is). Nothing is decided on or after `today`: requests still in
+flight are pending.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from server.demo.approvals import Policy, Request, Step
+from server.demo.approvals import Policy, Request
 from server.demo.categories import BY_CODE
 from server.demo.model import Org, Person, Spend
 from server.demo.timeline import SEASON, Month, Window, poisson, rng_for
@@ -122,19 +123,25 @@ class ApprovalDesk:
             record.requester, record.team, record.category, record.amount_company_minor, record.payment_type
         )
         chain = self._policy.chain(request, record.submitted_at.date(), self._rng)
-        moment = record.submitted_at
-        for number, step in enumerate(chain, start=1):
-            moment = self._answer_time(moment, first=number == 1)
+        moment, taken = record.submitted_at, list[Person]()
+        for step in chain:
+            moment = self._answer_time(moment, first=not record.decisions)
             if moment >= self._cutoff:
                 break
+            acting = self._policy.acting(step.approver, request, taken, moment.date())
+            taken.append(step.approver)
+            if acting is None:  # it fell on someone already in the chain: their approval covers it
+                continue
+            approver, on_behalf_of = acting
+            taken.append(approver)
+            number = len(record.decisions) + 1
             verdict = self._verdict(number, len(chain), record, reject_at)
-            approver, on_behalf_of = self._acting(step, record.requester, moment.date())
             record.decisions.append(Decision(number, approver, on_behalf_of, verdict, moment))
             if verdict == "rejected":
                 record.status = "rejected"
                 break
         else:
-            record.status = "approved" if chain else "pending"
+            record.status = "approved" if record.decisions else "pending"
         return bool(record.decisions)
 
     def _verdict(self, number: int, length: int, record: ApprovalRecord, reject_at: int | None) -> str:
@@ -142,18 +149,6 @@ class ApprovalDesk:
             return "rejected" if number == min(reject_at, length) else "approved"
         chance = 0.025 + (0.03 if record.amount_company_minor > 500_000 else 0.0)
         return "rejected" if self._rng.random() < chance else "approved"
-
-    def _acting(self, step: Step, requester: Person, day: dt.date) -> tuple[Person, Person | None]:
-        """The approver, or their delegate (on their behalf) while they are out of office."""
-        approver = step.approver
-        if not approver.away_on(day) or not approver.delegate_email:
-            return approver, None
-        delegate = self._org.by_email[approver.delegate_email]
-        if delegate is requester or delegate.away_on(day):
-            delegate = self._org.by_email.get(approver.manager_email or "", approver)
-        if delegate is requester or delegate is approver:
-            return approver, None
-        return delegate, approver
 
     def _office_time(self, day: dt.date) -> dt.datetime:
         minutes = self._rng.randint(7 * 60, 19 * 60)

@@ -21,13 +21,15 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("summarize_spend", {"period": "2026", "group_by": "month"}),
     ("summarize_spend", {"period": "2026", "group_by": "category"}),
     ("summarize_spend", {"period": "2019"}),
+    ("suggest_approver", {"request_id": "APR-0001"}),
+    ("suggest_approver", {"requester": "Ann Lee", "amount": "6000", "currency": "USD"}),
 ]
 
 
 async def test_every_tool_is_read_only_closed_world_and_documented(acme: Client) -> None:
     tools = {tool.name: tool for tool in (await acme.list_tools()).tools}
 
-    assert sorted(tools) == ["get_expense", "search_expenses", "summarize_spend"]
+    assert sorted(tools) == ["get_expense", "search_expenses", "suggest_approver", "summarize_spend"]
     for tool in tools.values():
         assert tool.annotations == ToolAnnotations(
             read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False

@@ -83,14 +83,17 @@ async def test_every_tool_over_http_in_both_protocol_eras(replicas: tuple[str, s
             "get_expense", {"expense_id": page.structured_content["items"][0]["id"]}
         )
         summary = await client.call_tool("summarize_spend", {"group_by": "month", "period": "2026"})
+        approvers = await client.call_tool("suggest_approver", {"request_id": "APR-0001"})
         categories = await client.read_resource("outlay://categories")
 
-    assert set(tools) == {"search_expenses", "get_expense", "summarize_spend"}
+    assert set(tools) == {"search_expenses", "get_expense", "summarize_spend", "suggest_approver"}
     assert all(tool.annotations and tool.annotations.read_only_hint for tool in tools.values())
     assert all(tool.output_schema for tool in tools.values())
     assert not expense.is_error
     assert summary.structured_content is not None
     assert summary.structured_content["currency"] == "EUR"
+    assert approvers.structured_content is not None
+    assert approvers.structured_content["request"]["id"] == "APR-0001"
     assert categories.contents
 
 

@@ -32,8 +32,10 @@ async def test_stdio_lists_and_calls_every_tool(seeded_url: str, mode: str) -> N
         summary = await structured(client, "summarize_spend", {"group_by": "team", "period": "2026"})
         page = await structured(client, "search_expenses", {"limit": 5})
         expense = await structured(client, "get_expense", {"expense_id": page["items"][0]["id"]})
+        chain = await structured(client, "suggest_approver", {"requester": "Ann Lee", "amount": "6000"})
 
-    assert tools == {"search_expenses", "get_expense", "summarize_spend"}
+    assert tools == {"search_expenses", "get_expense", "summarize_spend", "suggest_approver"}
+    assert chain["rules_applied"] == ["Large spend"]
     assert summary["currency"] == "EUR"
     assert len(page["items"]) == 5
     assert expense["id"] == page["items"][0]["id"]
