@@ -36,6 +36,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+DEFAULT_REVIEW_THRESHOLD = 0.8
+DEFAULT_AUTO_APPLY_THRESHOLD = 0.95
+
 # SQLite only auto-increments INTEGER PRIMARY KEY, so BIGINT ids are INTEGER there.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -87,6 +90,14 @@ class Company(Base):
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The categorizer's thresholds: below `review` an answer needs a human; from `auto_apply` it may be
+    # written without one.
+    categorize_review_threshold: Mapped[float] = mapped_column(
+        Float, default=DEFAULT_REVIEW_THRESHOLD, server_default=str(DEFAULT_REVIEW_THRESHOLD)
+    )
+    categorize_auto_apply_threshold: Mapped[float] = mapped_column(
+        Float, default=DEFAULT_AUTO_APPLY_THRESHOLD, server_default=str(DEFAULT_AUTO_APPLY_THRESHOLD)
+    )
 
 
 class Team(Base):
@@ -137,6 +148,20 @@ class Category(Base):
     vat_rate_bp: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str | None] = mapped_column(Text)
     mcc_codes: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class CategoryRule(Base):
+    """The company's own rule: expenses at this merchant go to this category (the categorizer's first
+    stage). `merchant_key` is the normalized merchant (`server.importer.merchants.merchant_key`)."""
+
+    __tablename__ = "category_rules"
+    __table_args__ = (UniqueConstraint("company_id", "merchant_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    merchant_key: Mapped[str] = mapped_column(String(200))
+    merchant: Mapped[str] = mapped_column(String(200))  # as the company wrote it
+    category_id: Mapped[int] = mapped_column(Id, ForeignKey("categories.id"))
 
 
 class Merchant(Base):

@@ -23,6 +23,7 @@ from server.importer.org import (
 )
 from server.importer.policy_file import read_policy
 from server.importer.problems import WHOLE, Problems
+from server.importer.rules import CategoryRuleRow, read_category_rules
 from server.importer.spend import BudgetRow, Expenses, read_budgets, read_expenses
 from server.policy import Policy
 
@@ -40,6 +41,7 @@ class Dataset:
     policy: Policy
     history: History
     fx_rates: list[FxRateRow]
+    category_rules: list[CategoryRuleRow]
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ def read_folder(folder: Path, problems: Problems) -> Reading:
     policy = read_policy(folder, known, roles, problems)
     history = read_history(folder, known, None if expenses is None else expenses.refs, problems)
     fx_rates = read_fx_rates(folder, company.currency, problems)
+    category_rules = read_category_rules(folder, known, problems)
     if (
         problems
         or company.row is None
@@ -76,9 +79,19 @@ def read_folder(folder: Path, problems: Problems) -> Reading:
         or budgets is None
         or policy is None
         or fx_rates is None
+        or category_rules is None
     ):
         return Reading(company, None)
     dataset = Dataset(
-        company.row, teams.rows, employees.rows, categories.rows, expenses, budgets, policy, history, fx_rates
+        company.row,
+        teams.rows,
+        employees.rows,
+        categories.rows,
+        expenses,
+        budgets,
+        policy,
+        history,
+        fx_rates,
+        category_rules,
     )
     return Reading(company, dataset)

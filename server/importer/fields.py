@@ -128,6 +128,14 @@ def decimal_text(raw: str) -> Decimal:
     return Decimal(raw)
 
 
+def share(raw: str) -> float:
+    """A number above 0 and at most 1, e.g. 0.95."""
+    value = Decimal(raw) if PERCENT.fullmatch(raw) else None
+    if value is None or not 0 < value <= 1:
+        raise ValueError(f"{raw!r} is not a number above 0 and at most 1 (e.g. 0.95)")
+    return float(value)
+
+
 def vat_rate_bp(raw: str) -> int:
     """A percentage as basis points: '5.5' -> 550."""
     value = Decimal(raw) if PERCENT.fullmatch(raw) else None

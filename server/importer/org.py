@@ -8,12 +8,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from server.db.models import DEFAULT_AUTO_APPLY_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
 from server.importer import fields
 from server.importer.checks import Parsed, describe_cycle, find_cycles, first_use, report_reference
 from server.importer.problems import WHOLE, Problems
 from server.importer.rows import Columns, Row, read_csv
 
-COMPANY = Columns.of("slug name currency")
+COMPANY = Columns.of("slug name currency", "categorize_review_threshold categorize_auto_apply_threshold")
 TEAMS = Columns.of("name", "parent manager_email cost_center")
 EMPLOYEES = Columns.of(
     "email name team role",
@@ -29,6 +30,9 @@ class CompanyRow:
     slug: str
     name: str
     currency: str
+    # The categorizer's: below review an answer needs a human, from auto_apply it may be written alone.
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD
+    auto_apply_threshold: float = DEFAULT_AUTO_APPLY_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,15 @@ def read_company(folder: Path, problems: Problems) -> CompanyCells:
         slug = row.value("slug", fields.slug, required=True)
         name = row.value("name", fields.text(200), required=True)
         currency = row.value("currency", fields.currency, required=True)
+        review = row.value("categorize_review_threshold", fields.share) or DEFAULT_REVIEW_THRESHOLD
+        auto_apply = (
+            row.value("categorize_auto_apply_threshold", fields.share) or DEFAULT_AUTO_APPLY_THRESHOLD
+        )
+        if auto_apply < review:
+            row.problem("categorize_auto_apply_threshold", f"below categorize_review_threshold ({review})")
         valid = None
-        if slug is not None and name is not None and currency is not None:
-            valid = CompanyRow(row.line, slug, name, currency)
+        if slug is not None and name is not None and currency is not None and row.ok:
+            valid = CompanyRow(row.line, slug, name, currency, review, auto_apply)
         company = CompanyCells(row.line, slug, currency, valid)
     if count == 0 and rows.complete:
         problems.add("company.csv", 0, WHOLE, "no company row; expected exactly one")

@@ -30,6 +30,7 @@ class ImportReport:
     approval_decisions: int
     replaced: bool  # True when an existing company of that slug was replaced
     fx_rates: int = 0
+    category_rules: int = 0
 
     @property
     def counts(self) -> dict[str, int]:

@@ -35,6 +35,7 @@ class Counts:
     approval_requests: int
     approval_decisions: int
     fx_rates: int
+    category_rules: int
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,14 @@ async def delete_company_data(session: AsyncSession, company_id: int) -> None:
 async def write_company(session: AsyncSession, data: Dataset, company_id: int | None) -> int:
     """Insert the company, or update the one being replaced; its id."""
     companies = TABLES["companies"]
-    values = {"slug": data.company.slug, "name": data.company.name, "currency": data.company.currency}
+    company = data.company
+    values = {
+        "slug": company.slug,
+        "name": company.name,
+        "currency": company.currency,
+        "categorize_review_threshold": company.review_threshold,
+        "categorize_auto_apply_threshold": company.auto_apply_threshold,
+    }
     if company_id is not None:
         await session.execute(update(companies).where(companies.c.id == company_id).values(values))
         return company_id
@@ -122,6 +130,7 @@ async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, n
     await session.execute(insert(TABLES["approval_policies"]), [row])
     await _history(session, data, ids)
     await insert_rows(session, TABLES["fx_rates"], _fx_rows(data, company_id))
+    await insert_rows(session, TABLES["category_rules"], _rule_rows(data, ids))
     return Counts(
         teams=len(ids.teams),
         employees=len(ids.employees),
@@ -132,6 +141,7 @@ async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, n
         approval_requests=len(data.history.requests),
         approval_decisions=len(data.history.decisions),
         fx_rates=len(data.fx_rates),
+        category_rules=len(data.category_rules),
     )
 
 
@@ -317,3 +327,13 @@ async def _expense_ids(session: AsyncSession, company_id: int, refs: set[str]) -
         )
         found.update({ref: id_ for ref, id_ in await session.execute(query)})
     return found
+
+
+def _rule_rows(data: Dataset, ids: Ids) -> Iterator[dict[str, Any]]:
+    for r in data.category_rules:
+        yield {
+            "company_id": ids.company,
+            "merchant_key": r.merchant_key,
+            "merchant": r.merchant,
+            "category_id": ids.categories[r.category],
+        }

@@ -73,6 +73,7 @@ async def test_imports_every_file(engine: AsyncEngine) -> None:
         "approval_requests": 3,
         "approval_decisions": 4,
         "fx_rates": 0,  # the folder has no fx_rates.csv (optional)
+        "category_rules": 0,  # nor category_rules.csv (optional)
     }
     counts = await row_counts(engine)
     assert counts["companies"] == 1
