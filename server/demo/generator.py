@@ -21,6 +21,7 @@ from server.demo.labels import Labeller
 from server.demo.model import Org, Spend
 from server.demo.org import build_org
 from server.demo.spend import DRIFTING_FROM, SpendEngine
+from server.demo.subscriptions import PLANS
 from server.demo.timeline import Window
 
 SLUG = "acme"
@@ -81,6 +82,7 @@ def _write_reference_data(folder: Path, org: Org, policy: dict[str, Any]) -> Non
     writer.write_table(folder, "teams.csv", writer.team_rows(org))
     writer.write_table(folder, "employees.csv", writer.employee_rows(org))
     writer.write_table(folder, "categories.csv", writer.category_rows(CATEGORIES))
+    writer.write_table(folder, "category_rules.csv", writer.rule_rows(PLANS))
     writer.write_policy(folder, policy)
 
 

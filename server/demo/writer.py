@@ -15,14 +15,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from server.db.models import DEFAULT_AUTO_APPLY_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
 from server.demo.budgets import Budget
 from server.demo.fx import COMPANY_CURRENCY, FX_TO_EUR
 from server.demo.history import ApprovalRecord
 from server.demo.model import Category, Org, Spend
+from server.demo.subscriptions import Plan
+from server.importer.merchants import merchant_key
 from server.money import currency_exponent
 
 HEADERS: dict[str, tuple[str, ...]] = {
-    "company.csv": ("slug", "name", "currency"),
+    "company.csv": (
+        "slug",
+        "name",
+        "currency",
+        "categorize_review_threshold",
+        "categorize_auto_apply_threshold",
+    ),
     "teams.csv": ("name", "parent", "manager_email", "cost_center"),
     "employees.csv": (
         "email",
@@ -55,6 +64,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "category_source",
         "receipt",
     ),
+    "category_rules.csv": ("merchant", "category_code"),
     "budgets.csv": ("team", "category_code", "period", "amount", "currency"),
     "approval_history.csv": (
         "request_id",
@@ -78,6 +88,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "fx_rates.csv": ("currency", "rate", "valid_from"),
 }
 POLICY_FILE = "approval_policy.json"
+# Not part of the import format: the category a careful bookkeeper gives each expense, mistakes and
+# backlog aside. `outlay eval categorize --answer-key` scores the categorizer against it.
+ANSWER_KEY = "answer_key.csv"
 
 _exponents: dict[str, int] = {}
 
@@ -122,7 +135,17 @@ def write_policy(folder: Path, document: dict[str, Any]) -> None:
 
 
 def company_rows(slug: str, name: str) -> list[list[str]]:
-    return [[slug, name, COMPANY_CURRENCY]]
+    thresholds = [str(DEFAULT_REVIEW_THRESHOLD), str(DEFAULT_AUTO_APPLY_THRESHOLD)]
+    return [[slug, name, COMPANY_CURRENCY, *thresholds]]
+
+
+def rule_rows(plans: Iterable[Plan]) -> list[list[str]]:
+    """Finance's rules for the merchants the company holds a contract with, one per merchant
+    (WeWork Paris and WeWork London are one merchant: WeWork)."""
+    rules: dict[str, list[str]] = {}
+    for plan in sorted(plans, key=lambda p: p.merchant.name):
+        rules.setdefault(merchant_key(plan.merchant.name), [plan.merchant.name, plan.merchant.category])
+    return list(rules.values())
 
 
 def team_rows(org: Org) -> Iterable[list[str]]:
@@ -213,7 +236,8 @@ def history_rows(r: ApprovalRecord) -> Iterable[list[str]]:
 
 
 class ActivityStream:
-    """expenses.csv and approval_history.csv, open together and appended to month by month."""
+    """expenses.csv, approval_history.csv and answer_key.csv, open together and appended to month by
+    month."""
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder
@@ -221,14 +245,18 @@ class ActivityStream:
 
     def __enter__(self) -> ActivityStream:
         expenses, history = _open(self._folder / "expenses.csv"), _open(self._folder / "approval_history.csv")
-        self._handles = [expenses, history]
-        self._expenses, self._history = csv.writer(expenses), csv.writer(history)
+        key = _open(self._folder / ANSWER_KEY)
+        self._handles = [expenses, history, key]
+        self._expenses, self._history, self._key = csv.writer(expenses), csv.writer(history), csv.writer(key)
         self._expenses.writerow(HEADERS["expenses.csv"])
         self._history.writerow(HEADERS["approval_history.csv"])
+        self._key.writerow(("id", "category_code"))
         return self
 
     def write(self, spends: Iterable[Spend], records: Iterable[ApprovalRecord]) -> None:
+        spends = list(spends)
         self._expenses.writerows(expense_row(s) for s in spends)
+        self._key.writerows((s.ref, s.category) for s in spends)
         for record in records:
             self._history.writerows(history_rows(record))
 

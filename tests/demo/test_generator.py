@@ -24,6 +24,7 @@ CSV_FILES = (
     "budgets.csv",
     "approval_history.csv",
     "fx_rates.csv",
+    "category_rules.csv",
 )
 
 
@@ -75,7 +76,13 @@ def test_summary_counts_what_was_written(small: Company) -> None:
     assert summary.first_date == dt.date(2025, 12, 1)
     assert summary.last_date == TODAY
     assert read(small.folder, "company.csv") == [
-        {"slug": "acme", "name": "Acme Robotics GmbH", "currency": "EUR"}
+        {
+            "slug": "acme",
+            "name": "Acme Robotics GmbH",
+            "currency": "EUR",
+            "categorize_review_threshold": "0.8",
+            "categorize_auto_apply_threshold": "0.95",
+        }
     ]
 
 
