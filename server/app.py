@@ -17,7 +17,7 @@ from server.calls import observe_request
 from server.context import AppContext
 from server.runtime import Runtime
 from server.settings import Settings
-from tools import approvers, expenses, spend
+from tools import approvers, categorize, expenses, spend
 
 INSTRUCTIONS = """\
 Outlay answers questions about one company's spend: card transactions, expense reports, budgets and
@@ -34,6 +34,10 @@ approvals. You only ever see the company your credentials belong to.
   search_expenses to list the rows behind a number, then get_expense for one row's full detail.
 - search_expenses pages results: pass the returned next_cursor unchanged to get the next page; no
   next_cursor means you have everything. An empty list means nothing matched the filters.
+- categorize_expense gives the company's own category for one expense (or raw statement details), with
+  a calibrated confidence and alternatives; when needs_review is true, show the alternatives to a human
+  instead of choosing. categorize_expenses works through the uncategorized backlog; only with
+  apply=true does it write, and only confident answers onto expenses that have no category yet.
 - Resources outlay://categories, outlay://teams, outlay://policy/approvals, outlay://budgets/{period}
   and outlay://expenses/{expense_id} give reference data to attach to the conversation.
 """
@@ -65,6 +69,7 @@ def build_server(
     expenses.register(mcp)
     spend.register(mcp)
     approvers.register(mcp)
+    categorize.register(mcp)
     resources.register(mcp)
     return mcp
 

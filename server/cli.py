@@ -1,4 +1,4 @@
-"""`outlay` command line: serve, db upgrade, import, demo, eval, claude-config, fake-llm.
+"""`outlay` command line: serve, db upgrade, import, demo, train, model, eval, claude-config, fake-llm.
 
 Heavy modules are imported inside each command so that `outlay serve --transport stdio` starts fast.
 """
@@ -12,8 +12,9 @@ import json
 import secrets
 import shutil
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from server.runtime import Runtime, SchemaNotReady
 from server.settings import Settings
@@ -66,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--replace", action="store_true", help="replace the demo company if it exists")
     demo.add_argument("--if-missing", action="store_true", help="do nothing if a company is loaded")
     demo.set_defaults(command=cmd_demo)
+
+    train = commands.add_parser("train", help="train a company's categorizer on its categorized expenses")
+    train.add_argument("--company", help="company slug (default OUTLAY_COMPANY, or the only company)")
+    train.add_argument("--no-serve", action="store_true", help="store the new version without serving it")
+    train.set_defaults(command=cmd_train)
+
+    model = commands.add_parser("model", help="categorizer model versions and serving")
+    _add_model_commands(model.add_subparsers(required=True, metavar="ACTION"))
 
     evaluations = commands.add_parser("eval", help="offline evaluations; results go to evals/results/")
     _add_evals(evaluations.add_subparsers(required=True, metavar="EVAL"))
@@ -181,6 +190,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             f"import of {args.folder} failed with {len(failed.problems)} problem(s); nothing was written"
         )
     print(f"Imported company {report.company_slug!r}: {_counts(report)}", file=sys.stderr)
+    if trained := asyncio.run(_train_if_missing(settings, report.company_slug)):
+        print(trained, file=sys.stderr)
     return 0
 
 
@@ -192,6 +203,18 @@ async def _import(settings: Settings, folder: Path, *, replace: bool) -> ImportR
     engine = create_engine(settings.database_url)
     try:
         return await import_company(create_session_factory(engine), folder, replace=replace, actor="cli")
+    finally:
+        await engine.dispose()
+
+
+async def _train_if_missing(settings: Settings, slug: str) -> str | None:
+    """A company imported without a categorizer model gets its first one (a --replace drops the old)."""
+    from server.db.engine import create_engine, create_session_factory
+    from tools.categorize.commands import train_if_missing
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await train_if_missing(create_session_factory(engine), slug)
     finally:
         await engine.dispose()
 
@@ -248,6 +271,77 @@ def _add_evals(evals: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     approvers.add_argument("--out", type=Path, help="folder for the results (default: evals/results)")
     approvers.add_argument("--latency-calls", type=int, default=200, help="suggest_approver calls to time")
     approvers.set_defaults(command=cmd_eval_approvers)
+    categorize = evals.add_parser(
+        "categorize", help="the categorizer on a time-based holdout: accuracy, calibration, coverage, cost"
+    )
+    categorize.add_argument("--company", help="company slug (default OUTLAY_COMPANY, or the only company)")
+    categorize.add_argument("--answer-key", type=Path, help="CSV id,category_code of the true categories")
+    categorize.add_argument("--out", type=Path, help="folder for the results (default: evals/results)")
+    categorize.add_argument("--llm", action="store_true", help="ask the configured LLM about unsure answers")
+    categorize.set_defaults(command=cmd_eval_categorize)
+
+
+def _add_model_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    listing = actions.add_parser("list", help="a company's categorizer versions (* = serving)")
+    listing.add_argument("--company", help="company slug (default OUTLAY_COMPANY, or the only company)")
+    listing.set_defaults(command=cmd_model_list)
+    use = actions.add_parser("use", help="serve another categorizer version")
+    use.add_argument("version", type=int)
+    use.add_argument("--company", help="company slug (default OUTLAY_COMPANY, or the only company)")
+    use.set_defaults(command=cmd_model_use)
+    serve = actions.add_parser("serve", help="serve every company's categorizer (Open Inference Protocol)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8500)
+    serve.set_defaults(command=cmd_model_serve)
+
+
+def _categorizer(run: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run a categorizer command; what it refuses to do becomes a one-line error."""
+    from server.errors import OutlayError
+    from tools.categorize.commands import CommandFailed
+
+    try:
+        return asyncio.run(run())
+    except (CommandFailed, OutlayError) as exc:
+        return _fail(str(exc))
+
+
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    from tools.categorize import commands
+
+    company = args.company or settings.company
+    return _categorizer(lambda: commands.train(settings, company, serve=not args.no_serve))
+
+
+def cmd_model_list(settings: Settings, args: argparse.Namespace) -> int:
+    from tools.categorize import commands
+
+    return _categorizer(lambda: commands.list_versions(settings, args.company or settings.company))
+
+
+def cmd_model_use(settings: Settings, args: argparse.Namespace) -> int:
+    from tools.categorize import commands
+
+    return _categorizer(
+        lambda: commands.use_version(settings, args.company or settings.company, args.version)
+    )
+
+
+def cmd_model_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from tools.categorize import commands
+
+    return _categorizer(lambda: commands.serve_models(settings, args.host, args.port))
+
+
+def cmd_eval_categorize(settings: Settings, args: argparse.Namespace) -> int:
+    from evals.categorize import RESULTS
+    from tools.categorize import commands
+
+    company = args.company or settings.company
+    out = args.out or RESULTS
+    return _categorizer(
+        lambda: commands.evaluate(settings, company, answer_key=args.answer_key, out=out, llm=args.llm)
+    )
 
 
 def cmd_eval_approvers(settings: Settings, args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,6 +20,26 @@ class Clock:
 
     def today(self) -> dt.date:
         return self._pinned or dt.datetime.now(dt.UTC).date()
+
+
+class LoadedModels:
+    """Model artifacts decoded from `model_versions`, by row id (a row never changes once written):
+    decoding costs milliseconds, a call should cost microseconds. The least recently used goes first."""
+
+    def __init__(self, capacity: int = 32) -> None:
+        self._capacity = capacity
+        self._loaded: OrderedDict[int, object] = OrderedDict()
+
+    def get(self, version_id: int) -> object | None:
+        found = self._loaded.get(version_id)
+        if found is not None:
+            self._loaded.move_to_end(version_id)
+        return found
+
+    def put(self, version_id: int, model: object) -> None:
+        self._loaded[version_id] = model
+        if len(self._loaded) > self._capacity:
+            self._loaded.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -42,3 +63,4 @@ class AppContext:
     # Served to callers without a token (stdio, in-memory). None over HTTP: there a token is required.
     local_company: str | None
     api_key_companies: dict[str, str] = field(default_factory=dict)
+    models: LoadedModels = field(default_factory=LoadedModels)

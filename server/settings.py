@@ -56,6 +56,16 @@ class Settings(BaseSettings):
         default_factory=GatewaySettings,
         description="LLM and model serving: OUTLAY_GATEWAY__<FIELD> variables, see docs/model-gateway.md.",
     )
+    categorize_model: Literal["local", "remote"] = Field(
+        default="local",
+        description="Where the categorizer's company model runs: in process, or on the model server "
+        "(OUTLAY_GATEWAY__SERVING_URL, e.g. `outlay model serve`), with the in-process model as fallback.",
+    )
+    categorize_llm_calls: int = Field(
+        default=20,
+        ge=0,
+        description="Most LLM questions one categorize call asks (unsure answers beyond it stay for review).",
+    )
     demo_dir: Path | None = Field(
         default=None, description="Where `outlay demo` writes its CSV folder (default: next to the data)."
     )

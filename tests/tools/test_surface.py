@@ -23,16 +23,37 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("summarize_spend", {"period": "2019"}),
     ("suggest_approver", {"request_id": "APR-0001"}),
     ("suggest_approver", {"requester": "Ann Lee", "amount": "6000", "currency": "USD"}),
+    ("categorize_expense", {"expense_id": "EXP-000100"}),
+    ("categorize_expense", {"descriptor": "UBER *TRIP", "mcc": "4121"}),
+    ("categorize_expenses", {"limit": 20}),
 ]
 
 
-async def test_every_tool_is_read_only_closed_world_and_documented(acme: Client) -> None:
+# The only tool that writes: it fills empty categories, never changes one, and is idempotent.
+WRITES = {
+    "categorize_expenses": ToolAnnotations(
+        read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+    )
+}
+
+
+async def test_every_tool_but_the_writers_is_read_only_closed_world_and_documented(acme: Client) -> None:
     tools = {tool.name: tool for tool in (await acme.list_tools()).tools}
 
-    assert sorted(tools) == ["get_expense", "search_expenses", "suggest_approver", "summarize_spend"]
+    assert sorted(tools) == [
+        "categorize_expense",
+        "categorize_expenses",
+        "get_expense",
+        "search_expenses",
+        "suggest_approver",
+        "summarize_spend",
+    ]
     for tool in tools.values():
-        assert tool.annotations == ToolAnnotations(
-            read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+        assert tool.annotations == WRITES.get(
+            tool.name,
+            ToolAnnotations(
+                read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+            ),
         )
         assert tool.title
         assert tool.description

@@ -84,10 +84,22 @@ async def test_every_tool_over_http_in_both_protocol_eras(replicas: tuple[str, s
         )
         summary = await client.call_tool("summarize_spend", {"group_by": "month", "period": "2026"})
         approvers = await client.call_tool("suggest_approver", {"request_id": "APR-0001"})
+        categorized = await client.call_tool(
+            "categorize_expense", {"descriptor": "UBER *TRIP", "mcc": "4121"}
+        )
         categories = await client.read_resource("outlay://categories")
 
-    assert set(tools) == {"search_expenses", "get_expense", "summarize_spend", "suggest_approver"}
-    assert all(tool.annotations and tool.annotations.read_only_hint for tool in tools.values())
+    assert set(tools) == {
+        "search_expenses",
+        "get_expense",
+        "summarize_spend",
+        "suggest_approver",
+        "categorize_expense",
+        "categorize_expenses",
+    }
+    readers = [tool for name, tool in tools.items() if name != "categorize_expenses"]
+    assert all(tool.annotations and tool.annotations.read_only_hint for tool in readers)
+    assert not categorized.is_error
     assert all(tool.output_schema for tool in tools.values())
     assert not expense.is_error
     assert summary.structured_content is not None

@@ -33,8 +33,17 @@ async def test_stdio_lists_and_calls_every_tool(seeded_url: str, mode: str) -> N
         page = await structured(client, "search_expenses", {"limit": 5})
         expense = await structured(client, "get_expense", {"expense_id": page["items"][0]["id"]})
         chain = await structured(client, "suggest_approver", {"requester": "Ann Lee", "amount": "6000"})
+        categorized = await structured(client, "categorize_expense", {"expense_id": expense["id"]})
 
-    assert tools == {"search_expenses", "get_expense", "summarize_spend", "suggest_approver"}
+    assert tools == {
+        "search_expenses",
+        "get_expense",
+        "summarize_spend",
+        "suggest_approver",
+        "categorize_expense",
+        "categorize_expenses",
+    }
+    assert categorized["expense_id"] == expense["id"]
     assert chain["rules_applied"] == ["Large spend"]
     assert summary["currency"] == "EUR"
     assert len(page["items"]) == 5

@@ -1,0 +1,308 @@
+"""`outlay eval categorize`: the categorizer on a time-based holdout of one company's books.
+
+The company's categorized history (what a human or an imported rule decided) is split by date, as
+`outlay train` does: the model (and the learned merchant rules) come from the earlier 80%, the answers
+are scored on the later 20%, with the company's explicit rules and thresholds. Scored against:
+
+- the books: the categories the company recorded, label noise included;
+- an answer key, when given (`--answer-key FILE`, CSV `id,category_code`): what the expense really
+  is. The demo company writes one (`answer_key.csv`): its books carry ~3% human mistakes, which cap
+  any score against the books near 97%.
+
+Reported: accuracy, macro-F1, expected calibration error, accuracy at 80/90/100% coverage, precision
+and coverage of auto-apply, each deciding stage, merchants the model never saw (those new in the
+holdout, and a quarter of all merchants hidden from a second model), and the cost of training and
+of answering. JSON and Markdown go to `evals/results/categorize-<company>.{json,md}`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import platform
+import statistics
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+from server.context import AppContext, Caller
+from server.db.models import Company
+from server.errors import NotFound
+from tools.categorize import learn, metrics, pipeline, service, training
+from tools.categorize.learn import Backtest, Corpus
+
+RESULTS = Path(__file__).parent / "results"
+TARGETS = {
+    "accuracy": ">= 0.95",
+    "unseen_accuracy": ">= 0.85 (LLM off)",
+    "ece": "<= 0.03",
+    "auto_apply": "precision >= 0.99 at coverage >= 0.70",
+    "single_p50_ms": "<= 5",
+    "batch_per_second": ">= 5000",
+    "train_seconds": "< 10",
+}
+LATENCY_SAMPLES = 300
+
+
+@dataclass(frozen=True)
+class Options:
+    company: str | None
+    answer_key: Path | None
+    out: Path
+    llm: bool
+    llm_limit: int
+
+
+async def run(app: AppContext, options: Options) -> dict[str, Any]:
+    async with app.sessions() as session:
+        company = await _company(session, options.company)
+        caller = Caller(company.id, company.slug, company.name, company.currency, "eval")
+        books = await service.open_books(app, session, caller)
+        history = await training.history(session, company)
+        started = time.perf_counter()
+        tested = await anyio.to_thread.run_sync(_backtest, history)
+        backtest_seconds = time.perf_counter() - started
+        if tested is None:
+            raise NotFound(f"{company.slug} has too little categorized history to hold any out")
+        held = replace(books, artifact=tested.model, version=None)
+        late = tested.examples(tested.late)
+        decisions = pipeline.decide(held.company, tested.model, [e.facts for e in late], tested.scores)
+        if options.llm:
+            amounts = [service.minor(e.facts.amount, company.currency) for e in late]
+            decisions = await service.consult_llm(
+                app, caller, session, held, [e.facts for e in late], amounts, decisions, options.llm_limit
+            )
+    key = _read_key(options.answer_key) if options.answer_key else None
+    report = _report(company, books.company, tested, decisions, key, options)
+    report["cost"] = await anyio.to_thread.run_sync(_cost, history, held.company, tested, backtest_seconds)
+    _write(report, options.out, company.slug)
+    return report
+
+
+async def _company(session: AsyncSession, slug: str | None) -> Company:
+    query = select(Company).order_by(Company.slug)
+    companies = list((await session.scalars(query.where(Company.slug == slug) if slug else query)).all())
+    if len(companies) != 1:
+        found = ", ".join(c.slug for c in companies) or "none"
+        raise NotFound(
+            f"pass --company: {'no company named ' + repr(slug) if slug else 'companies: ' + found}"
+        )
+    return companies[0]
+
+
+def _backtest(history: training.History) -> Backtest | None:
+    with threadpool_limits(limits=1):
+        return learn.backtest(Corpus(history.examples, history.mcc_categories))
+
+
+def _first_day(tested: Backtest) -> dt.date:
+    return tested.corpus.examples[0].day
+
+
+def _read_key(path: Path) -> dict[str, str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {row["id"]: row["category_code"] for row in csv.DictReader(handle)}
+
+
+def _report(
+    company: Company,
+    rules: pipeline.Company,
+    tested: Backtest,
+    decisions: Sequence[pipeline.Decision],
+    key: dict[str, str] | None,
+    options: Options,
+) -> dict[str, Any]:
+    late, auto = tested.examples(tested.late), rules.thresholds.auto_apply
+    predicted = [d.best.code if d.best else None for d in decisions]
+    confidence = [d.confidence for d in decisions]
+    books = [e.code for e in late]
+    unseen = [i for i, d in enumerate(decisions) if not d.merchant_seen]
+    report: dict[str, Any] = {
+        "company": company.slug,
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "llm": options.llm,
+        "split": {
+            "train_from": _first_day(tested).isoformat(),
+            "train_rows": len(tested.early),
+            "holdout_from": late[0].day.isoformat(),
+            "holdout_until": late[-1].day.isoformat(),
+            "holdout_rows": len(late),
+        },
+        "thresholds": {"review": rules.thresholds.review, "auto_apply": auto},
+        "books": metrics.summary(predicted, confidence, books, auto),
+        "stages": _stages(decisions, predicted, books),
+        "unseen_merchants": _subset(unseen, predicted, confidence, books, auto),
+        "hidden_merchants": _hidden(rules, tested, auto, key),
+        "targets": TARGETS,
+    }
+    if key is not None:
+        truth = [key.get(e.ref, e.code) for e in late]
+        report["answer_key"] = metrics.summary(predicted, confidence, truth, auto)
+        report["answer_key"]["books_agree_with_key"] = round(metrics.accuracy(books, truth), 4)
+        report["unseen_merchants"]["answer_key"] = _subset(unseen, predicted, confidence, truth, auto)
+    return report
+
+
+def _stages(
+    decisions: Sequence[pipeline.Decision], predicted: Sequence[str | None], truth: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    found: dict[str, dict[str, float]] = {}
+    for stage, count in Counter(d.source for d in decisions).most_common():
+        chosen = [i for i, d in enumerate(decisions) if d.source == stage]
+        found[stage] = {
+            "count": count,
+            "share": round(count / len(decisions), 4),
+            "accuracy": round(
+                metrics.accuracy([predicted[i] for i in chosen], [truth[i] for i in chosen]), 4
+            ),
+            "mean_confidence": round(statistics.fmean(decisions[i].confidence for i in chosen), 4),
+        }
+    return found
+
+
+def _subset(
+    chosen: Sequence[int],
+    predicted: Sequence[str | None],
+    confidence: Sequence[float],
+    truth: Sequence[str],
+    auto: float,
+) -> dict[str, Any]:
+    return metrics.summary(
+        [predicted[i] for i in chosen], [confidence[i] for i in chosen], [truth[i] for i in chosen], auto
+    )
+
+
+def _hidden(
+    rules: pipeline.Company, tested: Backtest, auto: float, key: dict[str, str] | None
+) -> dict[str, Any] | None:
+    """Model B on the later expenses of the merchants it never saw: rules cannot know them either."""
+    if tested.hidden_model is None or tested.hidden_scores is None:
+        return None
+    no_rules = replace(rules, rules={})
+    hidden = tested.examples(tested.hidden)
+    decisions = pipeline.decide(
+        no_rules, tested.hidden_model, [e.facts for e in hidden], tested.hidden_scores
+    )
+    predicted = [d.best.code if d.best else None for d in decisions]
+    confidence = [d.confidence for d in decisions]
+    found = metrics.summary(predicted, confidence, [e.code for e in hidden], auto)
+    found["merchants"] = len({tested.corpus.keys[i] for i in tested.hidden})
+    if key is not None:
+        found["answer_key"] = metrics.summary(
+            predicted, confidence, [key.get(e.ref, e.code) for e in hidden], auto
+        )
+    return found
+
+
+def _cost(
+    history: training.History, rules: pipeline.Company, tested: Backtest, backtest_seconds: float
+) -> dict[str, Any]:
+    """Training time (what `outlay train` spends in the model), and answering time in process."""
+    started = time.perf_counter()
+    learn.train(history.examples, history.mcc_categories, rules.thresholds)
+    train_seconds = time.perf_counter() - started
+    facts = [e.facts for e in tested.examples(tested.late)]
+    singles = []
+    for item in facts[:: max(1, len(facts) // LATENCY_SAMPLES)][:LATENCY_SAMPLES]:
+        one = time.perf_counter()
+        pipeline.decide(rules, tested.model, [item])
+        singles.append((time.perf_counter() - one) * 1000)
+    started = time.perf_counter()
+    pipeline.decide(rules, tested.model, facts)
+    batch_seconds = time.perf_counter() - started
+    return {
+        "train_seconds": round(train_seconds, 2),
+        "backtest_seconds": round(backtest_seconds, 2),
+        "single_p50_ms": round(statistics.median(singles), 3),
+        "single_p95_ms": round(statistics.quantiles(singles, n=20)[-1], 3),
+        "batch_rows": len(facts),
+        "batch_per_second": round(len(facts) / batch_seconds),
+        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+    }
+
+
+def _write(report: dict[str, Any], out: Path, slug: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"categorize-{slug}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / f"categorize-{slug}.md").write_text(render(report))
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def render(report: dict[str, Any]) -> str:
+    """The report as Markdown: headline metrics, merchants never seen, deciding stages, cost."""
+    key = report.get("answer_key")
+    scored = [report["books"], *([key] if key else [])]
+    lines = [*_title(report), f"| metric | books |{' answer key |' if key else ''} target (demo) |"]
+    lines.append("|" + " --- |" * (len(scored) + 2))
+    lines += [_row(label, [pick(m) for m in scored], target) for label, pick, target in _METRICS]
+    for label, found in (
+        ("unseen merchants in the holdout", report["unseen_merchants"]),
+        ("merchants hidden from model B", report.get("hidden_merchants")),
+    ):
+        if found:
+            values = [_pct(found["accuracy"]) if found["count"] else "—"]
+            values += [_pct(found["answer_key"]["accuracy"]) if found["count"] else "—"] if key else []
+            lines.append(_row(f"{label} (n={found['count']})", values, TARGETS["unseen_accuracy"]))
+    if key:
+        lines += [
+            "",
+            f"The books agree with the answer key on {_pct(key['books_agree_with_key'])} of the holdout.",
+        ]
+    lines += ["", "| deciding stage | expenses | share | accuracy (books) | mean confidence |"]
+    lines.append("| --- | --- | --- | --- | --- |")
+    for stage, found in report["stages"].items():
+        values = [f"{found['count']:,}", _pct(found["share"]), _pct(found["accuracy"])]
+        lines.append(_row(stage, values, f"{found['mean_confidence']:.3f}"))
+    if cost := report.get("cost"):
+        lines += ["", _cost_line(cost)]
+    return "\n".join(lines) + "\n"
+
+
+_METRICS: list[tuple[str, Any, str]] = [
+    ("top-1 accuracy", lambda m: _pct(m["accuracy"]), TARGETS["accuracy"]),
+    ("macro-F1", lambda m: f"{m['macro_f1']:.3f}", ""),
+    ("expected calibration error", lambda m: f"{m['ece']:.4f}", TARGETS["ece"]),
+    *(
+        (f"accuracy at {c} coverage", lambda m, c=c: _pct(m["accuracy_at_coverage"][c]), "")
+        for c in ("80%", "90%", "100%")
+    ),
+    ("auto-apply precision", lambda m: _pct(m["auto_apply"]["precision"]), ">= 0.99"),
+    ("auto-apply coverage", lambda m: _pct(m["auto_apply"]["coverage"]), ">= 0.70"),
+]
+
+
+def _row(label: str, values: list[str], last: str) -> str:
+    return f"| {label} | {' | '.join(values)} | {last} |"
+
+
+def _title(report: dict[str, Any]) -> list[str]:
+    split, thresholds = report["split"], report["thresholds"]
+    llm = "on" if report["llm"] else "off"
+    return [
+        f"# Categorizer eval: {report['company']} ({report['generated'][:10]}, LLM {llm})",
+        "",
+        f"Trained on {split['train_rows']:,} expenses from {split['train_from']}; scored on the "
+        f"{split['holdout_rows']:,} categorized from {split['holdout_from']} to {split['holdout_until']}. "
+        f"Review below {thresholds['review']}, auto-apply from {thresholds['auto_apply']}.",
+        "",
+    ]
+
+
+def _cost_line(cost: dict[str, Any]) -> str:
+    return (
+        f"Cost: training {cost['train_seconds']} s (target {TARGETS['train_seconds']}); one expense in "
+        f"process p50 {cost['single_p50_ms']} ms, p95 {cost['single_p95_ms']} ms; a batch of "
+        f"{cost['batch_rows']:,} at {cost['batch_per_second']:,} expenses/s on one core."
+    )

@@ -1,0 +1,198 @@
+"""The categorizer's stages, first decisive one wins (DESIGN §4), as pure functions over one company's
+rules, model artifact and thresholds:
+
+1. rule     an explicit merchant -> category rule of the company (imported), confidence 0.99;
+2. history  a learned rule: the merchant was booked one way consistently (at least 5 times, at least
+            95% of them), and the model, which also sees the team, memo and amount, agrees; the
+            confidence is the model's calibrated probability (without a model: the Laplace-smoothed
+            share, (agree + 1) / (seen + 2)). When the model disagrees, the model decides: on books
+            that drift (a council re-coding its ledger), an old habit is the weaker witness;
+3. model    the company model's calibrated probabilities (in process, or from a remote endpoint);
+4. mcc      no model answer: how the company booked this MCC before, else the categories that list it
+            in their `mcc_codes` (a weak prior that always needs review);
+5. fallback nothing to go on: no guess, needs review.
+
+The LLM (see `llm.py`) is consulted afterwards, only for answers that need review or whose merchant
+the model never saw; abstaining is a `needs_review` flag on whatever answer came out last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+from server.importer.merchants import merchant_key
+from tools.categorize.features import ExpenseFacts
+from tools.categorize.model import Artifact, Matrix, top_share
+
+Source = Literal["rule", "history", "model", "mcc", "llm", "fallback"]
+RULE_CONFIDENCE = 0.99
+HISTORY_MIN_SEEN = 5
+HISTORY_MIN_SHARE = 0.95
+LISTED_MCC_CONFIDENCE = 0.5  # split among the categories that list the MCC: always below review
+MAX_GUESSES = 4
+MIN_GUESS = 0.01
+
+
+@dataclass(frozen=True)
+class Guess:
+    code: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    guesses: tuple[Guess, ...]  # best first; empty only for `fallback`
+    source: Source
+    reason: str
+    needs_review: bool
+    merchant: str  # the merchant key the decision was made for
+    merchant_seen: bool  # the model's training window had this merchant
+
+    @property
+    def best(self) -> Guess | None:
+        return self.guesses[0] if self.guesses else None
+
+    @property
+    def confidence(self) -> float:
+        return self.guesses[0].confidence if self.guesses else 0.0
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    review: float  # below: needs_review
+    auto_apply: float  # at or above: may be applied without a human
+
+
+@dataclass(frozen=True)
+class Company:
+    """What the stages need to know about the company itself."""
+
+    codes: frozenset[str]
+    rules: Mapping[str, str]  # merchant key -> category code (explicit rules)
+    mcc_categories: Mapping[str, Sequence[str]]  # MCC -> codes that list it
+    thresholds: Thresholds
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A model's probabilities, (rows, classes), and its classes: the in-process or a remote model's."""
+
+    classes: Sequence[str]
+    matrix: Matrix
+
+
+def decide(
+    company: Company, artifact: Artifact | None, items: Sequence[ExpenseFacts], scores: Scores | None = None
+) -> list[Decision]:
+    """One decision per item. Without `scores` the artifact's model scores the items that no explicit
+    rule settles; with neither, there is no model stage."""
+    keys = [artifact.key_of(f) if artifact else merchant_key(f.merchant or f.descriptor) for f in items]
+    if scores is None and artifact is not None and artifact.vocabulary:
+        pending = [i for i, key in enumerate(keys) if _rule(company, artifact, key) is None]
+        matrix = np.zeros((len(items), len(artifact.classes)))
+        if pending:
+            matrix[pending] = artifact.probabilities([(items[i], keys[i]) for i in pending])
+        scores = Scores(artifact.classes, matrix)
+    return [
+        _decide_one(
+            company, artifact, facts, key, None if scores is None else (scores.classes, scores.matrix[i])
+        )
+        for i, (facts, key) in enumerate(zip(items, keys, strict=True))
+    ]
+
+
+def _decide_one(
+    company: Company,
+    artifact: Artifact | None,
+    facts: ExpenseFacts,
+    key: str,
+    scored: tuple[Sequence[str], Matrix] | None,
+) -> Decision:
+    seen = artifact is not None and artifact.seen(key)
+    decision = _rule(company, artifact, key)
+    model = None if decision is not None or scored is None else _model(company, artifact, scored, key)
+    if decision is None:
+        decision = _history(company, artifact, key, model)
+    if decision is None:
+        decision = model or _mcc(company, artifact, facts, key)
+    needs_review = decision.confidence < company.thresholds.review
+    return replace(decision, needs_review=needs_review, merchant_seen=seen)
+
+
+def _rule(company: Company, artifact: Artifact | None, key: str) -> Decision | None:
+    code = company.rules.get(key)
+    if code is None or code not in company.codes:
+        return None
+    name = artifact.merchants[key].name if artifact and key in artifact.merchants else key
+    return _decision([Guess(code, RULE_CONFIDENCE)], "rule", f"company rule: {name} is booked as {code}", key)
+
+
+def _history(
+    company: Company, artifact: Artifact | None, key: str, model: Decision | None
+) -> Decision | None:
+    history = artifact.merchants.get(key) if artifact else None
+    if history is None:
+        return None
+    code, agree, seen = top_share(history.counts)
+    if seen < HISTORY_MIN_SEEN or agree < HISTORY_MIN_SHARE * seen or code not in company.codes:
+        return None
+    reason = f"{history.name} was booked as {code} {agree} of {seen} times"
+    if model is None:
+        return _decision([Guess(code, round((agree + 1) / (seen + 2), 4))], "history", reason, key)
+    if model.best is None or model.best.code != code:
+        return None
+    return replace(model, source="history", reason=f"{reason}, and the company model agrees")
+
+
+def _model(
+    company: Company, artifact: Artifact | None, scored: tuple[Sequence[str], Matrix], key: str
+) -> Decision | None:
+    classes, row = scored
+    guesses = _guesses(zip(classes, row.tolist(), strict=True), company.codes)
+    if not guesses:
+        return None
+    history = artifact.merchants.get(key) if artifact else None
+    if history is None:
+        reason = "company model, from the MCC, descriptor words and memo (merchant not seen before)"
+    else:
+        top, agree, seen = top_share(history.counts)
+        reason = f"company model; {history.name} was booked as {top} {agree} of {seen} times"
+    return _decision(guesses, "model", reason, key)
+
+
+def _mcc(company: Company, artifact: Artifact | None, facts: ExpenseFacts, key: str) -> Decision:
+    mcc = facts.mcc
+    counts = artifact.mccs.get(mcc) if artifact and mcc else None
+    if counts:
+        total, k = sum(counts.values()), len(company.codes)
+        smoothed = ((code, (n + 1) / (total + k)) for code, n in counts.items())
+        guesses = _guesses(smoothed, company.codes)
+        if guesses:
+            best = guesses[0].code
+            booked = f"{counts.get(best, 0)} of {total} expenses"
+            reason = f"no model answer; MCC {mcc} was booked as {best} in {booked}"
+            return _decision(guesses, "mcc", reason, key)
+    listed = [code for code in company.mcc_categories.get(mcc or "", ()) if code in company.codes]
+    if listed:
+        share = LISTED_MCC_CONFIDENCE / len(listed)
+        reason = (
+            f"no model answer; categor{'y' if len(listed) == 1 else 'ies'} {', '.join(listed)} list MCC {mcc}"
+        )
+        return _decision([Guess(code, share) for code in listed[:MAX_GUESSES]], "mcc", reason, key)
+    return _decision(
+        [], "fallback", "nothing to go on: no rule, no history, no model answer, no MCC match", key
+    )
+
+
+def _guesses(scored: Iterable[tuple[str, float]], codes: frozenset[str]) -> list[Guess]:
+    pairs = sorted(((p, c) for c, p in scored if c in codes), reverse=True)
+    top = [Guess(code, round(p, 4)) for p, code in pairs[:MAX_GUESSES]]
+    return top[:1] + [g for g in top[1:] if g.confidence >= MIN_GUESS]
+
+
+def _decision(guesses: list[Guess], source: Source, reason: str, key: str) -> Decision:
+    return Decision(tuple(guesses), source, reason, needs_review=True, merchant=key, merchant_seen=False)

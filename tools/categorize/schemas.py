@@ -1,0 +1,88 @@
+"""What categorize_expense and categorize_expenses accept and return (the public contract, DESIGN §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Source = Literal["rule", "history", "model", "mcc", "llm", "fallback"]
+Outcome = Literal["applied", "would_apply", "suggested", "needs_review", "already_categorized"]
+
+SOURCE_HELP = (
+    "Which stage decided: rule (a company rule for the merchant), history (the merchant was booked one "
+    "way consistently), model (the company's model), mcc (how the merchant category code is usually "
+    "booked), llm (the LLM, weighed against the company's history), fallback (nothing to go on)."
+)
+
+
+class CategoryGuess(BaseModel):
+    code: str
+    name: str
+    confidence: float = Field(
+        description="Calibrated: of answers given with confidence 0.9, about 90% match the company's books."
+    )
+
+
+class CurrentCategory(BaseModel):
+    code: str
+    name: str
+    source: str | None = Field(description="Who set it: human, rule, model or llm.")
+
+
+class Thresholds(BaseModel):
+    review: float = Field(description="Below this confidence an answer needs review.")
+    auto_apply: float = Field(description="At or above this confidence an answer may be applied.")
+
+
+class Categorization(BaseModel):
+    expense_id: str | None = Field(description="The expense categorized; null for raw details.")
+    category: CategoryGuess | None = Field(description="The best answer; null only when source is fallback.")
+    alternatives: list[CategoryGuess] = Field(description="The next most likely categories, best first.")
+    source: Source = Field(description=SOURCE_HELP)
+    reason: str = Field(description="One line on why.")
+    needs_review: bool = Field(description="True: confidence is below the company's review threshold.")
+    current: CurrentCategory | None = Field(description="The expense's category now, if it has one.")
+
+
+class CategorizeExpenseOutput(Categorization):
+    model_version: int | None = Field(description="The company model version that answered; null: none yet.")
+    thresholds: Thresholds
+
+
+class BatchItem(Categorization):
+    outcome: Outcome = Field(
+        description=(
+            "applied: written now; would_apply: dry_run, would have been written; suggested: confident "
+            "but not applied (apply=false, below auto-apply, or decided by the LLM); needs_review: unsure; "
+            "already_categorized: has a category, which is never changed."
+        )
+    )
+
+
+class CategorizeExpensesOutput(BaseModel):
+    items: list[BatchItem] = Field(description="One per expense, newest first. Empty: nothing matched.")
+    counts: dict[str, int] = Field(description="Items per outcome.")
+    sources: dict[str, int] = Field(description="Items per deciding stage.")
+    next_cursor: str | None = Field(
+        description="For a backlog filter: pass as `cursor`, with the same filters, for the next batch."
+    )
+    total_matched: int = Field(description="Expenses the ids or the filters selected, across all batches.")
+    applied: int = Field(description="Expenses whose category was written by this call.")
+    dry_run: bool
+    model_version: int | None
+    thresholds: Thresholds
+
+
+@dataclass(frozen=True)
+class RawExpense:
+    """categorize_expense's raw details, as the agent gave them."""
+
+    descriptor: str
+    memo: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    mcc: str | None = None
+    merchant: str | None = None
+    team: str | None = None

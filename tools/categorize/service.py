@@ -1,0 +1,451 @@
+"""The categorize use cases: load what the company knows, run the stages, ask the LLM where it helps,
+apply confident answers when asked to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import anyio
+
+from server.errors import InvalidArgument, NotFound
+from server.fx import to_company_currency
+from server.gateway import GatewayError, Redactor
+from server.money import MoneyError, currency_exponent, normalize_currency, to_minor
+from server.resolve import given, resolve_team
+from tools.categorize import llm, pipeline, queries, remote
+from tools.categorize.features import ExpenseFacts
+from tools.categorize.logic import Selection
+from tools.categorize.model import Artifact, load
+from tools.categorize.schemas import (
+    BatchItem,
+    Categorization,
+    CategorizeExpenseOutput,
+    CategorizeExpensesOutput,
+    CategoryGuess,
+    CurrentCategory,
+    Outcome,
+    RawExpense,
+    Thresholds,
+)
+from tools.expenses import logic as expenses_logic
+from tools.expenses import queries as expenses_queries
+from tools.expenses import service as expenses_service
+from tools.expenses.schemas import SearchRequest
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from server.context import AppContext, Caller
+
+log = logging.getLogger("outlay.categorize")
+Progress = Callable[[float, float, str], Awaitable[None]]
+# How Expense.category_source records an applied answer (the column's values: human/rule/model/llm).
+# Only a company rule is a "rule": what the categorizer learned is "model", which training leaves out,
+# so that the model never learns from its own answers.
+STORED_SOURCE = {"rule": "rule", "history": "model", "model": "model", "mcc": "model"}
+
+
+@dataclass(frozen=True)
+class Books:
+    """What one call knows about the caller's company: categories, rules, thresholds, model."""
+
+    categories: dict[str, queries.CategoryRow]
+    company: pipeline.Company
+    version: queries.ServingVersion | None
+    artifact: Artifact | None
+
+    @property
+    def thresholds(self) -> Thresholds:
+        t = self.company.thresholds
+        return Thresholds(review=t.review, auto_apply=t.auto_apply)
+
+
+async def open_books(app: AppContext, session: AsyncSession, caller: Caller) -> Books:
+    found = await queries.setup(session, caller.company_id)
+    categories = {c.code: c for c in found.categories}
+    settings = found.settings
+    company = pipeline.Company(
+        codes=frozenset(categories),
+        rules=found.rules,
+        mcc_categories=mcc_categories(found.categories),
+        thresholds=pipeline.Thresholds(settings.review_threshold, settings.auto_apply_threshold),
+    )
+    return Books(categories, company, found.serving, await _artifact(app, session, found.serving))
+
+
+def mcc_categories(categories: Sequence[queries.CategoryRow]) -> dict[str, list[str]]:
+    """MCC -> the codes of the categories that list it."""
+    found: dict[str, list[str]] = {}
+    for category in categories:
+        for mcc in category.mcc_codes:
+            found.setdefault(mcc, []).append(category.code)
+    return found
+
+
+async def _artifact(
+    app: AppContext, session: AsyncSession, version: queries.ServingVersion | None
+) -> Artifact | None:
+    if version is None:
+        return None
+    cached = app.models.get(version.id)
+    if isinstance(cached, Artifact):
+        return cached
+    blob = await queries.artifact(session, version.id)
+    if blob is None:
+        return None
+    artifact = await anyio.to_thread.run_sync(load, blob)
+    app.models.put(version.id, artifact)
+    return artifact
+
+
+# ---- one expense -----------------------------------------------------------------------------------
+
+
+async def categorize_one(
+    app: AppContext, session: AsyncSession, caller: Caller, *, ref: str | None, raw: RawExpense | None
+) -> CategorizeExpenseOutput:
+    books = await open_books(app, session, caller)
+    if ref is not None:
+        rows = await queries.facts_by_refs(session, caller.company_id, [ref.strip()])
+        if not rows:
+            raise NotFound(f"no expense with id {ref.strip()!r}; search_expenses lists ids")
+        facts, amounts, current = (
+            [facts_of(rows[0], caller.currency)],
+            [(rows[0].amount_company_minor)],
+            _current(rows[0]),
+        )
+    else:
+        assert raw is not None
+        one, minor = await raw_facts(session, caller, raw, app.clock.today())
+        facts, amounts, current = [one], [minor], None
+    decision = (await decide(app, caller, session, books, facts, amounts))[0]
+    answer = categorization(books, decision, ref.strip() if ref else None, current)
+    return CategorizeExpenseOutput(
+        **answer.model_dump(),
+        model_version=books.version.version if books.version else None,
+        thresholds=books.thresholds,
+    )
+
+
+async def raw_facts(
+    session: AsyncSession, caller: Caller, raw: RawExpense, today: dt.date
+) -> tuple[ExpenseFacts, int]:
+    """Facts from what the agent typed; the amount in company currency (converted at the company's
+    rate for the currency when there is one, else taken as is: it only sets an amount band)."""
+    minor = 0
+    if (amount := given(raw.amount)) is not None:
+        try:
+            currency = normalize_currency(raw.currency or caller.currency)
+            minor = to_minor(amount, currency)
+        except MoneyError as exc:
+            raise InvalidArgument(f"amount: {exc}") from None
+        try:
+            converted = await to_company_currency(
+                session, caller.company_id, caller.currency, minor, currency, today
+            )
+            minor = converted.amount_minor
+        except InvalidArgument:
+            shift = currency_exponent(caller.currency) - currency_exponent(currency)
+            minor = round(minor * 10.0**shift)
+    team = await resolve_team(session, caller.company_id, text) if (text := given(raw.team)) else None
+    facts = ExpenseFacts(
+        descriptor=raw.descriptor.strip(),
+        merchant=given(raw.merchant),
+        mcc=given(raw.mcc),
+        memo=given(raw.memo),
+        amount=major(minor, caller.currency),
+        team=team.name if team else None,
+    )
+    return facts, minor
+
+
+# ---- a batch ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    rows: list[queries.ExpenseFactsRow]
+    total_matched: int
+    next_cursor: str | None
+
+
+async def select_batch(session: AsyncSession, caller: Caller, secret: bytes, selection: Selection) -> Batch:
+    """The listed expenses (each must exist), or a page of the filtered uncategorized backlog."""
+    if selection.expense_ids:
+        if selection.filtered:
+            raise InvalidArgument("pass either expense_ids or backlog filters and cursor, not both")
+        refs = list(dict.fromkeys(ref.strip() for ref in selection.expense_ids))
+        found = {r.ref: r for r in await queries.facts_by_refs(session, caller.company_id, refs)}
+        if missing := [ref for ref in refs if ref not in found]:
+            raise NotFound(
+                f"no expense with id {', '.join(repr(m) for m in missing[:5])}; search_expenses lists ids"
+            )
+        return Batch([found[ref] for ref in refs], len(refs), None)
+    request = SearchRequest(
+        date_from=selection.date_from,
+        date_to=selection.date_to,
+        team=selection.team,
+        employee=selection.employee,
+        merchant=selection.merchant,
+        uncategorized_only=True,
+        limit=selection.limit,
+        cursor=selection.cursor,
+    )
+    filters, _ = await expenses_service.resolve_filters(session, caller, request)
+    after = expenses_logic.decode_cursor(secret, filters, request.cursor) if request.cursor else None
+    page = await expenses_queries.search_page(session, filters, after=after, limit=request.limit + 1)
+    last = page[request.limit - 1].expense if len(page) > request.limit else None
+    cursor = None if last is None else expenses_logic.encode_cursor(secret, filters, last.spent_on, last.id)
+    rows = [queries.facts_of_row(row) for row in page[: request.limit]]
+    return Batch(rows, await expenses_queries.count_matching(session, filters), cursor)
+
+
+async def categorize_batch(
+    app: AppContext,
+    session: AsyncSession,
+    caller: Caller,
+    batch: Batch,
+    *,
+    apply: bool,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> CategorizeExpensesOutput:
+    books = await open_books(app, session, caller)
+    facts = [facts_of(row, caller.currency) for row in batch.rows]
+    report = progress or _silent
+    await report(0, len(facts), f"categorizing {len(facts)} expenses")
+    decisions = await decide(
+        app, caller, session, books, facts, [r.amount_company_minor for r in batch.rows], progress=report
+    )
+    items, assignments = [], []
+    for row, decision in zip(batch.rows, decisions, strict=True):
+        outcome = _outcome(books, row, decision, apply=apply, dry_run=dry_run)
+        if outcome in ("applied", "would_apply"):
+            assignments.append(_assignment(books, row, decision))
+        items.append(
+            BatchItem(**categorization(books, decision, row.ref, _current(row)).model_dump(), outcome=outcome)
+        )
+    written: set[str] = set()
+    if apply and not dry_run and assignments:
+        await report(len(facts), len(facts), f"applying {len(assignments)} categories")
+        written = await _apply(session, caller, books, assignments)
+        # Categorized by someone else since we read it: theirs stays, and says so.
+        raced = {a.ref for a in assignments} - written
+        items = [
+            i.model_copy(update={"outcome": "already_categorized"}) if i.expense_id in raced else i
+            for i in items
+        ]
+    return CategorizeExpensesOutput(
+        items=items,
+        counts=dict(Counter(item.outcome for item in items)),
+        sources=dict(Counter(item.source for item in items)),
+        next_cursor=batch.next_cursor,
+        total_matched=batch.total_matched,
+        applied=len(written),
+        dry_run=dry_run,
+        model_version=books.version.version if books.version else None,
+        thresholds=books.thresholds,
+    )
+
+
+def _outcome(
+    books: Books, row: queries.ExpenseFactsRow, decision: pipeline.Decision, *, apply: bool, dry_run: bool
+) -> Outcome:
+    if row.category_code is not None:
+        return "already_categorized"
+    if decision.needs_review:
+        return "needs_review"
+    if apply and applicable(books, decision):
+        return "would_apply" if dry_run else "applied"
+    return "suggested"
+
+
+def applicable(books: Books, decision: pipeline.Decision) -> bool:
+    """Confident enough to write without a human: at or above the company's auto-apply threshold, and
+    not decided by the LLM (whose answers are always suggestions)."""
+    best = decision.best
+    return (
+        best is not None
+        and decision.source in STORED_SOURCE
+        and best.confidence >= books.company.thresholds.auto_apply
+        and best.code in books.categories
+    )
+
+
+def _assignment(
+    books: Books, row: queries.ExpenseFactsRow, decision: pipeline.Decision
+) -> queries.Assignment:
+    best = decision.best
+    assert best is not None
+    return queries.Assignment(
+        expense_id=row.id,
+        ref=row.ref,
+        category_id=books.categories[best.code].id,
+        code=best.code,
+        source=STORED_SOURCE[decision.source],
+        confidence=best.confidence,
+        stage=decision.source,
+    )
+
+
+async def _apply(
+    session: AsyncSession, caller: Caller, books: Books, assignments: list[queries.Assignment]
+) -> set[str]:
+    """Write what is still uncategorized; returns the refs written."""
+    open_ids = await queries.still_uncategorized(
+        session, caller.company_id, [a.expense_id for a in assignments]
+    )
+    chosen = [a for a in assignments if a.expense_id in open_ids]
+    version = books.version.version if books.version else None
+    await queries.apply(session, caller.company_id, chosen, actor=caller.subject, model_version=version)
+    return {a.ref for a in chosen}
+
+
+# ---- the stages ------------------------------------------------------------------------------------
+
+
+async def decide(
+    app: AppContext,
+    caller: Caller,
+    session: AsyncSession,
+    books: Books,
+    facts: Sequence[ExpenseFacts],
+    amounts: Sequence[int],
+    progress: Progress | None = None,
+) -> list[pipeline.Decision]:
+    """Rules, model (remote when configured), MCC prior; then the LLM where it may help."""
+    scores = await _remote_probabilities(app, caller, books, facts)
+    decisions = pipeline.decide(books.company, books.artifact, facts, scores)
+    limit = app.settings.categorize_llm_calls
+    return await consult_llm(app, caller, session, books, facts, amounts, decisions, limit, progress)
+
+
+async def consult_llm(
+    app: AppContext,
+    caller: Caller,
+    session: AsyncSession,
+    books: Books,
+    facts: Sequence[ExpenseFacts],
+    amounts: Sequence[int],
+    decisions: list[pipeline.Decision],
+    limit: int,
+    progress: Progress | None = None,
+) -> list[pipeline.Decision]:
+    """Ask the LLM about up to `limit` of the decisions it may help with (in place), when it is up."""
+    asking = [i for i, d in enumerate(decisions) if llm.wants_llm(d)][:limit]
+    if asking and app.gateway.llm_available:
+        names = await queries.employee_names(session, caller.company_id)
+        await _ask_llm(app, caller, books, facts, amounts, decisions, asking, Redactor(names), progress)
+    return decisions
+
+
+async def _remote_probabilities(
+    app: AppContext, caller: Caller, books: Books, facts: Sequence[ExpenseFacts]
+) -> pipeline.Scores | None:
+    """The served model's probabilities, when the company model runs remotely; None: compute locally
+    (also when the model server fails: the in-process model is the fallback)."""
+    if app.settings.categorize_model != "remote" or books.artifact is None or not facts:
+        return None
+    try:
+        return await remote.probabilities(app.gateway, caller.company_slug, books.artifact, facts)
+    except (GatewayError, remote.WireError) as exc:
+        reason = exc.reason if isinstance(exc, GatewayError) else "malformed"
+        log.warning("model server gave no answer; using the in-process model", extra={"reason": reason})
+        return None
+
+
+async def _ask_llm(
+    app: AppContext,
+    caller: Caller,
+    books: Books,
+    facts: Sequence[ExpenseFacts],
+    amounts: Sequence[int],
+    decisions: list[pipeline.Decision],
+    asking: Sequence[int],
+    redactor: Redactor,
+    progress: Progress | None,
+) -> None:
+    codes = sorted(books.categories)
+    texts = [llm.CategoryText(c.code, c.name, c.description) for c in books.categories.values()]
+    done = 0
+
+    async def ask(index: int) -> None:
+        nonlocal done
+        inputs = llm.prompt_inputs(facts[index], texts, amounts[index], caller.currency)
+        try:
+            answer = await app.gateway.structured(
+                llm.TEMPLATE,
+                inputs,
+                llm.LLMCategory,
+                company=caller.company_slug,
+                redactor=redactor,
+                choices={"category": codes, "alternatives": codes},
+            )
+        except GatewayError as exc:
+            log.info("LLM gave no answer; keeping the local one", extra={"reason": exc.reason})
+        else:
+            decisions[index] = llm.combine(decisions[index], answer.value, codes, books.company.thresholds)
+        done += 1
+        if progress is not None:
+            await progress(done, len(asking), f"asked the LLM about {done} of {len(asking)} unsure expenses")
+
+    async with anyio.create_task_group() as group:
+        for index in asking:
+            group.start_soon(ask, index)
+
+
+# ---- shaping ---------------------------------------------------------------------------------------
+
+
+def facts_of(row: queries.ExpenseFactsRow, currency: str) -> ExpenseFacts:
+    return ExpenseFacts(
+        descriptor=row.descriptor,
+        merchant=row.merchant,
+        mcc=row.mcc,
+        memo=row.memo,
+        amount=major(row.amount_company_minor, currency),
+        team=row.team,
+    )
+
+
+def major(minor: int, currency: str) -> float:
+    """Company-currency amount in major units: what the amount bands are measured in."""
+    return minor / 10.0 ** currency_exponent(currency)
+
+
+def minor(amount: float, currency: str) -> int:
+    return round(amount * 10.0 ** currency_exponent(currency))
+
+
+def categorization(
+    books: Books, decision: pipeline.Decision, ref: str | None, current: CurrentCategory | None
+) -> Categorization:
+    guesses = [_guess(books, g) for g in decision.guesses]
+    return Categorization(
+        expense_id=ref,
+        category=guesses[0] if guesses else None,
+        alternatives=guesses[1:],
+        source=decision.source,
+        reason=decision.reason,
+        needs_review=decision.needs_review,
+        current=current,
+    )
+
+
+def _guess(books: Books, guess: pipeline.Guess) -> CategoryGuess:
+    return CategoryGuess(code=guess.code, name=books.categories[guess.code].name, confidence=guess.confidence)
+
+
+def _current(row: queries.ExpenseFactsRow) -> CurrentCategory | None:
+    if row.category_code is None or row.category_name is None:
+        return None
+    return CurrentCategory(code=row.category_code, name=row.category_name, source=row.category_source)
+
+
+async def _silent(done: float, total: float, message: str) -> None:
+    return None

@@ -1,0 +1,160 @@
+"""MCP adapters for categorize_expense and categorize_expenses: arguments in, one service call, result out."""
+
+# No `from __future__ import annotations`: the SDK evaluates these signatures to build the schemas.
+import datetime as dt
+from typing import Annotated
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, ElicitationResult, Resolve
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from server.calls import tool_call, tool_result
+from server.context import AppContext
+from server.errors import InvalidArgument
+from tools.categorize import logic, service
+from tools.categorize.schemas import CategorizeExpenseOutput, CategorizeExpensesOutput, RawExpense
+from tools.expenses.schemas import AmountText
+
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+# Writes only where there is no category yet, and the same call twice writes nothing more.
+FILLS_BLANKS = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+MCC = Annotated[
+    str | None, Field(pattern=r"^\d{4}$", description="4-digit merchant category code, e.g. '5812'.")
+]
+
+ONE_DESCRIPTION = """\
+The company's own category for one expense: pass an `expense_id` (e.g. EXP-000123), or raw details of a
+charge that is not in the books yet (at least `descriptor`, the card-statement text; `memo`, `amount` +
+`currency`, `mcc`, `team` make the answer better). Read-only: nothing is written.
+
+The answer has the best category with a calibrated confidence, up to three alternatives, which stage
+decided (`source`), a one-line reason, and `needs_review` when the confidence is below the company's
+review threshold: then show the alternatives to a human rather than picking one yourself. For many
+expenses, or to write confident categories, use categorize_expenses."""
+
+BATCH_DESCRIPTION = """\
+Categorize many expenses at once: the listed `expense_ids`, or else the uncategorized backlog matching
+the filters (date range, team, employee, merchant text), newest first, `limit` per call; pass the
+returned `next_cursor` with the same filters for the next batch.
+
+With `apply=true`, answers at or above the company's auto-apply threshold are written to expenses that
+have no category yet (a category someone set is never changed; LLM-decided answers are only
+suggested). The user is asked to confirm first when the client supports it. `dry_run=true` shows what
+would be written without writing. Calling again with the same arguments writes nothing new. Each item
+says its `outcome`; `counts` and `sources` sum them up. Progress is reported while it runs."""
+
+
+class ApplyConfirmation(BaseModel):
+    confirm: bool = Field(description="Write the confident categories to the uncategorized expenses.")
+
+
+def register(mcp: MCPServer[AppContext]) -> None:
+    mcp.tool(title="Categorize one expense", description=ONE_DESCRIPTION, annotations=READ_ONLY)(
+        categorize_expense
+    )
+    mcp.tool(title="Categorize expenses", description=BATCH_DESCRIPTION, annotations=FILLS_BLANKS)(
+        categorize_expenses
+    )
+
+
+async def categorize_expense(
+    ctx: Context[AppContext],
+    expense_id: Annotated[
+        str | None,
+        Field(max_length=64, description="An expense id, e.g. 'EXP-000123'; or give `descriptor`."),
+    ] = None,
+    descriptor: Annotated[
+        str | None,
+        Field(max_length=200, description="Raw card-statement text, e.g. 'UBER *TRIP HELP.UBER.COM'."),
+    ] = None,
+    memo: Annotated[str | None, Field(max_length=2000, description="The spender's note, if any.")] = None,
+    amount: Annotated[
+        AmountText | None, Field(description="Amount as a decimal string, e.g. '42.50'.")
+    ] = None,
+    currency: Annotated[
+        str | None,
+        Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code of `amount`; default: company's."),
+    ] = None,
+    mcc: MCC = None,
+    merchant: Annotated[
+        str | None, Field(max_length=200, description="Clean merchant name, if known.")
+    ] = None,
+    team: Annotated[str | None, Field(description="Team charged, by name.")] = None,
+) -> Annotated[CallToolResult, CategorizeExpenseOutput]:
+    async with tool_call(ctx, "categorize_expense") as call:
+        ref, raw = _one_of(
+            expense_id, RawExpense(descriptor or "", memo, amount, currency, mcc, merchant, team)
+        )
+        output = await service.categorize_one(call.app, call.session, call.caller, ref=ref, raw=raw)
+    return tool_result(output, logic.one_summary(output))
+
+
+async def confirm_apply(
+    ctx: Context[AppContext], apply: bool, dry_run: bool
+) -> ApplyConfirmation | Elicit[ApplyConfirmation]:
+    """Ask before writing, when a write is requested and the client can be asked."""
+    capabilities = ctx.client_capabilities
+    if not apply or dry_run or capabilities is None or capabilities.elicitation is None:
+        return ApplyConfirmation(confirm=True)
+    return Elicit(
+        "Write the categories the categorizer is confident about to the selected uncategorized expenses? "
+        "Categories someone already set are never changed.",
+        ApplyConfirmation,
+    )
+
+
+async def categorize_expenses(
+    ctx: Context[AppContext],
+    confirmation: Annotated[ElicitationResult[ApplyConfirmation], Resolve(confirm_apply)],
+    expense_ids: Annotated[
+        list[str] | None,
+        Field(
+            max_length=1000,
+            description="Expense ids to categorize; omit to work on the uncategorized backlog.",
+        ),
+    ] = None,
+    date_from: Annotated[dt.date | None, Field(description="Backlog filter: first day, YYYY-MM-DD.")] = None,
+    date_to: Annotated[dt.date | None, Field(description="Backlog filter: last day, YYYY-MM-DD.")] = None,
+    team: Annotated[str | None, Field(description="Backlog filter: team name.")] = None,
+    employee: Annotated[str | None, Field(description="Backlog filter: employee e-mail or name.")] = None,
+    merchant: Annotated[
+        str | None, Field(description="Backlog filter: text in the merchant or descriptor.")
+    ] = None,
+    limit: Annotated[int, Field(ge=1, le=1000, description="Backlog expenses per call, 1 to 1000.")] = 200,
+    cursor: Annotated[str | None, Field(description="next_cursor from the previous batch.")] = None,
+    apply: Annotated[bool, Field(description="Write answers at or above the auto-apply threshold.")] = False,
+    dry_run: Annotated[
+        bool, Field(description="With apply: report what would be written, write nothing.")
+    ] = False,
+) -> Annotated[CallToolResult, CategorizeExpensesOutput]:
+    confirmed = isinstance(confirmation, AcceptedElicitation) and confirmation.data.confirm
+    async with tool_call(ctx, "categorize_expenses") as call:
+        secret = call.app.settings.cursor_secret.get_secret_value().encode()
+        selection = logic.Selection(expense_ids, date_from, date_to, team, employee, merchant, limit, cursor)
+        batch = await service.select_batch(call.session, call.caller, secret, selection)
+        output = await service.categorize_batch(
+            call.app,
+            call.session,
+            call.caller,
+            batch,
+            apply=apply and confirmed,
+            dry_run=dry_run,
+            progress=ctx.report_progress,
+        )
+    return tool_result(output, logic.batch_summary(output, declined=apply and not dry_run and not confirmed))
+
+
+def _one_of(expense_id: str | None, raw: RawExpense) -> tuple[str | None, RawExpense | None]:
+    if expense_id and expense_id.strip():
+        if raw.descriptor.strip():
+            raise InvalidArgument("pass either expense_id or descriptor (raw details), not both")
+        return expense_id, None
+    if not raw.descriptor.strip():
+        raise InvalidArgument("pass expense_id, or the raw details of a charge with at least descriptor")
+    return None, raw
