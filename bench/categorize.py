@@ -37,6 +37,7 @@ from server.db.models import Expense
 from server.runtime import Runtime
 from server.settings import Settings
 from tools.categorize import pipeline, queries, service, training
+from tools.categorize.books import facts_of, open_books
 from tools.categorize.commands import company_named
 from tools.categorize.logic import Selection
 
@@ -73,10 +74,10 @@ async def _pipeline(app: Any) -> dict[str, Any]:
     """The stages alone: what a call costs once the database has answered."""
     async with app.sessions() as session:
         caller = await resolve_caller(app, session)
-        books = await service.open_books(app, session, caller)
+        books = await open_books(app, session, caller)
         ids = list(await session.scalars(select(Expense.id).where(Expense.category_id.is_(None))))
         rows = await queries.facts_by_ids(session, caller.company_id, ids)
-    facts = [service.facts_of(row, caller.currency) for row in rows]
+    facts = [facts_of(row, caller.currency) for row in rows]
     singles = []
     for item in facts[:300]:
         started = time.perf_counter()

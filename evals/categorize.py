@@ -37,8 +37,10 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 from server.context import AppContext, Caller
 from server.db.models import Company
 from server.errors import NotFound
-from tools.categorize import learn, metrics, pipeline, service, training
+from tools.categorize import learn, metrics, pipeline, training
+from tools.categorize.books import minor, open_books
 from tools.categorize.learn import Backtest, Corpus
+from tools.categorize.stages import consult_llm
 
 RESULTS = Path(__file__).parent / "results"
 TARGETS = {
@@ -66,7 +68,7 @@ async def run(app: AppContext, options: Options) -> dict[str, Any]:
     async with app.sessions() as session:
         company = await _company(session, options.company)
         caller = Caller(company.id, company.slug, company.name, company.currency, "eval")
-        books = await service.open_books(app, session, caller)
+        books = await open_books(app, session, caller)
         history = await training.history(session, company)
         started = time.perf_counter()
         tested = await anyio.to_thread.run_sync(_backtest, history)
@@ -77,8 +79,8 @@ async def run(app: AppContext, options: Options) -> dict[str, Any]:
         late = tested.examples(tested.late)
         decisions = pipeline.decide(held.company, tested.model, [e.facts for e in late], tested.scores)
         if options.llm:
-            amounts = [service.minor(e.facts.amount, company.currency) for e in late]
-            decisions = await service.consult_llm(
+            amounts = [minor(e.facts.amount, company.currency) for e in late]
+            decisions = await consult_llm(
                 app, caller, session, held, [e.facts for e in late], amounts, decisions, options.llm_limit
             )
     key = _read_key(options.answer_key) if options.answer_key else None

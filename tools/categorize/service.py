@@ -1,26 +1,21 @@
-"""The categorize use cases: load what the company knows, run the stages, ask the LLM where it helps,
-apply confident answers when asked to."""
+"""The categorize use cases: one expense, a batch, and writing the confident answers of a batch."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import anyio
-
 from server.errors import InvalidArgument, NotFound
 from server.fx import to_company_currency
-from server.gateway import GatewayError, Redactor
 from server.money import MoneyError, currency_exponent, normalize_currency, to_minor
 from server.resolve import given, resolve_team
-from tools.categorize import llm, pipeline, queries, remote
+from tools.categorize import pipeline, queries
+from tools.categorize.books import Books, facts_of, major, open_books
 from tools.categorize.features import ExpenseFacts
 from tools.categorize.logic import Selection
-from tools.categorize.model import Artifact, load
 from tools.categorize.schemas import (
     BatchItem,
     Categorization,
@@ -30,8 +25,8 @@ from tools.categorize.schemas import (
     CurrentCategory,
     Outcome,
     RawExpense,
-    Thresholds,
 )
+from tools.categorize.stages import Progress, decide
 from tools.expenses import logic as expenses_logic
 from tools.expenses import queries as expenses_queries
 from tools.expenses import service as expenses_service
@@ -43,64 +38,10 @@ if TYPE_CHECKING:
     from server.context import AppContext, Caller
 
 log = logging.getLogger("outlay.categorize")
-Progress = Callable[[float, float, str], Awaitable[None]]
 # How Expense.category_source records an applied answer (the column's values: human/rule/model/llm).
 # Only a company rule is a "rule": what the categorizer learned is "model", which training leaves out,
 # so that the model never learns from its own answers.
 STORED_SOURCE = {"rule": "rule", "history": "model", "model": "model", "mcc": "model"}
-
-
-@dataclass(frozen=True)
-class Books:
-    """What one call knows about the caller's company: categories, rules, thresholds, model."""
-
-    categories: dict[str, queries.CategoryRow]
-    company: pipeline.Company
-    version: queries.ServingVersion | None
-    artifact: Artifact | None
-
-    @property
-    def thresholds(self) -> Thresholds:
-        t = self.company.thresholds
-        return Thresholds(review=t.review, auto_apply=t.auto_apply)
-
-
-async def open_books(app: AppContext, session: AsyncSession, caller: Caller) -> Books:
-    found = await queries.setup(session, caller.company_id)
-    categories = {c.code: c for c in found.categories}
-    settings = found.settings
-    company = pipeline.Company(
-        codes=frozenset(categories),
-        rules=found.rules,
-        mcc_categories=mcc_categories(found.categories),
-        thresholds=pipeline.Thresholds(settings.review_threshold, settings.auto_apply_threshold),
-    )
-    return Books(categories, company, found.serving, await _artifact(app, session, found.serving))
-
-
-def mcc_categories(categories: Sequence[queries.CategoryRow]) -> dict[str, list[str]]:
-    """MCC -> the codes of the categories that list it."""
-    found: dict[str, list[str]] = {}
-    for category in categories:
-        for mcc in category.mcc_codes:
-            found.setdefault(mcc, []).append(category.code)
-    return found
-
-
-async def _artifact(
-    app: AppContext, session: AsyncSession, version: queries.ServingVersion | None
-) -> Artifact | None:
-    if version is None:
-        return None
-    cached = app.models.get(version.id)
-    if isinstance(cached, Artifact):
-        return cached
-    blob = await queries.artifact(session, version.id)
-    if blob is None:
-        return None
-    artifact = await anyio.to_thread.run_sync(load, blob)
-    app.models.put(version.id, artifact)
-    return artifact
 
 
 # ---- one expense -----------------------------------------------------------------------------------
@@ -306,120 +247,7 @@ async def _apply(
     return {a.ref for a in chosen}
 
 
-# ---- the stages ------------------------------------------------------------------------------------
-
-
-async def decide(
-    app: AppContext,
-    caller: Caller,
-    session: AsyncSession,
-    books: Books,
-    facts: Sequence[ExpenseFacts],
-    amounts: Sequence[int],
-    progress: Progress | None = None,
-) -> list[pipeline.Decision]:
-    """Rules, model (remote when configured), MCC prior; then the LLM where it may help."""
-    scores = await _remote_probabilities(app, caller, books, facts)
-    decisions = pipeline.decide(books.company, books.artifact, facts, scores)
-    limit = app.settings.categorize_llm_calls
-    return await consult_llm(app, caller, session, books, facts, amounts, decisions, limit, progress)
-
-
-async def consult_llm(
-    app: AppContext,
-    caller: Caller,
-    session: AsyncSession,
-    books: Books,
-    facts: Sequence[ExpenseFacts],
-    amounts: Sequence[int],
-    decisions: list[pipeline.Decision],
-    limit: int,
-    progress: Progress | None = None,
-) -> list[pipeline.Decision]:
-    """Ask the LLM about up to `limit` of the decisions it may help with (in place), when it is up."""
-    asking = [i for i, d in enumerate(decisions) if llm.wants_llm(d)][:limit]
-    if asking and app.gateway.llm_available:
-        names = await queries.employee_names(session, caller.company_id)
-        await _ask_llm(app, caller, books, facts, amounts, decisions, asking, Redactor(names), progress)
-    return decisions
-
-
-async def _remote_probabilities(
-    app: AppContext, caller: Caller, books: Books, facts: Sequence[ExpenseFacts]
-) -> pipeline.Scores | None:
-    """The served model's probabilities, when the company model runs remotely; None: compute locally
-    (also when the model server fails: the in-process model is the fallback)."""
-    if app.settings.categorize_model != "remote" or books.artifact is None or not facts:
-        return None
-    try:
-        return await remote.probabilities(app.gateway, caller.company_slug, books.artifact, facts)
-    except (GatewayError, remote.WireError) as exc:
-        reason = exc.reason if isinstance(exc, GatewayError) else "malformed"
-        log.warning("model server gave no answer; using the in-process model", extra={"reason": reason})
-        return None
-
-
-async def _ask_llm(
-    app: AppContext,
-    caller: Caller,
-    books: Books,
-    facts: Sequence[ExpenseFacts],
-    amounts: Sequence[int],
-    decisions: list[pipeline.Decision],
-    asking: Sequence[int],
-    redactor: Redactor,
-    progress: Progress | None,
-) -> None:
-    codes = sorted(books.categories)
-    texts = [llm.CategoryText(c.code, c.name, c.description) for c in books.categories.values()]
-    done = 0
-
-    async def ask(index: int) -> None:
-        nonlocal done
-        inputs = llm.prompt_inputs(facts[index], texts, amounts[index], caller.currency)
-        try:
-            answer = await app.gateway.structured(
-                llm.TEMPLATE,
-                inputs,
-                llm.LLMCategory,
-                company=caller.company_slug,
-                redactor=redactor,
-                choices={"category": codes, "alternatives": codes},
-            )
-        except GatewayError as exc:
-            log.info("LLM gave no answer; keeping the local one", extra={"reason": exc.reason})
-        else:
-            decisions[index] = llm.combine(decisions[index], answer.value, codes, books.company.thresholds)
-        done += 1
-        if progress is not None:
-            await progress(done, len(asking), f"asked the LLM about {done} of {len(asking)} unsure expenses")
-
-    async with anyio.create_task_group() as group:
-        for index in asking:
-            group.start_soon(ask, index)
-
-
 # ---- shaping ---------------------------------------------------------------------------------------
-
-
-def facts_of(row: queries.ExpenseFactsRow, currency: str) -> ExpenseFacts:
-    return ExpenseFacts(
-        descriptor=row.descriptor,
-        merchant=row.merchant,
-        mcc=row.mcc,
-        memo=row.memo,
-        amount=major(row.amount_company_minor, currency),
-        team=row.team,
-    )
-
-
-def major(minor: int, currency: str) -> float:
-    """Company-currency amount in major units: what the amount bands are measured in."""
-    return minor / 10.0 ** currency_exponent(currency)
-
-
-def minor(amount: float, currency: str) -> int:
-    return round(amount * 10.0 ** currency_exponent(currency))
 
 
 def categorization(

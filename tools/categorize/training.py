@@ -13,9 +13,9 @@ from sqlalchemy import insert
 from server.db.models import AuditEntry, Company, ModelVersion
 from server.errors import OutlayError
 from tools.categorize import learn, queries
+from tools.categorize.books import facts_of, mcc_categories
 from tools.categorize.model import dump
 from tools.categorize.pipeline import Thresholds
-from tools.categorize.service import facts_of, mcc_categories
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
