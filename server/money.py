@@ -5,9 +5,12 @@ Storage is always (minor units, ISO 4217 code); `Decimal` only exists while pars
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
 
 import iso4217
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 
 class MoneyError(ValueError):
@@ -53,3 +56,30 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 def format_amount(minor: int, currency: str) -> str:
     """Decimal string with exactly the currency's digits: 1234.50 for EUR, 1234 for JPY."""
     return str(to_decimal(minor, currency))
+
+
+AMOUNT_PATTERN = r"^\s*-?\d+(\.\d+)?\s*$"
+
+
+def _number_as_text(value: Any) -> Any:
+    # Agents (and the MCP Inspector) often send 23.40 as a JSON number; its shortest repr is what they
+    # wrote, so it converts exactly. Text stays text, and no float ever reaches the arithmetic.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value) if isinstance(value, float) else str(value)
+    return value
+
+
+def _amount_text(value: str) -> str:
+    if not re.match(AMOUNT_PATTERN, value):
+        raise ValueError(f"{value!r} is not a decimal amount: use digits and a point, e.g. '1234.50'")
+    return value.strip()
+
+
+# A tool argument holding an amount: a decimal string (a JSON number is accepted too), checked with a
+# message written for the model; the pattern is also advertised in the schema.
+AmountText = Annotated[
+    str,
+    BeforeValidator(_number_as_text),
+    AfterValidator(_amount_text),
+    WithJsonSchema({"type": ["string", "number"], "pattern": AMOUNT_PATTERN}),
+]

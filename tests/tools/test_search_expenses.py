@@ -123,6 +123,10 @@ async def test_summary_text_says_how_much_and_whether_more_pages_exist(acme: Cli
             {"min_amount": "100", "max_amount": "300.50"},
             " AND e.amount_company_minor BETWEEN 10000 AND 30050",
         ),
+        (  # JSON numbers, as the MCP Inspector and many agents send amounts
+            {"min_amount": 100, "max_amount": 300.5},
+            " AND e.amount_company_minor BETWEEN 10000 AND 30050",
+        ),
         ({"merchant": "100%"}, " AND e.descriptor LIKE 'STAPLES 100%'"),
         ({"merchant": "trip"}, " AND e.descriptor LIKE 'UBER *TRIP%'"),
         (

@@ -10,9 +10,9 @@ from pydantic import Field
 
 from server.calls import tool_call, tool_result
 from server.context import AppContext
+from server.money import AmountText
 from tools.approvers import logic, service
 from tools.approvers.schemas import PaymentTypeName, SuggestApproverOutput, SuggestRequest
-from tools.expenses.schemas import AmountText
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False

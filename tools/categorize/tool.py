@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.errors import InvalidArgument
+from server.money import AmountText
 from tools.categorize import logic, service
 from tools.categorize.schemas import CategorizeExpenseOutput, CategorizeExpensesOutput, RawExpense
-from tools.expenses.schemas import AmountText
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False

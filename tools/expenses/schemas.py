@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, Field
 
 ExpenseStatusName = Literal["pending", "approved", "rejected", "reimbursed"]
-AMOUNT_PATTERN = r"^\s*-?\d+(\.\d+)?\s*$"
-
-
-def _amount_text(value: str) -> str:
-    if not re.match(AMOUNT_PATTERN, value):
-        raise ValueError(f"{value!r} is not a decimal amount: use digits and a point, e.g. '1234.50'")
-    return value.strip()
-
-
-# Checked here with a message written for the model; the pattern is also advertised in the schema.
-AmountText = Annotated[
-    str, AfterValidator(_amount_text), WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN})
-]
 
 
 class Money(BaseModel):

@@ -11,9 +11,9 @@ from pydantic import Field
 
 from server.calls import tool_call, tool_result
 from server.context import AppContext
+from server.money import AmountText
 from tools.expenses import logic, service
 from tools.expenses.schemas import (
-    AmountText,
     ExpenseDetail,
     ExpenseStatusName,
     SearchExpensesOutput,
