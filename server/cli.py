@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server.runtime import Runtime, SchemaNotReady
+from server.runtime import Runtime, SchemaNotReady, check_schema, ensure_schema
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -105,16 +105,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.model_copy(
         update={k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     )
-    asyncio.run(_check_schema(Runtime(settings, local_company=settings.company)))
+    asyncio.run(check_schema(settings.database_url))
     if args.transport == "stdio":
         return _serve_stdio(settings)
     return _serve_http(settings, print_help=args.print_connect_help)
-
-
-async def _check_schema(runtime: Runtime) -> None:
-    """Raises SchemaNotReady (with the command to run) on an un-migrated database."""
-    async with runtime.open():
-        pass
 
 
 def _serve_stdio(settings: Settings) -> int:
@@ -199,9 +193,9 @@ async def _import(settings: Settings, folder: Path, *, replace: bool) -> ImportR
     from server.db.engine import create_engine, create_session_factory
     from server.importer import import_company
 
-    await _check_schema(Runtime(settings, local_company=None))
     engine = create_engine(settings.database_url)
     try:
+        await ensure_schema(engine)
         return await import_company(create_session_factory(engine), folder, replace=replace, actor="cli")
     finally:
         await engine.dispose()
@@ -348,7 +342,7 @@ def cmd_eval_approvers(settings: Settings, args: argparse.Namespace) -> int:
     from evals import approvers
     from server.errors import NotFound
 
-    asyncio.run(_check_schema(Runtime(settings, local_company=None)))
+    asyncio.run(check_schema(settings.database_url))
     try:
         report = asyncio.run(approvers.run(settings, latency_calls=args.latency_calls))
     except NotFound as exc:

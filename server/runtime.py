@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from server.context import AppContext, Clock
 from server.db.engine import create_engine, create_session_factory
 from server.db.migrate import pending_migration_message
@@ -14,6 +16,20 @@ from server.settings import Settings
 
 class SchemaNotReady(RuntimeError):
     """The database is missing migrations; the message says which command to run."""
+
+
+async def ensure_schema(engine: AsyncEngine) -> None:
+    if problem := await pending_migration_message(engine):
+        raise SchemaNotReady(problem)
+
+
+async def check_schema(database_url: str) -> None:
+    """For commands that must refuse an un-migrated database before doing anything else."""
+    engine = create_engine(database_url)
+    try:
+        await ensure_schema(engine)
+    finally:
+        await engine.dispose()
 
 
 class Runtime:
@@ -30,21 +46,21 @@ class Runtime:
     @asynccontextmanager
     async def open(self) -> AsyncIterator[AppContext]:
         engine = create_engine(self.settings.database_url)
-        gateway = ModelGateway(self.settings.gateway)
         try:
-            if problem := await pending_migration_message(engine):
-                raise SchemaNotReady(problem)
-            app = AppContext(
-                settings=self.settings,
-                engine=engine,
-                sessions=create_session_factory(engine),
-                clock=Clock(self.settings.today),
-                gateway=gateway,
-                local_company=self.local_company,
-            )
-            self.current = app
-            yield app
+            await ensure_schema(engine)
+            gateway = ModelGateway(self.settings.gateway)
+            try:
+                self.current = AppContext(
+                    settings=self.settings,
+                    engine=engine,
+                    sessions=create_session_factory(engine),
+                    clock=Clock(self.settings.today),
+                    gateway=gateway,
+                    local_company=self.local_company,
+                )
+                yield self.current
+            finally:
+                self.current = None
+                await gateway.aclose()
         finally:
-            self.current = None
-            await gateway.aclose()
             await engine.dispose()
