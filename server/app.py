@@ -17,7 +17,7 @@ from server.calls import observe_request
 from server.context import AppContext
 from server.runtime import Runtime
 from server.settings import Settings
-from tools import approvers, categorize, expenses, spend
+from tools import approvers, categorize, expenses, forecast, spend
 
 INSTRUCTIONS = """\
 Outlay answers questions about one company's spend: card transactions, expense reports, budgets and
@@ -38,6 +38,10 @@ approvals. You only ever see the company your credentials belong to.
   a calibrated confidence and alternatives; when needs_review is true, show the alternatives to a human
   instead of choosing. categorize_expenses works through the uncategorized backlog; only with
   apply=true does it write, and only confident answers onto expenses that have no category yet.
+- forecast_budget answers "will this team stay within its budget?": the expected period total with
+  80%/95% intervals, the overrun probability, the projected overrun date, the monthly path and what
+  drives the change. forecast_budgets ranks every running budget by overrun risk ("which budgets are
+  at risk?"). Both say which model ran and when they fell back to a simpler one.
 - Resources outlay://categories, outlay://teams, outlay://policy/approvals, outlay://budgets/{period}
   and outlay://expenses/{expense_id} give reference data to attach to the conversation.
 """
@@ -70,6 +74,7 @@ def build_server(
     spend.register(mcp)
     approvers.register(mcp)
     categorize.register(mcp)
+    forecast.register(mcp)
     resources.register(mcp)
     return mcp
 

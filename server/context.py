@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -24,20 +26,28 @@ class Clock:
 
 class LoadedModels:
     """Model artifacts decoded from `model_versions`, by row id (a row never changes once written):
-    decoding costs milliseconds, a call should cost microseconds. The least recently used goes first."""
+    decoding costs milliseconds, a call should cost microseconds. The least recently used goes first.
+    With `max_age`, also what a capability derives from a company's data (forecast calibrations), which
+    goes stale as the data changes."""
 
-    def __init__(self, capacity: int = 32) -> None:
+    def __init__(self, capacity: int = 32, max_age: float | None = None) -> None:
         self._capacity = capacity
-        self._loaded: OrderedDict[int, object] = OrderedDict()
+        self._max_age = max_age
+        self._loaded: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
 
-    def get(self, version_id: int) -> object | None:
-        found = self._loaded.get(version_id)
-        if found is not None:
-            self._loaded.move_to_end(version_id)
-        return found
+    def get(self, key: Hashable) -> object | None:
+        found = self._loaded.get(key)
+        if found is None:
+            return None
+        if self._max_age is not None and time.monotonic() - found[0] > self._max_age:
+            del self._loaded[key]
+            return None
+        self._loaded.move_to_end(key)
+        return found[1]
 
-    def put(self, version_id: int, model: object) -> None:
-        self._loaded[version_id] = model
+    def put(self, key: Hashable, model: object) -> None:
+        self._loaded[key] = (time.monotonic(), model)
+        self._loaded.move_to_end(key)
         if len(self._loaded) > self._capacity:
             self._loaded.popitem(last=False)
 
@@ -64,3 +74,5 @@ class AppContext:
     local_company: str | None
     api_key_companies: dict[str, str] = field(default_factory=dict)
     models: LoadedModels = field(default_factory=LoadedModels)
+    # Derived from a company's data, recomputed after a while so that new expenses count.
+    derived: LoadedModels = field(default_factory=lambda: LoadedModels(capacity=64, max_age=900.0))

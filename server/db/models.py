@@ -183,6 +183,10 @@ class Expense(Base):
         Index("ix_expenses_company_employee_spent_on", "company_id", "employee_id", "spent_on"),
         Index("ix_expenses_company_category_spent_on", "company_id", "category_id", "spent_on"),
         Index("ix_expenses_company_merchant", "company_id", "merchant_id"),
+        # A category budget's history: one team's rows of one category, without reading the team's others.
+        Index(
+            "ix_expenses_company_team_category_spent_on", "company_id", "team_id", "category_id", "spent_on"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -205,6 +209,38 @@ class Expense(Base):
     category_confidence: Mapped[float | None] = mapped_column(Float)
     receipt_present: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TeamDailySpend(Base):
+    """Derived, rebuilt by every import (server/db/rollups.py): each team's spend per day, refunds netted.
+    Forecasts read years of daily history for every team; a large company has millions of expenses."""
+
+    __tablename__ = "team_daily_spend"
+
+    company_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"), primary_key=True)
+    spent_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    expenses: Mapped[int] = mapped_column(Integer)
+
+
+class RepeatCharge(Base):
+    """Derived, rebuilt by every import: the expenses at (team, merchant) pairs billed more than once for
+    similar amounts, the only ones that can be a subscription (tools/forecast/recurring.py)."""
+
+    __tablename__ = "repeat_charges"
+    __table_args__ = (Index("ix_repeat_charges_company_team", "company_id", "team_id"),)
+
+    expense_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("expenses.id", ondelete="CASCADE"), primary_key=True
+    )
+    company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"))
+    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
+    spent_on: Mapped[dt.date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
 
 
 class Budget(Base):

@@ -13,6 +13,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Base
+from server.db.rollups import rebuild_spend_rollups
 from server.importer.dataset import Dataset
 from server.importer.spend import ExpenseRow
 
@@ -131,6 +132,7 @@ async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, n
     await _history(session, data, ids)
     await insert_rows(session, TABLES["fx_rates"], _fx_rows(data, company_id))
     await insert_rows(session, TABLES["category_rules"], _rule_rows(data, ids))
+    await rebuild_spend_rollups(session, company_id)
     return Counts(
         teams=len(ids.teams),
         employees=len(ids.employees),

@@ -1,0 +1,228 @@
+"""The period-end forecast of one budget scope: spent + known + committed + variable, with calibrated
+uncertainty.
+
+- spent: actual spend from the period start through `as_of`;
+- known: approved purchase requests not spent yet;
+- committed: the recurring series (recurring.py) projected on their own dates to the period end;
+- variable: the rest, from the monthly model (model.py) with the current month's run rate folded in:
+  the month's daily rate is the model's rate and the month-to-date rate weighted by how much of the
+  month has passed.
+
+Uncertainty is conformal: `calibrate` replays the same forecast from past dates over the company's team
+histories (rolling origins) and keeps the errors, each divided by the forecast's own scale (the model's
+monthly noise times the square root of the months still to come). The intervals and the overrun
+probability are read off that one error distribution, so a 30% overrun probability and the 80%
+interval are two views of the same forecast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tools.forecast.history import (
+    ScopeHistory,
+    days_in_month,
+    month_end,
+    month_index,
+    month_start,
+)
+from tools.forecast.model import ModelName, MonthlyForecast, forecast_months
+from tools.forecast.recurring import Recurring, detect, recurring_on
+
+HISTORY_MONTHS = 36  # what the model sees at most
+BACKTEST_ORIGINS = 6  # months replayed per team to calibrate
+BACKTEST_DAYS = (0, 10, 20)  # days into a month a backtest forecast is made on
+BACKTEST_SPANS = (1, 2, 3)  # months a backtest window runs (to a month end)
+MIN_BACKTESTS = 30  # fewer errors than this: fall back to the model's Gaussian intervals
+CALIBRATION_SERIES = 12  # team histories replayed at most, spread over the company (~700 errors)
+DEFAULT_MODEL: ModelName = "theta"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Normalized backtest errors (actual - forecast) / scale, sorted."""
+
+    errors: np.ndarray
+    backtests: int
+    series: int
+
+    @classmethod
+    def gaussian(cls) -> Calibration:
+        # A standard normal drawn as evenly spaced quantiles: the model-based interval when a company
+        # has too little history to replay.
+        normal = statistics.NormalDist()
+        errors = np.asarray([normal.inv_cdf((k - 0.5) / 399) for k in range(1, 400)])
+        return cls(errors=errors, backtests=0, series=0)
+
+    @property
+    def calibrated(self) -> bool:
+        return self.backtests > 0
+
+    def quantile(self, q: float) -> float:
+        return float(np.quantile(self.errors, q))
+
+    def exceedance(self, threshold: float) -> float:
+        """Share of errors above `threshold`: P(actual - forecast > threshold * scale)."""
+        above = len(self.errors) - np.searchsorted(self.errors, threshold, side="right")
+        return float(above / len(self.errors))
+
+    def describe(self) -> str:
+        if not self.calibrated:
+            return "Gaussian on the model's residuals (too little history to calibrate on backtests)"
+        return (
+            f"conformal: {self.backtests} rolling-origin backtests over {self.series} team histories "
+            f"of this company"
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A history read as of one day: what is recurring, the variable months, the current month so far."""
+
+    as_of: dt.date
+    recurring: list[Recurring]
+    variable_daily: dict[dt.date, int]
+    months: np.ndarray  # complete months of variable spend, oldest first, at most HISTORY_MONTHS
+    origin: int  # month index of the month holding as_of + 1 day
+    elapsed_days: int  # days of the origin month up to as_of
+    month_to_date: int  # variable spend of the origin month up to as_of
+
+
+def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
+    recurring = detect(history.charges, as_of)
+    charged = recurring_on(recurring)
+    variable = {day: amount - charged.get(day, 0) for day, amount in history.daily.items() if day <= as_of}
+    for day, amount in charged.items():
+        if day not in variable and day <= as_of:
+            variable[day] = -amount
+    tomorrow = as_of + dt.timedelta(days=1)
+    origin = month_index(tomorrow)
+    first = month_index(history.first_day) + (0 if history.first_day.day == 1 else 1)
+    first = max(first, origin - HISTORY_MONTHS)
+    totals = np.zeros(max(origin - first, 0))
+    month_to_date = 0
+    for day, amount in variable.items():
+        index = month_index(day)
+        if first <= index < origin:
+            totals[index - first] += amount
+        elif index == origin:
+            month_to_date += amount
+    return Snapshot(as_of, recurring, variable, totals, origin, tomorrow.day - 1, month_to_date)
+
+
+@dataclass(frozen=True)
+class MonthShare:
+    index: int
+    days: int  # days of the month inside (as_of, window end]
+    variable: float  # expected variable spend over those days
+    load: float  # months-equivalent of uncertainty those days add
+
+
+@dataclass(frozen=True)
+class Expectation:
+    months: list[MonthShare]
+    committed: dict[dt.date, int]  # projected recurring charges in the window, by day
+    variable: float
+    scale: float  # of the error of the remaining total
+
+    @property
+    def committed_minor(self) -> int:
+        return sum(self.committed.values())
+
+
+def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -> Expectation:
+    """Expected spend from max(start, as_of + 1) to `end`."""
+    first_day = max(start, snap.as_of + dt.timedelta(days=1))
+    shares = []
+    for index in range(month_index(first_day), month_index(end) + 1):
+        days_total = days_in_month(index)
+        lo, hi = max(first_day, month_start(index)), min(end, month_end(index))
+        days = (hi - lo).days + 1
+        if days <= 0:
+            continue
+        step = index - snap.origin
+        model_rate = float(fit.mean[min(step, len(fit.mean) - 1)]) / days_total
+        rate, load = model_rate, days / days_total
+        if step == 0 and snap.elapsed_days > 0:
+            weight = snap.elapsed_days / days_total
+            rate = (1 - weight) * model_rate + weight * snap.month_to_date / snap.elapsed_days
+            load *= 1 - weight / 2  # a month that is partly known is partly certain
+        shares.append(MonthShare(index, days, max(rate, 0.0) * days, load))
+    committed: dict[dt.date, int] = {}
+    for series in snap.recurring:
+        for day in series.next_dates(max(snap.as_of, start - dt.timedelta(days=1)), end):
+            committed[day] = committed.get(day, 0) + series.amount_minor
+    variable = sum(share.variable for share in shares)
+    scale = fit.sigma * math.sqrt(sum(share.load for share in shares)) if shares else 0.0
+    return Expectation(shares, committed, variable, scale)
+
+
+def fit_for(snap: Snapshot, end: dt.date, model: ModelName = DEFAULT_MODEL) -> MonthlyForecast:
+    horizon = max(month_index(end) - snap.origin + 1, 1)
+    return forecast_months(snap.months, horizon, model)
+
+
+def calibrate(
+    histories: Sequence[ScopeHistory],
+    as_of: dt.date,
+    *,
+    origins: int = BACKTEST_ORIGINS,
+    model: ModelName = DEFAULT_MODEL,
+) -> Calibration:
+    """Replay the forecast from past days of each history and keep its normalized errors."""
+    errors: list[float] = []
+    series = 0
+    current = month_index(as_of + dt.timedelta(days=1))
+    step = max(1, -(-len(histories) // CALIBRATION_SERIES))
+    for history in histories[::step]:
+        before = len(errors)
+        for origin in range(current - origins - max(BACKTEST_SPANS) + 1, current):
+            errors.extend(_replay(history, origin, as_of, model))
+        series += len(errors) > before
+    if len(errors) < MIN_BACKTESTS:
+        return Calibration.gaussian()
+    return Calibration(np.sort(np.asarray(errors)), len(errors), series)
+
+
+def _replay(history: ScopeHistory, origin: int, as_of: dt.date, model: ModelName) -> list[float]:
+    errors: list[float] = []
+    fit: MonthlyForecast | None = None
+    for day in BACKTEST_DAYS:
+        cut = month_start(origin) + dt.timedelta(days=day - 1)
+        if cut < history.first_day + dt.timedelta(days=90):
+            continue
+        snap = snapshot(history, cut)  # reads only what was known at `cut`
+        if fit is None:
+            fit = forecast_months(snap.months, max(BACKTEST_SPANS), model)
+        for span in BACKTEST_SPANS:
+            window_end = month_end(origin + span - 1)
+            if window_end > as_of:
+                break
+            expected = expect(snap, fit, cut + dt.timedelta(days=1), window_end)
+            if expected.scale <= 0:
+                continue
+            actual = history.total(cut + dt.timedelta(days=1), window_end)
+            errors.append((actual - expected.variable - expected.committed_minor) / expected.scale)
+    return errors
+
+
+def monthly_forecast(
+    history: ScopeHistory, as_of: dt.date, h: int, model: ModelName = DEFAULT_MODEL
+) -> np.ndarray:
+    """Expected total spend (committed + variable) of each of the `h` months after the month holding
+    `as_of + 1 day`'s start: the point forecasts the backtests score against the baselines. With `as_of`
+    a month end, these are the next `h` calendar months."""
+    snap = snapshot(history.until(as_of), as_of)
+    fit = forecast_months(snap.months, h, model)
+    totals = []
+    for step in range(h):
+        index = snap.origin + step
+        expected = expect(snap, fit, month_start(index), month_end(index))
+        totals.append(expected.variable + expected.committed_minor)
+    return np.asarray(totals)

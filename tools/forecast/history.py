@@ -1,0 +1,65 @@
+"""A budget scope's spending history as the forecast sees it: daily totals and the charges that may recur.
+
+Amounts are integer minor units of the company currency throughout."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One expense at a merchant that may bill on a schedule (a recurring-charge candidate)."""
+
+    merchant_id: int
+    merchant: str
+    on: dt.date
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class ScopeHistory:
+    """Everything the forecast needs about one team (optionally one category) up to `as_of`."""
+
+    daily: dict[dt.date, int]  # every day with spend, refunds netted
+    first_day: dt.date  # since when the scope could have spent (first expense, or the history window)
+    charges: tuple[Charge, ...] = ()  # at merchants that may recur, oldest first
+    known_minor: int = 0  # approved requests not spent yet
+    employees: frozenset[int] = field(default_factory=frozenset)
+
+    def until(self, as_of: dt.date) -> ScopeHistory:
+        """The history as it stood at the end of `as_of` (for backtests)."""
+        return ScopeHistory(
+            daily={day: amount for day, amount in self.daily.items() if day <= as_of},
+            first_day=self.first_day,
+            charges=tuple(charge for charge in self.charges if charge.on <= as_of),
+            known_minor=0,
+        )
+
+    def total(self, start: dt.date, end: dt.date) -> int:
+        return sum(amount for day, amount in self.daily.items() if start <= day <= end)
+
+
+def month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def month_start(index: int) -> dt.date:
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(index: int) -> dt.date:
+    year, month = index // 12, index % 12 + 1
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def days_in_month(index: int) -> int:
+    return month_end(index).day
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day of the month `months` later, clipped to the month's last day."""
+    index = month_index(day) + months
+    return min(month_start(index).replace(day=1) + dt.timedelta(days=day.day - 1), month_end(index))

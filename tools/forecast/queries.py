@@ -1,0 +1,201 @@
+"""SQL for the forecast: budgets, daily totals, recurring-charge candidates, approved requests not spent.
+
+Histories for many budgets load in a handful of GROUP BY queries (team-level totals for every team at
+once), so ranking every budget of a large company costs the same few round trips as one budget."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+
+from server.db.models import (
+    ApprovalRequest,
+    Budget,
+    Category,
+    Expense,
+    Merchant,
+    RepeatCharge,
+    Team,
+    TeamDailySpend,
+)
+from tools.forecast.history import Charge, ScopeHistory
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+HISTORY_DAYS = 3 * 366 + 31  # three years and the current month: what the model can use
+KNOWN_WITHIN_DAYS = 90  # an approved request older than this and still unspent is not coming
+
+
+@dataclass(frozen=True)
+class Scope:
+    team_id: int
+    category_id: int | None = None
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    id: int
+    scope: Scope
+    team: str
+    category: str | None  # code
+    start: dt.date
+    end: dt.date
+    amount_minor: int
+
+
+async def budgets_overlapping(
+    session: AsyncSession, company_id: int, start: dt.date, end: dt.date, scope: Scope | None = None
+) -> list[BudgetRow]:
+    query = (
+        select(Budget, Team.name, Category.code)
+        .join(Team, Team.id == Budget.team_id)
+        .outerjoin(Category, Category.id == Budget.category_id)
+        .where(Budget.company_id == company_id, Budget.period_start <= end, Budget.period_end >= start)
+        .order_by(Team.name, Category.code, Budget.period_start)
+    )
+    if scope is not None:
+        query = query.where(Budget.team_id == scope.team_id)
+        query = query.where(
+            Budget.category_id.is_(None)
+            if scope.category_id is None
+            else Budget.category_id == scope.category_id
+        )
+    rows = (await session.execute(query)).all()
+    return [
+        BudgetRow(
+            id=budget.id,
+            scope=Scope(budget.team_id, budget.category_id),
+            team=team,
+            category=code,
+            start=budget.period_start,
+            end=budget.period_end,
+            amount_minor=budget.amount_minor,
+        )
+        for budget, team, code in rows
+    ]
+
+
+async def histories(
+    session: AsyncSession, company_id: int, scopes: Iterable[Scope], as_of: dt.date
+) -> dict[Scope, ScopeHistory]:
+    """The history of each scope up to `as_of` (team scopes: every category of the team)."""
+    wanted = set(scopes)
+    since = as_of - dt.timedelta(days=HISTORY_DAYS)
+    daily = await _daily(session, company_id, wanted, since, as_of)
+    charges = await _charges(session, company_id, wanted, since, as_of)
+    known = await _known(session, company_id, as_of)
+    result = {}
+    for scope in wanted:
+        days = daily.get(scope, {})
+        result[scope] = ScopeHistory(
+            daily=days,
+            first_day=min(days, default=as_of),
+            charges=tuple(charges.get(scope, ())),
+            known_minor=_known_for(known, scope),
+        )
+    return result
+
+
+async def _daily(
+    session: AsyncSession, company_id: int, scopes: set[Scope], since: dt.date, as_of: dt.date
+) -> dict[Scope, dict[dt.date, int]]:
+    result: dict[Scope, dict[dt.date, int]] = defaultdict(dict)
+    teams = {scope.team_id for scope in scopes if scope.category_id is None}
+    if teams:
+        rollup = TeamDailySpend
+        query = select(rollup.team_id, rollup.spent_on, rollup.total_minor).where(
+            rollup.company_id == company_id,
+            rollup.team_id.in_(teams),
+            rollup.spent_on >= since,
+            rollup.spent_on <= as_of,
+        )
+        for team_id, day, total in await session.execute(query):
+            result[Scope(team_id)][day] = int(total)
+    pairs = [scope for scope in scopes if scope.category_id is not None]
+    if pairs:
+        by_category = (
+            select(
+                Expense.team_id, Expense.category_id, Expense.spent_on, func.sum(Expense.amount_company_minor)
+            )
+            .where(Expense.company_id == company_id, Expense.spent_on >= since, Expense.spent_on <= as_of)
+            .where(_any_pair(pairs))
+            .group_by(Expense.team_id, Expense.category_id, Expense.spent_on)
+        )
+        for team_id, category_id, day, total in await session.execute(by_category):
+            result[Scope(team_id, category_id)][day] = int(total)
+    return result
+
+
+async def _charges(
+    session: AsyncSession, company_id: int, scopes: set[Scope], since: dt.date, as_of: dt.date
+) -> dict[Scope, list[Charge]]:
+    """Charges that may recur (repeat charges at one merchant), with their current category."""
+    charge = RepeatCharge
+    query = (
+        select(
+            charge.team_id,
+            Expense.category_id,
+            charge.merchant_id,
+            Merchant.name,
+            charge.spent_on,
+            charge.amount_minor,
+        )
+        .join(Expense, Expense.id == charge.expense_id)
+        .join(Merchant, Merchant.id == charge.merchant_id)
+        .where(
+            charge.company_id == company_id,
+            charge.team_id.in_({scope.team_id for scope in scopes}),
+            charge.spent_on >= since,
+            charge.spent_on <= as_of,
+        )
+        .order_by(charge.spent_on, charge.expense_id)
+    )
+    result: dict[Scope, list[Charge]] = defaultdict(list)
+    for team_id, category_id, merchant_id, merchant, day, amount in await session.execute(query):
+        found = Charge(merchant_id, merchant, day, int(amount))
+        if Scope(team_id) in scopes:
+            result[Scope(team_id)].append(found)
+        if Scope(team_id, category_id) in scopes:
+            result[Scope(team_id, category_id)].append(found)
+    return result
+
+
+async def _known(session: AsyncSession, company_id: int, as_of: dt.date) -> dict[Scope, int]:
+    """Approved, recent requests with no expense yet, by team and category."""
+    since = dt.datetime.combine(as_of - dt.timedelta(days=KNOWN_WITHIN_DAYS), dt.time(), tzinfo=dt.UTC)
+    query = (
+        select(
+            ApprovalRequest.team_id,
+            ApprovalRequest.category_id,
+            func.sum(ApprovalRequest.amount_company_minor),
+        )
+        .where(
+            ApprovalRequest.company_id == company_id,
+            ApprovalRequest.status == "approved",
+            ApprovalRequest.expense_id.is_(None),
+            ApprovalRequest.submitted_at >= since,
+        )
+        .group_by(ApprovalRequest.team_id, ApprovalRequest.category_id)
+    )
+    return {Scope(team, category): int(total) for team, category, total in await session.execute(query)}
+
+
+def _known_for(known: dict[Scope, int], scope: Scope) -> int:
+    if scope.category_id is not None:
+        return known.get(scope, 0)
+    return sum(amount for key, amount in known.items() if key.team_id == scope.team_id)
+
+
+def _any_pair(pairs: list[Scope]) -> ColumnElement[bool]:
+    return or_(*(and_(Expense.team_id == p.team_id, Expense.category_id == p.category_id) for p in pairs))
+
+
+async def all_teams(session: AsyncSession, company_id: int) -> list[Scope]:
+    rows = await session.execute(select(Team.id).where(Team.company_id == company_id).order_by(Team.id))
+    return [Scope(team_id) for (team_id,) in rows]

@@ -1,0 +1,112 @@
+"""Committed spend: charges that recur on a schedule (subscriptions, licences, retainers).
+
+A merchant is billing on a schedule when its charges come at a regular cadence (weekly, monthly,
+quarterly or yearly), once per cycle, for a stable amount, and the last one is recent enough that the
+next is still due. Those series are projected forward on their own dates; everything else is variable
+spend, forecast statistically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from tools.forecast.history import Charge, add_months
+
+Cadence = Literal["weekly", "monthly", "quarterly", "yearly"]
+
+# cadence -> (typical gap in days, tolerated gap range, charges needed to believe it)
+_CADENCES: dict[Cadence, tuple[int, tuple[int, int], int]] = {
+    "weekly": (7, (6, 8), 6),
+    "monthly": (30, (26, 35), 3),
+    "quarterly": (91, (84, 98), 3),
+    "yearly": (365, (350, 380), 2),
+}
+_AMOUNT_SPREAD = 0.15  # median absolute deviation / median: seat counts and usage plans move a little
+_REGULAR_SHARE = 0.75  # share of gaps that must fit the cadence
+_OVERDUE_CYCLES = 1.5  # a series whose next charge is this late has stopped
+
+
+@dataclass(frozen=True)
+class Recurring:
+    merchant_id: int
+    merchant: str
+    cadence: Cadence
+    amount_minor: int  # what the next charge is expected to be: median of the last three
+    last: dt.date
+    charges: tuple[Charge, ...]
+
+    def next_dates(self, after: dt.date, until: dt.date) -> list[dt.date]:
+        """Projected charge dates in (after, until]."""
+        dates: list[dt.date] = []
+        step = 1
+        while True:
+            day = self._nth(step)
+            step += 1
+            if day > until:
+                return dates
+            if day > after:
+                dates.append(day)
+
+    def _nth(self, step: int) -> dt.date:
+        if self.cadence == "weekly":
+            return self.last + dt.timedelta(days=7 * step)
+        months = {"monthly": 1, "quarterly": 3, "yearly": 12}[self.cadence]
+        return add_months(self.last, months * step)
+
+
+def detect(charges: Iterable[Charge], as_of: dt.date) -> list[Recurring]:
+    """The recurring series among `charges` that are still running at `as_of`."""
+    by_merchant: dict[int, list[Charge]] = defaultdict(list)
+    for charge in charges:
+        if charge.on <= as_of:
+            by_merchant[charge.merchant_id].append(charge)
+    found = [_series(sorted(group, key=lambda c: c.on), as_of) for group in by_merchant.values()]
+    return sorted((series for series in found if series is not None), key=lambda s: -s.amount_minor)
+
+
+def _series(charges: Sequence[Charge], as_of: dt.date) -> Recurring | None:
+    if len(charges) < 2 or any(charge.amount_minor <= 0 for charge in charges):
+        return None
+    gaps = [(later.on - earlier.on).days for earlier, later in itertools.pairwise(charges)]
+    cadence = _cadence(gaps, len(charges))
+    if cadence is None:
+        return None
+    typical, _, _ = _CADENCES[cadence]
+    if (as_of - charges[-1].on).days > typical * _OVERDUE_CYCLES:
+        return None
+    amounts = [charge.amount_minor for charge in charges]
+    median = statistics.median(amounts)
+    spread = statistics.median(abs(amount - median) for amount in amounts) / median
+    if spread > _AMOUNT_SPREAD:
+        return None
+    return Recurring(
+        merchant_id=charges[0].merchant_id,
+        merchant=charges[0].merchant,
+        cadence=cadence,
+        amount_minor=round(statistics.median(amounts[-3:])),
+        last=charges[-1].on,
+        charges=tuple(charges),
+    )
+
+
+def _cadence(gaps: Sequence[int], count: int) -> Cadence | None:
+    median_gap = statistics.median(gaps)
+    for cadence, (_, (low, high), needed) in _CADENCES.items():
+        if count >= needed and low <= median_gap <= high:
+            regular = sum(low <= gap <= high for gap in gaps)
+            return cadence if regular >= _REGULAR_SHARE * len(gaps) else None
+    return None
+
+
+def recurring_on(series: Sequence[Recurring]) -> dict[dt.date, int]:
+    """What the detected series actually charged, by day (to take out of the variable history)."""
+    charged: dict[dt.date, int] = defaultdict(int)
+    for one in series:
+        for charge in one.charges:
+            charged[charge.on] += charge.amount_minor
+    return charged
