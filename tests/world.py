@@ -16,10 +16,12 @@ from mcp import Client
 from mcp.server import MCPServer
 from mcp_types import TextContent
 from pydantic import SecretStr
-from sqlalchemy import Date, bindparam, text
+from sqlalchemy import Date, bindparam, select, text
 
 from server.app import build_server
 from server.db.engine import create_engine, create_session_factory
+from server.db.models import Company
+from server.db.rollups import rebuild_spend_rollups
 from server.settings import Settings
 from tests import factories as f
 
@@ -44,6 +46,9 @@ async def seed_world(url: str) -> None:
         async with create_session_factory(engine)() as session, session.begin():
             await _seed_acme(session)
             await _seed_globex(session)
+            # What an import does after loading expenses: the forecast reads these rollups.
+            for company_id in (await session.execute(select(Company.id))).scalars():
+                await rebuild_spend_rollups(session, company_id)
     finally:
         await engine.dispose()
 

@@ -26,6 +26,9 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("categorize_expense", {"expense_id": "EXP-000100"}),
     ("categorize_expense", {"descriptor": "UBER *TRIP", "mcc": "4121"}),
     ("categorize_expenses", {"limit": 20}),
+    ("forecast_budget", {"team": "Marketing", "period": "2026"}),
+    ("forecast_budget", {"team": "Engineering", "chart": True}),
+    ("forecast_budgets", {}),
 ]
 
 
@@ -43,6 +46,8 @@ async def test_every_tool_but_the_writers_is_read_only_closed_world_and_document
     assert sorted(tools) == [
         "categorize_expense",
         "categorize_expenses",
+        "forecast_budget",
+        "forecast_budgets",
         "get_expense",
         "search_expenses",
         "suggest_approver",

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from server.db.models import Category, Employee, Expense, Merchant
 from server.money import format_amount
+from tools.forecast.history import add_months
 from tools.forecast.schemas import Comparison, Driver
 
 if TYPE_CHECKING:
@@ -47,13 +48,6 @@ class Sums:
     now: int
     previous: int
     last_year: int
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later (or earlier), clamped to the month's last day (Mar 31 - 1 → Feb 28)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def whole_months(start: dt.date, end: dt.date) -> int | None:

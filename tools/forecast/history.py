@@ -60,6 +60,7 @@ def days_in_month(index: int) -> int:
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day of the month `months` later, clipped to the month's last day."""
+    """The same day `months` later (or earlier), clamped to the month's last day (Mar 31 - 1 -> Feb 28)."""
     index = month_index(day) + months
-    return min(month_start(index).replace(day=1) + dt.timedelta(days=day.day - 1), month_end(index))
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
