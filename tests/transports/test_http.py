@@ -87,6 +87,7 @@ async def test_every_tool_over_http_in_both_protocol_eras(replicas: tuple[str, s
         categorized = await client.call_tool(
             "categorize_expense", {"descriptor": "UBER *TRIP", "mcc": "4121"}
         )
+        forecast = await client.call_tool("forecast_budget", {"team": "Marketing", "period": "2026"})
         categories = await client.read_resource("outlay://categories")
 
     assert set(tools) == {
@@ -96,6 +97,8 @@ async def test_every_tool_over_http_in_both_protocol_eras(replicas: tuple[str, s
         "suggest_approver",
         "categorize_expense",
         "categorize_expenses",
+        "forecast_budget",
+        "forecast_budgets",
     }
     readers = [tool for name, tool in tools.items() if name != "categorize_expenses"]
     assert all(tool.annotations and tool.annotations.read_only_hint for tool in readers)
@@ -106,6 +109,8 @@ async def test_every_tool_over_http_in_both_protocol_eras(replicas: tuple[str, s
     assert summary.structured_content["currency"] == "EUR"
     assert approvers.structured_content is not None
     assert approvers.structured_content["request"]["id"] == "APR-0001"
+    assert forecast.structured_content is not None
+    assert forecast.structured_content["budget"] == "120000.00"
     assert categories.contents
 
 

@@ -42,6 +42,8 @@ async def test_stdio_lists_and_calls_every_tool(seeded_url: str, mode: str) -> N
         "suggest_approver",
         "categorize_expense",
         "categorize_expenses",
+        "forecast_budget",
+        "forecast_budgets",
     }
     assert categorized["expense_id"] == expense["id"]
     assert chain["rules_applied"] == ["Large spend"]
