@@ -21,7 +21,7 @@ import datetime as dt
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,13 +44,24 @@ CALIBRATION_SERIES = 12  # team histories replayed at most, spread over the comp
 DEFAULT_MODEL: ModelName = "theta"
 
 
+# Errors grow faster than the square root of the horizon when a trend drifts: the errors are kept apart
+# by how many months were still to come (up to one, up to two, more), as in Mondrian conformal prediction.
+LOAD_BUCKETS = (1.0, 2.0)
+MIN_BUCKET = 30  # a bucket with fewer errors borrows the pooled ones
+
+
+def load_bucket(load: float) -> int:
+    return sum(load > edge for edge in LOAD_BUCKETS)
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """Normalized backtest errors (actual - forecast) / scale, sorted."""
+    """Normalized backtest errors (actual - forecast) / scale, sorted, pooled and per load bucket."""
 
     errors: np.ndarray
     backtests: int
     series: int
+    by_load: dict[int, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def gaussian(cls) -> Calibration:
@@ -60,24 +71,45 @@ class Calibration:
         errors = np.asarray([normal.inv_cdf((k - 0.5) / 399) for k in range(1, 400)])
         return cls(errors=errors, backtests=0, series=0)
 
+    @classmethod
+    def of(cls, samples: Sequence[tuple[float, float]], series: int) -> Calibration:
+        """From (error, load) pairs."""
+        if len(samples) < MIN_BACKTESTS:
+            return cls.gaussian()
+        buckets: dict[int, list[float]] = {}
+        for error, load in samples:
+            buckets.setdefault(load_bucket(load), []).append(error)
+        return cls(
+            errors=np.sort([error for error, _ in samples]),
+            backtests=len(samples),
+            series=series,
+            by_load={
+                bucket: np.sort(errors) for bucket, errors in buckets.items() if len(errors) >= MIN_BUCKET
+            },
+        )
+
     @property
     def calibrated(self) -> bool:
         return self.backtests > 0
 
-    def quantile(self, q: float) -> float:
-        return float(np.quantile(self.errors, q))
+    def errors_at(self, load: float) -> np.ndarray:
+        return self.by_load.get(load_bucket(load), self.errors)
 
-    def exceedance(self, threshold: float) -> float:
+    def quantile(self, q: float, load: float) -> float:
+        return float(np.quantile(self.errors_at(load), q))
+
+    def exceedance(self, threshold: float, load: float) -> float:
         """Share of errors above `threshold`: P(actual - forecast > threshold * scale)."""
-        above = len(self.errors) - np.searchsorted(self.errors, threshold, side="right")
-        return float(above / len(self.errors))
+        errors = self.errors_at(load)
+        above = len(errors) - np.searchsorted(errors, threshold, side="right")
+        return float(above / len(errors))
 
     def describe(self) -> str:
         if not self.calibrated:
             return "Gaussian on the model's residuals (too little history to calibrate on backtests)"
         return (
-            f"conformal: {self.backtests} rolling-origin backtests over {self.series} team histories "
-            f"of this company"
+            f"conformal: {self.backtests} rolling-origin backtests over {self.series} histories of this "
+            f"company, by months still to come"
         )
 
 
@@ -135,6 +167,11 @@ class Expectation:
     def committed_minor(self) -> int:
         return sum(self.committed.values())
 
+    @property
+    def load(self) -> float:
+        """Months-equivalent of uncertainty still to come."""
+        return sum(share.load for share in self.months)
+
 
 def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -> Expectation:
     """Expected spend from max(start, as_of + 1) to `end`."""
@@ -159,7 +196,7 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
         for day in series.next_dates(max(snap.as_of, start - dt.timedelta(days=1)), end):
             committed[day] = committed.get(day, 0) + series.amount_minor
     variable = sum(share.variable for share in shares)
-    scale = fit.sigma * math.sqrt(sum(share.load for share in shares)) if shares else 0.0
+    scale = fit.sigma * math.sqrt(sum(share.load for share in shares))
     return Expectation(shares, committed, variable, scale)
 
 
@@ -176,22 +213,22 @@ def calibrate(
     model: ModelName = DEFAULT_MODEL,
 ) -> Calibration:
     """Replay the forecast from past days of each history and keep its normalized errors."""
-    errors: list[float] = []
+    samples: list[tuple[float, float]] = []
     series = 0
     current = month_index(as_of + dt.timedelta(days=1))
     step = max(1, -(-len(histories) // CALIBRATION_SERIES))
     for history in histories[::step]:
-        before = len(errors)
+        before = len(samples)
         for origin in range(current - origins - max(BACKTEST_SPANS) + 1, current):
-            errors.extend(_replay(history, origin, as_of, model))
-        series += len(errors) > before
-    if len(errors) < MIN_BACKTESTS:
-        return Calibration.gaussian()
-    return Calibration(np.sort(np.asarray(errors)), len(errors), series)
+            samples.extend(_replay(history, origin, as_of, model))
+        series += len(samples) > before
+    return Calibration.of(samples, series)
 
 
-def _replay(history: ScopeHistory, origin: int, as_of: dt.date, model: ModelName) -> list[float]:
-    errors: list[float] = []
+def _replay(
+    history: ScopeHistory, origin: int, as_of: dt.date, model: ModelName
+) -> list[tuple[float, float]]:
+    errors: list[tuple[float, float]] = []
     fit: MonthlyForecast | None = None
     for day in BACKTEST_DAYS:
         cut = month_start(origin) + dt.timedelta(days=day - 1)
@@ -208,7 +245,8 @@ def _replay(history: ScopeHistory, origin: int, as_of: dt.date, model: ModelName
             if expected.scale <= 0:
                 continue
             actual = history.total(cut + dt.timedelta(days=1), window_end)
-            errors.append((actual - expected.variable - expected.committed_minor) / expected.scale)
+            error = (actual - expected.variable - expected.committed_minor) / expected.scale
+            errors.append((error, expected.load))
     return errors
 
 
@@ -226,3 +264,13 @@ def monthly_forecast(
         expected = expect(snap, fit, month_start(index), month_end(index))
         totals.append(expected.variable + expected.committed_minor)
     return np.asarray(totals)
+
+
+def calibrate_scopes(
+    teams: Sequence[ScopeHistory], categories: Sequence[ScopeHistory], as_of: dt.date
+) -> tuple[Calibration, Calibration]:
+    """(for team budgets, for category budgets). A category's spend is lumpier relative to its level than
+    a whole team's, so category budgets get their own errors when the company has enough of them."""
+    team = calibrate(teams, as_of)
+    category = calibrate(categories, as_of) if categories else team
+    return team, category if category.calibrated else team

@@ -86,14 +86,15 @@ def project(
     floor = spent + known  # spend cannot be undone (refunds aside)
 
     def total_at(q: float) -> int:
-        return max(floor, round(base + expectation.variable + calibration.quantile(q) * expectation.scale))
+        error = calibration.quantile(q, expectation.load)
+        return max(floor, round(base + expectation.variable + error * expectation.scale))
 
     intervals = {level: (total_at((1 - level) / 2), total_at((1 + level) / 2)) for level in LEVELS}
     probability = None
     if budget is not None:
         gap = budget - base - expectation.variable
         if expectation.scale > 0:
-            probability = calibration.exceedance(gap / expectation.scale)
+            probability = calibration.exceedance(gap / expectation.scale, expectation.load)
         else:
             probability = float(gap < 0)
     return Projection(
@@ -164,8 +165,7 @@ def _months(
 ) -> list[MonthPath]:
     shares = {share.index: share for share in expectation.months}
     remaining_days = sum(share.days for share in expectation.months) or 1
-    low, high = calibration.quantile(0.10), calibration.quantile(0.90)
-    sigma = expectation.scale / math.sqrt(sum(share.load for share in expectation.months) or 1.0)
+    sigma = expectation.scale / math.sqrt(expectation.load or 1.0)
     path = []
     for index in range(month_index(start), month_index(end) + 1):
         first, last = max(start, month_start(index)), min(end, month_end(index))
@@ -178,6 +178,7 @@ def _months(
         # Approved requests have no date: spread them over the days still to come.
         coming = actual + committed + share.variable + known * share.days / remaining_days
         width = sigma * math.sqrt(share.load)
+        low, high = calibration.quantile(0.10, share.load), calibration.quantile(0.90, share.load)
         interval = (max(actual, round(coming + low * width)), round(coming + high * width))
         path.append(MonthPath(index, actual, round(coming), interval))
     return path

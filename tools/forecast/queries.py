@@ -196,6 +196,17 @@ def _any_pair(pairs: list[Scope]) -> ColumnElement[bool]:
     return or_(*(and_(Expense.team_id == p.team_id, Expense.category_id == p.category_id) for p in pairs))
 
 
+async def category_scopes(session: AsyncSession, company_id: int) -> list[Scope]:
+    """Every (team, category) the company budgets for, in any period."""
+    query = (
+        select(Budget.team_id, Budget.category_id)
+        .where(Budget.company_id == company_id, Budget.category_id.is_not(None))
+        .distinct()
+        .order_by(Budget.team_id, Budget.category_id)
+    )
+    return [Scope(team, category) for team, category in await session.execute(query)]
+
+
 async def all_teams(session: AsyncSession, company_id: int) -> list[Scope]:
     rows = await session.execute(select(Team.id).where(Team.company_id == company_id).order_by(Team.id))
     return [Scope(team_id) for (team_id,) in rows]

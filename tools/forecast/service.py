@@ -11,7 +11,7 @@ from server.money import format_amount
 from server.periods import Period, date_range, parse_period
 from server.resolve import given, resolve_category, resolve_team
 from tools.forecast import drivers, logic, queries
-from tools.forecast.engine import Calibration, calibrate
+from tools.forecast.engine import Calibration, calibrate_scopes
 from tools.forecast.history import ScopeHistory
 from tools.forecast.projection import Projection, project
 from tools.forecast.schemas import BudgetForecast, BudgetRanking, ForecastRequest
@@ -35,8 +35,9 @@ async def forecast_budget(
         period = await _running_period(session, company, scope, today)
     budgets = await queries.budgets_overlapping(session, company, period.start, period.end, scope)
     budget, budget_note = logic.budget_for(period, budgets)
-    calibration = await _calibration(app, session, company, today)
     history = (await queries.histories(session, company, [scope], today))[scope]
+    for_teams, for_categories = await _calibrations(app, session, company, today, {scope: history})
+    calibration = for_teams if scope.category_id is None else for_categories
     projection = project(history, period.start, period.end, today, budget, calibration)
     comparisons = await drivers.comparisons(
         session, company, team.id, scope.category_id, period.start, period.end, today, caller.currency
@@ -74,13 +75,17 @@ async def rank_budgets(
     period = parse_period(period_text) if period_text else None
     start, end = (period.start, period.end) if period else (today, today)
     rows = await queries.budgets_overlapping(session, company, start, end)
-    teams = await queries.all_teams(session, company)
-    # Team histories serve the calibration too: one load for both.
-    histories = await queries.histories(session, company, {*teams, *(row.scope for row in rows)}, today)
-    calibration = await _calibration(app, session, company, today, [histories[team] for team in teams])
+    # The calibration replays the same histories: one load for both.
+    scopes = {
+        *(await queries.all_teams(session, company)),
+        *(await queries.category_scopes(session, company)),
+    }
+    histories = await queries.histories(session, company, {*scopes, *(row.scope for row in rows)}, today)
+    for_teams, for_categories = await _calibrations(app, session, company, today, histories)
     ranked: list[tuple[queries.BudgetRow, Projection]] = [
         (row, project(histories[row.scope], row.start, row.end, today, row.amount_minor, calibration))
         for row in rows
+        for calibration in [for_teams if row.scope.category_id is None else for_categories]
     ]
     ranked.sort(key=logic.risk_order)
     risks = [logic.risk(row, projection, caller.currency) for row, projection in ranked]
@@ -104,24 +109,27 @@ async def _running_period(
     return logic.quarter_of(today)
 
 
-async def _calibration(
+async def _calibrations(
     app: AppContext,
     session: AsyncSession,
     company: int,
     today: dt.date,
-    team_histories: list[ScopeHistory] | None = None,
-) -> Calibration:
-    """The company's backtest errors, computed once per company and day (and refreshed as data arrives)."""
+    loaded: dict[queries.Scope, ScopeHistory] | None = None,
+) -> tuple[Calibration, Calibration]:
+    """The company's backtest errors (for team budgets, for category budgets), computed once per company
+    and day and refreshed as data arrives."""
     key = ("forecast-calibration", company, today)
     cached = app.derived.get(key)
-    if isinstance(cached, Calibration):
+    if isinstance(cached, tuple):
         return cached
-    if team_histories is None:
-        teams = await queries.all_teams(session, company)
-        loaded = await queries.histories(session, company, teams, today)
-        team_histories = [loaded[team] for team in teams]
-    replayed = team_histories
+    teams = await queries.all_teams(session, company)
+    categories = await queries.category_scopes(session, company)
+    histories = dict(loaded or {})
+    if missing := [scope for scope in (*teams, *categories) if scope not in histories]:
+        histories |= await queries.histories(session, company, missing, today)
+    team_histories = [histories[team] for team in teams]
+    category_histories = [histories[scope] for scope in categories]
     # CPU-bound (a few hundred model fits): off the event loop so other calls keep flowing.
-    calibration = await anyio.to_thread.run_sync(lambda: calibrate(replayed, today))
-    app.derived.put(key, calibration)
-    return calibration
+    pair = await anyio.to_thread.run_sync(lambda: calibrate_scopes(team_histories, category_histories, today))
+    app.derived.put(key, pair)
+    return pair
