@@ -65,3 +65,31 @@ def months_in(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
 
 def _month_end(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def asked_period(
+    period: str | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    *,
+    default_end: dt.date | None = None,
+) -> Period | None:
+    """The period a tool's `period` / `date_from` / `date_to` arguments name; None when none is given.
+    `default_end` stands in for a missing date_to (else date_to is required with date_from)."""
+    if period and (date_from or date_to):
+        raise InvalidArgument("pass either period or date_from/date_to, not both")
+    if period:
+        return parse_period(period)
+    if date_from is None and date_to is None:
+        return None
+    if date_from is None:
+        raise InvalidArgument("date_to needs a date_from as well (or pass a period such as 2026-Q3)")
+    end = date_to or default_end
+    if end is None:
+        raise InvalidArgument("date_from needs a date_to as well (or pass a period such as 2026-Q3)")
+    if date_from > end:
+        raise InvalidArgument(
+            f"date_from {date_from.isoformat()} is after date_to {end.isoformat()}"
+            + ("" if date_to else " (today, the default)")
+        )
+    return date_range(date_from, end)

@@ -373,7 +373,6 @@ async def test_bad_arguments_are_tool_errors_the_agent_can_act_on(
     assert message in await call_error(synthco, "forecast_budget", arguments)
 
 
-@pytest.mark.xfail(strict=True, reason="forecast_budget does not check its dates as summarize_spend does")
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -391,11 +390,6 @@ async def test_inconsistent_dates_are_tool_errors(
     assert message in await call_error(synthco, "forecast_budget", {"team": "Steady", **arguments})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the calibration pools every team's normalized backtest errors, and Sparse's (its sigma floored "
-    "at 5% of a mean that most months never see) are 20-100 times the others'",
-)
 async def test_a_steady_team_gets_an_interval_of_its_own_noise(synthco: Client) -> None:
     result = await forecast(synthco, team="Steady")
     rest = minor(result.forecast.expected) - minor(result.spent_to_date)
@@ -405,11 +399,6 @@ async def test_a_steady_team_gets_an_interval_of_its_own_noise(synthco: Client) 
     assert width <= 0.3 * rest, (result.forecast.interval_80, rest)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an intermittent team's month-to-date purchase is extrapolated as a run rate, and its interval "
-    "is a few percent wide (sigma floored at 5% of the mean)",
-)
 async def test_a_sparse_team_may_well_buy_nothing_more_this_quarter(synthco: Client) -> None:
     result = await forecast(synthco, team="Sparse")
 

@@ -200,7 +200,7 @@ async def comparisons(
     if category_id is not None:
         conditions.append(Expense.category_id == category_id)
     by = {dimension: await _sums(session, conditions, windows, dimension) for dimension in _DIMENSIONS}
-    return [
-        comparison("previous_period", windows.previous, by, currency, top),
-        comparison("same_period_last_year", windows.last_year, by, currency, top),
-    ]
+    compared = [comparison("previous_period", windows.previous, by, currency, top)]
+    if windows.last_year != windows.previous:  # for a year, the previous period is last year
+        compared.append(comparison("same_period_last_year", windows.last_year, by, currency, top))
+    return compared

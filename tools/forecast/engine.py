@@ -21,7 +21,7 @@ import datetime as dt
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -108,8 +108,8 @@ class Calibration:
         if not self.calibrated:
             return "Gaussian on the model's residuals (too little history to calibrate on backtests)"
         return (
-            f"conformal: {self.backtests} rolling-origin backtests over {self.series} histories of this "
-            f"company, by months still to come"
+            f"conformal: {self.backtests} rolling-origin backtests over {self.series} "
+            f"{'history' if self.series == 1 else 'histories'} of this company, by months still to come"
         )
 
 
@@ -172,6 +172,16 @@ class Expectation:
         """Months-equivalent of uncertainty still to come."""
         return sum(share.load for share in self.months)
 
+    def centred(self, shift: float) -> Expectation:
+        """`shift` added to the variable spend (never below zero), spread over the months in proportion:
+        the backtests' median error, so that the expected total is the calibrated distribution's median."""
+        if self.variable <= 0:
+            return self
+        target = max(self.variable + shift, 0.0)
+        factor = target / self.variable
+        months = [replace(share, variable=share.variable * factor) for share in self.months]
+        return replace(self, months=months, variable=target)
+
 
 def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -> Expectation:
     """Expected spend from max(start, as_of + 1) to `end`."""
@@ -186,7 +196,7 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
         step = index - snap.origin
         model_rate = float(fit.mean[min(step, len(fit.mean) - 1)]) / days_total
         rate, load = model_rate, days / days_total
-        if step == 0 and snap.elapsed_days > 0:
+        if step == 0 and snap.elapsed_days > 0 and fit.follows_run_rate:
             weight = snap.elapsed_days / days_total
             rate = (1 - weight) * model_rate + weight * snap.month_to_date / snap.elapsed_days
             load *= 1 - weight / 2  # a month that is partly known is partly certain

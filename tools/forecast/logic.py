@@ -28,14 +28,6 @@ def quarter_of(day: dt.date) -> Period:
     return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
 
 
-def asked_period(period: str | None, date_from: dt.date | None, date_to: dt.date | None) -> Period | None:
-    if period is not None:
-        return parse_period(period)
-    if date_from is not None:
-        return date_range(date_from, date_to or date_from)
-    return None
-
-
 def budget_for(period: Period, budgets: Sequence[BudgetRow]) -> tuple[int | None, str | None]:
     """The budget of exactly `period`: one budget for it, or budgets that tile it (four quarters make a
     year). Otherwise no amount, and a note naming the budgets there are."""

@@ -30,6 +30,9 @@ class MonthlyForecast:
     sigma: float  # typical size of a one-month error (robust, from in-sample residuals)
     method: str
     notes: tuple[str, ...] = ()
+    # Whether this month's spend so far says something about the rest of it: not for intermittent
+    # spend, where one purchase is no rate.
+    follows_run_rate: bool = True
 
 
 def forecast_months(history: np.ndarray, h: int, model: ModelName = "theta") -> MonthlyForecast:
@@ -43,9 +46,8 @@ def forecast_months(history: np.ndarray, h: int, model: ModelName = "theta") -> 
         return _mean(recent, h, f"mean of {n} month(s)", f"only {n} complete month(s) of history")
     if np.mean(recent <= 0) >= SPARSE_SHARE:
         share = f"{np.mean(recent <= 0):.0%}"
-        return _mean(
-            recent, h, f"mean of {len(recent)} months", f"intermittent spend: {share} of months empty"
-        )
+        note = f"intermittent spend: {share} of months empty; this month's purchases are not a run rate"
+        return _mean(recent, h, f"mean of {len(recent)} months", note, follows_run_rate=False)
     seasonal = n >= SEASONAL_FROM
     notes = () if seasonal else (f"{n} months of history: too short for seasonality (needs {SEASONAL_FROM})",)
     mean, fitted = _fit(y, h, model, seasonal)
@@ -76,15 +78,19 @@ def _fit(y: np.ndarray, h: int, model: ModelName, seasonal: bool) -> tuple[np.nd
     return mean, fitted
 
 
-def _mean(recent: np.ndarray, h: int, method: str, note: str) -> MonthlyForecast:
+def _mean(
+    recent: np.ndarray, h: int, method: str, note: str, *, follows_run_rate: bool = True
+) -> MonthlyForecast:
     level = float(np.mean(recent))
-    return MonthlyForecast(np.full(h, max(level, 0.0)), _noise(recent - level, recent), method, (note,))
+    sigma = _noise(recent - level, recent)
+    return MonthlyForecast(np.full(h, max(level, 0.0)), sigma, method, (note,), follows_run_rate)
 
 
 def _noise(residuals: np.ndarray, recent: np.ndarray) -> float:
-    """A robust one-month error scale; never below 5% of the level, so a flat history still has width."""
-    mad = float(np.median(np.abs(residuals - np.median(residuals)))) * 1.4826 if len(residuals) else 0.0
-    return max(mad, 0.05 * abs(float(np.mean(recent))), 1.0)
+    """The one-month error scale the calibration divides by: the residuals' standard deviation (not a
+    robust one: for lumpy spend the lumps are the risk), never below 5% of the level."""
+    spread = float(np.std(residuals, ddof=1)) if len(residuals) > 1 else 0.0
+    return max(spread, 0.05 * abs(float(np.mean(recent))), 1.0)
 
 
 def _describe(model: ModelName, seasonal: bool, months: int) -> str:

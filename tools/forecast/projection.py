@@ -79,24 +79,23 @@ def project(
     if as_of >= end:
         return _closed(history, snap, start, end, as_of, budget, spent, calibration)
     fit = fit_for(snap, end)
-    expectation = expect(snap, fit, start, end)
-    known = history.known_minor
-    base = spent + known + expectation.committed_minor
-    expected = base + round(expectation.variable)
+    raw = expect(snap, fit, start, end)
+    # Approved requests are about to be spent: they count in the period running now, not in later ones.
+    known = history.known_minor if start <= as_of else 0
+    base = spent + known + raw.committed_minor
     floor = spent + known  # spend cannot be undone (refunds aside)
+    expectation = raw.centred(calibration.quantile(0.5, raw.load) * raw.scale)
+    expected = base + round(expectation.variable)
 
     def total_at(q: float) -> int:
-        error = calibration.quantile(q, expectation.load)
-        return max(floor, round(base + expectation.variable + error * expectation.scale))
+        error = calibration.quantile(q, raw.load)
+        return max(floor, round(base + raw.variable + error * raw.scale))
 
     intervals = {level: (total_at((1 - level) / 2), total_at((1 + level) / 2)) for level in LEVELS}
     probability = None
     if budget is not None:
-        gap = budget - base - expectation.variable
-        if expectation.scale > 0:
-            probability = calibration.exceedance(gap / expectation.scale, expectation.load)
-        else:
-            probability = float(gap < 0)
+        gap = budget - base - raw.variable
+        probability = calibration.exceedance(gap / raw.scale, raw.load) if raw.scale > 0 else float(gap < 0)
     return Projection(
         start=start,
         end=end,
@@ -178,7 +177,10 @@ def _months(
         # Approved requests have no date: spread them over the days still to come.
         coming = actual + committed + share.variable + known * share.days / remaining_days
         width = sigma * math.sqrt(share.load)
-        low, high = calibration.quantile(0.10, share.load), calibration.quantile(0.90, share.load)
+        # Around the month's expected value, which is already the median: quantiles relative to it.
+        median = calibration.quantile(0.5, share.load)
+        low = calibration.quantile(0.10, share.load) - median
+        high = calibration.quantile(0.90, share.load) - median
         interval = (max(actual, round(coming + low * width)), round(coming + high * width))
         path.append(MonthPath(index, actual, round(coming), interval))
     return path

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from server.money import format_amount
-from server.periods import Period, date_range, parse_period
+from server.periods import Period, asked_period, date_range, parse_period
 from server.resolve import given, resolve_category, resolve_team
 from tools.forecast import drivers, logic, queries
 from tools.forecast.engine import Calibration, calibrate_scopes
@@ -30,7 +30,7 @@ async def forecast_budget(
     team = await resolve_team(session, company, request.team)
     category = await resolve_category(session, company, text) if (text := given(request.category)) else None
     scope = queries.Scope(team.id, None if category is None else category.id)
-    period = logic.asked_period(request.period, request.date_from, request.date_to)
+    period = asked_period(request.period, request.date_from, request.date_to)
     if period is None:
         period = await _running_period(session, company, scope, today)
     budgets = await queries.budgets_overlapping(session, company, period.start, period.end, scope)

@@ -6,9 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from server.errors import InvalidArgument
 from server.money import format_amount
-from server.periods import Period, date_range, month_to_date, months_in, parse_period
+from server.periods import Period, asked_period, month_to_date, months_in
 from tools.spend.schemas import SpendGroup, SpendSummary
 
 if TYPE_CHECKING:
@@ -20,21 +19,8 @@ UNCATEGORIZED = "Uncategorized"
 
 def choose_period(request: SummaryRequest, today: dt.date) -> Period:
     """`period`, or `date_from`..`date_to` (date_to defaults to today), or else this month to date."""
-    if request.period and (request.date_from or request.date_to):
-        raise InvalidArgument("pass either period or date_from/date_to, not both")
-    if request.period:
-        return parse_period(request.period)
-    if request.date_from is None and request.date_to is None:
-        return month_to_date(today)
-    if request.date_from is None:
-        raise InvalidArgument("date_to needs a date_from as well (or pass a period such as 2026-Q3)")
-    end = request.date_to or today
-    if request.date_from > end:
-        raise InvalidArgument(
-            f"date_from {request.date_from.isoformat()} is after date_to {end.isoformat()}"
-            + ("" if request.date_to else " (today, the default)")
-        )
-    return date_range(request.date_from, end)
+    asked = asked_period(request.period, request.date_from, request.date_to, default_end=today)
+    return asked or month_to_date(today)
 
 
 def build_groups(
