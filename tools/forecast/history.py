@@ -23,7 +23,10 @@ class Charge:
 class ScopeHistory:
     """Everything the forecast needs about one team (optionally one category) up to `as_of`."""
 
-    daily: dict[dt.date, int]  # every day with spend, refunds netted
+    # Spend by day, refunds netted. Older history may come summed by thirds of a month (keyed on the
+    # 10th, the 20th and the month's end): every cut the engine makes (month ends, the 10th, the 20th,
+    # a period's start, as read day by day) falls on those, so its totals stay exact.
+    daily: dict[dt.date, int]
     first_day: dt.date  # since when the scope could have spent (first expense, or the history window)
     charges: tuple[Charge, ...] = ()  # at merchants that may recur, oldest first
     known_minor: int = 0  # approved requests not spent yet

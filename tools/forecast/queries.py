@@ -9,9 +9,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, extract, func, null, or_, select
 
 from server.db.models import (
     ApprovalRequest,
@@ -23,13 +23,15 @@ from server.db.models import (
     Team,
     TeamDailySpend,
 )
-from tools.forecast.history import Charge, ScopeHistory
+from tools.forecast.history import Charge, ScopeHistory, month_end, month_index
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 HISTORY_DAYS = 3 * 366 + 31  # three years and the current month: what the model can use
 KNOWN_WITHIN_DAYS = 90  # an approved request older than this and still unspent is not coming
+EXACT_DAYS = 100  # read day by day at least this far back (a quarter so far), by thirds of a month before
+THIRDS = (10, 20)  # the last days of a month's first two thirds: where the backtests cut
 
 
 @dataclass(frozen=True)
@@ -82,71 +84,119 @@ async def budgets_overlapping(
 
 
 async def histories(
-    session: AsyncSession, company_id: int, scopes: Iterable[Scope], as_of: dt.date
+    session: AsyncSession,
+    company_id: int,
+    scopes: Iterable[Scope],
+    as_of: dt.date,
+    *,
+    exact_from: dt.date | None = None,
 ) -> dict[Scope, ScopeHistory]:
-    """The history of each scope up to `as_of` (team scopes: every category of the team)."""
+    """The history of each scope up to `as_of` (team scopes: every category of the team): by day from
+    `exact_from` (default: about three months back; pass a period's start to read it day by day), by
+    thirds of a month before (ScopeHistory explains why that is enough)."""
     wanted = set(scopes)
-    since = as_of - dt.timedelta(days=HISTORY_DAYS)
-    daily = await _daily(session, company_id, wanted, since, as_of)
+    since = _month_start(as_of - dt.timedelta(days=HISTORY_DAYS))
+    recent = _month_start(min(exact_from or as_of, as_of - dt.timedelta(days=EXACT_DAYS)))
+    spend = await _spend(session, company_id, wanted, since, recent, as_of)
     charges = await _charges(session, company_id, wanted, since, as_of)
     known = await _known(session, company_id, as_of)
     result = {}
     for scope in wanted:
-        days = daily.get(scope, {})
+        days, first = spend.get(scope, ({}, as_of))
         result[scope] = ScopeHistory(
             daily=days,
-            first_day=min(days, default=as_of),
+            first_day=first,
             charges=tuple(charges.get(scope, ())),
             known_minor=_known_for(known, scope),
         )
     return result
 
 
-async def _daily(
-    session: AsyncSession, company_id: int, scopes: set[Scope], since: dt.date, as_of: dt.date
-) -> dict[Scope, dict[dt.date, int]]:
-    result: dict[Scope, dict[dt.date, int]] = defaultdict(dict)
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _third(day: Any) -> Any:
+    """1, 2 or 3: days 1-10, 11-20, 21 to the month's end."""
+    day_of_month = extract("day", day)
+    return case((day_of_month <= THIRDS[0], 1), (day_of_month <= THIRDS[1], 2), else_=3)
+
+
+def _third_span(year: int, month: int, third: int) -> tuple[dt.date, dt.date]:
+    starts = (1, THIRDS[0] + 1, THIRDS[1] + 1)
+    first = dt.date(year, month, starts[third - 1])
+    return first, dt.date(year, month, THIRDS[third - 1]) if third < 3 else month_end(month_index(first))
+
+
+async def _spend(
+    session: AsyncSession,
+    company_id: int,
+    scopes: set[Scope],
+    since: dt.date,
+    recent: dt.date,
+    as_of: dt.date,
+) -> dict[Scope, tuple[dict[dt.date, int], dt.date]]:
+    """Per scope: spend keyed by day from `recent`, by the last day of each third of a month before; and
+    the first day with spend."""
+    result: dict[Scope, tuple[dict[dt.date, int], dt.date]] = {}
     teams = {scope.team_id for scope in scopes if scope.category_id is None}
+    pairs = [scope for scope in scopes if scope.category_id is not None]
+    sources: list[tuple[list[Any], Any, Any, list[ColumnElement[bool]]]] = []
     if teams:
         rollup = TeamDailySpend
-        query = select(rollup.team_id, rollup.spent_on, rollup.total_minor).where(
-            rollup.company_id == company_id,
-            rollup.team_id.in_(teams),
-            rollup.spent_on >= since,
-            rollup.spent_on <= as_of,
-        )
-        for team_id, day, total in await session.execute(query):
-            result[Scope(team_id)][day] = int(total)
-    pairs = [scope for scope in scopes if scope.category_id is not None]
+        where = [rollup.company_id == company_id, rollup.team_id.in_(teams)]
+        sources.append(([rollup.team_id], rollup.spent_on, rollup.total_minor, where))
     if pairs:
-        by_category = (
-            select(
-                Expense.team_id, Expense.category_id, Expense.spent_on, func.sum(Expense.amount_company_minor)
-            )
-            .where(Expense.company_id == company_id, Expense.spent_on >= since, Expense.spent_on <= as_of)
-            .where(_any_pair(pairs))
-            .group_by(Expense.team_id, Expense.category_id, Expense.spent_on)
+        where = [Expense.company_id == company_id, _any_pair(pairs)]
+        sources.append(
+            ([Expense.team_id, Expense.category_id], Expense.spent_on, Expense.amount_company_minor, where)
         )
-        for team_id, category_id, day, total in await session.execute(by_category):
-            result[Scope(team_id, category_id)][day] = int(total)
+    for keys, day, amount, where in sources:
+        year, month, third = extract("year", day), extract("month", day), _third(day)
+        older = (
+            select(*keys, year, month, third, func.sum(amount))
+            .where(*where, day >= since, day < recent)
+            .group_by(*keys, year, month, third)
+        )
+        for *key, y, m, t, total in await session.execute(older):
+            first, last = _third_span(int(y), int(m), int(t))
+            _add(result, Scope(*key), last, int(total), first)
+        newer = (
+            select(*keys, day, func.sum(amount))
+            .where(*where, day >= recent, day <= as_of)
+            .group_by(*keys, day)
+        )
+        for *key, on, total in await session.execute(newer):
+            _add(result, Scope(*key), on, int(total), on)
     return result
+
+
+Spend = dict[Scope, tuple[dict[dt.date, int], dt.date]]
+
+
+def _add(result: Spend, scope: Scope, day: dt.date, total: int, since: dt.date) -> None:
+    days, first = result.setdefault(scope, ({}, since))
+    days[day] = days.get(day, 0) + total
+    if since < first:
+        result[scope] = (days, since)
 
 
 async def _charges(
     session: AsyncSession, company_id: int, scopes: set[Scope], since: dt.date, as_of: dt.date
 ) -> dict[Scope, list[Charge]]:
-    """Charges that may recur (repeat charges at one merchant), with their current category."""
+    """Charges that may recur (repeat charges at one merchant), with their current category when a
+    category scope asks (categorization moves expenses between categories; the rollup does not follow)."""
     charge = RepeatCharge
+    by_category = any(scope.category_id is not None for scope in scopes)
     query = (
         select(
             charge.team_id,
-            Expense.category_id,
+            Expense.category_id if by_category else null(),
             charge.merchant_id,
             Merchant.name,
             charge.spent_on,
             charge.amount_minor,
         )
-        .join(Expense, Expense.id == charge.expense_id)
         .join(Merchant, Merchant.id == charge.merchant_id)
         .where(
             charge.company_id == company_id,
@@ -156,12 +206,14 @@ async def _charges(
         )
         .order_by(charge.spent_on, charge.expense_id)
     )
+    if by_category:
+        query = query.join(Expense, Expense.id == charge.expense_id)
     result: dict[Scope, list[Charge]] = defaultdict(list)
     for team_id, category_id, merchant_id, merchant, day, amount in await session.execute(query):
         found = Charge(merchant_id, merchant, day, int(amount))
         if Scope(team_id) in scopes:
             result[Scope(team_id)].append(found)
-        if Scope(team_id, category_id) in scopes:
+        if category_id is not None and Scope(team_id, category_id) in scopes:
             result[Scope(team_id, category_id)].append(found)
     return result
 

@@ -35,7 +35,7 @@ async def forecast_budget(
         period = await _running_period(session, company, scope, today)
     budgets = await queries.budgets_overlapping(session, company, period.start, period.end, scope)
     budget, budget_note = logic.budget_for(period, budgets)
-    history = (await queries.histories(session, company, [scope], today))[scope]
+    history = (await queries.histories(session, company, [scope], today, exact_from=period.start))[scope]
     for_teams, for_categories = await _calibrations(app, session, company, today, {scope: history})
     calibration = for_teams if scope.category_id is None else for_categories
     projection = project(history, period.start, period.end, today, budget, calibration)
@@ -80,7 +80,9 @@ async def rank_budgets(
         *(await queries.all_teams(session, company)),
         *(await queries.category_scopes(session, company)),
     }
-    histories = await queries.histories(session, company, {*scopes, *(row.scope for row in rows)}, today)
+    wanted = {*scopes, *(row.scope for row in rows)}
+    exact_from = min((row.start for row in rows), default=today)
+    histories = await queries.histories(session, company, wanted, today, exact_from=exact_from)
     for_teams, for_categories = await _calibrations(app, session, company, today, histories)
     ranked: list[tuple[queries.BudgetRow, Projection]] = [
         (row, project(histories[row.scope], row.start, row.end, today, row.amount_minor, calibration))
