@@ -273,6 +273,16 @@ def _add_evals(evals: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     categorize.add_argument("--out", type=Path, help="folder for the results (default: evals/results)")
     categorize.add_argument("--llm", action="store_true", help="ask the configured LLM about unsure answers")
     categorize.set_defaults(command=cmd_eval_categorize)
+    forecast = evals.add_parser(
+        "forecast", help="rolling-origin backtests of the budget forecast: sMAPE, MASE, OWA, coverage, Brier"
+    )
+    forecast.add_argument("--company", help="company slug (default OUTLAY_COMPANY, or the only company)")
+    forecast.add_argument("--out", type=Path, help="folder for the results (default: evals/results)")
+    forecast.add_argument("--origins", type=int, default=12, help="month ends to forecast from (default 12)")
+    forecast.add_argument(
+        "--models", default="theta", help="comma-separated, each backtested: theta, ets, theta+ets"
+    )
+    forecast.set_defaults(command=cmd_eval_forecast)
 
 
 def _add_model_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -352,6 +362,29 @@ def cmd_eval_approvers(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
     if report["policy_violations"]:
         return _fail(f"{report['policy_violations']} policy violation(s) in the engine's chains")
+    return 0
+
+
+def cmd_eval_forecast(settings: Settings, args: argparse.Namespace) -> int:
+    from evals import forecast
+    from server.errors import NotFound
+
+    try:
+        models = forecast.parse_models(args.models)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    if args.origins < 1:
+        return _fail("--origins must be at least 1", EXIT_USAGE)
+    asyncio.run(check_schema(settings.database_url))
+    try:
+        report = asyncio.run(
+            forecast.run(settings, company=args.company, origins=args.origins, models=models)
+        )
+    except NotFound as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    paths = forecast.write(report, args.out or forecast.RESULTS)
+    print(forecast.markdown(report), end="")
+    print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
     return 0
 
 

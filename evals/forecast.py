@@ -1,0 +1,290 @@
+"""`outlay eval forecast`: rolling-origin backtests of the budget forecast on one company's books.
+
+Both questions are answered by the engine itself (`tools.forecast`), never by a copy of it:
+
+1. Point accuracy. Every budget scope (a team, or a team and a category) is a monthly series. From
+   each of the last `origins` month ends that have three complete months after them, the engine's
+   `monthly_forecast` predicts those three month totals, and the M4 benchmarks (naive, seasonal naive,
+   naive2) predict them from the scope's complete months up to the origin (at most 36; the history
+   is loaded as the engine read it on each origin, HISTORY_DAYS back from there). Scored with
+   M4's sMAPE, MASE and OWA against naive2 (`evals/forecast_metrics.py`): overall, per horizon and per
+   series type, for every model asked for.
+2. Calibration. Every budget whose period has ended, and which starts at least six months into its
+   scope's history, is forecast as `forecast_budget` would have forecast it from the day before it
+   starts, a third of the way in and two thirds in (days 30 and 60 of a quarter), with the calibration
+   the service would have used that day (`calibrate_scopes` on the team and the category histories as
+   they stood). Scored: the actual total inside the 80% and 95% intervals, and the Brier score of the
+   overrun probability against that of the base rate.
+
+`project` and `calibrate` are timed as they run. JSON and Markdown go to
+`evals/results/forecast-<company>.{json,md}` (`evals/forecast_report.py` writes them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evals import forecast_report
+from evals.forecast_metrics import Floats, mase_scale, naive, naive2, seasonal_naive
+from evals.forecast_report import RESULTS, Outcome, Point, Series, markdown, write
+from server.context import Clock
+from server.db.engine import create_engine, create_session_factory
+from server.db.models import Company
+from server.errors import NotFound
+from server.settings import Settings
+from tools.forecast import queries
+from tools.forecast.engine import DEFAULT_MODEL, Calibration, calibrate_scopes, monthly_forecast
+from tools.forecast.history import ScopeHistory, add_months, month_end, month_index, month_start
+from tools.forecast.model import ModelName
+from tools.forecast.projection import project
+from tools.forecast.queries import BudgetRow, Scope
+
+__all__ = ["RESULTS", "markdown", "parse_models", "run", "write"]
+
+HORIZON = 3
+INSAMPLE_MONTHS = 36
+WARM_UP_MONTHS = 6  # a budget is scored only when its scope has this much history before it starts
+POSITIONS = {"start": 0.0, "one_third": 1 / 3, "two_thirds": 2 / 3}  # of the period, as-of days
+QUARTER_DAYS = {"start": 0, "one_third": 30, "two_thirds": 60}
+MODELS: tuple[ModelName, ...] = get_args(ModelName)
+
+
+@dataclass(frozen=True)
+class Books:
+    slug: str
+    today: dt.date
+    budgets: list[BudgetRow]
+    histories: dict[Scope, ScopeHistory]  # every budget scope and every team, as of today
+    teams: list[Scope]
+    categories: list[Scope]  # the (team, category) scopes the company budgets for
+
+
+@dataclass
+class Timings:
+    """Milliseconds per engine call, by call name."""
+
+    calls: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, name: str, started: float) -> None:
+        self.calls[name].append((time.perf_counter() - started) * 1000)
+
+
+def parse_models(text: str) -> list[ModelName]:
+    """`theta,ets` -> the models to backtest, in order, each once; ValueError names the choices."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    chosen = [model for name in names for model in MODELS if model == name]
+    if not names or len(chosen) != len(names):
+        unknown = ", ".join(repr(name) for name in names if name not in MODELS) or "none given"
+        raise ValueError(f"unknown model(s) {unknown}: choose from {', '.join(MODELS)}")
+    return list(dict.fromkeys(chosen))
+
+
+async def run(
+    settings: Settings,
+    *,
+    company: str | None = None,
+    origins: int = 12,
+    models: Sequence[ModelName] = (DEFAULT_MODEL,),
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            books = await load(session, company or settings.company, Clock(settings.today).today())
+    finally:
+        await engine.dispose()
+    load_seconds = time.perf_counter() - started
+    months = origin_months(books.today, origins)
+    points, skipped = baseline_points(books, months)
+    seconds: dict[str, float] = {model: forecast_points(books, points, model) for model in models}
+    timings = Timings()
+    outcomes = calibration_outcomes(books, timings)
+    return forecast_report.build(
+        company=books.slug,
+        backend=make_url(settings.database_url).get_backend_name(),
+        today=books.today,
+        months=months,
+        series=budget_series(books),
+        points=points,
+        skipped=skipped,
+        model_seconds=seconds,
+        outcomes=outcomes,
+        timings=timings.calls,
+        seconds={"load": load_seconds, "total": time.perf_counter() - started},
+        horizon=HORIZON,
+    )
+
+
+async def load(session: AsyncSession, slug: str | None, today: dt.date) -> Books:
+    company = await _company(session, slug)
+    budgets = await queries.budgets_overlapping(session, company.id, dt.date.min, dt.date.max)
+    teams = await queries.all_teams(session, company.id)
+    categories = await queries.category_scopes(session, company.id)
+    scopes = {row.scope for row in budgets} | set(teams) | set(categories)
+    # The eval cuts histories on any day (day 30 of a quarter), so it reads them day by day; and an origin
+    # months ago read HISTORY_DAYS back from there, so the window before today's is loaded too.
+    recent = await queries.histories(session, company.id, scopes, today, exact_from=dt.date.min)
+    before = today - dt.timedelta(days=queries.HISTORY_DAYS + 1)
+    older = await queries.histories(session, company.id, scopes, before, exact_from=dt.date.min)
+    histories = {scope: joined(older[scope], recent[scope]) for scope in scopes}
+    return Books(company.slug, today, budgets, histories, teams, categories)
+
+
+def joined(older: ScopeHistory, recent: ScopeHistory) -> ScopeHistory:
+    """One scope's history from an older window and today's, which may overlap: the older one counts
+    until the first day the recent one has spend."""
+    if not older.daily:
+        return recent
+    cut = min(recent.daily, default=dt.date.max)
+    return ScopeHistory(
+        daily={**{day: amount for day, amount in older.daily.items() if day < cut}, **recent.daily},
+        first_day=min(older.first_day, recent.first_day),
+        charges=tuple(charge for charge in older.charges if charge.on < cut) + recent.charges,
+        known_minor=recent.known_minor,
+    )
+
+
+async def _company(session: AsyncSession, slug: str | None) -> Company:
+    query = select(Company).order_by(Company.slug)
+    companies = list((await session.scalars(query.where(Company.slug == slug) if slug else query)).all())
+    if len(companies) != 1:
+        found = ", ".join(c.slug for c in companies) or "none"
+        raise NotFound(
+            f"pass --company: {'no company named ' + repr(slug) if slug else 'companies: ' + found}"
+        )
+    return companies[0]
+
+
+def origin_months(today: dt.date, count: int) -> list[int]:
+    """Month indexes of the last `count` month ends followed by HORIZON complete months."""
+    last_complete = month_index(today + dt.timedelta(days=1)) - 1
+    latest = last_complete - HORIZON
+    return list(range(latest - count + 1, latest + 1))
+
+
+def monthly_totals(history: ScopeHistory, first: int, last: int) -> Floats:
+    totals = [history.total(month_start(index), month_end(index)) for index in range(first, last + 1)]
+    return np.asarray(totals, dtype=np.float64)
+
+
+def first_full_month(history: ScopeHistory) -> int:
+    return month_index(history.first_day) + (0 if history.first_day.day == 1 else 1)
+
+
+def kind_of(scope: Scope) -> str:
+    return "team" if scope.category_id is None else "team+category"
+
+
+def budget_series(books: Books) -> list[Series]:
+    """The distinct budget scopes as series, by name ("Sales", "Sales / TRAVEL")."""
+    names = {
+        row.scope: row.team if row.category is None else f"{row.team} / {row.category}"
+        for row in books.budgets
+    }
+    return sorted(
+        (Series(scope, kind_of(scope), name) for scope, name in names.items()), key=lambda s: s.label
+    )
+
+
+def baseline_points(books: Books, months: Sequence[int]) -> tuple[list[Point], Counter[str]]:
+    """One point per series and origin with the actuals, the MASE scale and the M4 benchmarks."""
+    points: list[Point] = []
+    skipped: Counter[str] = Counter()
+    for series in budget_series(books):
+        history = books.histories[series.scope]
+        first = first_full_month(history)
+        for origin in months:
+            insample = monthly_totals(history, max(first, origin - INSAMPLE_MONTHS + 1), origin)
+            scale = mase_scale(insample)
+            if len(insample) < 2:
+                skipped["fewer than 2 complete months before the origin"] += 1
+                continue
+            if scale.value is None:
+                skipped["in-sample never changes: MASE undefined"] += 1
+                continue
+            benchmark = naive2(insample, HORIZON)
+            forecasts = {
+                "naive": naive(insample, HORIZON),
+                "snaive": seasonal_naive(insample, HORIZON),
+                "naive2": benchmark.forecast,
+            }
+            actual = monthly_totals(history, origin + 1, origin + HORIZON)
+            points.append(Point(series, origin, actual, scale, benchmark.seasonal, forecasts))
+    return points, skipped
+
+
+def forecast_points(books: Books, points: Sequence[Point], model: ModelName) -> float:
+    """The engine's forecast of every point with `model`; the seconds it took."""
+    if points:  # the first fit imports statsforecast (pandas, statsmodels): not part of a model's time
+        monthly_forecast(books.histories[points[0].series.scope], month_end(points[0].origin), HORIZON, model)
+    started = time.perf_counter()
+    for point in points:
+        as_of = month_end(point.origin)
+        point.forecasts[model] = monthly_forecast(books.histories[point.series.scope], as_of, HORIZON, model)
+    return time.perf_counter() - started
+
+
+def as_of_days(row: BudgetRow) -> list[tuple[str, dt.date]]:
+    """The days a budget is forecast from: before it starts, a third and two thirds of the way in."""
+    eve = row.start - dt.timedelta(days=1)
+    is_quarter = row.start.day == 1 and row.end == month_end(month_index(row.start) + 2)
+    length = (row.end - row.start).days + 1
+    return [
+        (name, eve + dt.timedelta(days=QUARTER_DAYS[name] if is_quarter else round(share * length)))
+        for name, share in POSITIONS.items()
+    ]
+
+
+def scored_budgets(books: Books) -> list[BudgetRow]:
+    return [
+        row
+        for row in books.budgets
+        if row.end < books.today
+        and row.start >= add_months(books.histories[row.scope].first_day, WARM_UP_MONTHS)
+    ]
+
+
+def calibration_outcomes(books: Books, timings: Timings) -> list[Outcome]:
+    """Each ended budget forecast from its as-of days, as forecast_budget would have on those days."""
+    calibrations: dict[dt.date, tuple[Calibration, Calibration]] = {}  # (team, category budgets)
+    teams = [books.histories[scope] for scope in books.teams]
+    categories = [books.histories[scope] for scope in books.categories]
+    outcomes = []
+    for row in scored_budgets(books):
+        history = books.histories[row.scope]
+        actual = history.total(row.start, row.end)
+        for position, as_of in as_of_days(row):
+            if as_of not in calibrations:
+                cut = [one.until(as_of) for one in teams], [one.until(as_of) for one in categories]
+                started = time.perf_counter()
+                calibrations[as_of] = calibrate_scopes(*cut, as_of)
+                timings.add("calibrate", started)
+            for_teams, for_categories = calibrations[as_of]
+            calibration = for_teams if row.scope.category_id is None else for_categories
+            started = time.perf_counter()
+            projection = project(
+                history.until(as_of), row.start, row.end, as_of, row.amount_minor, calibration
+            )
+            timings.add("project", started)
+            (low_80, high_80), (low_95, high_95) = projection.intervals[0.80], projection.intervals[0.95]
+            outcomes.append(
+                Outcome(
+                    position=position,
+                    kind=kind_of(row.scope),
+                    inside_80=low_80 <= actual <= high_80,
+                    inside_95=low_95 <= actual <= high_95,
+                    probability=projection.probability or 0.0,
+                    over=actual > row.amount_minor,
+                )
+            )
+    return outcomes

@@ -1,0 +1,318 @@
+"""The forecast eval's scores and report: what one backtest recorded, the M4 aggregates over all of them,
+the JSON (stable keys) and the Markdown tables. `evals/forecast.py` runs the backtests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evals import forecast_metrics as metrics
+from evals.forecast_metrics import Floats, Scale
+from tools.forecast.engine import DEFAULT_MODEL
+from tools.forecast.history import month_start
+from tools.forecast.queries import Scope
+
+RESULTS = Path(__file__).parent / "results"
+BASELINES = {"naive": "naive", "snaive": "seasonal naive", "naive2": "naive2 (M4)"}
+SERIES_TYPES = ("team", "team+category")
+POSITION_NAMES = {"start": "day before the start", "one_third": "a third in", "two_thirds": "two thirds in"}
+TARGETS = {"owa": "<= 0.85 against naive2", "coverage_80": "0.77 to 0.83", "coverage_95": "0.92 to 0.98"}
+
+
+@dataclass(frozen=True)
+class Series:
+    """A budget scope as a monthly series."""
+
+    scope: Scope
+    kind: str  # team | team+category
+    label: str  # "Sales", "Sales / TRAVEL"
+
+
+@dataclass
+class Point:
+    """One series forecast from one origin: the actual next months and each method's forecast of them."""
+
+    series: Series
+    origin: int  # month index; the forecast is made at its last day
+    actual: Floats
+    scale: Scale  # the MASE denominator (never None for a scored point)
+    naive2_seasonal: bool
+    forecasts: dict[str, Floats]  # method -> the HORIZON forecasts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One ended budget forecast from one as-of day."""
+
+    position: str
+    kind: str
+    inside_80: bool
+    inside_95: bool
+    probability: float
+    over: bool
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def accuracy(points: Sequence[Point], method: str, step: int | None = None) -> tuple[float, float] | None:
+    """Mean sMAPE and mean MASE over every forecast point (one horizon `step` only, if given)."""
+    if not points:
+        return None
+    pick = slice(None) if step is None else slice(step, step + 1)
+    smapes = [metrics.smape_terms(p.actual[pick], p.forecasts[method][pick]) for p in points]
+    ases = [metrics.ase_terms(p.actual[pick], p.forecasts[method][pick], p.scale.value or 1) for p in points]
+    return float(np.mean(np.concatenate(smapes))), float(np.mean(np.concatenate(ases)))
+
+
+def summary(points: Sequence[Point], method: str, step: int | None = None) -> dict[str, float | None]:
+    found, reference = accuracy(points, method, step), accuracy(points, "naive2", step)
+    if found is None or reference is None:
+        return {"smape": None, "mase": None, "owa": None}
+    return {
+        "smape": _round(found[0]),
+        "mase": _round(found[1]),
+        "owa": _round(metrics.owa(*found, *reference)),
+    }
+
+
+def scores(points: Sequence[Point], method: str, horizon: int) -> dict[str, Any]:
+    return {
+        **summary(points, method),
+        "by_horizon": {str(step + 1): summary(points, method, step) for step in range(horizon)},
+        "by_series_type": {
+            kind: summary([p for p in points if p.series.kind == kind], method) for kind in SERIES_TYPES
+        },
+        "by_series": {
+            label: summary([p for p in points if p.series.label == label], method)
+            for label in dict.fromkeys(p.series.label for p in points)
+        },
+    }
+
+
+def calibration_scores(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    outcome = [o.over for o in outcomes]
+    score = metrics.brier([o.probability for o in outcomes], outcome)
+    reference = metrics.brier_base_rate(outcome)
+    return {
+        "n": len(outcomes),
+        "coverage_80": _round(metrics.coverage([o.inside_80 for o in outcomes])),
+        "coverage_95": _round(metrics.coverage([o.inside_95 for o in outcomes])),
+        "brier": _round(score),
+        "brier_base_rate": _round(reference),
+        "brier_skill": _round(metrics.brier_skill(score, reference)),
+        "overrun_rate": _round(statistics.fmean(outcome) if outcome else None),
+    }
+
+
+def latency(timings: dict[str, list[float]]) -> dict[str, dict[str, float | int]]:
+    found: dict[str, dict[str, float | int]] = {}
+    for name, values in sorted(timings.items()):
+        cuts = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else values * 99
+        found[name] = {
+            "calls": len(values),
+            "p50_ms": round(statistics.median(values), 2),
+            "p95_ms": round(cuts[94], 2),
+            "max_ms": round(max(values), 2),
+        }
+    return found
+
+
+def build(
+    *,
+    company: str,
+    backend: str,
+    today: dt.date,
+    months: Sequence[int],
+    series: Sequence[Series],
+    points: Sequence[Point],
+    skipped: Counter[str],
+    model_seconds: dict[str, float],
+    outcomes: Sequence[Outcome],
+    timings: dict[str, list[float]],
+    seconds: dict[str, float],
+    horizon: int = 3,
+) -> dict[str, Any]:
+    return {
+        "company": company,
+        "backend": backend,
+        "today": today.isoformat(),
+        "horizon": horizon,
+        "origins": len(months),
+        "origin_months": [f"{month_start(index):%Y-%m}" for index in months],
+        "series": {
+            "scopes": len(series),
+            "by_type": {kind: sum(one.kind == kind for one in series) for kind in SERIES_TYPES},
+            "scored": len({p.series for p in points}),
+            "forecasts": len(points),
+            "skipped": dict(sorted(skipped.items())),
+            "mase_lag_1": sum(p.scale.m == 1 for p in points),
+            "naive2_seasonal": sum(p.naive2_seasonal for p in points),
+        },
+        "models": {
+            model: {**scores(points, model, horizon), "seconds": round(spent, 2)}
+            for model, spent in model_seconds.items()
+        },
+        "baselines": {method: scores(points, method, horizon) for method in BASELINES},
+        "calibration": {
+            "model": DEFAULT_MODEL,
+            **calibration_scores(outcomes),
+            "by_position": {
+                name: calibration_scores([o for o in outcomes if o.position == name])
+                for name in POSITION_NAMES
+            },
+            "by_series_type": {
+                kind: calibration_scores([o for o in outcomes if o.kind == kind]) for kind in SERIES_TYPES
+            },
+        },
+        "latency": latency(timings),
+        "targets": TARGETS,
+        "seconds": {name: round(value, 2) for name, value in seconds.items()},
+    }
+
+
+def write(report: dict[str, Any], out: Path = RESULTS) -> list[Path]:
+    """The report as JSON and as Markdown in `out`; the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"forecast-{report['company']}.json", out / f"forecast-{report['company']}.md"]
+    paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths[1].write_text(markdown(report), encoding="utf-8")
+    return paths
+
+
+def _number(value: float | None, form: str = ".3f") -> str:
+    return "n/a" if value is None else format(value, form)
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _cell(found: dict[str, Any]) -> str:
+    return f"{_number(found['owa'])} ({_number(found['smape'], '.1f')} / {_number(found['mase'])})"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return [
+        f"| {' | '.join(header)} |",
+        f"|{'|'.join(' --- ' for _ in header)}|",
+        *(f"| {' | '.join(row)} |" for row in rows),
+    ]
+
+
+def _methods(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    engine = [(f"**{model}** (engine)", found) for model, found in report["models"].items()]
+    return [*engine, *((BASELINES[name], found) for name, found in report["baselines"].items())]
+
+
+def _breakdown(report: dict[str, Any], key: str, columns: Sequence[str]) -> list[str]:
+    rows = [(label, *(_cell(found[key][column]) for column in columns)) for label, found in _methods(report)]
+    return _table(("method", *columns), rows)
+
+
+def _by_series(report: dict[str, Any]) -> list[str]:
+    methods = _methods(report)
+    labels = list(methods[0][1]["by_series"]) if methods else []
+    rows = [(label, *(_number(found["by_series"][label]["owa"]) for _, found in methods)) for label in labels]
+    return _table(("series", *(name for name, _ in methods)), rows)
+
+
+def _calibration_row(label: str, found: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        label,
+        str(found["n"]),
+        _percent(found["coverage_80"]),
+        _percent(found["coverage_95"]),
+        _number(found["brier"]),
+        _number(found["brier_base_rate"]),
+        _number(found["brier_skill"]),
+        _percent(found["overrun_rate"]),
+    )
+
+
+def _calibration_rows(calibration: dict[str, Any]) -> list[tuple[str, ...]]:
+    return [
+        _calibration_row("all", calibration),
+        *(
+            _calibration_row(f"as of {POSITION_NAMES[name]}", found)
+            for name, found in calibration["by_position"].items()
+        ),
+        *(
+            _calibration_row(f"{kind} budgets", found)
+            for kind, found in calibration["by_series_type"].items()
+        ),
+    ]
+
+
+def _point_row(label: str, found: dict[str, Any]) -> tuple[str, ...]:
+    spent = f"{found['seconds']} s" if "seconds" in found else ""
+    return (label, _number(found["smape"], ".2f"), _number(found["mase"]), _number(found["owa"]), spent)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    series, calibration = report["series"], report["calibration"]
+    skipped = "; ".join(f"{count} {why}" for why, count in series["skipped"].items()) or "none"
+    point_rows = [_point_row(label, found) for label, found in _methods(report)]
+    lines = [
+        f"# Forecast eval: {report['company']} (today {report['today']}, {report['backend']})",
+        "",
+        f"Rolling-origin backtests: {series['scopes']} budget scopes ({series['by_type']['team']} teams, "
+        f"{series['by_type']['team+category']} team + category; {series['scored']} with forecasts to "
+        f"score) forecast 1 to {report['horizon']} months "
+        f"ahead from the ends of {report['origin_months'][0]} to {report['origin_months'][-1]} "
+        f"({report['origins']} origins): {series['forecasts']} forecasts; skipped: {skipped}. "
+        f"M4 definitions; naive2 was seasonal in {series['naive2_seasonal']} forecasts, MASE used lag 1 "
+        f"(in-sample under 13 months) in {series['mase_lag_1']}.",
+        "",
+        "## Point accuracy: monthly totals",
+        "",
+        *_table(("method", "sMAPE", "MASE", f"OWA (target {TARGETS['owa']})", "time"), point_rows),
+        "",
+        "### By horizon: OWA (sMAPE / MASE)",
+        "",
+        *_breakdown(report, "by_horizon", [str(h) for h in range(1, report["horizon"] + 1)]),
+        "",
+        "### By series type: OWA (sMAPE / MASE)",
+        "",
+        *_breakdown(report, "by_series_type", SERIES_TYPES),
+        "",
+        "### By series: OWA",
+        "",
+        *_by_series(report),
+        "",
+        f"## Calibration: ended budget periods ({calibration['model']}, the engine's model for budgets)",
+        "",
+        f"Target: coverage within 3 points of nominal (80%: {TARGETS['coverage_80']}, 95%: "
+        f"{TARGETS['coverage_95']}). Brier of the overrun probability against the base rate's.",
+        "",
+        *_table(
+            ("budgets", "n", "80% coverage", "95% coverage", "Brier", "base-rate Brier", "skill", "overran"),
+            _calibration_rows(calibration),
+        ),
+        "",
+        "## Latency and run time",
+        "",
+        "`calibrate` is the service's `calibrate_scopes` (team and category calibrations), once per as-of "
+        "day; `project` is one budget's projection.",
+        "",
+        *_table(
+            ("engine call", "calls", "p50 ms", "p95 ms", "max ms"),
+            [
+                (name, str(found["calls"]), str(found["p50_ms"]), str(found["p95_ms"]), str(found["max_ms"]))
+                for name, found in report["latency"].items()
+            ],
+        ),
+        "",
+        f"Loading the books took {report['seconds']['load']} s, the whole eval "
+        f"{report['seconds']['total']} s.",
+    ]
+    return "\n".join(lines) + "\n"
