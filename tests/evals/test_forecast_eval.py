@@ -214,11 +214,6 @@ def test_the_command_backtests_each_model_and_writes_json_and_markdown(
     assert "| **ets** (engine) |" in markdown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: Dynamic Optimized Theta does not deseasonalize 24-35 months of a trending series "
-    "(statsforecast's M4 seasonality test rejects a +/-25% season); ETS gets it (see the eval report)",
-)
 def test_the_default_model_gets_a_known_season_from_two_years_of_history(trendco_sqlite: str) -> None:
     settings = Settings(database_url=trendco_sqlite, today=TODAY)
     report = asyncio.run(forecast.run(settings, origins=4))  # 24 to 27 months in sample: seasonal

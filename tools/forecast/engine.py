@@ -21,7 +21,7 @@ import datetime as dt
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -171,16 +171,6 @@ class Expectation:
     def load(self) -> float:
         """Months-equivalent of uncertainty still to come."""
         return sum(share.load for share in self.months)
-
-    def centred(self, shift: float) -> Expectation:
-        """`shift` added to the variable spend (never below zero), spread over the months in proportion:
-        the backtests' median error, so that the expected total is the calibrated distribution's median."""
-        if self.variable <= 0:
-            return self
-        target = max(self.variable + shift, 0.0)
-        factor = target / self.variable
-        months = [replace(share, variable=share.variable * factor) for share in self.months]
-        return replace(self, months=months, variable=target)
 
 
 def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -> Expectation:

@@ -1,7 +1,8 @@
 """Variable spend: a team's monthly totals (recurring charges taken out) forecast a few months ahead.
 
 The model is statsforecast's Dynamic Optimized Theta (the M4 competition's strongest single statistical
-method family), seasonal once there are two full years of history, non-seasonal before that. Short or
+method family) on seasonally adjusted months once there are two full years of history and the yearly
+pattern is strong enough (classical decomposition), on the raw months before that. Short or
 sparse histories fall back to the mean of recent months, which is the unbiased forecast of a total
 when there is too little signal to fit anything (and the method says so). docs/forecasting.md has the
 backtests behind the choice. statsforecast is imported on first use: it pulls in pandas and
@@ -11,7 +12,7 @@ statsmodels, which the server's start-up should not pay for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -20,6 +21,7 @@ SEASONAL_FROM = 2 * SEASON  # months of history before seasonality is estimated
 MODEL_FROM = 6  # months of history before a model is fitted at all
 SPARSE_SHARE = 0.4  # share of empty months from which spend counts as intermittent
 RECENT = 12  # months the fallbacks and the noise scale look at
+SEASONAL_STRENGTH = 0.6  # share of the non-trend variation the yearly pattern must explain to be used
 
 ModelName = Literal["theta", "ets", "theta+ets"]
 
@@ -47,52 +49,91 @@ def forecast_months(history: np.ndarray, h: int, model: ModelName = "theta") -> 
     if np.mean(recent <= 0) >= SPARSE_SHARE:
         share = f"{np.mean(recent <= 0):.0%}"
         note = f"intermittent spend: {share} of months empty; this month's purchases are not a run rate"
-        return _mean(recent, h, f"mean of {len(recent)} months", note, follows_run_rate=False)
-    seasonal = n >= SEASONAL_FROM
-    notes = () if seasonal else (f"{n} months of history: too short for seasonality (needs {SEASONAL_FROM})",)
-    mean, fitted = _fit(y, h, model, seasonal)
+        return _mean(recent, h, f"mean of {len(recent)} months", note, intermittent=True)
+    season = _seasonality(y) if n >= SEASONAL_FROM else None
+    short = f"{n} months of history: too short for seasonality (needs {SEASONAL_FROM})"
+    notes = () if n >= SEASONAL_FROM else (short,)
+    mean, fitted = _fit(y, h, model, season)
     residuals = (y - fitted)[-RECENT:]
     residuals = residuals[np.isfinite(residuals)]
     return MonthlyForecast(
         mean=np.maximum(mean, 0.0),
         sigma=_noise(residuals, recent),
-        method=_describe(model, seasonal, n),
+        method=_describe(model, season, n),
         notes=notes,
     )
 
 
-def _fit(y: np.ndarray, h: int, model: ModelName, seasonal: bool) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Season:
+    factors: np.ndarray  # 12 multiplicative factors, factors[t % 12] for month t of the history
+    strength: float
+
+
+def _seasonality(y: np.ndarray) -> Season | None:
+    """Classical multiplicative decomposition, kept when the seasonal part explains enough of what the
+    trend leaves (strength as in Wang, Smith & Hyndman 2006, on logs). statsforecast's own test (the
+    M4 one) needs more than the two or three years a team has to see a December dip."""
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    if np.any(y <= 0):
+        return None
+    parts = seasonal_decompose(y, model="multiplicative", period=SEASON)
+    known = np.isfinite(parts.resid)
+    remainder = np.log(parts.resid[known])
+    seasonal_and_remainder = remainder + np.log(parts.seasonal[known])
+    strength = max(0.0, 1.0 - float(np.var(remainder)) / float(np.var(seasonal_and_remainder)))
+    if strength < SEASONAL_STRENGTH:
+        return None
+    return Season(np.asarray(parts.seasonal[:SEASON]), strength)
+
+
+def _fit(y: np.ndarray, h: int, model: ModelName, season: Season | None) -> tuple[np.ndarray, np.ndarray]:
     from statsforecast.models import AutoETS, DynamicOptimizedTheta
 
-    season = SEASON if seasonal else 1
-    # Multiplicative seasonal decomposition needs positive months; refunds can make one negative.
-    decomposition = "multiplicative" if np.all(y > 0) else "additive"
-    candidates: list[Any] = []
+    n = len(y)
+    results: list[tuple[np.ndarray, np.ndarray]] = []
     if model in ("theta", "theta+ets"):
-        candidates.append(DynamicOptimizedTheta(season_length=season, decomposition_type=decomposition))
+        # Theta on the seasonally adjusted months, then the season put back (the M4 Theta recipe).
+        history = np.arange(n) % SEASON
+        ahead = np.arange(n, n + h) % SEASON
+        factors = season.factors if season else np.ones(SEASON)
+        fit = DynamicOptimizedTheta(season_length=1).forecast(y=y / factors[history], h=h, fitted=True)
+        results.append((fit["mean"] * factors[ahead], fit["fitted"] * factors[history]))
     if model in ("ets", "theta+ets"):
-        candidates.append(AutoETS(season_length=season, model="ZZZ" if np.all(y > 0) else "AZZ"))
-    results = [candidate.forecast(y=y, h=h, fitted=True) for candidate in candidates]
-    mean = np.mean([result["mean"] for result in results], axis=0)
-    fitted = np.mean([result["fitted"] for result in results], axis=0)
+        period = SEASON if n >= SEASONAL_FROM else 1
+        ets = AutoETS(season_length=period, model="ZZZ" if np.all(y > 0) else "AZZ")
+        fit = ets.forecast(y=y, h=h, fitted=True)
+        results.append((fit["mean"], fit["fitted"]))
+    mean = np.mean([result[0] for result in results], axis=0)
+    fitted = np.mean([result[1] for result in results], axis=0)
     return mean, fitted
 
 
 def _mean(
-    recent: np.ndarray, h: int, method: str, note: str, *, follows_run_rate: bool = True
+    recent: np.ndarray, h: int, method: str, note: str, *, intermittent: bool = False
 ) -> MonthlyForecast:
     level = float(np.mean(recent))
-    sigma = _noise(recent - level, recent)
-    return MonthlyForecast(np.full(h, max(level, 0.0)), sigma, method, (note,), follows_run_rate)
+    sigma = _noise(recent - level, recent, robust=not intermittent)
+    return MonthlyForecast(np.full(h, max(level, 0.0)), sigma, method, (note,), not intermittent)
 
 
-def _noise(residuals: np.ndarray, recent: np.ndarray) -> float:
-    """The one-month error scale the calibration divides by: the residuals' standard deviation (not a
-    robust one: for lumpy spend the lumps are the risk), never below 5% of the level."""
-    spread = float(np.std(residuals, ddof=1)) if len(residuals) > 1 else 0.0
+def _noise(residuals: np.ndarray, recent: np.ndarray, *, robust: bool = True) -> float:
+    """The one-month error scale the calibration divides by, never below 5% of the level. Robust (MAD)
+    so that one lumpy month does not set it; except for intermittent spend, where most residuals are the
+    empty months and the purchases are the whole risk (a MAD would be near zero)."""
+    if len(residuals) < 2:
+        spread = 0.0
+    elif robust:
+        spread = float(np.median(np.abs(residuals - np.median(residuals)))) * 1.4826
+    else:
+        spread = float(np.std(residuals, ddof=1))
     return max(spread, 0.05 * abs(float(np.mean(recent))), 1.0)
 
 
-def _describe(model: ModelName, seasonal: bool, months: int) -> str:
+def _describe(model: ModelName, season: Season | None, months: int) -> str:
     name = {"theta": "Dynamic Optimized Theta", "ets": "AutoETS", "theta+ets": "mean of Theta and AutoETS"}
-    return f"{name[model]} ({'seasonal' if seasonal else 'non-seasonal'}, {months} months)"
+    if months < SEASONAL_FROM:
+        return f"{name[model]} (non-seasonal, {months} months)"
+    found = f"seasonal, strength {season.strength:.2f}" if season else "no seasonality found"
+    return f"{name[model]} ({found}, {months} months)"

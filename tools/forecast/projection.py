@@ -84,8 +84,8 @@ def project(
     known = history.known_minor if start <= as_of else 0
     base = spent + known + raw.committed_minor
     floor = spent + known  # spend cannot be undone (refunds aside)
-    expectation = raw.centred(calibration.quantile(0.5, raw.load) * raw.scale)
-    expected = base + round(expectation.variable)
+    expectation = raw
+    expected = base + round(raw.variable)
 
     def total_at(q: float) -> int:
         error = calibration.quantile(q, raw.load)
@@ -177,10 +177,7 @@ def _months(
         # Approved requests have no date: spread them over the days still to come.
         coming = actual + committed + share.variable + known * share.days / remaining_days
         width = sigma * math.sqrt(share.load)
-        # Around the month's expected value, which is already the median: quantiles relative to it.
-        median = calibration.quantile(0.5, share.load)
-        low = calibration.quantile(0.10, share.load) - median
-        high = calibration.quantile(0.90, share.load) - median
+        low, high = calibration.quantile(0.10, share.load), calibration.quantile(0.90, share.load)
         interval = (max(actual, round(coming + low * width)), round(coming + high * width))
         path.append(MonthPath(index, actual, round(coming), interval))
     return path

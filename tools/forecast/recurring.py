@@ -1,9 +1,9 @@
 """Committed spend: charges that recur on a schedule (subscriptions, licences, retainers).
 
 A merchant is billing on a schedule when its charges come at a regular cadence (weekly, monthly,
-quarterly or yearly), once per cycle, for a stable amount, and the last one is recent enough that the
-next is still due. Those series are projected forward on their own dates; everything else is variable
-spend, forecast statistically."""
+quarterly or yearly), once per cycle, for an amount that moves little from one charge to the next, and
+the last one is recent enough that the next is still due. Those series are projected forward on their
+own dates; everything else is variable spend, forecast statistically."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ _CADENCES: dict[Cadence, tuple[int, tuple[int, int], int]] = {
     "quarterly": (91, (84, 98), 3),
     "yearly": (365, (350, 380), 2),
 }
-_AMOUNT_SPREAD = 0.15  # median absolute deviation / median: seat counts and usage plans move a little
+_AMOUNT_STEP = 0.15  # median change between consecutive charges: seat counts and usage plans move a little
 _REGULAR_SHARE = 0.75  # share of gaps that must fit the cadence
 _OVERDUE_CYCLES = 1.5  # a series whose next charge is this late has stopped
 
@@ -80,9 +80,10 @@ def _series(charges: Sequence[Charge], as_of: dt.date) -> Recurring | None:
     if (as_of - charges[-1].on).days > typical * _OVERDUE_CYCLES:
         return None
     amounts = [charge.amount_minor for charge in charges]
-    median = statistics.median(amounts)
-    spread = statistics.median(abs(amount - median) for amount in amounts) / median
-    if spread > _AMOUNT_SPREAD:
+    # Stable from one charge to the next, not over the whole life: a cloud bill that doubled over two
+    # years, a few percent a month, is still one bill.
+    steps = [abs(later - earlier) / earlier for earlier, later in itertools.pairwise(amounts)]
+    if statistics.median(steps) > _AMOUNT_STEP:
         return None
     return Recurring(
         merchant_id=charges[0].merchant_id,
