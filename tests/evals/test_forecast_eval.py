@@ -214,13 +214,6 @@ def test_the_command_backtests_each_model_and_writes_json_and_markdown(
     assert "| **ets** (engine) |" in markdown
 
 
-def test_the_default_model_gets_a_known_season_from_two_years_of_history(trendco_sqlite: str) -> None:
-    settings = Settings(database_url=trendco_sqlite, today=TODAY)
-    report = asyncio.run(forecast.run(settings, origins=4))  # 24 to 27 months in sample: seasonal
-
-    assert report["models"]["theta"]["owa"] < 0.85
-
-
 def test_an_older_window_and_todays_make_one_history() -> None:
     old, shared = Charge(1, "AWS", dt.date(2022, 5, 2), 900), Charge(1, "AWS", dt.date(2022, 6, 2), 950)
     older = ScopeHistory(

@@ -1,0 +1,55 @@
+"""The variable-spend model on series of known shape: which season it sees, which fallback it takes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tools.forecast.model import forecast_months
+
+SEASON = np.array([0.8, 0.9, 1.0, 1.1, 1.2, 1.0, 0.9, 0.7, 1.0, 1.1, 1.2, 1.1])
+
+
+def _series(months: int, *, season: bool, growth: float = 0.02, shift_at: int | None = None) -> np.ndarray:
+    noise = np.random.default_rng(7).normal(1.0, 0.05, months)
+    t = np.arange(months)
+    level = 20_000 * (1 + growth) ** t
+    if shift_at is not None:
+        level = np.where(t >= shift_at, 2 * level, level)
+    return level * (SEASON[t % 12] if season else 1.0) * noise
+
+
+@pytest.mark.parametrize("months", [27, 30, 35])
+def test_a_trending_season_is_seen_from_two_years_and_a_quarter(months: int) -> None:
+    y = _series(months, season=True)
+
+    fit = forecast_months(y, 12)
+
+    assert "seasonal, lag-12 autocorrelation" in fit.method
+    # The forecast follows the season: the low month of the year (index 7) below the high ones.
+    ahead = (np.arange(months, months + 12)) % 12
+    assert fit.mean[list(ahead).index(7)] < 0.85 * fit.mean[list(ahead).index(4)]
+
+
+@pytest.mark.parametrize(
+    ("label", "y"),
+    [
+        ("trend", _series(30, season=False, growth=0.04)),
+        ("flat", _series(30, season=False, growth=0.0)),
+        ("level shift", _series(30, season=False, growth=0.0, shift_at=22)),
+    ],
+)
+def test_no_season_is_made_up_from_a_trend_noise_or_a_level_shift(label: str, y: np.ndarray) -> None:
+    assert "no season found" in forecast_months(y, 3).method, label
+
+
+def test_short_and_intermittent_histories_fall_back_and_say_so() -> None:
+    short = forecast_months(np.array([100.0, 120.0, 90.0]), 2)
+    sparse = forecast_months(np.array([0, 0, 9000, 0, 0, 0, 12000, 0, 0, 0, 0, 8000], dtype=float), 3)
+
+    assert short.method == "mean of 3 month(s)"
+    assert "only 3 complete month(s)" in short.notes[0]
+    assert list(short.mean) == pytest.approx([103.333, 103.333], abs=0.001)
+    assert "intermittent" in sparse.notes[0]
+    assert not sparse.follows_run_rate
+    assert list(sparse.mean) == pytest.approx([2416.667] * 3, abs=0.001)
