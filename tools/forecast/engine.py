@@ -127,7 +127,7 @@ class Snapshot:
 
 
 def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
-    recurring = detect(history.charges, as_of)
+    recurring = detect(history.charges_by_merchant, as_of)
     charged = recurring_on(recurring)
     variable = {day: amount - charged.get(day, 0) for day, amount in history.daily.items() if day <= as_of}
     for day, amount in charged.items():

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class ScopeHistory:
     charges: tuple[Charge, ...] = ()  # at merchants that may recur, oldest first
     known_minor: int = 0  # approved requests not spent yet
     employees: frozenset[int] = field(default_factory=frozenset)
+
+    @cached_property
+    def charges_by_merchant(self) -> dict[int, tuple[list[dt.date], list[Charge]]]:
+        return by_merchant(self.charges)
 
     def until(self, as_of: dt.date) -> ScopeHistory:
         """The history as it stood at the end of `as_of` (for backtests)."""
@@ -67,3 +74,12 @@ def add_months(day: dt.date, months: int) -> dt.date:
     index = month_index(day) + months
     year, month = divmod(index, 12)
     return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def by_merchant(charges: Iterable[Charge]) -> dict[int, tuple[list[dt.date], list[Charge]]]:
+    """Charges per merchant, oldest first, with their dates alongside (to cut at any day by bisection:
+    the backtests read the same history as of many days)."""
+    grouped: dict[int, list[Charge]] = defaultdict(list)
+    for charge in sorted(charges, key=lambda c: c.on):
+        grouped[charge.merchant_id].append(charge)
+    return {merchant: ([c.on for c in group], group) for merchant, group in grouped.items()}

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import statistics
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,13 +60,9 @@ class Recurring:
         return add_months(self.last, months * step)
 
 
-def detect(charges: Iterable[Charge], as_of: dt.date) -> list[Recurring]:
-    """The recurring series among `charges` that are still running at `as_of`."""
-    by_merchant: dict[int, list[Charge]] = defaultdict(list)
-    for charge in charges:
-        if charge.on <= as_of:
-            by_merchant[charge.merchant_id].append(charge)
-    found = [_series(sorted(group, key=lambda c: c.on), as_of) for group in by_merchant.values()]
+def detect(grouped: Mapping[int, tuple[list[dt.date], list[Charge]]], as_of: dt.date) -> list[Recurring]:
+    """The recurring series among the charges (`by_merchant`) that are still running at `as_of`."""
+    found = [_series(group[: bisect_right(dates, as_of)], as_of) for dates, group in grouped.values()]
     return sorted((series for series in found if series is not None), key=lambda s: -s.amount_minor)
 
 
