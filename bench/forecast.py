@@ -18,7 +18,6 @@ Results go to bench/results/forecast-<date>.json and a Markdown summary next to 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import json
@@ -32,7 +31,7 @@ from typing import Any
 
 from mcp import Client, StdioServerParameters
 
-from bench.run import DEFAULT_URL, RESULTS, TODAY, ensure_database, load_demo
+from bench.run import RESULTS, TODAY, demo_database
 from server.app import build_server
 from server.settings import Settings
 
@@ -134,16 +133,7 @@ def _markdown(report: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--database-url", default=os.environ.get("OUTLAY_BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--calls", type=int, default=50)
-    parser.add_argument("--employees", type=int, default=250)
-    parser.add_argument("--months", type=int, default=24)
-    args = parser.parse_args()
-    asyncio.run(ensure_database(args.database_url))
-    load_demo(args.database_url, args.employees, args.months)
+    args = demo_database(__doc__ or "", calls=50)
     measured = asyncio.run(measure(args.database_url, args.calls))
     report = {
         "at": dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),

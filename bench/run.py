@@ -48,19 +48,24 @@ def load_demo(url: str, employees: int, months: int) -> None:
     subprocess.run([outlay, *demo, "--out", str(RESULTS / "demo-data")], env=env, check=True)
 
 
-def main() -> None:
+def demo_database(description: str, calls: int) -> argparse.Namespace:
+    """The command line every demo-company bench shares; the database is made ready before it returns."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database-url", default=os.environ.get("OUTLAY_BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--calls", type=int, default=calls)
     parser.add_argument("--employees", type=int, default=250)
     parser.add_argument("--months", type=int, default=24)
     args = parser.parse_args()
-
     if make_url(args.database_url).get_backend_name() == "postgresql":
         asyncio.run(ensure_database(args.database_url))
     load_demo(args.database_url, args.employees, args.months)
+    return args
+
+
+def main() -> None:
+    args = demo_database(__doc__ or "", calls=100)
     report = asyncio.run(measure(args.database_url, calls=args.calls, today=dt.date.fromisoformat(TODAY)))
     report["machine"] = {
         "python": platform.python_version(),

@@ -7,12 +7,28 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, WithJsonSchema
 
 from server.errors import InvalidArgument
 
 PERIOD_PATTERN = r"^\d{4}(-[Qq][1-4]|-(0[1-9]|1[0-2]))?$"
 PERIOD_HELP = "a year (2026), a quarter (2026-Q3) or a month (2026-07)"
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4])|-(?P<month>0[1-9]|1[0-2]))?$")
+
+
+def _period_text(value: str) -> str:
+    if not re.match(PERIOD_PATTERN, value.strip()):
+        raise ValueError(f"{value!r} is not a period: use {PERIOD_HELP}")
+    return value.strip()
+
+
+# A tool argument naming a period: checked with a message written for the model; the pattern is also
+# advertised in the schema.
+PeriodText = Annotated[
+    str, AfterValidator(_period_text), WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN})
+]
 
 
 @dataclass(frozen=True)

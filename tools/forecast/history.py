@@ -8,7 +8,7 @@ import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 
@@ -33,7 +33,6 @@ class ScopeHistory:
     first_day: dt.date  # since when the scope could have spent (first expense, or the history window)
     charges: tuple[Charge, ...] = ()  # at merchants that may recur, oldest first
     known_minor: int = 0  # approved requests not spent yet
-    employees: frozenset[int] = field(default_factory=frozenset)
 
     @cached_property
     def charges_by_merchant(self) -> dict[int, tuple[list[dt.date], list[Charge]]]:

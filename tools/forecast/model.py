@@ -28,7 +28,7 @@ ModelName = Literal["theta", "ets", "theta+ets"]
 @dataclass(frozen=True)
 class MonthlyForecast:
     mean: np.ndarray  # expected totals of the next h months, minor units
-    sigma: float  # typical size of a one-month error (robust, from in-sample residuals)
+    sigma: float  # typical size of a one-month error, from in-sample residuals (see _noise)
     method: str
     notes: tuple[str, ...] = ()
     # Whether this month's spend so far says something about the rest of it: not for intermittent

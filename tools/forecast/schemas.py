@@ -154,4 +154,3 @@ class ForecastRequest:
     period: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    chart: bool = False

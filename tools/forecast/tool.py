@@ -12,9 +12,9 @@ from pydantic import Field
 
 from server.calls import tool_call, tool_result
 from server.context import AppContext
+from server.periods import PeriodText
 from tools.forecast import logic, service
 from tools.forecast.schemas import OUTLOOK_HELP, BudgetForecast, BudgetRanking, ForecastRequest
-from tools.spend.schemas import PeriodText
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -76,7 +76,7 @@ async def forecast_budget(
         bool, Field(description="Also return a PNG chart of actuals, forecast and intervals vs the budget.")
     ] = False,
 ) -> Annotated[CallToolResult, BudgetForecast]:
-    request = ForecastRequest(team, category, period, date_from, date_to, chart)
+    request = ForecastRequest(team, category, period, date_from, date_to)
     async with tool_call(ctx, "forecast_budget") as call:
         forecast = await service.forecast_budget(call.app, call.session, call.caller, request)
     result = tool_result(forecast, logic.forecast_text(forecast))

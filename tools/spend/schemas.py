@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
-
-from server.periods import PERIOD_HELP, PERIOD_PATTERN
+from pydantic import BaseModel, Field
 
 GroupBy = Literal["category", "team", "merchant", "employee", "month"]
-
-
-def _period_text(value: str) -> str:
-    if not re.match(PERIOD_PATTERN, value.strip()):
-        raise ValueError(f"{value!r} is not a period: use {PERIOD_HELP}")
-    return value.strip()
-
-
-# Checked here with a message written for the model; the pattern is also advertised in the schema.
-PeriodText = Annotated[
-    str, AfterValidator(_period_text), WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN})
-]
 
 
 class SpendGroup(BaseModel):

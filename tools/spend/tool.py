@@ -11,8 +11,9 @@ from pydantic import Field
 
 from server.calls import tool_call, tool_result
 from server.context import AppContext
+from server.periods import PeriodText
 from tools.spend import logic, service
-from tools.spend.schemas import GroupBy, PeriodText, SpendSummary, SummaryRequest
+from tools.spend.schemas import GroupBy, SpendSummary, SummaryRequest
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
