@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
-from server.db.models import Category, Employee, Expense, Merchant
+from server.db.dimensions import DIMENSIONS
+from server.db.models import Expense
 from server.money import format_amount
 from tools.forecast.history import add_months
 from tools.forecast.schemas import Comparison, Driver
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 UNCATEGORIZED = "Uncategorized"
+DRIVER_DIMENSIONS = ("category", "merchant", "employee")
 Against = Literal["previous_period", "same_period_last_year"]
 
 
@@ -99,37 +101,10 @@ def _sum_in(window: Window) -> Any:
     return func.sum(case((_in(window), Expense.amount_company_minor), else_=0))
 
 
-# dimension → (key, display name, table, join condition, GROUP BY columns). The outer join keeps
-# expenses without a category (key None); merchant and employee are required on every expense.
-_DIMENSIONS: dict[str, tuple[Any, Any, Any, ColumnElement[bool], tuple[Any, ...]]] = {
-    "category": (
-        Category.code,
-        Category.name,
-        Category,
-        Category.id == Expense.category_id,
-        (Expense.category_id, Category.code, Category.name),
-    ),
-    "merchant": (
-        Merchant.name,
-        Merchant.name,
-        Merchant,
-        Merchant.id == Expense.merchant_id,
-        (Merchant.id, Merchant.name),
-    ),
-    "employee": (
-        Employee.email,
-        Employee.name,
-        Employee,
-        Employee.id == Expense.employee_id,
-        (Employee.id, Employee.email, Employee.name),
-    ),
-}
-
-
 async def _sums(
     session: AsyncSession, conditions: list[ColumnElement[bool]], windows: Windows, dimension: str
 ) -> list[Sums]:
-    key, name, table, on, columns = _DIMENSIONS[dimension]
+    key, name, table, on, columns = DIMENSIONS[dimension]
     spans = (windows.now, windows.previous, windows.last_year)
     query = (
         select(key, name, *(_sum_in(window) for window in spans))
@@ -199,7 +174,7 @@ async def comparisons(
     conditions = [Expense.company_id == company_id, Expense.team_id == team_id]
     if category_id is not None:
         conditions.append(Expense.category_id == category_id)
-    by = {dimension: await _sums(session, conditions, windows, dimension) for dimension in _DIMENSIONS}
+    by = {dimension: await _sums(session, conditions, windows, dimension) for dimension in DRIVER_DIMENSIONS}
     compared = [comparison("previous_period", windows.previous, by, currency, top)]
     if windows.last_year != windows.previous:  # for a year, the previous period is last year
         compared.append(comparison("same_period_last_year", windows.last_year, by, currency, top))

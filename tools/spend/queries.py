@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Integer, cast, extract, func, select
 
-from server.db.models import Category, Employee, Expense, Merchant, Team
+from server.db.dimensions import DIMENSIONS
+from server.db.models import Expense
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,38 +55,11 @@ def _conditions(scope: SpendScope) -> list[ColumnElement[bool]]:
 _TOTAL = func.sum(Expense.amount_company_minor)
 _COUNT = func.count(Expense.id)
 
-# group_by → (key, display name, table to join, join condition, GROUP BY columns). Outer joins keep the
-# expenses without a category (they form the uncategorized bucket); the other references are required.
-_DIMENSIONS: dict[str, tuple[Any, Any, Any, ColumnElement[bool], tuple[Any, ...]]] = {
-    "category": (
-        Category.code,
-        Category.name,
-        Category,
-        Category.id == Expense.category_id,
-        (Expense.category_id, Category.code, Category.name),
-    ),
-    "team": (Team.name, Team.name, Team, Team.id == Expense.team_id, (Team.id, Team.name)),
-    "merchant": (
-        Merchant.name,
-        Merchant.name,
-        Merchant,
-        Merchant.id == Expense.merchant_id,
-        (Merchant.id, Merchant.name),
-    ),
-    "employee": (
-        Employee.email,
-        Employee.name,
-        Employee,
-        Employee.id == Expense.employee_id,
-        (Employee.id, Employee.email, Employee.name),
-    ),
-}
-
 
 async def grouped_totals(session: AsyncSession, scope: SpendScope, group_by: GroupBy) -> list[GroupRow]:
     if group_by == "month":
         return await _by_month(session, scope)
-    key, name, table, on, columns = _DIMENSIONS[group_by]
+    key, name, table, on, columns = DIMENSIONS[group_by]
     query = (
         select(key, name, _TOTAL, _COUNT)
         .select_from(Expense)
