@@ -14,11 +14,49 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from evals.harness.validation import validate_matcher, validate_path
+
 ID = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# The columns a database check may filter and assert on (evals/harness/probe.py reads them).
+EXPENSE_COLUMNS = (
+    "ref",
+    "spent_on",
+    "amount",
+    "currency",
+    "merchant",
+    "descriptor",
+    "memo",
+    "team",
+    "employee",
+    "status",
+    "category",
+    "category_source",
+    "category_confidence",
+    "receipt_present",
+)
+
+
+def _usable(matchers: dict[str, Any], *, columns: bool = False, paths: bool = False) -> dict[str, Any]:
+    """Rejects at load time what matching could only fail on later: unknown operators, bad regexes,
+    JSONPaths that do not parse, columns the database check does not have."""
+    problems = [problem for key, value in matchers.items() for problem in validate_matcher(value, key)]
+    if paths:
+        problems += [problem for key in matchers for problem in validate_path(key)]
+    if columns:
+        problems += [
+            f"{key}: no such column (columns: {', '.join(EXPENSE_COLUMNS)})"
+            for key in matchers
+            if key not in EXPENSE_COLUMNS
+        ]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return matchers
 
 
 class Confirm(StrEnum):
@@ -62,6 +100,30 @@ class CallPattern(Strict):
     arguments: dict[str, Any] = Field(default_factory=dict)
     times: dict[str, int] | int | None = None
 
+    @field_validator("arguments")
+    @classmethod
+    def _matchers(cls, arguments: dict[str, Any]) -> dict[str, Any]:
+        return _usable(arguments)
+
+    @field_validator("times")
+    @classmethod
+    def _bounds(cls, times: dict[str, int] | int | None) -> dict[str, int] | int | None:
+        if isinstance(times, dict) and (not times or set(times) - {"min", "max"}):
+            raise ValueError("times is a count (2) or bounds ({min: 1, max: 3})")
+        low, high = count_bounds(times)
+        if low < 0 or (high is not None and high < low):
+            raise ValueError(f"times: no count is at least {low} and at most {high}")
+        return times
+
+
+def count_bounds(times: dict[str, int] | int | None) -> tuple[int, int | None]:
+    """A call pattern's `times` as (at least, at most): by default at least once."""
+    if times is None:
+        return 1, None
+    if isinstance(times, int):
+        return times, times
+    return times.get("min", 0), times.get("max")
+
 
 class ResultCheck(Strict):
     """Checks on the result of a call: the call named `call` (an `as` name, or a tool name); `which` of
@@ -74,6 +136,16 @@ class ResultCheck(Strict):
     checks: dict[str, Any] = Field(default_factory=dict)
     text: Any = None
 
+    @field_validator("checks")
+    @classmethod
+    def _paths(cls, checks: dict[str, Any]) -> dict[str, Any]:
+        return _usable(checks, paths=True)
+
+    @field_validator("text")
+    @classmethod
+    def _text_matcher(cls, text: Any) -> Any:
+        return _usable({"text": text})["text"]
+
 
 class DatabaseCheck(Strict):
     """The company's expenses after the run, filtered by `where` (columns of docs/evals.md), with `count`
@@ -82,6 +154,16 @@ class DatabaseCheck(Strict):
     expenses: dict[str, Any] = Field(default_factory=dict, description="where: column → value or matcher")
     count: Any = None
     each: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("expenses", "each")
+    @classmethod
+    def _columns(cls, matchers: dict[str, Any]) -> dict[str, Any]:
+        return _usable(matchers, columns=True)
+
+    @field_validator("count")
+    @classmethod
+    def _count(cls, count: Any) -> Any:
+        return _usable({"count": count})["count"]
 
     @model_validator(mode="after")
     def _asserts_something(self) -> DatabaseCheck:
@@ -101,7 +183,10 @@ class AnswerCheck(Strict):
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
         for pattern in patterns:
-            re.compile(pattern)
+            try:
+                re.compile(pattern)
+            except re.error as exc:  # not a ValueError: pydantic would let it escape the loader
+                raise ValueError(f"/{pattern}/ is not a regular expression: {exc}") from None
         return patterns
 
 
