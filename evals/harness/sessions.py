@@ -44,6 +44,9 @@ from evals.harness.scenario import Confirm
 from evals.harness.transcript import InfrastructureError, ToolCallRecord, Transcript
 
 OUTLAY = str(Path(sys.executable).with_name("outlay"))
+# Pinned, not random per server: paging cursors go back to the model inside tool results, and a
+# recorded live run replays only if every request, cursors included, is byte for byte the same.
+CURSOR_SECRET = "outlay-evals-cursor-secret"  # noqa: S105  (it signs cursors of throwaway eval databases)
 
 
 class Transport(StrEnum):
@@ -147,10 +150,17 @@ def _answer_confirmations(confirm: Confirm) -> Any:
 
 
 def _in_memory_server(target: ServerTarget) -> Any:
+    from pydantic import SecretStr
+
     from server.app import build_server
     from server.settings import Settings
 
-    settings = Settings(database_url=target.database_url, company=target.company, today=target.today)
+    settings = Settings(
+        database_url=target.database_url,
+        company=target.company,
+        today=target.today,
+        cursor_secret=SecretStr(CURSOR_SECRET),
+    )
     return build_server(settings, local_company=target.company)
 
 
@@ -161,6 +171,7 @@ def _server_env(target: ServerTarget, **extra: str) -> dict[str, str]:
         OUTLAY_COMPANY=target.company,
         OUTLAY_TODAY=target.today.isoformat(),
         OUTLAY_LOG_LEVEL="WARNING",
+        OUTLAY_CURSOR_SECRET=CURSOR_SECRET,
         **extra,
     )
     return env

@@ -4,6 +4,7 @@ SDK's `AnthropicBedrock` uses (`POST /model/{model}/invoke`), answering as scrip
     fake = FakeAnthropic()
     with serve_on_loopback(fake) as url:
         fake.script.then(rate_limited(0.1), Answer({"category": "TRAVEL"}))
+        fake.script.then(Blocks(("Looking.", UseTool("search_expenses", {}))), TextAnswer("Found it."))
         client = anthropic.AsyncAnthropic(base_url=url, api_key="test", max_retries=0)
 
 Every request is recorded (`fake.script.received`) so that a test can prove what left the process.
@@ -21,6 +22,7 @@ from server.fakes.checks import request_problems
 from server.fakes.script import (
     Answer,
     Behaviour,
+    Blocks,
     DefaultBehaviour,
     Malformed,
     Recorded,
@@ -47,6 +49,7 @@ class FakeAnthropic:
 
     def reset(self, default: DefaultBehaviour = DEFAULT_ANSWER) -> None:
         self.script.reset(default)
+        self._ids = itertools.count(1)  # ids a test can predict: toolu_0001 is the first answer's
         self.peak_in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -83,27 +86,49 @@ class FakeAnthropic:
             return error_response(behaviour)
         if isinstance(behaviour, Malformed):
             return malformed_response(behaviour)
-        if isinstance(behaviour, Answer | TextAnswer):
+        if isinstance(behaviour, Answer | TextAnswer | Blocks):
             return JSONResponse(self._message(behaviour, request, model))
         raise AssertionError(f"unhandled behaviour {behaviour!r}")
 
-    def _message(self, behaviour: Answer | TextAnswer, request: Recorded, model: str) -> dict[str, Any]:
+    def _message(
+        self, behaviour: Answer | TextAnswer | Blocks, request: Recorded, model: str
+    ) -> dict[str, Any]:
         number = next(self._ids)
-        if isinstance(behaviour, TextAnswer):
-            content: dict[str, Any] = {"type": "text", "text": behaviour.text}
-        else:
-            content = {"type": "tool_use", "id": f"toolu_{number:04d}", "name": _tool_name(request)}
-            content["input"] = behaviour.tool_input
+        content = self._content(behaviour, request, number)
         return {
             "id": f"msg_{number:04d}",
             "type": "message",
             "role": "assistant",
             "model": model,
-            "content": [content],
-            "stop_reason": "tool_use" if isinstance(behaviour, Answer) else "end_turn",
+            "content": content,
+            "stop_reason": "tool_use"
+            if any(block["type"] == "tool_use" for block in content)
+            else "end_turn",
             "stop_sequence": None,
             "usage": {"input_tokens": behaviour.input_tokens, "output_tokens": behaviour.output_tokens},
         }
+
+    def _content(
+        self, behaviour: Answer | TextAnswer | Blocks, request: Recorded, number: int
+    ) -> list[dict[str, Any]]:
+        if isinstance(behaviour, TextAnswer):
+            return [{"type": "text", "text": behaviour.text}]
+        if isinstance(behaviour, Answer):
+            name = behaviour.tool_name or _tool_name(request)
+            return [
+                {"type": "tool_use", "id": f"toolu_{number:04d}", "name": name, "input": behaviour.tool_input}
+            ]
+        return [
+            {"type": "text", "text": block}
+            if isinstance(block, str)
+            else {
+                "type": "tool_use",
+                "id": f"toolu_{number:04d}_{index}",
+                "name": block.name,
+                "input": block.input,
+            }
+            for index, block in enumerate(behaviour.content, start=1)
+        ]
 
 
 def _model(request: Recorded) -> str | None:

@@ -10,7 +10,7 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -21,9 +21,33 @@ from starlette.types import Receive, Scope, Send
 @dataclass(frozen=True)
 class Answer:
     """200 with a tool call whose input is `tool_input` (any JSON value: an off-schema answer is just a
-    wrong one). For the KServe fake, `tool_input` is the list of output tensors."""
+    wrong one), to `tool_name` (default: the forced tool, or the first one offered). For the KServe
+    fake, `tool_input` is the list of output tensors."""
 
     tool_input: Any
+    input_tokens: int = 100
+    output_tokens: int = 20
+    tool_name: str | None = None
+
+
+@dataclass(frozen=True)
+class UseTool:
+    """A tool_use block of a `Blocks` answer: the model chose to call `name` (offered or not)."""
+
+    name: str
+    input: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """200 with these content blocks in order, as a model picking its tools answers: text (a `str`)
+    and tool calls (`UseTool`), several of them if it calls tools in parallel. The stop reason is
+    `tool_use` when a tool is called, else `end_turn`.
+
+        Blocks(("Let me look that up.", UseTool("search_expenses", {"team": "Marketing"})))
+    """
+
+    content: tuple[str | UseTool, ...]
     input_tokens: int = 100
     output_tokens: int = 20
 
@@ -67,7 +91,7 @@ class Malformed:
     body: bytes = b'{"id": "msg_01", "content": [{"type": "tool_use", "inp'
 
 
-Behaviour = Answer | TextAnswer | Status | Stall | Drop | Malformed
+Behaviour = Answer | TextAnswer | Blocks | Status | Stall | Drop | Malformed
 DefaultBehaviour = Behaviour | Callable[["Recorded"], Behaviour]
 
 

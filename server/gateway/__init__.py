@@ -14,14 +14,18 @@ The runtime opens one `ModelGateway` per process (`AppContext.gateway`). Capabil
     )
     answer.value, answer.template_hash, answer.model, answer.cost_usd, answer.cached   # StructuredAnswer
 
+    reply = await gateway.converse(system, [UserText("..."), ...], tools, company=...)   # an agent's step
+    reply.turn.text, reply.turn.tool_uses, reply.stop_reason, reply.cost_usd            # ChatAnswer
+
     response = await app.gateway.infer("categorizer", [Tensor(...)], company=caller.company_slug)
 
-Both raise a `GatewayError` (see `server.gateway.errors` for the tree) when there is no usable answer;
+All three raise a `GatewayError` (see `server.gateway.errors` for the tree) when there is no usable answer;
 callers degrade instead of failing, most simply with a `FallbackChain` that tries the LLM, then a local
 model, then rules, then a last resort ("needs review"), and says which link answered and why the
 earlier ones were skipped. `gateway.llm_available` tells whether the LLM is worth trying at all.
 """
 
+from server.gateway.chat import ChatAnswer
 from server.gateway.errors import (
     BudgetExhausted,
     CircuitOpen,
@@ -37,6 +41,7 @@ from server.gateway.errors import (
 )
 from server.gateway.fallback import ChainResult, Decline, FallbackChain, LastResort, Link, Skip
 from server.gateway.gateway import ModelGateway
+from server.gateway.messages import ModelTurn, Tool, ToolResult, ToolResults, ToolUse, UserText
 from server.gateway.redaction import Redactor
 from server.gateway.serving import InferResponse, Tensor
 from server.gateway.settings import GatewaySettings, ModelPrice
@@ -45,6 +50,7 @@ from server.gateway.structured import StructuredAnswer
 __all__ = [
     "BudgetExhausted",
     "ChainResult",
+    "ChatAnswer",
     "CircuitOpen",
     "DeadlineExceeded",
     "Decline",
@@ -57,6 +63,7 @@ __all__ = [
     "Link",
     "ModelGateway",
     "ModelPrice",
+    "ModelTurn",
     "NotConfigured",
     "PromptError",
     "ProviderFailed",
@@ -66,5 +73,10 @@ __all__ = [
     "Skip",
     "StructuredAnswer",
     "Tensor",
+    "Tool",
+    "ToolResult",
+    "ToolResults",
+    "ToolUse",
     "Unavailable",
+    "UserText",
 ]

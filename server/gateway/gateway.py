@@ -17,7 +17,9 @@ from pydantic import BaseModel
 from server.gateway.accounting import Accounting, CallRecord, utc_today
 from server.gateway.answers import AnswerSpec
 from server.gateway.cache import ResponseCache
+from server.gateway.chat import ChatAnswer, ChatCalls
 from server.gateway.errors import NotConfigured
+from server.gateway.messages import Chat, ChatTurn, Tool
 from server.gateway.prompts import PromptLibrary
 from server.gateway.redaction import Redactor
 from server.gateway.resilience import CircuitState, Guard, within
@@ -59,6 +61,7 @@ class ModelGateway:
             self.accounting.watch(watched.breaker)
         cache = ResponseCache(settings.cache_ttl_seconds, settings.cache_max_entries, clock)
         self._structured = StructuredCalls(self._llm, cache, self.accounting)
+        self._chats = ChatCalls(self._llm, self.accounting)
         self._prompts = PromptLibrary(settings.prompts_dir)
         self._anonymous = Redactor()
 
@@ -94,6 +97,26 @@ class ModelGateway:
         question = Question.build(self._prompts.get(template), inputs, spec, company, redaction)
         seconds = deadline or self.settings.deadline_seconds
         return await self._structured.ask(question, deadline=seconds, restore=restore)
+
+    async def converse(
+        self,
+        system: str,
+        turns: Sequence[ChatTurn],
+        tools: Sequence[Tool] = (),
+        *,
+        company: str,
+        deadline: float | None = None,
+        label: str = "converse",
+    ) -> ChatAnswer:
+        """One step of an agent's conversation: the model answers `turns` with prose and/or calls to
+        any of `tools` (`ModelTurn.tool_uses`); the caller runs them and sends `ToolResults` back in the
+        next step. No cache and no redaction (see `server.gateway.chat`); retries, deadline, circuit,
+        budget and accounting as for `structured`. `label` names the call in the log line and metrics.
+        Raises a `GatewayError` when the provider gives no answer.
+        """
+        chat = Chat(system, tuple(turns), tuple(tools))
+        seconds = deadline or self.settings.deadline_seconds
+        return await self._chats.ask(chat, company=company, deadline=seconds, label=label)
 
     async def infer(
         self,

@@ -1,4 +1,5 @@
-"""Claude through the `anthropic` SDK, on the Anthropic API or on AWS Bedrock: one attempt per `send`.
+"""Claude through the `anthropic` SDK, on the Anthropic API or on AWS Bedrock: one attempt per `send`
+(a forced tool: structured answers) or `chat` (tools the model may call: agents).
 
 The SDK's own retries are off (`max_retries=0`): `resilience.Guard` is the only retry layer. Its
 exceptions become `AttemptFailed` (retry) or gateway errors (do not). Imported only when a provider is
@@ -8,6 +9,7 @@ configured: the SDK takes seconds to import, which stdio start-up should not pay
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import anthropic
 import httpx2
@@ -15,6 +17,7 @@ from anthropic.types import (
     Message,
     MessageParam,
     TextBlockParam,
+    ToolChoiceAutoParam,
     ToolChoiceToolParam,
     ToolParam,
     ToolResultBlockParam,
@@ -24,7 +27,22 @@ from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]  #
 from pydantic import ValidationError
 
 from server.gateway.errors import NotConfigured
-from server.gateway.messages import AssistantTurn, Conversation, Reply, ToolCall, ToolFeedback, Turn, UserText
+from server.gateway.messages import (
+    AssistantTurn,
+    Chat,
+    ChatReply,
+    ChatTurn,
+    Conversation,
+    ModelTurn,
+    Reply,
+    Tool,
+    ToolCall,
+    ToolFeedback,
+    ToolResults,
+    ToolUse,
+    Turn,
+    UserText,
+)
 from server.gateway.resilience import AttemptFailed, failure_for_status
 from server.gateway.settings import GatewaySettings
 
@@ -52,7 +70,7 @@ def build_client(settings: GatewaySettings) -> anthropic.AsyncAnthropic | anthro
 
 
 class LLMClient:
-    """One provider, one model: `send` makes exactly one HTTP request."""
+    """One provider, one model: `send` and `chat` each make exactly one HTTP request."""
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.provider = settings.provider
@@ -65,15 +83,36 @@ class LLMClient:
         await self._client.close()
 
     async def send(self, conversation: Conversation, seconds: float) -> Reply:
+        message = await self._create(
+            seconds,
+            system=conversation.system,
+            messages=[_message(turn, conversation.tool.name) for turn in conversation.turns],
+            tools=[_tool(conversation.tool)],
+            tool_choice=ToolChoiceToolParam(type="tool", name=conversation.tool.name),
+        )
+        return _reply(message)
+
+    async def chat(self, chat: Chat, seconds: float) -> ChatReply:
+        """One request of a free conversation: the model may answer, call tools, or both."""
+        offered: dict[str, Any] = {}
+        if chat.tools:  # the API refuses a tool_choice without tools
+            offered = {
+                "tools": [_tool(tool) for tool in chat.tools],
+                "tool_choice": ToolChoiceAutoParam(type="auto"),
+            }
+        message = await self._create(
+            seconds, system=chat.system, messages=[_chat_message(turn) for turn in chat.turns], **offered
+        )
+        return _chat_reply(message)
+
+    async def _create(self, seconds: float, **request: Any) -> Message:
         try:
-            message = await self._client.messages.create(
+            # With the request as keywords the SDK's overloads cannot tell streaming apart: never here.
+            message: Message = await self._client.messages.create(
                 model=self.model,
                 max_tokens=self._max_tokens,
-                system=conversation.system,
-                messages=[_message(turn, conversation.tool.name) for turn in conversation.turns],
-                tools=[_tool(conversation)],
-                tool_choice=ToolChoiceToolParam(type="tool", name=conversation.tool.name),
                 timeout=httpx2.Timeout(seconds, connect=min(self._connect_timeout, seconds)),
+                **request,
             )
         except anthropic.APIStatusError as exc:
             raise failure_for_status(exc.status_code, exc.response.headers, self.provider) from exc
@@ -87,11 +126,10 @@ class LLMClient:
             # How the SDK says it found no credentials: TypeError for the API; for Bedrock, RuntimeError
             # (an empty credential chain) or botocore's errors (an unknown profile, say).
             raise NotConfigured(f"{self.provider}: no usable credentials ({exc})") from exc
-        return _reply(message)
+        return message
 
 
-def _tool(conversation: Conversation) -> ToolParam:
-    tool = conversation.tool
+def _tool(tool: Tool) -> ToolParam:
     return ToolParam(name=tool.name, description=tool.description, input_schema=tool.input_schema)
 
 
@@ -122,3 +160,40 @@ def _reply(message: Message) -> Reply:
     usage = message.usage
     turn = AssistantTurn(call, "\n".join(texts))
     return Reply(turn, usage.input_tokens, usage.output_tokens, message.stop_reason)
+
+
+def _chat_message(turn: ChatTurn) -> MessageParam:
+    if isinstance(turn, UserText):
+        return {"role": "user", "content": turn.text}
+    if isinstance(turn, ToolResults):
+        results = [
+            ToolResultBlockParam(
+                type="tool_result",
+                tool_use_id=result.tool_use_id,
+                content=result.content,
+                is_error=result.is_error,
+            )
+            for result in turn.results
+        ]
+        return {"role": "user", "content": results}
+    content: list[TextBlockParam | ToolUseBlockParam] = []
+    # The API refuses empty text blocks, and an assistant message with no content at all.
+    if turn.text or not turn.tool_uses:
+        content.append(TextBlockParam(type="text", text=turn.text or "(no answer)"))
+    content.extend(
+        ToolUseBlockParam(type="tool_use", id=use.id, name=use.name, input=use.input)
+        for use in turn.tool_uses
+    )
+    return {"role": "assistant", "content": content}
+
+
+def _chat_reply(message: Message) -> ChatReply:
+    texts = [block.text for block in message.content if block.type == "text"]
+    uses = tuple(
+        ToolUse(block.id, block.name, block.input)
+        for block in message.content
+        if block.type == "tool_use" and isinstance(block.input, dict)
+    )
+    usage = message.usage
+    turn = ModelTurn("\n".join(texts), uses)
+    return ChatReply(turn, usage.input_tokens, usage.output_tokens, message.stop_reason)

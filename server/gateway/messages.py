@@ -1,5 +1,8 @@
 """A conversation with an LLM in the gateway's own terms, free of any SDK: what the structured-answer
-logic builds and reads, and what `llm.py` translates to and from the provider's wire format."""
+logic builds and reads, and what `llm.py` translates to and from the provider's wire format.
+
+Two shapes: a `Conversation` forces one tool (structured answers); a `Chat` offers tools the model may
+call or not, as an agent uses them (`ModelGateway.converse`)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Tool:
-    """The one tool the model must call; its input schema is the answer's schema."""
+    """A tool offered to the model. For a structured answer, the one it must call, whose input schema
+    is the answer's schema; in a chat, one of the tools it may call (an MCP tool's name, description
+    and input schema)."""
 
     name: str
     description: str
@@ -59,6 +64,59 @@ class Conversation:
 @dataclass(frozen=True)
 class Reply:
     turn: AssistantTurn
+    input_tokens: int
+    output_tokens: int
+    stop_reason: str | None
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    """One tool the model asked to call in a chat."""
+
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ModelTurn:
+    """What the model said in a chat: prose, tool calls, or both (several calls may come at once)."""
+
+    text: str
+    tool_uses: tuple[ToolUse, ...] = ()
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What one tool call gave back, as the model reads it; `is_error` when the tool refused or failed."""
+
+    tool_use_id: str
+    content: str
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class ToolResults:
+    """Our turn after the model's tool calls: one result for each of them."""
+
+    results: tuple[ToolResult, ...]
+
+
+ChatTurn = UserText | ModelTurn | ToolResults
+
+
+@dataclass(frozen=True)
+class Chat:
+    """A conversation where the model chooses: answer, or call any of `tools` (none: prose only)."""
+
+    system: str
+    turns: tuple[ChatTurn, ...]
+    tools: tuple[Tool, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    turn: ModelTurn
     input_tokens: int
     output_tokens: int
     stop_reason: str | None

@@ -25,6 +25,7 @@ from server.gateway import llm as _llm  # noqa: F401  (import the slow SDK now, 
 TEMPLATES = Path(__file__).parent / "templates"
 CODES = ["TRAVEL", "MEALS", "SOFTWARE"]
 GOOD = {"category": "TRAVEL", "confidence": 0.9, "reason": "A taxi ride."}
+BEDROCK_MODEL = "eu.anthropic.claude-haiku-4-5-20251001-v1:0"
 
 
 class Guess(BaseModel):
@@ -33,6 +34,20 @@ class Guess(BaseModel):
     category: str
     confidence: float = Field(ge=0, le=1)
     reason: str
+
+
+@pytest.fixture
+def aws_chain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake_aws_credentials(monkeypatch, tmp_path)
+
+
+def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Credentials where boto3's standard chain finds them first; nothing on this machine leaks in."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
 @pytest.fixture(scope="session")

@@ -11,20 +11,9 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from server.fakes.anthropic import FakeAnthropic
 from server.gateway import ModelGateway, NotConfigured
-from tests.gateway.conftest import GOOD, Guess, ask, total
+from tests.gateway.conftest import BEDROCK_MODEL, GOOD, Guess, ask, total
 
 pytestmark = pytest.mark.anyio
-BEDROCK_MODEL = "eu.anthropic.claude-haiku-4-5-20251001-v1:0"
-
-
-@pytest.fixture
-def aws_chain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Credentials where boto3's standard chain finds them first; nothing on this machine leaks in."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
 async def test_bedrock_is_called_on_its_invoke_route_with_sigv4(
