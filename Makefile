@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-sqlite test-postgres lint format typecheck bench demo clean
+.PHONY: run test test-sqlite test-postgres lint format typecheck bench eval demo clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -44,6 +44,13 @@ format: $(VENV)/.synced
 
 bench: $(VENV)/.synced
 	$(BIN)/python -m bench.run
+
+## Every scenario with the scripted agent on SQLite and on PostgreSQL, each gated against its baseline.
+EVAL_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+eval: $(VENV)/.synced
+	$(BIN)/outlay eval run --quiet --baseline evals/baselines/conversations-scripted-sqlite.json
+	$(BIN)/outlay eval run --quiet --postgres-url $(EVAL_POSTGRES_URL) \
+		--baseline evals/baselines/conversations-scripted-postgresql.json
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache

@@ -283,6 +283,22 @@ def _add_evals(evals: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--models", default="theta", help="comma-separated, each backtested: theta, ets, theta+ets"
     )
     forecast.set_defaults(command=cmd_eval_forecast)
+    conversations = evals.add_parser(
+        "run", help="scripted conversations through an MCP client: scripted, live (Claude) or replayed agent"
+    )
+    _conversation_arguments(conversations)
+    conversations.set_defaults(command=cmd_eval_run)
+    gate = evals.add_parser("gate", help="compare a conversation run with a baseline; fail on a regression")
+    gate.add_argument("current", type=Path, help="results JSON of the run to judge")
+    gate.add_argument("--baseline", type=Path, required=True, help="results JSON of the accepted run")
+    gate.add_argument("--latency-floor-ms", type=float, default=250.0, help="smaller slowdowns are noise")
+    gate.set_defaults(command=cmd_eval_gate)
+
+
+def _conversation_arguments(parser: argparse.ArgumentParser) -> None:
+    from evals.harness.arguments import add_arguments
+
+    add_arguments(parser)
 
 
 def _add_model_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -363,6 +379,18 @@ def cmd_eval_approvers(settings: Settings, args: argparse.Namespace) -> int:
     if report["policy_violations"]:
         return _fail(f"{report['policy_violations']} policy violation(s) in the engine's chains")
     return 0
+
+
+def cmd_eval_run(settings: Settings, args: argparse.Namespace) -> int:
+    from evals.harness import command
+
+    return command.run(settings, args)
+
+
+def cmd_eval_gate(settings: Settings, args: argparse.Namespace) -> int:
+    from evals.harness import command
+
+    return command.gate(args)
 
 
 def cmd_eval_forecast(settings: Settings, args: argparse.Namespace) -> int:

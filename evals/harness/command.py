@@ -1,0 +1,125 @@
+"""`outlay eval run` and `outlay eval gate`: the command-line face of the conversation harness."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+import anyio
+
+from evals.harness.fixtures import FIXTURES, FixtureDatabases
+from evals.harness.gate import compare, format_verdict
+from evals.harness.loading import SCENARIOS, ScenarioError, load_scenarios, select
+from evals.harness.report import write_report
+from evals.harness.results import RunResult
+from evals.harness.runner import RunOptions, run_scenarios
+from evals.harness.scenario import Scenario
+from evals.harness.sessions import Transport
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+def run(settings: object, args: argparse.Namespace) -> int:
+    """Load, run, report, gate. The exit status says whether every trial passed (and the gate held)."""
+    try:
+        scenarios = _selected(args)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    if not scenarios:
+        print("no scenario matches the selection", file=sys.stderr)
+        return EXIT_USAGE
+    if args.trials < 1:
+        print("--trials must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        agent, model, provider = _agent(settings, args)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    options = RunOptions(
+        transport=Transport(args.transport),
+        trials=args.trials,
+        concurrency=args.concurrency,
+        selection=_selection(args),
+        model=model,
+        provider=provider,
+    )
+    # In-memory servers log every call to this process's stderr; the harness reports per trial instead.
+    logging.getLogger("outlay").setLevel(
+        max(logging.WARNING, logging.getLogger("outlay").getEffectiveLevel())
+    )
+    result = anyio.run(_run, scenarios, agent, options, args)
+    stem = args.name or f"conversations-{result.run.agent}-{result.run.backend}"
+    written = write_report(result, args.out or RESULTS, stem)
+    summary = result.summary
+    print(
+        f"{summary.scenarios} scenarios x {summary.trials} trial(s): {summary.passed} passed, "
+        f"{summary.failed} failed, {summary.errors} infrastructure errors; "
+        + ", ".join(f"pass^{k} {value:.3f}" for k, value in sorted(summary.pass_hat_k.items()))
+        + f"\nreport: {', '.join(str(path) for path in written)}",
+        file=sys.stderr,
+    )
+    ok = summary.failed == 0 and summary.errors == 0
+    if args.baseline:
+        verdict = compare(result, RunResult.read(args.baseline), latency_floor_ms=args.latency_floor_ms)
+        print(format_verdict(verdict), file=sys.stderr)
+        ok = ok and verdict.passed
+    return 0 if ok else EXIT_FAILED
+
+
+def gate(args: argparse.Namespace) -> int:
+    """Compare two results files (`outlay eval gate CURRENT --baseline BASELINE`)."""
+    try:
+        current, baseline = RunResult.read(args.current), RunResult.read(args.baseline)
+    except (OSError, ValueError) as exc:
+        print(f"cannot read the results: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    verdict = compare(current, baseline, latency_floor_ms=args.latency_floor_ms)
+    print(format_verdict(verdict), file=sys.stderr)
+    return 0 if verdict.passed else EXIT_FAILED
+
+
+async def _run(
+    scenarios: list[Scenario], agent: object, options: RunOptions, args: argparse.Namespace
+) -> RunResult:
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    with tempfile.TemporaryDirectory(prefix="outlay-eval-") as workdir:
+        databases = FixtureDatabases(Path(workdir), args.postgres_url)
+        try:
+            return await run_scenarios(scenarios, agent, databases, options, progress=progress)  # type: ignore[arg-type]
+        finally:
+            with anyio.CancelScope(shield=True):
+                await databases.close()
+
+
+def _selected(args: argparse.Namespace) -> list[Scenario]:
+    scenarios = load_scenarios(args.paths or [SCENARIOS])
+    tags = [tag.strip() for tag in (args.tags or "").split(",") if tag.strip()]
+    chosen = select(scenarios, tags=tags, ids=args.ids)
+    unknown = sorted({scenario.fixture for scenario in chosen} - FIXTURES.keys())
+    if unknown:
+        raise ScenarioError([f"unknown fixture {name!r}: one of {', '.join(FIXTURES)}" for name in unknown])
+    return chosen
+
+
+def _selection(args: argparse.Namespace) -> str:
+    parts = [", ".join(str(path) for path in args.paths) or "all scenarios"]
+    if args.tags:
+        parts.append(f"tags {args.tags}")
+    if args.ids:
+        parts.append(f"ids {', '.join(args.ids)}")
+    return "; ".join(parts)
+
+
+def _agent(settings: object, args: argparse.Namespace) -> tuple[object, str | None, str | None]:
+    from evals.harness.agents import ScriptedAgent
+
+    if args.agent == "scripted":
+        return ScriptedAgent(), None, None
+    raise ValueError(f"--agent {args.agent} is not available yet")

@@ -1,0 +1,229 @@
+"""The conversation harness end to end: scenarios through real MCP sessions on both backends, the smoke
+suite (what `make test` runs), scenarios that must fail failing, infrastructure errors reported apart,
+every transport, and the `outlay eval` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evals.datasets.meridian import MeridianFacts, write_meridian_company
+from evals.harness.agents import ScriptedAgent
+from evals.harness.fixtures import FixtureDatabases
+from evals.harness.loading import SCENARIOS, load_scenarios, select
+from evals.harness.results import Outcome, RunResult
+from evals.harness.runner import RunOptions, run_scenarios
+from evals.harness.scenario import Scenario
+from evals.harness.sessions import Transport
+from tests.conftest import POSTGRES_URL, _postgres_or_skip
+from tests.transports.conftest import OUTLAY
+
+pytestmark = pytest.mark.anyio
+TODAY = dt.date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def facts(tmp_path_factory: pytest.TempPathFactory) -> MeridianFacts:
+    return write_meridian_company(tmp_path_factory.mktemp("meridian"), today=TODAY)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def templates(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str | None, dict[tuple[str, dt.date], str]]]:
+    """Meridian's template database, built once per backend and module (what the runner copies)."""
+    postgres = None
+    if request.param == "postgresql":
+        _postgres_or_skip()
+        postgres = POSTGRES_URL
+    databases = FixtureDatabases(tmp_path_factory.mktemp("templates"), postgres)
+    asyncio.run(databases.template("meridian", TODAY))
+    yield postgres, databases.templates
+    asyncio.run(databases.close())
+
+
+async def run(
+    scenarios: list[Scenario],
+    templates: tuple[str | None, dict[tuple[str, dt.date], str]],
+    workdir: Path,
+    transport: Transport = Transport.MEMORY,
+) -> RunResult:
+    postgres, built = templates
+    databases = FixtureDatabases(workdir, postgres, templates=built)
+    try:
+        return await run_scenarios(scenarios, ScriptedAgent(), databases, RunOptions(transport=transport))
+    finally:
+        await databases.close()
+
+
+def scenario(facts: MeridianFacts, **changes: object) -> Scenario:
+    """Marketing's spend last quarter, right unless `changes` say otherwise."""
+    total = facts.spend(facts.last_quarter, team="Marketing").amount
+    raw: dict[str, object] = {
+        "id": "marketing-last-quarter",
+        "title": "Marketing's spend last quarter",
+        "tags": ["spend"],
+        "fixture": "meridian",
+        "today": TODAY,
+        "user": {"turns": ["How much did Marketing spend last quarter?"]},
+        "reference": [
+            {
+                "calls": [
+                    {
+                        "tool": "summarize_spend",
+                        "arguments": {"team": "Marketing", "period": facts.last_quarter},
+                        "as": "spend",
+                    }
+                ],
+                "answer": f"Marketing spent {total} EUR in {facts.last_quarter}.",
+            }
+        ],
+        "expect": {
+            "calls": [{"tool": "summarize_spend", "arguments": {"team": "marketing"}}],
+            "results": [{"call": "spend", "checks": {"$.total": total}}],
+            "answer": {"contains": [total]},
+            "database_unchanged": True,
+        },
+    }
+    raw.update(changes)
+    return Scenario.model_validate(raw)
+
+
+async def test_the_smoke_suite_passes(
+    templates: tuple[str | None, dict[tuple[str, dt.date], str]], tmp_path: Path
+) -> None:
+    smoke = select(load_scenarios([SCENARIOS]), tags=["smoke"])
+    assert len(smoke) >= 8
+    result = await run(smoke, templates, tmp_path)
+    failures = {
+        s.id: [f"{c.check}: {c.detail}" for t in s.trials for c in t.failures]
+        + [str(t.error) for t in s.trials]
+        for s in result.scenarios
+        if s.successes < len(s.trials)
+    }
+    assert not failures
+    assert result.summary.pass_hat_k == {1: 1.0}
+
+
+async def test_a_right_scenario_passes_and_a_wrong_expectation_fails_saying_what_it_saw(
+    templates: tuple[str | None, dict[tuple[str, dt.date], str]], facts: MeridianFacts, tmp_path: Path
+) -> None:
+    right = scenario(facts)
+    wrong = scenario(
+        facts,
+        id="marketing-wrong-total",
+        expect={
+            "calls": [{"tool": "summarize_spend", "arguments": {"team": "Sales"}}],
+            "forbidden": [{"tool": "summarize_spend", "arguments": {"period": facts.last_quarter}}],
+            "results": [{"call": "spend", "checks": {"$.total": "1.00"}}],
+            "max_calls": 0,
+        },
+    )
+    result = await run([right, wrong], templates, tmp_path)
+    passed, failed = result.scenarios
+    assert passed.trials[0].outcome is Outcome.PASSED
+    trial = failed.trials[0]
+    assert trial.outcome is Outcome.FAILED
+    failures = " | ".join(f"{check.check}: {check.detail}" for check in trial.failures)
+    assert len(trial.failures) == 4, failures
+    assert facts.spend(facts.last_quarter, team="Marketing").amount in failures  # the total it saw
+    assert result.summary.failed == 1
+    assert result.summary.pass_hat_k == {1: 0.5}
+
+
+async def test_a_reference_call_that_cannot_be_made_is_a_failure_not_a_crash(
+    templates: tuple[str | None, dict[tuple[str, dt.date], str]], facts: MeridianFacts, tmp_path: Path
+) -> None:
+    broken = scenario(
+        facts,
+        reference=[
+            {
+                "calls": [
+                    {"tool": "search_expenses", "arguments": {"team": "Nobody", "limit": 1}, "as": "found"},
+                    {
+                        "tool": "get_expense",
+                        "arguments": {"expense_id": {"$from": "found", "path": "$.items[0].ref"}},
+                    },
+                ],
+                "answer": "Here it is.",
+            }
+        ],
+        expect={"calls": [{"tool": "get_expense"}]},
+    )
+    trial = (await run([broken], templates, tmp_path)).scenarios[0].trials[0]
+    assert trial.outcome is Outcome.FAILED
+    assert "$.items[0].ref" in trial.failures[0].detail
+
+
+async def test_infrastructure_errors_are_reported_apart_from_agent_failures(
+    facts: MeridianFacts, tmp_path: Path
+) -> None:
+    unreachable = "postgresql+asyncpg://postgres@127.0.0.1:1/postgres"  # nothing listens on port 1
+    result = await run([scenario(facts)], (unreachable, {}), tmp_path)
+    trial = result.scenarios[0].trials[0]
+    assert trial.outcome is Outcome.ERROR
+    assert "PostgreSQL unreachable" in (trial.error or "")
+    assert (result.summary.errors, result.summary.failed, result.summary.passed) == (1, 0, 0)
+    assert result.scenarios[0].pass_hat_k == {}  # nothing ran: no pass rate, rather than 0
+
+
+@pytest.mark.parametrize("transport", [Transport.STDIO, Transport.HTTP])
+async def test_the_server_as_a_subprocess_over_stdio_and_http(
+    templates: tuple[str | None, dict[tuple[str, dt.date], str]],
+    facts: MeridianFacts,
+    tmp_path: Path,
+    transport: Transport,
+) -> None:
+    if templates[0] is not None:
+        pytest.skip("one backend is enough to prove the transport")
+    result = await run([scenario(facts)], templates, tmp_path, transport)
+    trial = result.scenarios[0].trials[0]
+    assert trial.outcome is Outcome.PASSED, trial.failures or trial.error
+    assert result.run.transport == transport.value
+    assert [call.tool for call in trial.calls] == ["summarize_spend"]
+
+
+def outlay(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([OUTLAY, "eval", *args], capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_cli_names_the_file_and_line_of_a_bad_scenario(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "scenarios:\n  - id: typo\n    title: t\n    fixture: meridian\n    today: 2026-11-20\n"
+        "    user: {turns: [hi]}\n    reference: [{answer: hello}]\n"
+        "    expect:\n      calls:\n        - tool: summarize_spend\n"
+        "          arguments: {team: {$any: [a]}}\n"
+    )
+    done = outlay("run", str(bad), "--out", str(tmp_path))
+    assert done.returncode == 2
+    assert f"{bad}:11" in done.stderr
+    assert "$any_of" in done.stderr  # the suggestion
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_cli_runs_reports_and_the_gate_trips_on_a_regression(facts: MeridianFacts, tmp_path: Path) -> None:
+    file = tmp_path / "one.yaml"
+    raw = scenario(facts).model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    file.write_text(yaml.safe_dump({"scenarios": [raw]}))
+    done = outlay("run", str(file), "--out", str(tmp_path), "--name", "base", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert {path.name for path in tmp_path.glob("base.*")} == {"base.json", "base.md", "base.png"}
+    assert "marketing-last-quarter" in (tmp_path / "base.md").read_text()
+
+    regressed = json.loads((tmp_path / "base.json").read_text())
+    regressed["scenarios"][0]["trials"][0]["outcome"] = "failed"
+    (tmp_path / "regressed.json").write_text(json.dumps(regressed))
+    gate = outlay("gate", str(tmp_path / "regressed.json"), "--baseline", str(tmp_path / "base.json"))
+    assert gate.returncode == 1
+    assert "marketing-last-quarter" in gate.stderr
+    assert (
+        outlay("gate", str(tmp_path / "base.json"), "--baseline", str(tmp_path / "base.json")).returncode == 0
+    )
