@@ -10,20 +10,23 @@ from pathlib import Path
 
 import anyio
 
+from evals.harness.agents import Agent
 from evals.harness.fixtures import FIXTURES, FixtureDatabases
 from evals.harness.gate import compare, format_verdict
+from evals.harness.live import LiveAgent
 from evals.harness.loading import SCENARIOS, ScenarioError, load_scenarios, select
 from evals.harness.report import write_report
 from evals.harness.results import RunResult
 from evals.harness.runner import RunOptions, run_scenarios
 from evals.harness.scenario import Scenario
 from evals.harness.sessions import Transport
+from server.settings import Settings
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
-def run(settings: object, args: argparse.Namespace) -> int:
+def run(settings: Settings, args: argparse.Namespace) -> int:
     """Load, run, report, gate. The exit status says whether every trial passed (and the gate held)."""
     try:
         scenarios = _selected(args)
@@ -38,7 +41,7 @@ def run(settings: object, args: argparse.Namespace) -> int:
         print("--trials must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     try:
-        agent, model, provider = _agent(settings, args)
+        agent = _agent(settings, args)
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
@@ -47,8 +50,8 @@ def run(settings: object, args: argparse.Namespace) -> int:
         trials=args.trials,
         concurrency=args.concurrency,
         selection=_selection(args),
-        model=model,
-        provider=provider,
+        model=getattr(agent, "model", None),
+        provider=getattr(agent, "provider", None),
     )
     # In-memory servers log every call to this process's stderr; the harness reports per trial instead.
     logging.getLogger("outlay").setLevel(
@@ -86,16 +89,18 @@ def gate(args: argparse.Namespace) -> int:
 
 
 async def _run(
-    scenarios: list[Scenario], agent: object, options: RunOptions, args: argparse.Namespace
+    scenarios: list[Scenario], agent: Agent, options: RunOptions, args: argparse.Namespace
 ) -> RunResult:
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     with tempfile.TemporaryDirectory(prefix="outlay-eval-") as workdir:
         databases = FixtureDatabases(Path(workdir), args.postgres_url)
         try:
-            return await run_scenarios(scenarios, agent, databases, options, progress=progress)  # type: ignore[arg-type]
+            return await run_scenarios(scenarios, agent, databases, options, progress=progress)
         finally:
             with anyio.CancelScope(shield=True):
                 await databases.close()
+                if isinstance(agent, LiveAgent):
+                    await agent.aclose()
 
 
 def _selected(args: argparse.Namespace) -> list[Scenario]:
@@ -117,9 +122,28 @@ def _selection(args: argparse.Namespace) -> str:
     return "; ".join(parts)
 
 
-def _agent(settings: object, args: argparse.Namespace) -> tuple[object, str | None, str | None]:
+def _agent(settings: Settings, args: argparse.Namespace) -> Agent:
     from evals.harness.agents import ScriptedAgent
+    from evals.harness.live import live_agent, replay_agent
 
     if args.agent == "scripted":
-        return ScriptedAgent(), None, None
-    raise ValueError(f"--agent {args.agent} is not available yet")
+        return ScriptedAgent()
+    if args.agent == "replay":
+        if args.recordings is None or not args.recordings.is_dir():
+            raise ValueError("--agent replay needs --recordings DIR, the folder a live run recorded into")
+        return replay_agent(args.recordings)
+    gateway = settings.gateway
+    if gateway.provider == "none":
+        raise ValueError(
+            "--agent live needs a model: set OUTLAY_GATEWAY__PROVIDER=anthropic (and "
+            "OUTLAY_GATEWAY__ANTHROPIC_API_KEY) or bedrock (docs/model-gateway.md)"
+        )
+    # The gateway's defaults suit one-shot categorization; an agent's turn reads long tool results.
+    roomier = {
+        "deadline_seconds": max(gateway.deadline_seconds, 90.0),
+        "attempt_timeout_seconds": max(gateway.attempt_timeout_seconds, 60.0),
+        "max_tokens": max(gateway.max_tokens, 2048),
+    }
+    return live_agent(
+        gateway.model_copy(update=roomier), record=args.record, simulated_user=args.simulated_user
+    )

@@ -132,17 +132,34 @@ async def _converse(
     transcript: Transcript,
 ) -> list[CheckResult]:
     """Hold the conversation; a broken reference step is the one agent failure raised, not scored."""
-    with anyio.fail_after(TRIAL_SECONDS):
-        async with open_client(target, transport, scenario.user.confirm_writes) as client:
-            try:
-                await agent.converse(scenario, ToolSession(client, transcript), transcript, trial)
-            except ReferenceBroken as broken:
-                return [
-                    CheckResult(
-                        check="the reference calls can be made as written", passed=False, detail=str(broken)
-                    )
-                ]
+    try:
+        with anyio.fail_after(TRIAL_SECONDS):
+            async with open_client(target, transport, scenario.user.confirm_writes) as client:
+                try:
+                    await agent.converse(scenario, ToolSession(client, transcript), transcript, trial)
+                except ReferenceBroken as broken:
+                    return [
+                        CheckResult(
+                            check="the reference calls can be made as written",
+                            passed=False,
+                            detail=str(broken),
+                        )
+                    ]
+    except BaseExceptionGroup as group:
+        # The client's task groups wrap whatever the agent raised; one error is reported as itself.
+        leaves = _leaves(group)
+        if len(leaves) == 1 and isinstance(leaves[0], Exception):
+            raise leaves[0] from group
+        raise
     return []
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    return [
+        leaf
+        for exc in group.exceptions
+        for leaf in (_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    ]
 
 
 def _trial(

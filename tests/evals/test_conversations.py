@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,9 @@ from evals.harness.results import Outcome, RunResult
 from evals.harness.runner import RunOptions, run_scenarios
 from evals.harness.scenario import Scenario
 from evals.harness.sessions import Transport
+from server.fakes.anthropic import FakeAnthropic
+from server.fakes.loopback import serve_on_loopback
+from server.fakes.script import Behaviour, Blocks, Recorded, TextAnswer, UseTool
 from tests.conftest import POSTGRES_URL, _postgres_or_skip
 from tests.transports.conftest import OUTLAY
 
@@ -190,8 +194,16 @@ async def test_the_server_as_a_subprocess_over_stdio_and_http(
     assert [call.tool for call in trial.calls] == ["summarize_spend"]
 
 
-def outlay(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([OUTLAY, "eval", *args], capture_output=True, text=True, timeout=300, check=False)
+def outlay(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("OUTLAY_")}
+    return subprocess.run(
+        [OUTLAY, "eval", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=clean | (env or {}),
+    )
 
 
 def test_cli_names_the_file_and_line_of_a_bad_scenario(tmp_path: Path) -> None:
@@ -227,3 +239,43 @@ def test_cli_runs_reports_and_the_gate_trips_on_a_regression(facts: MeridianFact
     assert (
         outlay("gate", str(tmp_path / "base.json"), "--baseline", str(tmp_path / "base.json")).returncode == 0
     )
+
+
+def test_cli_live_run_records_and_the_replay_needs_no_model(facts: MeridianFacts, tmp_path: Path) -> None:
+    """`--agent live --record` against a fake Claude that picks the tool itself, then `--agent replay`
+    with the fake gone: the same calls reach the server and the same checks pass."""
+    file = tmp_path / "one.yaml"
+    raw = scenario(facts).model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    file.write_text(yaml.safe_dump({"scenarios": [raw]}))
+    recordings = tmp_path / "recordings"
+
+    def model(request: Recorded) -> Behaviour:
+        last = request.json()["messages"][-1]["content"]
+        if isinstance(last, str):  # the user's question: look it up
+            return Blocks((UseTool("summarize_spend", {"team": "Marketing", "period": facts.last_quarter}),))
+        total = json.loads(last[0]["content"].split("(JSON):\n", 1)[1])["total"]
+        return TextAnswer(f"Marketing spent {total} EUR in {facts.last_quarter}.")
+
+    fake = FakeAnthropic(model)
+    with serve_on_loopback(fake) as url:
+        live = outlay(
+            "run", str(file), "--agent", "live", "--record", str(recordings), "--out", str(tmp_path),
+            env={"OUTLAY_GATEWAY__PROVIDER": "anthropic", "OUTLAY_GATEWAY__BASE_URL": url,
+                 "OUTLAY_GATEWAY__ANTHROPIC_API_KEY": "test-key"},
+        )  # fmt: skip
+    assert live.returncode == 0, live.stderr
+    assert len(fake.script.received) == 2
+    recorded = RunResult.read(tmp_path / "conversations-live-sqlite.json")
+    assert recorded.summary.pass_hat_k == {1: 1.0}
+    assert recorded.summary.input_tokens > 0
+
+    replay = outlay(
+        "run", str(file), "--agent", "replay", "--recordings", str(recordings), "--out", str(tmp_path)
+    )
+    assert replay.returncode == 0, replay.stderr
+    replayed = RunResult.read(tmp_path / "conversations-replay-sqlite.json")
+    assert replayed.run.agent == "replay"
+    live_trial, replay_trial = recorded.scenarios[0].trials[0], replayed.scenarios[0].trials[0]
+    assert replay_trial.calls[0].arguments == live_trial.calls[0].arguments
+    assert replay_trial.final_answer == live_trial.final_answer
+    assert replay_trial.input_tokens == live_trial.input_tokens
