@@ -15,6 +15,7 @@ import enum
 import json
 import math
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -75,7 +76,10 @@ def find(path: str, document: Any) -> Any:
 def compile_path(path: str) -> JSONPath:
     """jsonpath-ng's extended dialect (filters such as `[?(@.key=="Sales")]`); ValueError when invalid."""
     try:
-        return parse(path)
+        # A deprecated form (`&` in filters) is refused everywhere, not only where warnings are errors.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            return parse(path)
     except Exception as exc:  # its lexer raises bare Exceptions, its parser its own
         raise ValueError(f"`{path}` is not a JSONPath ({exc})") from None
 
