@@ -135,8 +135,14 @@ async def _converse(
     try:
         with anyio.fail_after(TRIAL_SECONDS):
             async with open_client(target, transport, scenario.user.confirm_writes) as client:
+                tools = ToolSession(client, transcript)
                 try:
-                    await agent.converse(scenario, ToolSession(client, transcript), transcript, trial)
+                    scenario = await _started_from_prompt(scenario, tools)
+                except MCPError as exc:
+                    prompt = scenario.user.prompt.name if scenario.user.prompt else ""
+                    return [CheckResult(check=f"the prompt {prompt} renders", passed=False, detail=str(exc))]
+                try:
+                    await agent.converse(scenario, tools, transcript, trial)
                 except ReferenceBroken as broken:
                     return [
                         CheckResult(
@@ -152,6 +158,15 @@ async def _converse(
             raise leaves[0] from group
         raise
     return []
+
+
+async def _started_from_prompt(scenario: Scenario, tools: ToolSession) -> Scenario:
+    """The scenario as the agent meets it: a prompt the user picked opens the first message."""
+    if scenario.user.prompt is None:
+        return scenario
+    rendered = await tools.prompt(scenario.user.prompt.name, scenario.user.prompt.arguments)
+    turns = [f"{rendered}\n\n{scenario.user.turns[0]}", *scenario.user.turns[1:]]
+    return scenario.model_copy(update={"user": scenario.user.model_copy(update={"turns": turns})})
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:

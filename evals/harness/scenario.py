@@ -67,11 +67,20 @@ class Confirm(StrEnum):
     CANCEL = "cancel"
 
 
+class PromptStart(Strict):
+    """The user starts from one of the server's MCP prompts (as in Claude Desktop's prompt menu): it is
+    rendered with `arguments` and its text opens the first user message, before `turns[0]`."""
+
+    name: str
+    arguments: dict[str, str] = Field(default_factory=dict)
+
+
 class User(Strict):
     """The user's side: the script every agent follows, and for live runs an optional persona that lets a
     simulated user (an LLM) answer the agent's questions instead of the script's later turns."""
 
     turns: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    prompt: PromptStart | None = None
     instruction: str | None = None
     confirm_writes: Confirm = Confirm.DECLINE
 
@@ -199,6 +208,7 @@ class Expectations(Strict):
     database: list[DatabaseCheck] = Field(default_factory=list)
     database_unchanged: bool = Field(default=False, description="no expense was written")
     answer: AnswerCheck = Field(default_factory=AnswerCheck)
+    prompt: AnswerCheck = Field(default_factory=AnswerCheck, description="phrases of the rendered prompt")
 
 
 class Scenario(Strict):

@@ -48,7 +48,8 @@ def score_transcript(scenario: Scenario, transcript: Transcript) -> list[CheckRe
     if expect.max_calls is not None:
         checks.append(_max_calls(expect.max_calls, calls))
     checks += [_result(check, calls, _reference_tools(scenario)) for check in expect.results]
-    return checks + _answer(expect.answer, transcript.final_answer)
+    checks += _answer(expect.answer, transcript.final_answer)
+    return checks + _answer(expect.prompt, transcript.prompt or "", subject="prompt")
 
 
 async def score_database(
@@ -240,18 +241,20 @@ def _equals(matcher: Any) -> str:
 # -- answer ------------------------------------------------------------------------------------------
 
 
-def _answer(check: AnswerCheck, answer: str) -> list[CheckResult]:
-    said = f"the answer was: {show(answer, 300)}" if answer else "the agent gave no answer"
+def _answer(check: AnswerCheck, answer: str, subject: str = "answer") -> list[CheckResult]:
+    """Phrases of the final answer (or of the rendered prompt: `subject`)."""
+    nothing = "the agent gave no answer" if subject == "answer" else f"there was no {subject}"
+    said = f"the {subject} was: {show(answer, 300)}" if answer else nothing
     results = [
-        _passes(f"answer mentions {phrase!r}", _phrase(phrase, answer) is not None, said)
+        _passes(f"{subject} mentions {phrase!r}", _phrase(phrase, answer) is not None, said)
         for phrase in check.contains
     ]
     for phrase in check.not_contains:
         found = _phrase(phrase, answer)
         excerpt = f"it does: …{answer[max(found.start() - 60, 0) : found.end() + 60]}…" if found else ""
-        results.append(_passes(f"answer does not mention {phrase!r}", found is None, excerpt))
+        results.append(_passes(f"{subject} does not mention {phrase!r}", found is None, excerpt))
     return results + [
-        _passes(f"answer matches /{pattern}/", re.search(pattern, answer, re.IGNORECASE) is not None, said)
+        _passes(f"{subject} matches /{pattern}/", re.search(pattern, answer, re.IGNORECASE) is not None, said)
         for pattern in check.matches
     ]
 

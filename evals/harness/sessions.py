@@ -36,6 +36,8 @@ from mcp_types import (
     ElicitRequestFormParams,
     ElicitRequestParams,
     ElicitResult,
+    EmbeddedResource,
+    ResourceLink,
     TextContent,
     Tool,
 )
@@ -111,6 +113,23 @@ class ToolSession:
                     break
             self._tools = listed
         return self._tools
+
+    async def prompt(self, name: str, arguments: dict[str, str]) -> str:
+        """An MCP prompt rendered by the server, as the text a client would put in the conversation
+        (embedded resources and resource links by URI, so the agent knows what to read)."""
+        result = await self._client.get_prompt(name, arguments)
+        parts: list[str] = []
+        for message in result.messages:
+            content = message.content
+            if isinstance(content, TextContent):
+                parts.append(content.text)
+            elif isinstance(content, EmbeddedResource):
+                body = getattr(content.resource, "text", "")
+                parts.append(f"[resource {content.resource.uri}]\n{body}")
+            elif isinstance(content, ResourceLink):
+                parts.append(f"[resource {content.uri}: {content.name}]")
+        self._transcript.prompt = "\n\n".join(parts)
+        return self._transcript.prompt
 
     async def call(
         self, tool: str, arguments: dict[str, Any], *, turn: int, name: str | None = None

@@ -39,6 +39,7 @@ class Transcript:
     output_tokens: int = 0
     cost_usd: Decimal = Decimal(0)
     model_calls: int = 0
+    prompt: str | None = None  # the MCP prompt the user started from, as the server rendered it
 
     @property
     def final_answer(self) -> str:
