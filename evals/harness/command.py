@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 
 from evals.harness.agents import Agent
-from evals.harness.fixtures import FIXTURES, FixtureDatabases
+from evals.harness.fixtures import FixtureDatabases, fixture_named
 from evals.harness.gate import compare, format_verdict
 from evals.harness.live import LiveAgent
 from evals.harness.loading import SCENARIOS, ScenarioError, load_scenarios, select
@@ -107,9 +107,14 @@ def _selected(args: argparse.Namespace) -> list[Scenario]:
     scenarios = load_scenarios(args.paths or [SCENARIOS])
     tags = [tag.strip() for tag in (args.tags or "").split(",") if tag.strip()]
     chosen = select(scenarios, tags=tags, ids=args.ids)
-    unknown = sorted({scenario.fixture for scenario in chosen} - FIXTURES.keys())
-    if unknown:
-        raise ScenarioError([f"unknown fixture {name!r}: one of {', '.join(FIXTURES)}" for name in unknown])
+    problems = []
+    for name in sorted({scenario.fixture for scenario in chosen}):
+        try:
+            fixture_named(name)
+        except LookupError as exc:
+            problems.append(str(exc.args[0]))
+    if problems:
+        raise ScenarioError(problems)
     return chosen
 
 

@@ -9,7 +9,9 @@ SQLite copies are file copies; PostgreSQL copies are `CREATE DATABASE ... TEMPLA
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -68,6 +70,25 @@ FIXTURES = {
 }
 
 
+def fixture_named(name: str) -> Fixture:
+    """A named fixture, or an import folder given by path (a company of one's own, as it is: its
+    "today" only pins the server's clock). Raises LookupError with what would be accepted."""
+    if name in FIXTURES:
+        return FIXTURES[name]
+    folder = Path(name)
+    company = folder / "company.csv"
+    if not company.is_file():
+        raise LookupError(
+            f"unknown fixture {name!r}: one of {', '.join(FIXTURES)}, or the path of an import folder "
+            "(docs/data-format.md; relative to the scenario file)"
+        )
+    with company.open(newline="", encoding="utf-8") as rows:
+        slug = next(csv.DictReader(rows), {}).get("slug") or ""
+    return Fixture(
+        name, slug, lambda out, _today: shutil.copytree(folder, out), f"the import folder {folder}"
+    )
+
+
 class FixtureDatabases:
     """Template databases per (fixture, today) and per-trial copies; `close` drops what it created.
 
@@ -105,7 +126,7 @@ class FixtureDatabases:
         lock = self._building.setdefault(key, anyio.Lock())
         async with lock:
             if key not in self._templates:
-                self._templates[key] = await self._build(FIXTURES[fixture], today)
+                self._templates[key] = await self._build(fixture_named(fixture), today)
         return self._templates[key]
 
     async def trial_copy(self, fixture: str, today: dt.date) -> str:
@@ -143,7 +164,8 @@ class FixtureDatabases:
         from server.importer import ImportFailed, import_company
         from tools.categorize.commands import train_if_missing
 
-        name = f"outlay_eval_{fixture.name}_{today:%Y%m%d}_{uuid.uuid4().hex[:6]}"
+        label = re.sub(r"[^a-z0-9]+", "_", Path(fixture.name).name.lower())[:20]
+        name = f"outlay_eval_{label}_{today:%Y%m%d}_{uuid.uuid4().hex[:6]}"
         folder = self._workdir / name
         await anyio.to_thread.run_sync(fixture.write, folder, today)
         if self._postgres is None:

@@ -88,7 +88,11 @@ def _load_file(file: Path, problems: list[str]) -> list[tuple[Scenario, int]]:
     for index, raw in enumerate(parsed.scenarios):
         node = _node_at(root, ("scenarios", index))
         try:
-            loaded.append((Scenario.model_validate({**parsed.defaults, **raw}), _line(node)))
+            merged = {**parsed.defaults, **raw}
+            fixture = merged.get("fixture")
+            if isinstance(fixture, str) and "/" in fixture:  # an import folder, relative to this file
+                merged["fixture"] = str((file.parent / fixture).resolve())
+            loaded.append((Scenario.model_validate(merged), _line(node)))
         except ValidationError as exc:
             problems.extend(_describe(file, node, exc))
     return loaded

@@ -18,7 +18,7 @@ import anyio
 from mcp import MCPError
 
 from evals.harness.agents import Agent, ReferenceBroken
-from evals.harness.fixtures import FIXTURES, FixtureDatabases
+from evals.harness.fixtures import FixtureDatabases, fixture_named
 from evals.harness.metrics import scenario_result, summarize
 from evals.harness.probe import DatabaseProbe
 from evals.harness.results import CallSummary, CheckResult, Outcome, RunInfo, RunResult, TrialResult
@@ -96,7 +96,7 @@ async def run_trial(
     url: str | None = None
     try:
         url = await databases.trial_copy(scenario.fixture, scenario.today)
-        slug = FIXTURES[scenario.fixture].slug
+        slug = fixture_named(scenario.fixture).slug
         async with DatabaseProbe.open(url, slug) as probe:
             before = await probe.fingerprint()
             started = time.perf_counter()  # the conversation's time: server start, session and agent

@@ -279,3 +279,16 @@ def test_cli_live_run_records_and_the_replay_needs_no_model(facts: MeridianFacts
     assert replay_trial.calls[0].arguments == live_trial.calls[0].arguments
     assert replay_trial.final_answer == live_trial.final_answer
     assert replay_trial.input_tokens == live_trial.input_tokens
+
+
+def test_cli_runs_a_scenario_on_an_import_folder_given_by_path(facts: MeridianFacts, tmp_path: Path) -> None:
+    write_meridian_company(tmp_path / "our-company", today=TODAY)
+    raw = scenario(facts).model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    (tmp_path / "ours.yaml").write_text(yaml.safe_dump({"scenarios": [{**raw, "fixture": "./our-company"}]}))
+    done = outlay("run", str(tmp_path / "ours.yaml"), "--out", str(tmp_path), "--quiet")
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "missing.yaml").write_text(yaml.safe_dump({"scenarios": [{**raw, "fixture": "./nowhere"}]}))
+    missing = outlay("run", str(tmp_path / "missing.yaml"), "--out", str(tmp_path))
+    assert missing.returncode == 2
+    assert "nowhere" in missing.stderr
+    assert "import folder" in missing.stderr
