@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from evals.datasets.meridian import MeridianFacts, email, write_meridian_company
-from evals.datasets.meridian_tables import PEOPLE, TEAMS
+from evals.datasets.meridian import MeridianFacts, write_meridian_company
+from evals.datasets.meridian_tables import PEOPLE, TEAMS, email
 from server.app import build_server
 from server.db.engine import create_engine, create_session_factory
 from server.importer import import_company
