@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,9 @@ def _load_file(file: Path, problems: list[str]) -> list[tuple[Scenario, int]]:
         line = f":{mark.line + 1}" if mark is not None else ""
         problems.append(f"{file}{line}: not valid YAML ({getattr(exc, 'problem', exc)})")
         return []
+    except ValueError as exc:  # PyYAML builds dates itself: `2026-02-30` fails outside its error types
+        problems.append(f"{file}:{_bad_date_line(text)}: {exc} (write a real date, YYYY-MM-DD)")
+        return []
     try:
         parsed = ScenarioFile.model_validate(data)
     except ValidationError as exc:
@@ -122,6 +127,17 @@ def _node_at(node: yaml.Node | None, loc: Sequence[Any]) -> yaml.Node | None:
             break
         node = child
     return node
+
+
+def _bad_date_line(text: str) -> int:
+    """The first line holding a date-shaped value that is no date (PyYAML does not say where)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        for found in re.finditer(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", line):
+            try:
+                dt.date(*(int(part) for part in found.groups()))
+            except ValueError:
+                return number
+    return 1
 
 
 def _line(node: yaml.Node | None) -> int:

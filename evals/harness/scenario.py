@@ -137,13 +137,22 @@ def count_bounds(times: dict[str, int] | int | None) -> tuple[int, int | None]:
 class ResultCheck(Strict):
     """Checks on the result of a call: the call named `call` (an `as` name, or a tool name); `which` of
     that tool's calls must pass (`any` by default). `checks` are JSONPath → matcher over the structured
-    result; `text` matches the text content (e.g. an error's message)."""
+    result; `text` matches the text content (e.g. an error's message). `arguments` narrows the calls
+    judged to those whose arguments match; `if_called: true` passes when no call was judged (an agent
+    that rightly asks first need not make the call)."""
 
     call: str
     which: Literal["any", "all", "first", "last"] = "any"
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    if_called: bool = False
     is_error: bool | None = None
     checks: dict[str, Any] = Field(default_factory=dict)
     text: Any = None
+
+    @field_validator("arguments")
+    @classmethod
+    def _matchers(cls, arguments: dict[str, Any]) -> dict[str, Any]:
+        return _usable(arguments)
 
     @field_validator("checks")
     @classmethod

@@ -165,11 +165,16 @@ def _result(check: ResultCheck, calls: Sequence[ToolCallRecord], tools: dict[str
     indexes = [i for i, call in enumerate(calls) if call.name == check.call] or [
         i for i, call in enumerate(calls) if call.tool == tool
     ]
+    indexes = [i for i in indexes if match(check.arguments, calls[i].arguments) is None]
     chosen = {"first": indexes[:1], "last": indexes[-1:]}.get(check.which, indexes)
     named = "" if tool == check.call else f" ({check.call})"
+    if check.arguments:
+        named += f" with {', '.join(labelled(key, value) for key, value in check.arguments.items())}"
     which = {"any": "", "all": " (every call)", "first": " (first call)", "last": " (last call)"}
     text = f"result of {tool}{named}{which[check.which]}: {'; '.join(_condition_words(check)) or 'made'}"
     if not chosen:
+        if check.if_called:
+            return CheckResult(check=f"{text} (if called)", passed=True)
         return _failed(text, f"no call to {tool} was made")
     problems = {i: _result_problems(check, calls[i]) for i in chosen}
     passed = any if check.which == "any" else all

@@ -18,7 +18,7 @@ import yaml
 from evals.datasets.meridian import MeridianFacts, write_meridian_company
 from evals.harness.agents import ScriptedAgent
 from evals.harness.fixtures import FixtureDatabases
-from evals.harness.loading import SCENARIOS, load_scenarios, select
+from evals.harness.loading import SCENARIOS, ScenarioError, load_scenarios, select
 from evals.harness.results import Outcome, RunResult
 from evals.harness.runner import RunOptions, run_scenarios
 from evals.harness.scenario import Scenario
@@ -292,3 +292,24 @@ def test_cli_runs_a_scenario_on_an_import_folder_given_by_path(facts: MeridianFa
     assert missing.returncode == 2
     assert "nowhere" in missing.stderr
     assert "import folder" in missing.stderr
+
+
+def test_an_impossible_date_is_reported_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenarios:\n  - id: x\n    title: t\n    fixture: meridian\n    today: 2026-02-30\n")
+    with pytest.raises(ScenarioError) as raised:
+        load_scenarios([bad])
+    assert raised.value.problems == [
+        f"{bad}:5: day is out of range for month (write a real date, YYYY-MM-DD)"
+    ]
+
+
+async def test_the_example_in_the_docs_runs_and_passes(
+    templates: tuple[str | None, dict[tuple[str, dt.date], str]], tmp_path: Path
+) -> None:
+    docs = (SCENARIOS.parents[1] / "docs" / "evals.md").read_text()
+    example = tmp_path / "example.yaml"
+    example.write_text(docs.split("```yaml\n", 1)[1].split("```", 1)[0])
+    result = await run(load_scenarios([example]), templates, tmp_path)
+    trial = result.scenarios[0].trials[0]
+    assert trial.outcome is Outcome.PASSED, trial.failures or trial.error

@@ -291,6 +291,37 @@ def test_result_checks_on_errors_and_text() -> None:
     )
 
 
+def test_an_if_called_result_check_judges_the_calls_made_and_passes_when_none_was() -> None:
+    expected = scenario(results=[{"call": "get_expense", "is_error": True, "if_called": True}])
+
+    [asked_first] = score_transcript(expected, transcript())
+    [called_wrongly] = score_transcript(expected, transcript(call("get_expense", is_error=False)))
+
+    assert asked_first == passed("result of get_expense: an error (if called)")
+    assert not called_wrongly.passed
+
+
+def test_a_result_check_judges_only_the_calls_with_its_arguments() -> None:
+    expected = scenario(
+        results=[
+            {
+                "call": "summarize_spend",
+                "arguments": {"period": "2026-13"},
+                "if_called": True,
+                "is_error": True,
+            }
+        ]
+    )
+    fine = call(period="2026-Q3")
+
+    [corrected_only] = score_transcript(expected, transcript(fine))
+    [bad_then_fine] = score_transcript(expected, transcript(call(period="2026-13"), fine))
+
+    assert corrected_only.passed
+    assert not bad_then_fine.passed
+    assert bad_then_fine.check == "result of summarize_spend with period=2026-13: an error"
+
+
 def test_a_result_check_names_a_reference_call_that_a_live_agent_made_unnamed() -> None:
     reference = [{"tool": "summarize_spend", "arguments": {"group_by": "team"}, "as": "by_team"}]
     expected = scenario(reference, results=[{"call": "by_team", "checks": {"$.period": "2026-Q3"}}])
