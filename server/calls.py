@@ -22,9 +22,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.availability import DatabaseUnavailable, is_unavailable
 from server.context import AppContext, Caller
 from server.db.models import Company
 from server.errors import NotFound, OutlayError
+from server.observability import observe_call
 
 log = logging.getLogger("outlay.calls")
 
@@ -109,6 +111,7 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         extra = {kind: record.name, "company": record.company, "ms": latency_ms, "outcome": record.outcome}
         log.info(f"{kind} call", extra=extra)
+        observe_call(kind, record.name, record.company, record.outcome, latency_ms / 1000)
 
 
 def _request_target(params: Mapping[str, Any]) -> str:
@@ -146,7 +149,10 @@ async def call_scope(app: AppContext, kind: str, name: str) -> AsyncIterator[Cal
     except OutlayError:
         record.outcome = "rejected"
         raise
-    except Exception:
+    except Exception as exc:
+        if is_unavailable(exc):
+            record.outcome = "unavailable"
+            raise DatabaseUnavailable from exc
         record.outcome = "error"
         raise
 

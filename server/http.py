@@ -1,20 +1,33 @@
-"""Streamable HTTP serving: the MCP endpoint at /mcp plus unauthenticated /healthz and /readyz."""
+"""Streamable HTTP serving: the MCP endpoint at /mcp (behind per-caller limits) plus unauthenticated
+/healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import cast
+from typing import Any, cast
 
 import uvicorn
 from mcp.server import MCPServer
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared._otel import extract_trace_context
+from opentelemetry import context as otel_context
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.context import AppContext
+from server.limits import LimitsMiddleware
 from server.runtime import Runtime
+from server.telemetry import (
+    PROMETHEUS_CONTENT_TYPE,
+    Telemetry,
+    install_telemetry,
+    trace_context_from_headers,
+    watch_pool,
+)
 
 log = logging.getLogger("outlay.http")
 
@@ -52,10 +65,44 @@ def add_health_routes(mcp: MCPServer[AppContext], runtime: Runtime) -> None:
         return JSONResponse({"status": "ready", "database": "ok", "models": app.gateway.status()})
 
 
+def add_metrics_route(mcp: MCPServer[AppContext], telemetry: Telemetry) -> None:
+    """Prometheus scrapes /metrics without a token: keep the port off the public ingress."""
+
+    @_route(mcp, "/metrics")
+    async def metrics(_: Request) -> Response:
+        return Response(telemetry.metrics_text(), media_type=PROMETHEUS_CONTENT_TYPE)
+
+
+async def trace_from_headers(
+    ctx: ServerRequestContext[AppContext, Any], call_next: CallNext
+) -> HandlerResult:
+    """Outermost server middleware: a `traceparent` HTTP header parents the SDK's span for the request
+    unless the message's `_meta` names its own (the SDK reads that one)."""
+    parent = None
+    if extract_trace_context(ctx.meta) is None:
+        parent = trace_context_from_headers(getattr(ctx.request, "headers", None))
+    if parent is None:
+        return await call_next(ctx)
+    token = otel_context.attach(parent)
+    try:
+        return await call_next(ctx)
+    finally:
+        otel_context.detach(token)
+
+
 def http_app(mcp: MCPServer[AppContext], runtime: Runtime) -> Starlette:
+    settings = runtime.settings
+    telemetry = install_telemetry(settings.otel)
+    watch_pool(lambda: runtime.current.engine if runtime.current else None)
     add_health_routes(mcp, runtime)
+    add_metrics_route(mcp, telemetry)
+    mcp.middleware.insert(0, trace_from_headers)
     # Stateless + JSON responses: any replica can answer any request behind a round-robin balancer.
-    return mcp.streamable_http_app(stateless_http=True, json_response=True, host=runtime.settings.host)
+    app = mcp.streamable_http_app(stateless_http=True, json_response=True, host=settings.host)
+    # Appended, not `add_middleware`d: the limits run inside the SDK's authentication, on verified callers,
+    # and before anything else reads the body.
+    app.user_middleware.append(Middleware(LimitsMiddleware, settings=settings.rate_limit))
+    return app
 
 
 async def serve_http(mcp: MCPServer[AppContext], runtime: Runtime) -> None:
@@ -67,5 +114,7 @@ async def serve_http(mcp: MCPServer[AppContext], runtime: Runtime) -> None:
         log_config=None,  # keep our structured logging
         access_log=False,
         lifespan="on",
+        # SIGTERM: stop accepting, let in-flight calls finish for this long, then close.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     await uvicorn.Server(config).serve()

@@ -7,8 +7,18 @@ import logging
 import sys
 from typing import Any
 
+from opentelemetry import trace
+
 # uvicorn adds `color_message` (the message with ANSI colours) to its records.
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
+
+
+def trace_ids() -> dict[str, str]:
+    """The current span's ids, so a log line can be found from its trace and the other way round."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {"trace_id": format(context.trace_id, "032x"), "span_id": format(context.span_id, "016x")}
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,6 +30,7 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS})
+        entry.update(trace_ids())
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
@@ -27,7 +38,8 @@ class JsonFormatter(logging.Formatter):
 
 class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        extras = " ".join(f"{k}={v}" for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS)
+        fields = {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS} | trace_ids()
+        extras = " ".join(f"{k}={v}" for k, v in fields.items())
         line = f"{record.levelname.lower()} {record.name}: {record.getMessage()} {extras}".rstrip()
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)

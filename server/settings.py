@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.gateway.settings import GatewaySettings
+from server.operations_settings import RateLimitSettings, TelemetrySettings
 
 
 def default_database_url() -> str:
@@ -65,6 +66,17 @@ class Settings(BaseSettings):
         default=20,
         ge=0,
         description="Most LLM questions one categorize call asks (unsure answers beyond it stay for review).",
+    )
+    rate_limit: RateLimitSettings = Field(
+        default_factory=RateLimitSettings,
+        description="Per-caller abuse limits on /mcp: OUTLAY_RATE_LIMIT__<FIELD>, see docs/operations.md.",
+    )
+    otel: TelemetrySettings = Field(
+        default_factory=TelemetrySettings,
+        description="Trace export: OUTLAY_OTEL__ENDPOINT (OTLP/HTTP) and OUTLAY_OTEL__SERVICE_NAME.",
+    )
+    shutdown_grace_seconds: int = Field(
+        default=20, ge=0, description="On SIGTERM, how long in-flight HTTP calls may take to finish."
     )
     demo_dir: Path | None = Field(
         default=None, description="Where `outlay demo` writes its CSV folder (default: next to the data)."

@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import anyio
+from opentelemetry import trace
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
+from opentelemetry.trace import SpanKind
 
 from server.gateway.errors import BudgetExhausted, GatewayError
 from server.gateway.resilience import CircuitBreaker
 from server.gateway.settings import GatewaySettings, ModelPrice
 
 log = logging.getLogger("outlay.gateway")
+_tracer = trace.get_tracer("outlay.gateway")
 _PER_TOKENS = Decimal(1_000_000)
 _MICRO = Decimal("0.000001")
 
@@ -133,20 +136,26 @@ class Accounting:
 
     @contextmanager
     def recording(self, record: CallRecord) -> Iterator[CallRecord]:
-        """Around a call: its outcome from how it ended, then its metrics and log line."""
-        try:
-            yield record
-        except GatewayError as exc:
-            record.outcome = exc.reason
-            raise
-        except anyio.get_cancelled_exc_class():
-            record.outcome = "cancelled"
-            raise
-        except BaseException:
-            record.outcome = "error"
-            raise
-        finally:
-            self.finish(record)
+        """Around a call: a client span (a child of the tool call's), its outcome from how it ended,
+        then its metrics and log line."""
+        attributes = {"outlay.model.kind": record.kind, "gen_ai.provider.name": record.provider}
+        with _tracer.start_as_current_span(
+            f"model {record.kind} {record.model}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            try:
+                yield record
+            except GatewayError as exc:
+                record.outcome = exc.reason
+                raise
+            except anyio.get_cancelled_exc_class():
+                record.outcome = "cancelled"
+                raise
+            except BaseException:
+                record.outcome = "error"
+                raise
+            finally:
+                span.set_attributes({"outlay.outcome": record.outcome, "gen_ai.request.model": record.model})
+                self.finish(record)
 
     def finish(self, record: CallRecord) -> None:
         latency = record.latency_ms

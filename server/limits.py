@@ -1,0 +1,180 @@
+"""Abuse limits on /mcp, per caller: a token bucket for the request rate, a few slots for requests in
+flight (more wait their turn, briefly), and a cap on the request body.
+
+Mounted inside the SDK's authentication middleware, so a caller is the subject and company of a verified
+token; a request without one is counted by client address (it will get its 401 anyway, but cheaply).
+Per process: every replica counts its own callers until the counts live in a shared store.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import anyio
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.operations_settings import RateLimitSettings
+
+_MAX_TRACKED = 10_000  # callers remembered at once; idle full buckets are forgotten beyond it
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBuckets:
+    """`take(key)` spends one token: 0.0 when granted, else the seconds until one is there."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._buckets: dict[str, _Bucket] = {}
+
+    def take(self, key: str) -> float:
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= _MAX_TRACKED:
+                self._forget_full(now)
+            bucket = self._buckets[key] = _Bucket(float(self.burst), now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / self.rate
+
+    def _forget_full(self, now: float) -> None:
+        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.updated) * self.rate >= self.burst]
+        for key in full:
+            del self._buckets[key]
+
+
+@dataclass
+class _Slots:
+    semaphore: anyio.Semaphore
+    users: int = 0
+
+
+@dataclass
+class CallerSlots:
+    """At most `limit` requests in flight per key; `None` from `acquire` when no slot freed in time."""
+
+    limit: int
+    wait: float
+    _slots: dict[str, _Slots] = field(default_factory=dict)
+
+    async def acquire(self, key: str) -> _Slots | None:
+        slots = self._slots.get(key)
+        if slots is None:
+            slots = self._slots[key] = _Slots(anyio.Semaphore(self.limit))
+        slots.users += 1
+        with anyio.move_on_after(self.wait):
+            await slots.semaphore.acquire()
+            return slots
+        self._done(key, slots)
+        return None
+
+    def release(self, key: str, slots: _Slots) -> None:
+        slots.semaphore.release()
+        self._done(key, slots)
+
+    def _done(self, key: str, slots: _Slots) -> None:
+        slots.users -= 1
+        if slots.users == 0:
+            del self._slots[key]
+
+
+def caller_key(scope: Scope) -> str:
+    user = scope.get("user")
+    if isinstance(user, AuthenticatedUser):
+        token = user.access_token
+        company = (token.claims or {}).get("company", "-")
+        return f"token:{company}:{token.subject or token.client_id}"
+    client = scope.get("client")
+    return f"address:{client[0] if client else '-'}"
+
+
+class LimitsMiddleware:
+    """ASGI middleware: 413 for an oversized body, 429 with Retry-After past a caller's rate or slots."""
+
+    def __init__(
+        self, app: ASGIApp, settings: RateLimitSettings, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        rate = settings.requests_per_second
+        self.buckets = TokenBuckets(rate, settings.burst, clock) if rate > 0 else None
+        self.slots = (
+            CallerSlots(settings.concurrency, settings.queue_seconds) if settings.concurrency else None
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/mcp"):
+            await self.app(scope, receive, send)
+            return
+        announced = dict(scope["headers"]).get(b"content-length", b"0")
+        too_long = announced.isdigit() and int(announced) > self.settings.max_body_bytes
+        body = None if too_long else await _read_body(receive, self.settings.max_body_bytes)
+        if body is None:
+            limit = self.settings.max_body_bytes
+            await _refuse(send, 413, f"Request body larger than {limit} bytes.", None)
+            return
+        key = caller_key(scope)
+        if self.buckets is not None and (wait := self.buckets.take(key)):
+            await _refuse(send, 429, "Too many requests: slow down.", wait)
+            return
+        replay = _replay(body, receive)
+        if self.slots is None:
+            await self.app(scope, replay, send)
+            return
+        slots = await self.slots.acquire(key)
+        if slots is None:
+            await _refuse(send, 429, "Too many requests in flight for this caller.", 1.0)
+            return
+        try:
+            await self.app(scope, replay, send)
+        finally:
+            self.slots.release(key, slots)
+
+
+async def _read_body(receive: Receive, limit: int) -> list[Message] | None:
+    """The request's body messages, or None once it exceeds `limit` (announced or actual length).
+    Requests on /mcp are single JSON-RPC messages: holding one in memory costs nothing."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages
+        size += len(message.get("body", b""))
+        if size > limit:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
+
+
+async def _refuse(send: Send, status: int, message: str, retry_after: float | None) -> None:
+    headers = [(b"content-type", b"application/json")]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))
+    body = json.dumps({"error": message}).encode()
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

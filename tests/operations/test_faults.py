@@ -1,0 +1,163 @@
+"""The database goes away in the middle of a burst of calls and comes back: calls during the outage get
+a clear "temporarily unavailable" tool error (or succeed), never a 5xx or a traceback; /readyz says 503
+while it is down; the server answers again by itself, and writes are whole or absent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import asyncpg
+import httpx2
+import pytest
+from mcp_types import TextContent
+
+from server.availability import RETRY_MESSAGE
+from server.db.migrate import upgrade
+from tests.operations.conftest import start_server
+from tests.operations.postgres import PrivateCluster, available
+from tests.transports.conftest import TOKENS, http_client
+from tests.world import seed_world
+
+READS: list[tuple[str, dict[str, Any]]] = [
+    ("search_expenses", {"limit": 5}),
+    ("summarize_spend", {"group_by": "month", "period": "2026"}),
+    ("suggest_approver", {"request_id": "APR-0001"}),
+]
+WRITE = ("categorize_expenses", {"apply": True, "limit": 20})
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PrivateCluster]:
+    if not available():
+        pytest.skip("no PostgreSQL binaries to run a private cluster")
+    created = PrivateCluster.create()
+    yield created
+    created.destroy()
+
+
+async def _create_database(cluster: PrivateCluster, name: str) -> None:
+    connection = await asyncpg.connect(
+        host="127.0.0.1", port=cluster.port, user="postgres", database="postgres"
+    )
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+class Burst:
+    """Workers calling in a loop until told to stop; every outcome counted."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.outcomes: Counter[str] = Counter()
+        self.unexpected: list[str] = []
+        self.running = True
+
+    async def worker(self, index: int) -> None:
+        calls = [*READS, WRITE] if index % 4 == 0 else READS
+        async with http_client(self.url, TOKENS["acme"]) as client:
+            turn = 0
+            while self.running:
+                tool, arguments = calls[turn % len(calls)]
+                turn += 1
+                try:
+                    result = await client.call_tool(tool, arguments)
+                except Exception as exc:  # a transport failure: what the test is about
+                    self.outcomes["exception"] += 1
+                    self.unexpected.append(f"{tool}: {type(exc).__name__}: {exc}")
+                    await anyio.sleep(0.05)
+                    continue
+                text = result.content[0].text if isinstance(result.content[0], TextContent) else ""
+                if not result.is_error:
+                    self.outcomes["ok"] += 1
+                elif text.endswith(RETRY_MESSAGE):  # after the SDK's 'Error executing tool X: '
+                    self.outcomes["unavailable"] += 1
+                    await anyio.sleep(0.05)
+                else:
+                    self.outcomes["other_error"] += 1
+                    self.unexpected.append(f"{tool}: {text}")
+
+
+async def _ready(url: str) -> int:
+    async with httpx2.AsyncClient(timeout=5) as http:
+        return (await http.get(f"{url}/readyz")).status_code
+
+
+async def _restart_during_burst(url: str, cluster: PrivateCluster) -> tuple[Burst, list[int], float]:
+    burst = Burst(url)
+    readiness: list[int] = []
+    async with anyio.create_task_group() as tasks:
+        for index in range(12):
+            tasks.start_soon(burst.worker, index)
+        await anyio.sleep(1.5)
+        readiness.append(await _ready(url))
+        await anyio.to_thread.run_sync(cluster.stop)
+        down_until = time.monotonic() + 2.0
+        while time.monotonic() < down_until:
+            readiness.append(await _ready(url))
+            await anyio.sleep(0.2)
+        await anyio.to_thread.run_sync(cluster.start)
+        restarted = time.monotonic()
+        while (status := await _ready(url)) != 200 and time.monotonic() - restarted < 15:
+            readiness.append(status)
+            await anyio.sleep(0.1)
+        readiness.append(status)
+        recovered_after = time.monotonic() - restarted
+        before = burst.outcomes["ok"]
+        await anyio.sleep(1.5)
+        assert burst.outcomes["ok"] > before, "no call succeeded after the database came back"
+        burst.running = False
+    return burst, readiness, recovered_after
+
+
+async def _consistent(url: str) -> list[tuple[Any, ...]]:
+    """Expenses whose category does not exist in their company: what a half-written update would leave."""
+    database = url.replace("postgresql+asyncpg", "postgresql")
+    connection = await asyncpg.connect(database)
+    try:
+        rows = await connection.fetch(
+            "SELECT e.id FROM expenses e LEFT JOIN categories c ON c.id = e.category_id "
+            "WHERE e.category_id IS NOT NULL AND (c.id IS NULL OR c.company_id <> e.company_id)"
+        )
+    finally:
+        await connection.close()
+    return [tuple(row) for row in rows]
+
+
+def test_a_postgresql_restart_during_a_burst_gives_clear_errors_and_recovers(
+    cluster: PrivateCluster, tmp_path: Path
+) -> None:
+    asyncio.run(_create_database(cluster, "outlay"))
+    url = cluster.url("outlay")
+    upgrade(url)
+    asyncio.run(seed_world(url))
+    log = tmp_path / "server.log"
+    process, base = start_server(url, log)
+    try:
+        burst, readiness, recovered_after = anyio.run(_restart_during_burst, base, cluster)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    print(burst.outcomes, readiness, f"recovered after {recovered_after:.2f} s")
+    assert burst.unexpected == [], burst.unexpected[:5]
+    assert burst.outcomes["unavailable"] > 0, burst.outcomes  # the outage was seen, and said clearly
+    assert burst.outcomes["ok"] > 0
+    assert readiness[0] == 200
+    assert 503 in readiness
+    assert readiness[-1] == 200
+    assert recovered_after < 5
+    # Calls answer the clear error and log one line; only a lost audit row is logged with its traceback.
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    crashes = [entry for entry in entries if "exc" in entry and entry["logger"] != "outlay.audit"]
+    assert crashes == [], crashes[:3]
+    assert any(entry.get("outcome") == "unavailable" for entry in entries)
+    assert asyncio.run(_consistent(url)) == []
