@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -23,8 +25,10 @@ from server.db.migrate import upgrade
 from tests.operations.conftest import start_server
 from tests.operations.postgres import PrivateCluster, available
 from tests.transports.conftest import TOKENS, http_client
+from tests.transports.test_http import MCP_HEADERS
 from tests.world import seed_world
 
+PROTOCOL = "2025-11-25"
 READS: list[tuple[str, dict[str, Any]]] = [
     ("search_expenses", {"limit": 5}),
     ("summarize_spend", {"group_by": "month", "period": "2026"}),
@@ -132,13 +136,19 @@ async def _consistent(url: str) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in rows]
 
 
-def test_a_postgresql_restart_during_a_burst_gives_clear_errors_and_recovers(
-    cluster: PrivateCluster, tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def seeded(cluster: PrivateCluster) -> str:
     asyncio.run(_create_database(cluster, "outlay"))
     url = cluster.url("outlay")
     upgrade(url)
     asyncio.run(seed_world(url))
+    return url
+
+
+def test_a_postgresql_restart_during_a_burst_gives_clear_errors_and_recovers(
+    cluster: PrivateCluster, seeded: str, tmp_path: Path
+) -> None:
+    url = seeded
     log = tmp_path / "server.log"
     process, base = start_server(url, log)
     try:
@@ -161,3 +171,46 @@ def test_a_postgresql_restart_during_a_burst_gives_clear_errors_and_recovers(
     assert crashes == [], crashes[:3]
     assert any(entry.get("outcome") == "unavailable" for entry in entries)
     assert asyncio.run(_consistent(url)) == []
+
+
+async def _call_across_sigterm(url: str, database: str, process: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """A call waits on a table lock; SIGTERM arrives; the lock goes: the call still gets its answer."""
+    blocker = await asyncpg.connect(database.replace("+asyncpg", ""))
+    headers = MCP_HEADERS | {
+        "Authorization": f"Bearer {TOKENS['acme']}",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "search_expenses"}}
+    answers: list[dict[str, Any]] = []
+    try:
+        transaction = blocker.transaction()
+        await transaction.start()
+        await blocker.execute("LOCK TABLE expenses IN ACCESS EXCLUSIVE MODE")
+        async with httpx2.AsyncClient(timeout=30) as http, anyio.create_task_group() as tasks:
+
+            async def post() -> None:
+                answers.append((await http.post(f"{url}/mcp", json=call, headers=headers)).json())
+
+            tasks.start_soon(post)
+            await anyio.sleep(1.0)  # the call is in flight, waiting on the lock
+            process.send_signal(signal.SIGTERM)
+            await anyio.sleep(1.0)
+            assert process.poll() is None, "the server quit with a call in flight"
+            await transaction.rollback()
+    finally:
+        await blocker.close()
+    [answer] = answers
+    return answer
+
+
+def test_sigterm_lets_the_call_in_flight_finish_then_exits(seeded: str, tmp_path: Path) -> None:
+    process, base = start_server(seeded, tmp_path / "server.log", OUTLAY_SHUTDOWN_GRACE_SECONDS="20")
+    try:
+        answer = anyio.run(_call_across_sigterm, base, seeded, process)
+        # uvicorn re-raises the signal once it has shut down cleanly.
+        assert process.wait(timeout=20) in (0, -signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert answer["result"]["isError"] is False, answer
+    assert answer["result"]["structuredContent"]["items"]
