@@ -1,39 +1,34 @@
 """MCP resources (reference data an agent can attach) and the completions for their templates.
 
 Static resources and completions get no Context in mcp 2.x: `resource_call` / `completion_call` find
-the app and the caller through the request-scoped binding in `server.calls`.
+the app and the caller through the request-scoped binding in `server.calls`. The server's one
+completion handler (server/app.py) sends template references here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mcp_types import (
-    Completion,
-    CompletionArgument,
-    CompletionContext,
-    PromptReference,
-    ResourceTemplateReference,
-)
-
 from resources import logic, queries
 from resources.schemas import BudgetsDoc, CategoriesDoc, PolicyDoc, TeamsDoc
-from server.calls import completion_call, resource_call
+from server import completions
+from server.calls import resource_call
 from server.errors import InvalidArgument, NotFound
-from server.periods import PERIOD_HELP, parse_period, period_label
+from server.periods import PERIOD_HELP, parse_period
 from tools.expenses import service as expenses
 from tools.expenses.logic import utc
 from tools.expenses.queries import refs_starting_with
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
+    from mcp_types import Completion, CompletionArgument
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from server.context import AppContext
 
 JSON = "application/json"
 BUDGETS_URI = "outlay://budgets/{period}"
 EXPENSE_URI = "outlay://expenses/{expense_id}"
-MAX_COMPLETIONS = 20
 
 
 def register(mcp: MCPServer[AppContext]) -> None:
@@ -45,8 +40,6 @@ def register(mcp: MCPServer[AppContext]) -> None:
         (EXPENSE_URI, "expense", "One expense", expense),
     ):
         mcp.resource(uri, name=name, title=title, mime_type=JSON)(handler)
-    # mcp 2.3.0 leaves MCPServer.completion() unannotated; the handler itself is fully typed.
-    mcp.completion()(complete)  # type: ignore[no-untyped-call]
 
 
 async def categories() -> str:
@@ -112,36 +105,14 @@ async def expense(expense_id: str) -> str:
     return detail.model_dump_json(indent=2)
 
 
-async def complete(
-    ref: ResourceTemplateReference | PromptReference,
-    argument: CompletionArgument,
-    context: CompletionContext | None,
-) -> Completion | None:
-    if not isinstance(ref, ResourceTemplateReference):
-        return None
-    if ref.uri == BUDGETS_URI and argument.name == "period":
-        return await _complete_period(argument.value)
-    if ref.uri == EXPENSE_URI and argument.name == "expense_id":
-        return await _complete_expense_id(argument.value)
+async def complete(uri: str, argument: CompletionArgument) -> Completion | None:
+    """Values for a template's variable; None for anything else (an empty completion)."""
+    if uri == BUDGETS_URI and argument.name == "period":
+        return await completions.complete(completions.budget_periods, argument.value, argument="period")
+    if uri == EXPENSE_URI and argument.name == "expense_id":
+        return await completions.complete(_expense_ids, argument.value, argument="expense_id")
     return None
 
 
-async def _complete_period(prefix: str) -> Completion:
-    async with completion_call("period") as call:
-        spans = await queries.budget_periods(call.session, call.caller.company_id)
-    labels = sorted({period_label(start, end) for start, end in spans})
-    values = [label for label in labels if label.lower().startswith(prefix.strip().lower())]
-    return _completion(values)
-
-
-async def _complete_expense_id(prefix: str) -> Completion:
-    async with completion_call("expense_id") as call:
-        refs = await refs_starting_with(
-            call.session, call.caller.company_id, prefix.strip(), limit=MAX_COMPLETIONS + 1
-        )
-    return _completion(refs)
-
-
-def _completion(values: list[str]) -> Completion:
-    more = len(values) > MAX_COMPLETIONS
-    return Completion(values=values[:MAX_COMPLETIONS], has_more=more, total=None if more else len(values))
+async def _expense_ids(session: AsyncSession, company_id: int, text: str) -> list[str]:
+    return await refs_starting_with(session, company_id, text, limit=completions.MAX_VALUES + 1)

@@ -1,4 +1,4 @@
-"""SQL behind the resources and completions. Every query is filtered by the caller's company."""
+"""SQL behind the resources. Every query is filtered by the caller's company."""
 
 from __future__ import annotations
 
@@ -63,9 +63,4 @@ async def budgets_overlapping(
         .outerjoin(Category, Category.id == Budget.category_id)
         .where(Budget.company_id == company_id, and_(Budget.period_start <= end, Budget.period_end >= start))
     )
-    return list((await session.execute(query)).all())
-
-
-async def budget_periods(session: AsyncSession, company_id: int) -> list[tuple[dt.date, dt.date]]:
-    query = select(Budget.period_start, Budget.period_end).where(Budget.company_id == company_id).distinct()
     return list((await session.execute(query)).all())

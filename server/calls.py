@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -81,13 +81,18 @@ class CallRecord:
 
 _request_app: ContextVar[AppContext] = ContextVar("outlay_request_app")
 _request_record: ContextVar[CallRecord | None] = ContextVar("outlay_request_record", default=None)
-_LOGGED_METHODS = {"tools/call": "tool", "resources/read": "resource", "completion/complete": "completion"}
+_LOGGED_METHODS = {
+    "tools/call": "tool",
+    "resources/read": "resource",
+    "prompts/get": "prompt",
+    "completion/complete": "completion",
+}
 
 
 async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next: CallNext) -> HandlerResult:
     """Server middleware, around every request: exposes the app context (static resources and
-    completions get no Context) and logs one line per tool call, resource read or completion, with
-    its latency and outcome. Argument values are never logged: they can hold personal data."""
+    completions get no Context) and logs one line per tool call, resource read, prompt or completion,
+    with its latency and outcome. Argument values are never logged: they can hold personal data."""
     app_token = _request_app.set(ctx.lifespan_context)
     kind = _LOGGED_METHODS.get(ctx.method)
     if kind is None:
@@ -136,8 +141,10 @@ def _is_error(result: HandlerResult) -> bool:
 
 @asynccontextmanager
 async def call_scope(app: AppContext, kind: str, name: str) -> AsyncIterator[CallScope]:
-    """One transaction for the call, scoped to the identified caller; notes who and how it ended."""
-    record = _request_record.get() or CallRecord(kind, name)
+    """One transaction for the call, scoped to the identified caller; notes who and how it ended (a read
+    nested in a call of another kind, such as a prompt attaching a resource, leaves that call's note be)."""
+    outer = _request_record.get()
+    record = outer if outer is not None and outer.kind == kind else CallRecord(kind, name)
     try:
         async with app.sessions() as session, session.begin():
             caller = await resolve_caller(app, session)
@@ -191,11 +198,20 @@ async def resource_call(name: str) -> AsyncIterator[CallScope]:
         raise ResourceError(str(exc)) from exc
 
 
-@asynccontextmanager
-async def completion_call(name: str) -> AsyncIterator[CallScope]:
+def completion_call(name: str) -> AbstractAsyncContextManager[CallScope]:
     """`call_scope` for a completion request (which gets no Context either): domain errors become -32602."""
+    return _invalid_params_call("completion", name)
+
+
+def prompt_call(name: str) -> AbstractAsyncContextManager[CallScope]:
+    """`call_scope` for rendering a prompt: domain errors become -32602, shown to the user who picked it."""
+    return _invalid_params_call("prompt", name)
+
+
+@asynccontextmanager
+async def _invalid_params_call(kind: str, name: str) -> AsyncIterator[CallScope]:
     try:
-        async with call_scope(_request_app.get(), "completion", name) as scope:
+        async with call_scope(_request_app.get(), kind, name) as scope:
             yield scope
     except OutlayError as exc:
         raise MCPError(code=INVALID_PARAMS, message=str(exc)) from exc

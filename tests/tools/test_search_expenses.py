@@ -76,6 +76,7 @@ async def test_one_expense_as_a_whole(acme: Client) -> None:
             "min_amount": None,
             "max_amount": None,
             "uncategorized_only": False,
+            "missing_receipt": False,
         },
     }
 
@@ -115,6 +116,12 @@ async def test_summary_text_says_how_much_and_whether_more_pages_exist(acme: Cli
             " AND e.category_id = (SELECT id FROM categories WHERE code = 'TRAVEL' AND company_id = c.id)",
         ),
         ({"uncategorized_only": True}, " AND e.category_id IS NULL"),
+        ({"missing_receipt": True}, " AND NOT e.receipt_present"),
+        (
+            {"missing_receipt": True, "uncategorized_only": True, "team": "Sales"},
+            " AND NOT e.receipt_present AND e.category_id IS NULL"
+            " AND e.team_id = (SELECT id FROM teams WHERE name = 'Sales' AND company_id = c.id)",
+        ),
         (
             {"status": "approved", "date_from": "2026-03-01", "date_to": "2026-05-31"},
             " AND e.status = 'approved' AND e.spent_on BETWEEN '2026-03-01' AND '2026-05-31'",
@@ -153,7 +160,14 @@ async def test_filters_come_back_resolved(acme: Client) -> None:
     page = await call_ok(
         acme,
         "search_expenses",
-        {"team": "eng", "employee": "eve", "category": "soft", "min_amount": "5", "status": "pending"},
+        {
+            "team": "eng",
+            "employee": "eve",
+            "category": "soft",
+            "min_amount": "5",
+            "status": "pending",
+            "missing_receipt": True,
+        },
     )
 
     assert page["filters"] == {
@@ -167,6 +181,7 @@ async def test_filters_come_back_resolved(acme: Client) -> None:
         "min_amount": {"amount": "5.00", "currency": "EUR"},
         "max_amount": None,
         "uncategorized_only": False,
+        "missing_receipt": True,
     }
 
 

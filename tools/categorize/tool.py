@@ -45,9 +45,10 @@ returned `next_cursor` with the same filters for the next batch.
 
 With `apply=true`, answers at or above the company's auto-apply threshold are written to expenses that
 have no category yet (a category someone set is never changed; LLM-decided answers are only
-suggested). The user is asked to confirm first when the client supports it. `dry_run=true` shows what
-would be written without writing. Calling again with the same arguments writes nothing new. Each item
-says its `outcome`; `counts` and `sources` sum them up. Progress is reported while it runs."""
+suggested). The server asks the user to confirm first when the client supports it; otherwise ask the
+user yourself before calling with apply=true. `dry_run=true` shows what would be written without
+writing. Calling again with the same arguments writes nothing new. Each item says its `outcome`;
+`counts` and `sources` sum them up. Progress is reported while it runs."""
 
 
 class ApplyConfirmation(BaseModel):

@@ -39,6 +39,7 @@ class ExpenseFilters:
     min_minor: int | None = None
     max_minor: int | None = None
     uncategorized_only: bool = False
+    missing_receipt: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ def _conditions(filters: ExpenseFilters) -> list[ColumnElement[bool]]:
         conditions.append(Expense.category_id == filters.category_id)
     if filters.uncategorized_only:
         conditions.append(Expense.category_id.is_(None))
+    if filters.missing_receipt:
+        conditions.append(Expense.receipt_present.is_(False))
     if filters.status is not None:
         conditions.append(Expense.status == filters.status)
     if filters.min_minor is not None:

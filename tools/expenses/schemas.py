@@ -64,6 +64,7 @@ class AppliedFilters(BaseModel):
     min_amount: Money | None
     max_amount: Money | None
     uncategorized_only: bool
+    missing_receipt: bool
 
 
 class SearchExpensesOutput(BaseModel):
@@ -135,5 +136,6 @@ class SearchRequest:
     min_amount: str | None = None
     max_amount: str | None = None
     uncategorized_only: bool = False
+    missing_receipt: bool = False
     limit: int = 50
     cursor: str | None = None

@@ -68,6 +68,7 @@ async def resolve_filters(
         min_minor=min_minor,
         max_minor=max_minor,
         uncategorized_only=request.uncategorized_only,
+        missing_receipt=request.missing_receipt,
     )
     applied = AppliedFilters(
         date_from=request.date_from,
@@ -80,6 +81,7 @@ async def resolve_filters(
         min_amount=None if min_minor is None else logic.money(min_minor, caller.currency),
         max_amount=None if max_minor is None else logic.money(max_minor, caller.currency),
         uncategorized_only=request.uncategorized_only,
+        missing_receipt=request.missing_receipt,
     )
     return filters, applied
 

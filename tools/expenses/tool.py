@@ -27,8 +27,9 @@ READ_ONLY = ToolAnnotations(
 SEARCH_DESCRIPTION = """\
 List the company's expenses that match all the given filters, newest first (by date, then id).
 
-Use it to see the rows behind a number from summarize_spend, to find a specific transaction, or to
-list the uncategorized backlog. For totals use summarize_spend instead of adding up pages.
+Use it to see the rows behind a number from summarize_spend, to find a specific transaction, to list
+the uncategorized backlog (`uncategorized_only`) or the expenses without a receipt (`missing_receipt`).
+For totals use summarize_spend instead of adding up pages.
 
 Paging: a page holds at most `limit` items. When `next_cursor` is not null, call again with the
 same filters and `cursor` set to it to get the next page; null means there is nothing more.
@@ -75,6 +76,9 @@ async def search_expenses(
     uncategorized_only: Annotated[
         bool, Field(description="Only expenses without a category (the categorization backlog).")
     ] = False,
+    missing_receipt: Annotated[
+        bool, Field(description="Only expenses with no receipt attached (to chase before closing).")
+    ] = False,
     limit: Annotated[int, Field(ge=1, le=200, description="Page size, 1 to 200.")] = 50,
     cursor: Annotated[
         str | None, Field(description="next_cursor from the previous page; omit for the first page.")
@@ -91,6 +95,7 @@ async def search_expenses(
         min_amount=min_amount,
         max_amount=max_amount,
         uncategorized_only=uncategorized_only,
+        missing_receipt=missing_receipt,
         limit=limit,
         cursor=cursor,
     )

@@ -28,7 +28,7 @@ categories, merchants and people whose spend changed most against the previous p
 period last year.
 
 Name the team (and optionally a category, by code or name, for a category budget). The period is
-`period` (a quarter 2026-Q4, a month 2026-11 or a year 2026) or `date_from` + `date_to`; by default
+`period` (a year 2026, a quarter 2026-Q4 or a month 2026-11) or `date_from` + `date_to`; by default
 the team's budget period running today (else the current quarter). Budgets that tile the period are
 added up (four quarters make a year); if no budget matches, the forecast still comes, with budget
 null and a note naming the budgets there are.
@@ -41,8 +41,8 @@ or sparse history). Outlook: {OUTLOOK_HELP} Set chart=true to also get a PNG cha
 
 RANKING_DESCRIPTION = """\
 Every budget of the company ranked by the risk of overrunning: highest overrun probability first,
-then the largest expected overrun. By default the budgets running today; with `period` (2026-Q4,
-2026-11, 2026) the budgets overlapping it. Each entry has the budget, spent to date, the expected
+then the largest expected overrun. By default the budgets running today; with `period` (2026,
+2026-Q4 or 2026-11) the budgets overlapping it. Each entry has the budget, spent to date, the expected
 total with its 80% interval, the overrun probability, the projected overrun date and the outlook.
 Use it for "which budgets are at risk?"; then forecast_budget on one of them for the drivers and the
 monthly path. Read-only."""
@@ -64,7 +64,7 @@ async def forecast_budget(
         str | None, Field(max_length=200, description="Only this category's budget, by code or name.")
     ] = None,
     period: Annotated[
-        PeriodText | None, Field(description="A quarter '2026-Q4', a month '2026-11' or a year '2026'.")
+        PeriodText | None, Field(description="A year '2026', a quarter '2026-Q4' or a month '2026-11'.")
     ] = None,
     date_from: Annotated[
         dt.date | None, Field(description="First day, YYYY-MM-DD, inclusive (instead of period).")
