@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from mcp.server import MCPServer
-from mcp.server.auth.settings import AuthSettings
 from mcp_types import (
     Completion,
     CompletionArgument,
@@ -16,14 +15,14 @@ from mcp_types import (
     PromptReference,
     ResourceTemplateReference,
 )
-from pydantic import AnyHttpUrl
 
 import resources
 from prompts import workflows
-from server.auth import READ_SCOPE, ApiKeyVerifier
+from server.auth import bearer_auth
 from server.calls import observe_request
 from server.context import AppContext
 from server.runtime import Runtime
+from server.scopes import protect_write_tools
 from server.settings import Settings
 from tools import approvers, categorize, expenses, forecast, spend
 
@@ -79,7 +78,7 @@ def build_server(
         async with runtime.open() as app:
             yield app
 
-    verifier, auth = _bearer_auth(settings)
+    verifier, auth = bearer_auth(settings)
     mcp = MCPServer[AppContext](
         "outlay",
         title="Outlay spend tools",
@@ -99,21 +98,8 @@ def build_server(
     workflows.register(mcp)
     # mcp 2.3.0 leaves MCPServer.completion() unannotated; the handler itself is fully typed.
     mcp.completion()(complete)  # type: ignore[no-untyped-call]
+    protect_write_tools(mcp)
     return mcp
-
-
-def _bearer_auth(settings: Settings) -> tuple[ApiKeyVerifier | None, AuthSettings | None]:
-    if not settings.api_keys:
-        return None, None
-    auth = AuthSettings(
-        # Static API keys have no authorization server; OAuth (a later issue) replaces both values.
-        issuer_url=AnyHttpUrl(settings.server_url),
-        resource_server_url=AnyHttpUrl(f"{settings.server_url}/mcp"),
-        required_scopes=[READ_SCOPE],
-        # API keys name no audience; the OAuth verifier will set `resource` and turn this on.
-        validate_token_resource=False,
-    )
-    return ApiKeyVerifier(settings.api_keys), auth
 
 
 async def complete(

@@ -124,8 +124,8 @@ def _serve_http(settings: Settings, *, print_help: bool) -> int:
     from server.http import serve_http
 
     dev_token = None
-    if not settings.api_keys:
-        # No keys configured: a one-off development key, so HTTP still never serves anonymous callers.
+    if not settings.api_keys and not settings.oauth.issuer:
+        # Neither OAuth nor keys: a one-off development key, so HTTP still never serves anonymous callers.
         dev_token = secrets.token_urlsafe(24)
         settings = settings.model_copy(update={"api_keys": {dev_token: settings.company or ""}})
     runtime = Runtime(settings, local_company=None)
@@ -138,7 +138,7 @@ def _serve_http(settings: Settings, *, print_help: bool) -> int:
 
 def _connect_help(settings: Settings, dev_token: str | None) -> str:
     url = f"{settings.server_url}/mcp"
-    token = dev_token or "<one of OUTLAY_API_KEYS>"
+    token = dev_token or ("<an access token>" if settings.oauth.issuer else "<one of OUTLAY_API_KEYS>")
     note = (
         "  (a development key made for this run; set OUTLAY_API_KEYS to choose your own)" if dev_token else ""
     )

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from server.context import AppContext
 from server.limits import LimitsMiddleware
 from server.runtime import Runtime
+from server.scopes import refuse_write_calls_over_http
 from server.telemetry import (
     PROMETHEUS_CONTENT_TYPE,
     Telemetry,
@@ -102,6 +103,7 @@ def http_app(mcp: MCPServer[AppContext], runtime: Runtime) -> Starlette:
     # Appended, not `add_middleware`d: the limits run inside the SDK's authentication, on verified callers,
     # and before anything else reads the body.
     app.user_middleware.append(Middleware(LimitsMiddleware, settings=settings.rate_limit))
+    refuse_write_calls_over_http(app, mcp)
     return app
 
 

@@ -11,6 +11,7 @@ from platformdirs import user_data_path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.auth_settings import ApiKeyGrant, OAuthSettings
 from server.gateway.settings import GatewaySettings
 from server.operations_settings import RateLimitSettings, TelemetrySettings
 
@@ -37,10 +38,15 @@ class Settings(BaseSettings):
     today: dt.date | None = Field(
         default=None, description="Pin 'today' (YYYY-MM-DD) for deterministic demos and evals."
     )
-    api_keys: dict[str, str] = Field(
+    api_keys: dict[str, str | ApiKeyGrant] = Field(
         default_factory=dict,
         repr=False,
-        description='HTTP bearer tokens as JSON {"<token>" or "sha256:<hex>": "<company-slug>"}.',
+        description='Development HTTP bearer tokens as JSON {"<token>" or "sha256:<hex>": "<company-slug>"} '
+        '(read and write) or {"company": "<slug>", "scopes": ["spend:read"]}. Off unless set.',
+    )
+    oauth: OAuthSettings = Field(
+        default_factory=OAuthSettings,
+        description="OAuth resource server: OUTLAY_OAUTH__<FIELD> variables (ISSUER turns it on).",
     )
     cursor_secret: SecretStr = Field(
         default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),

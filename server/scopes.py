@@ -1,0 +1,184 @@
+"""Tools that write need `spend:write`: a caller without it does not see them in tools/list, and
+calling one anyway is refused before any of our code runs.
+
+Over HTTP the refusal is the MCP authorization spec's: 403 with `WWW-Authenticate: Bearer
+error="insufficient_scope", scope="spend:write"`, so that a client can step up its token
+(`refuse_write_calls_over_http`). Behind it, the server middleware (`protect_write_tools`) refuses the
+call as a tool error too, whatever the transport. Local callers (stdio, in-memory) have every scope.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.routes import build_resource_metadata_url
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp_types import CallToolResult, ListToolsResult, TextContent
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.auth_settings import WRITE_SCOPE
+
+# The SDK refuses bigger bodies with 413 anyway; past this the guard stops reading and lets it.
+_MAX_PEEK_BYTES = 4 * 1024 * 1024
+
+
+class WriteTools:
+    """Names of the tools that are not annotated read-only (MCP's default for `readOnlyHint` is false,
+    so a tool without annotations counts as writing). Read once: tools are registered at start-up."""
+
+    def __init__(self, mcp: MCPServer[Any]) -> None:
+        self._mcp = mcp
+        self._names: frozenset[str] | None = None
+
+    async def names(self) -> frozenset[str]:
+        if self._names is None:
+            tools = await self._mcp.list_tools()
+            self._names = frozenset(
+                tool.name for tool in tools if not (tool.annotations and tool.annotations.read_only_hint)
+            )
+        return self._names
+
+
+def may_write() -> bool:
+    token = get_access_token()
+    return token is None or WRITE_SCOPE in token.scopes
+
+
+def insufficient_scope_message(tool: str) -> str:
+    return f"insufficient_scope: {tool} writes, and needs a token with the {WRITE_SCOPE} scope."
+
+
+def protect_write_tools(mcp: MCPServer[Any]) -> None:
+    """Hide write tools from tools/list, and refuse calls to them, for callers without `spend:write`."""
+    write_tools = WriteTools(mcp)
+
+    async def guard(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method not in ("tools/list", "tools/call") or may_write():
+            return await call_next(ctx)
+        hidden = await write_tools.names()
+        name = (ctx.params or {}).get("name")
+        if ctx.method == "tools/call" and name in hidden:
+            return CallToolResult(
+                content=[TextContent(type="text", text=insufficient_scope_message(str(name)))], is_error=True
+            )
+        return _without_tools(await call_next(ctx), hidden)
+
+    mcp.middleware.append(guard)
+
+
+def _without_tools(result: HandlerResult, hidden: frozenset[str]) -> HandlerResult:
+    # The SDK hands middleware the serialized result; a model is possible too.
+    if isinstance(result, ListToolsResult):
+        return result.model_copy(update={"tools": [tool for tool in result.tools if tool.name not in hidden]})
+    if isinstance(result, dict) and isinstance(result.get("tools"), list):
+        return {**result, "tools": [tool for tool in result["tools"] if tool.get("name") not in hidden]}
+    return result
+
+
+def refuse_write_calls_over_http(app: Starlette, mcp: MCPServer[Any]) -> None:
+    """Mounts the 403 step-up answer inside the SDK's authentication (which sets the caller's scopes)."""
+    auth = mcp.settings.auth
+    metadata = (
+        str(build_resource_metadata_url(auth.resource_server_url))
+        if auth and auth.resource_server_url
+        else None
+    )
+    app.user_middleware.append(
+        Middleware(WriteScopeGate, write_tools=WriteTools(mcp), resource_metadata_url=metadata)
+    )
+
+
+class WriteScopeGate:
+    """ASGI: a POST from a caller without `spend:write` is read first; if it calls a write tool, the
+    answer is 403 `insufficient_scope`, otherwise the body is passed on unchanged."""
+
+    def __init__(self, app: ASGIApp, *, write_tools: WriteTools, resource_metadata_url: str | None) -> None:
+        self.app = app
+        self._write_tools = write_tools
+        self._metadata_url = resource_metadata_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        user = scope.get("user")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not isinstance(user, AuthenticatedUser)  # no token: the SDK's 401 comes next
+            or WRITE_SCOPE in user.scopes
+        ):
+            await self.app(scope, receive, send)
+            return
+        messages, body = await _read_body(receive)
+        refused = sorted(called_tools(body) & await self._write_tools.names())
+        if refused:
+            await self._refuse(send, refused[0])
+            return
+        await self.app(scope, _replay(messages, receive), send)
+
+    async def _refuse(self, send: Send, tool: str) -> None:
+        challenge = ['error="insufficient_scope"', f'scope="{WRITE_SCOPE}"']
+        challenge.append(f'error_description="{tool} needs the {WRITE_SCOPE} scope"')
+        if self._metadata_url:
+            challenge.append(f'resource_metadata="{self._metadata_url}"')
+        body = json.dumps(
+            {"error": "insufficient_scope", "error_description": insufficient_scope_message(tool)}
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 403,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", ("Bearer " + ", ".join(challenge)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body.encode()})
+
+
+def called_tools(body: bytes) -> set[str]:
+    """The tools a JSON-RPC body calls (one message or a batch); nothing for anything unparsable, which
+    the SDK refuses on its own."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return set()
+    messages: Iterable[Any] = payload if isinstance(payload, list) else [payload]
+    return {
+        str(message["params"]["name"])
+        for message in messages
+        if isinstance(message, dict)
+        and message.get("method") == "tools/call"
+        and isinstance(message.get("params"), dict)
+        and "name" in message["params"]
+    }
+
+
+async def _read_body(receive: Receive) -> tuple[list[Message], bytes]:
+    messages: list[Message] = []
+    body = b""
+    while len(body) <= _MAX_PEEK_BYTES:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+    return messages, body
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
