@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         default_factory=TelemetrySettings,
         description="Trace export: OUTLAY_OTEL__ENDPOINT (OTLP/HTTP) and OUTLAY_OTEL__SERVICE_NAME.",
     )
+    request_state_keys: list[SecretStr] = Field(
+        default_factory=list,
+        repr=False,
+        description="Keys (32+ characters, JSON list) sealing the SDK's requestState; the same on every "
+        "replica. Empty: a per-process key, for a single replica.",
+    )
     shutdown_grace_seconds: int = Field(
         default=20, ge=0, description="On SIGTERM, how long in-flight HTTP calls may take to finish."
     )
