@@ -21,6 +21,7 @@ from prompts import workflows
 from server.auth import bearer_auth
 from server.calls import observe_request
 from server.context import AppContext
+from server.replicas import request_state_security
 from server.runtime import Runtime
 from server.scopes import protect_write_tools
 from server.settings import Settings
@@ -88,6 +89,7 @@ def build_server(
         middleware=[observe_request],
         token_verifier=verifier,
         auth=auth,
+        request_state_security=request_state_security(settings.request_state_keys),
     )
     expenses.register(mcp)
     spend.register(mcp)

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+from mcp.server import MCPServer
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp_types import CallToolResult
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from server.errors import OutlayError
@@ -43,3 +51,45 @@ def is_unavailable(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return isinstance(exc, OperationalError) and "could not connect" in str(exc).lower()
+
+
+class RetryWhenUnavailable:
+    """Server middleware: a read-only tool call that found the database away is tried again for a few
+    seconds before its caller hears about it, so that a PostgreSQL restart or failover (usually under a
+    second or two) is a slower answer rather than an error. Writes are not retried: a connection lost
+    during COMMIT leaves it unknown whether the write happened, and the caller must decide."""
+
+    def __init__(self, mcp: MCPServer[Any], budget: float = 3.0, pause: float = 0.5) -> None:
+        self._mcp = mcp
+        self._budget = budget
+        self._pause = pause
+        self._read_only: frozenset[str] | None = None
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        name = (ctx.params or {}).get("name")
+        if ctx.method != "tools/call" or name not in await self._read_only_tools():
+            return await call_next(ctx)
+        deadline = time.monotonic() + self._budget
+        while True:
+            result = await call_next(ctx)
+            if not says_unavailable(result) or time.monotonic() + self._pause > deadline:
+                return result
+            await anyio.sleep(self._pause)
+
+    async def _read_only_tools(self) -> frozenset[str]:
+        if self._read_only is None:
+            tools = await self._mcp.list_tools()
+            self._read_only = frozenset(
+                tool.name for tool in tools if tool.annotations and tool.annotations.read_only_hint
+            )
+        return self._read_only
+
+
+def says_unavailable(result: HandlerResult) -> bool:
+    if isinstance(result, CallToolResult):
+        error, content = bool(result.is_error), [block.model_dump() for block in result.content]
+    elif isinstance(result, Mapping):
+        error, content = bool(result.get("isError")), list(result.get("content") or [])
+    else:
+        return False
+    return error and any(str(block.get("text", "")).endswith(RETRY_MESSAGE) for block in content)

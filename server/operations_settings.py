@@ -19,7 +19,7 @@ class RateLimitSettings(BaseModel):
         default=32, ge=0, description="MCP requests in flight per caller (0: no limit); more wait their turn."
     )
     queue_seconds: float = Field(
-        default=10.0, ge=0, description="How long a request waits for one of its caller's slots before a 429."
+        default=20.0, ge=0, description="How long a request waits for one of its caller's slots before a 429."
     )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted on /mcp (larger: 413)."

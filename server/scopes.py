@@ -10,20 +10,25 @@ call as a tool error too, whatever the transport. Local callers (stdio, in-memor
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
-from mcp.server.auth.routes import build_resource_metadata_url
+from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp_types import CallToolResult, ListToolsResult, TextContent
+from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth_settings import WRITE_SCOPE
+from server.auth_settings import ALL_SCOPES, WRITE_SCOPE
+
+log = logging.getLogger("outlay.scopes")
 
 # The SDK refuses bigger bodies with 413 anyway; past this the guard stops reading and lets it.
 _MAX_PEEK_BYTES = 4 * 1024 * 1024
@@ -83,8 +88,11 @@ def _without_tools(result: HandlerResult, hidden: frozenset[str]) -> HandlerResu
 
 
 def refuse_write_calls_over_http(app: Starlette, mcp: MCPServer[Any]) -> None:
-    """Mounts the 403 step-up answer inside the SDK's authentication (which sets the caller's scopes)."""
+    """Mounts the 403 step-up answer inside the SDK's authentication (which sets the caller's scopes), and
+    advertises every scope in the protected-resource metadata, where clients learn what to ask for."""
     auth = mcp.settings.auth
+    if auth and auth.resource_server_url:
+        _advertise_scopes(app, auth.resource_server_url, auth.issuer_url)
     metadata = (
         str(build_resource_metadata_url(auth.resource_server_url))
         if auth and auth.resource_server_url
@@ -93,6 +101,18 @@ def refuse_write_calls_over_http(app: Starlette, mcp: MCPServer[Any]) -> None:
     app.user_middleware.append(
         Middleware(WriteScopeGate, write_tools=WriteTools(mcp), resource_metadata_url=metadata)
     )
+
+
+def _advertise_scopes(app: Starlette, resource: AnyHttpUrl, issuer: AnyHttpUrl) -> None:
+    # The SDK lists only the scopes every request needs (spend:read); a client would never learn to ask
+    # for spend:write before its first 403.
+    [metadata] = create_protected_resource_routes(
+        resource, [issuer], scopes_supported=list(ALL_SCOPES), resource_name="Outlay"
+    )
+    routes = app.router.routes
+    for index, route in enumerate(routes):
+        if isinstance(route, Route) and route.path == metadata.path:
+            routes[index] = metadata
 
 
 class WriteScopeGate:
@@ -117,6 +137,11 @@ class WriteScopeGate:
         messages, body = await _read_body(receive)
         refused = sorted(called_tools(body) & await self._write_tools.names())
         if refused:
+            company = (user.access_token.claims or {}).get("company", "-")
+            log.info(
+                "tool call refused",
+                extra={"tool": refused[0], "company": company, "outcome": "insufficient_scope"},
+            )
             await self._refuse(send, refused[0])
             return
         await self.app(scope, _replay(messages, receive), send)

@@ -81,22 +81,17 @@ class Settings(BaseSettings):
         default_factory=TelemetrySettings,
         description="Trace export: OUTLAY_OTEL__ENDPOINT (OTLP/HTTP) and OUTLAY_OTEL__SERVICE_NAME.",
     )
+    request_state_keys: list[SecretStr] = Field(
+        default_factory=list,
+        repr=False,
+        description="Keys (32+ characters, JSON list) sealing the SDK's requestState; the same on every "
+        "replica. Empty: a per-process key, for a single replica.",
+    )
     shutdown_grace_seconds: int = Field(
         default=20, ge=0, description="On SIGTERM, how long in-flight HTTP calls may take to finish."
     )
     demo_dir: Path | None = Field(
         default=None, description="Where `outlay demo` writes its CSV folder (default: next to the data)."
-    )
-    tenant_role: str = Field(
-        default="outlay_tenant",
-        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
-        description="PostgreSQL role tool calls run as, under row-level security; set it before "
-        "`outlay db upgrade`, whose policies name it (docs/operations.md#tenant-isolation).",
-    )
-    statement_timeout_ms: int = Field(
-        default=5000,
-        ge=0,
-        description="PostgreSQL: longest one statement of a tool call may run (0: no limit).",
     )
 
     @property

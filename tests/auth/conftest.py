@@ -38,6 +38,7 @@ def start_server(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes
         _wait_until_ready(url, process)
     except Exception:
         process.kill()
+        process.wait(timeout=10)
         raise
     return process, url
 

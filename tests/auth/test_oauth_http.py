@@ -28,9 +28,13 @@ Spawn = Callable[..., tuple[str, Path]]
 
 
 @pytest.fixture(scope="module")
-def server(spawn: Spawn, seeded_url: str, issuer: FakeIssuer) -> str:
-    url, _ = spawn(seeded_url, OUTLAY_OAUTH__ISSUER=issuer.url)
-    return url
+def served(spawn: Spawn, seeded_url: str, issuer: FakeIssuer) -> tuple[str, Path]:
+    return spawn(seeded_url, OUTLAY_OAUTH__ISSUER=issuer.url)
+
+
+@pytest.fixture(scope="module")
+def server(served: tuple[str, Path]) -> str:
+    return served[0]
 
 
 def token(issuer: FakeIssuer, server: str, **claims: Any) -> str:
@@ -122,6 +126,7 @@ def test_the_protected_resource_metadata_names_the_issuer(server: str, issuer: F
     metadata = response.json()
     assert metadata["resource"] == f"{server}/mcp"
     assert metadata["authorization_servers"] == [issuer.url]
+    assert metadata["scopes_supported"] == ["spend:read", "spend:write", "spend:admin"]
 
 
 def test_a_token_without_spend_read_gets_403(server: str, issuer: FakeIssuer) -> None:
@@ -142,17 +147,23 @@ async def test_write_tools_are_listed_only_to_tokens_with_spend_write(
 
 
 def test_calling_a_write_tool_without_spend_write_is_403_insufficient_scope(
-    server: str, issuer: FakeIssuer
+    served: tuple[str, Path], issuer: FakeIssuer
 ) -> None:
-    response = post(
-        server, token(issuer, server, scope=READ), call_tool("categorize_expenses", {"apply": True})
-    )
+    server, log = served
+    bearer = token(issuer, server, scope=READ, company="globex")
+
+    response = post(server, bearer, call_tool("categorize_expenses", {"apply": True}))
 
     assert response.status_code == 403
     challenge = response.headers["www-authenticate"]
     assert re.match(r'Bearer error="insufficient_scope", scope="spend:write"', challenge), challenge
     assert f'resource_metadata="{server}/.well-known/oauth-protected-resource/mcp"' in challenge
     assert response.json()["error"] == "insufficient_scope"
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    refusals = [line for line in lines if line["msg"] == "tool call refused"]
+    assert ("categorize_expenses", "globex", "insufficient_scope") in [
+        (line["tool"], line["company"], line["outcome"]) for line in refusals
+    ]
 
 
 async def test_with_spend_write_the_write_tool_answers(server: str, issuer: FakeIssuer) -> None:

@@ -104,7 +104,7 @@ async def _restart_during_burst(url: str, cluster: PrivateCluster) -> tuple[Burs
         await anyio.sleep(1.5)
         readiness.append(await _ready(url))
         await anyio.to_thread.run_sync(cluster.stop)
-        down_until = time.monotonic() + 2.0
+        down_until = time.monotonic() + 4.0  # longer than reads are retried (3 s): the outage shows
         while time.monotonic() < down_until:
             readiness.append(await _ready(url))
             await anyio.sleep(0.2)
