@@ -22,9 +22,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.audit import AuditedCall
 from server.availability import DatabaseUnavailable, is_unavailable
 from server.context import AppContext, Caller
 from server.db.models import Company
+from server.db.tenancy import as_timeout, enter_tenant
 from server.errors import NotFound, OutlayError
 from server.observability import observe_call
 
@@ -102,6 +104,7 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
             _request_app.reset(app_token)
     record = CallRecord(kind, _request_target(ctx.params or {}), _claimed_company(ctx.lifespan_context))
     record_token, started = _request_record.set(record), time.perf_counter()
+    audited = AuditedCall()
     try:
         result = await call_next(ctx)
         if record.outcome == "ok" and _is_error(result):
@@ -117,6 +120,7 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
         extra = {kind: record.name, "company": record.company, "ms": latency_ms, "outcome": record.outcome}
         log.info(f"{kind} call", extra=extra)
         observe_call(kind, record.name, record.company, record.outcome, latency_ms / 1000)
+        await audited.finish(ctx.lifespan_context, record, ctx.params or {})
 
 
 def _request_target(params: Mapping[str, Any]) -> str:
@@ -149,6 +153,7 @@ async def call_scope(app: AppContext, kind: str, name: str) -> AsyncIterator[Cal
         async with app.sessions() as session, session.begin():
             caller = await resolve_caller(app, session)
             record.company = caller.company_slug
+            await enter_tenant(session, app.settings, caller.company_id)
             yield CallScope(app, caller, session)
     except NotFound:
         record.outcome = "not_found"
@@ -160,8 +165,11 @@ async def call_scope(app: AppContext, kind: str, name: str) -> AsyncIterator[Cal
         if is_unavailable(exc):
             record.outcome = "unavailable"
             raise DatabaseUnavailable from exc
-        record.outcome = "error"
-        raise
+        if (timeout := as_timeout(exc)) is None:
+            record.outcome = "error"
+            raise
+        record.outcome = "timeout"
+        raise timeout from exc
 
 
 @asynccontextmanager

@@ -1,4 +1,5 @@
-"""`outlay` command line: serve, db upgrade, import, demo, train, model, eval, claude-config, fake-llm.
+"""`outlay` command line: serve, db upgrade, import, demo, train, model, audit, eval, claude-config,
+fake-llm.
 
 Heavy modules are imported inside each command so that `outlay serve --transport stdio` starts fast.
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from server import audit_cli
 from server.runtime import Runtime, SchemaNotReady, check_schema, ensure_schema
 from server.settings import Settings
 
@@ -75,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
 
     model = commands.add_parser("model", help="categorizer model versions and serving")
     _add_model_commands(model.add_subparsers(required=True, metavar="ACTION"))
+
+    audit_cli.add_arguments(
+        commands.add_parser("audit", help="the audit trail of tool calls, reads and prompts")
+    )
 
     evaluations = commands.add_parser("eval", help="offline evaluations; results go to evals/results/")
     _add_evals(evaluations.add_subparsers(required=True, metavar="EVAL"))

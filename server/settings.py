@@ -93,6 +93,17 @@ class Settings(BaseSettings):
     demo_dir: Path | None = Field(
         default=None, description="Where `outlay demo` writes its CSV folder (default: next to the data)."
     )
+    tenant_role: str = Field(
+        default="outlay_tenant",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL role tool calls run as, under row-level security; set it before "
+        "`outlay db upgrade`, whose policies name it (docs/operations.md#tenant-isolation).",
+    )
+    statement_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="PostgreSQL: longest one statement of a tool call may run (0: no limit).",
+    )
 
     @property
     def server_url(self) -> str:

@@ -332,6 +332,27 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class AuditEvent(Base):
+    """One MCP call (tool, resource or prompt): who, which company, what, how it ended, and for writes
+    each changed row before and after. Append-only (a trigger refuses UPDATE and DELETE); written by
+    server/audit.py. Argument values are never stored, only a digest of them."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_company_at", "company", "at"), Index("ix_audit_events_at", "at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    subject: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    arguments_sha256: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32))
+    latency_ms: Mapped[float] = mapped_column(Float)
+    trace_id: Mapped[str | None] = mapped_column(String(32))
+    changes: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
 class ModelVersion(Base):
     __tablename__ = "model_versions"
     __table_args__ = (UniqueConstraint("company_id", "kind", "version"),)

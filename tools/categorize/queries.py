@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
 
+from server import audit
 from server.db.models import (
     AuditEntry,
     Base,
@@ -283,6 +284,16 @@ async def apply(
             }
             for a in assignments
         ],
+    )
+    # Before: nothing, as the update above only touches expenses without a category.
+    audit.note_changes(
+        {
+            "table": "expenses",
+            "key": a.ref,
+            "before": {"category": None, "category_source": None, "category_confidence": None},
+            "after": {"category": a.code, "category_source": a.source, "category_confidence": a.confidence},
+        }
+        for a in assignments
     )
     now = utcnow()
     await session.execute(

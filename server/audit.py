@@ -1,0 +1,196 @@
+"""The audit trail of MCP calls: one `audit_events` row per tool call, resource read and prompt (who,
+which company, what, a digest of the arguments, how it ended, how long it took, the trace), and for a
+write each changed row before and after.
+
+The request middleware (`server.calls.observe_request`) opens an `AuditedCall` per request and finishes
+it once the outcome is known; a capability that writes reports its changes with `note_changes`. The row
+is written in a transaction of its own, so a call that failed (and rolled back) is audited all the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import anyio
+from mcp.server.auth.middleware.auth_context import get_access_token
+from opentelemetry import trace
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.context import AppContext
+from server.db.models import AuditEvent, utcnow
+
+log = logging.getLogger("outlay.audit")
+AUDITED_KINDS = frozenset({"tool", "resource", "prompt"})
+WRITE_SECONDS = 5.0  # an unreachable database must not hold the call's answer (or a shutdown) for long
+_changes: ContextVar[list[dict[str, Any]] | None] = ContextVar("outlay_audit_changes", default=None)
+
+
+class CallNote(Protocol):
+    """What the request middleware knows of a call once it has ended (`server.calls.CallRecord`)."""
+
+    kind: str
+    name: str
+    company: str
+    outcome: str
+
+
+def note_changes(changes: Iterable[Mapping[str, Any]]) -> None:
+    """Record rows a call changed, each as {"table", "key", "before", "after"}; kept only if it succeeds."""
+    collected = _changes.get()
+    if collected is not None:
+        collected.extend(dict(change) for change in changes)
+
+
+def arguments_digest(arguments: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of the arguments: two calls with the same arguments match, and the
+    values (which can hold personal data) are not kept."""
+    canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class AuditedCall:
+    """One request from start to audit row: collects the changes its handler notes."""
+
+    def __init__(self) -> None:
+        self.changes: list[dict[str, Any]] = []
+        self._token: Token[list[dict[str, Any]] | None] = _changes.set(self.changes)
+        self._started = time.perf_counter()
+
+    async def finish(self, app: AppContext, note: CallNote, params: Mapping[str, Any]) -> None:
+        _changes.reset(self._token)
+        if note.kind not in AUDITED_KINDS:
+            return
+        if note.kind == "resource":
+            arguments: Mapping[str, Any] = {"uri": params.get("uri")}
+        else:
+            arguments = params.get("arguments") or {}
+        row = {
+            "at": utcnow(),
+            "subject": _subject(app),
+            "company": None if note.company == "-" else note.company,
+            "kind": note.kind,
+            "name": note.name[:200],
+            "arguments_sha256": arguments_digest(arguments),
+            "outcome": note.outcome,
+            "latency_ms": round((time.perf_counter() - self._started) * 1000, 2),
+            "trace_id": _trace_id(),
+            # A failed call rolled its writes back.
+            "changes": self.changes if self.changes and note.outcome == "ok" else None,
+        }
+        await append(app.sessions, row)
+
+
+async def append(sessions: async_sessionmaker[AsyncSession], row: Mapping[str, Any]) -> None:
+    """Insert one event in its own transaction, even for a call being cancelled, but for a bounded time.
+    A failure is logged with the event, not raised: the call's own answer is decided already and must
+    still reach the caller."""
+    error = "timeout"
+    with anyio.move_on_after(WRITE_SECONDS, shield=True):
+        try:
+            async with sessions() as session, session.begin():
+                await session.execute(insert(AuditEvent).values(**row))
+            return
+        except Exception as exc:
+            error = type(exc).__name__
+    event = {k: str(v) for k, v in row.items() if k != "changes"}
+    log.error("audit event not written", extra={"event": event, "error": error})
+
+
+def _subject(app: AppContext) -> str:
+    token = get_access_token()
+    if token is not None:
+        return str(token.subject or token.client_id)
+    return "local" if app.local_company is not None else "-"
+
+
+def _trace_id() -> str | None:
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
+# ---- reading it back (`outlay audit`) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    company: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    name: str | None = None
+    outcome: str | None = None
+    subject: str | None = None
+    limit: int = 100
+
+
+async def events(session: AsyncSession, query: AuditQuery) -> Sequence[AuditEvent]:
+    """The newest events matching every given filter, newest first."""
+    conditions = [
+        column == value
+        for column, value in (
+            (AuditEvent.company, query.company),
+            (AuditEvent.name, query.name),
+            (AuditEvent.outcome, query.outcome),
+            (AuditEvent.subject, query.subject),
+        )
+        if value is not None
+    ]
+    if query.since is not None:
+        conditions.append(AuditEvent.at >= query.since)
+    if query.until is not None:
+        conditions.append(AuditEvent.at < query.until)
+    statement = select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc()).limit(query.limit)
+    return (await session.scalars(statement)).all()
+
+
+def as_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": _utc(event.at).isoformat(),
+        "subject": event.subject,
+        "company": event.company,
+        "kind": event.kind,
+        "name": event.name,
+        "arguments_sha256": event.arguments_sha256,
+        "outcome": event.outcome,
+        "latency_ms": event.latency_ms,
+        "trace_id": event.trace_id,
+        "changes": event.changes,
+    }
+
+
+COLUMNS = ("at", "subject", "company", "kind", "name", "outcome", "ms", "changes")
+
+
+def table(found: Sequence[AuditEvent]) -> str:
+    """A plain-text table, one event a line."""
+    rows = [
+        (
+            _utc(e.at).strftime("%Y-%m-%d %H:%M:%S"),
+            e.subject,
+            e.company or "-",
+            e.kind,
+            e.name,
+            e.outcome,
+            f"{e.latency_ms:.1f}",
+            str(len(e.changes or [])),
+        )
+        for e in found
+    ]
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(COLUMNS)]
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in [COLUMNS, *rows]
+    )
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)

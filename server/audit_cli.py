@@ -1,0 +1,78 @@
+"""`outlay audit`: the audit trail of MCP calls, filtered, as a table or JSON (server/audit.py writes it).
+
+Kept free of heavy imports: the command line builds every parser at start-up."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+from typing import TYPE_CHECKING
+
+from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.audit import AuditQuery
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--company", help="company slug")
+    parser.add_argument(
+        "--since", type=_moment, help="from this time (YYYY-MM-DD or ISO 8601; UTC if no zone)"
+    )
+    parser.add_argument("--until", type=_until, help="up to this time; a date includes the whole day")
+    parser.add_argument("--tool", help="tool, prompt or resource name")
+    parser.add_argument("--outcome", help="ok, rejected, not_found, invalid_arguments, timeout or error")
+    parser.add_argument("--subject", help="who called (a token's subject; `local` over stdio)")
+    parser.add_argument("--limit", type=int, default=100, help="most events to show, newest first (100)")
+    parser.add_argument("--json", action="store_true", help="one JSON array, with each write's changes")
+    parser.set_defaults(command=cmd_audit)
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    from server.audit import AuditQuery
+
+    query = AuditQuery(
+        company=args.company,
+        since=args.since,
+        until=args.until,
+        name=args.tool,
+        outcome=args.outcome,
+        subject=args.subject,
+        limit=args.limit,
+    )
+    print(asyncio.run(_render(settings, query, as_json=args.json)))
+    return 0
+
+
+async def _render(settings: Settings, query: AuditQuery, *, as_json: bool) -> str:
+    from server import audit
+    from server.db.engine import create_engine, create_session_factory
+    from server.runtime import ensure_schema
+
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_schema(engine)
+        async with create_session_factory(engine)() as session:
+            found = await audit.events(session, query)
+    finally:
+        await engine.dispose()
+    if as_json:
+        return json.dumps([audit.as_json(e) for e in found], indent=2, ensure_ascii=False)
+    return audit.table(found)
+
+
+def _moment(value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date or time: {value!r}") from None
+    # Stored times are UTC (SQLite keeps them without a zone): compare in UTC.
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _until(value: str) -> dt.datetime:
+    moment = _moment(value)
+    is_date = len(value) == len("YYYY-MM-DD")
+    return moment + dt.timedelta(days=1) if is_date else moment

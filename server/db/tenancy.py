@@ -1,0 +1,51 @@
+"""Tenant isolation in depth, for one tool-call transaction on PostgreSQL: the caller's company in
+`outlay.company_id`, which the row-level security policies of migration 0005 compare every row with,
+the tool-call role (superusers bypass row security), and a statement timeout. SQLite has neither row
+security nor statement timeouts: there the query filters are the only line."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import OutlayError
+from server.settings import Settings
+
+COMPANY_SETTING = "outlay.company_id"
+# Settings that end with the transaction; one round trip for all three.
+_ENTER = text(
+    "SELECT set_config('role', :role, true), set_config(:company_setting, :company, true),"
+    " set_config('statement_timeout', :timeout, true)"
+)
+_QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout
+
+
+class QueryTimeout(OutlayError):
+    """A statement ran past OUTLAY_STATEMENT_TIMEOUT_MS and was cancelled."""
+
+
+async def enter_tenant(session: AsyncSession, settings: Settings, company_id: int) -> None:
+    """From here until the transaction ends, the session sees only `company_id`'s rows, as the tool-call
+    role, and no statement runs longer than the timeout. Call after the caller is resolved: the lookup
+    by slug needs every company."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    await session.execute(
+        _ENTER,
+        {
+            "role": settings.tenant_role,
+            "company_setting": COMPANY_SETTING,
+            "company": str(company_id),
+            "timeout": str(settings.statement_timeout_ms),
+        },
+    )
+
+
+def as_timeout(exc: BaseException) -> QueryTimeout | None:
+    """The error to show for a statement cancelled by the timeout; None for any other failure."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    if getattr(exc.orig, "sqlstate", None) != _QUERY_CANCELED and "statement timeout" not in str(exc):
+        return None
+    return QueryTimeout("The query took too long and was stopped; narrow the period or the filters.")
