@@ -10,9 +10,7 @@ import pytest
 
 from server.fakes.loopback import serve_on_loopback
 from tests.auth.issuer import FakeIssuer
-from tests.transports.conftest import OUTLAY, _wait_until_ready, free_port, server_env
-
-Spawn = Callable[..., str]
+from tests.transports.conftest import server_env, start_http_server
 
 
 @pytest.fixture(scope="module")
@@ -24,25 +22,6 @@ def issuer() -> Iterator[FakeIssuer]:
         yield issuer
 
 
-def start_server(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    with log.open("wb") as output:  # the child keeps its own handle
-        process = subprocess.Popen(
-            [OUTLAY, "serve", "--transport", "http", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=output,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_ready(url, process)
-    except Exception:
-        process.kill()
-        process.wait(timeout=10)
-        raise
-    return process, url
-
-
 @pytest.fixture(scope="module")
 def spawn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., tuple[str, Path]]]:
     """Factory: a server on `database_url` with exactly the OUTLAY_* settings given; returns its URL and
@@ -51,7 +30,7 @@ def spawn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., tu
 
     def start(database_url: str, **settings: str) -> tuple[str, Path]:
         log = tmp_path_factory.mktemp("auth") / "server.log"
-        process, url = start_server(log, server_env(database_url, **settings))
+        process, url = start_http_server(log, server_env(database_url, **settings))
         processes.append(process)
         return url, log
 

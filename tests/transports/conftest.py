@@ -48,26 +48,37 @@ def _wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise TimeoutError(f"outlay serve did not become ready at {url}")
 
 
+def start_http_server(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """`outlay serve --transport http` on a free port with exactly `env`, its output in `log`; returns
+    once it is ready (and leaves nothing running when it never gets there)."""
+    port = free_port()
+    with log.open("wb") as output:  # the child keeps its own handle
+        process = subprocess.Popen(
+            [OUTLAY, "serve", "--transport", "http", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(url, process)
+    except Exception:
+        process.kill()
+        process.wait(timeout=10)
+        raise
+    return process, url
+
+
 @pytest.fixture(scope="module")
 def spawn_http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
     """Factory: start `outlay serve --transport http` on a free port; every one is stopped at the end."""
     processes: list[subprocess.Popen[bytes]] = []
 
     def spawn(database_url: str) -> str:
-        port = free_port()
         keys = json.dumps({token: slug for slug, token in TOKENS.items()})
         env = server_env(database_url, OUTLAY_API_KEYS=keys, OUTLAY_CURSOR_SECRET=CURSOR_SECRET)
-        log = tmp_path_factory.mktemp("http") / "server.log"
-        with log.open("wb") as output:  # the child keeps its own handle
-            process = subprocess.Popen(
-                [OUTLAY, "serve", "--transport", "http", "--port", str(port)],
-                env=env,
-                stdout=output,
-                stderr=output,
-            )
+        process, url = start_http_server(tmp_path_factory.mktemp("http") / "server.log", env)
         processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_ready(url, process)
         return url
 
     yield spawn
