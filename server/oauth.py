@@ -85,10 +85,11 @@ class JwksCache:
         self._next_refresh = 0.0  # due at once
         self._next_forced = 0.0
         self._lock = anyio.Lock()
-        self.fetches = 0
 
     async def key(self, kid: str | None) -> SigningKey | None:
-        if self._clock() >= self._next_refresh:
+        # While one request refreshes keys that are merely old, the others go on with them rather than
+        # queue behind a slow issuer.
+        if self._clock() >= self._next_refresh and not (self._keys and self._lock.locked()):
             await self._refresh(forced=False)
         found = self._lookup(kid)
         if found is None and self._clock() >= self._next_forced:
@@ -119,7 +120,6 @@ class JwksCache:
             self._next_refresh = now + self._settings.jwks_cache_seconds
 
     async def _load(self) -> dict[str, SigningKey]:
-        self.fetches += 1
         url = self._settings.jwks_url or await self._discover_jwks_url()
         document = await self._fetch(url)
         keys: dict[str, SigningKey] = {}

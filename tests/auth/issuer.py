@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -42,6 +43,7 @@ class FakeIssuer:
         self.jwks_requests = 0
         self.metadata_requests = 0
         self.failing = False
+        self.stall: anyio.Event | None = None  # fetches wait for it, as on a slow issuer
 
     def add_key(self, kid: str, *, kind: str = "RSA", publish: bool = True) -> None:
         self.keys[kid] = rsa_key(kid) if kind == "RSA" else ec.generate_private_key(ec.SECP256R1())
@@ -108,6 +110,8 @@ class FakeIssuer:
 
     async def fetch(self, url: str) -> Mapping[str, Any]:
         """The verifier's `fetch`, without HTTP."""
+        if self.stall is not None:
+            await self.stall.wait()
         document = self._document(url.removeprefix(self.url))
         if document is None:
             request = httpx.Request("GET", url)

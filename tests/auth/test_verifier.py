@@ -270,3 +270,22 @@ def test_metadata_is_looked_up_the_openid_way_then_the_rfc_8414_way() -> None:
         "https://login.example/tenant-1/.well-known/openid-configuration",
         "https://login.example/.well-known/oauth-authorization-server/tenant-1",
     ]
+
+
+async def test_while_old_keys_are_refreshed_other_requests_use_them(issuer: FakeIssuer, clock: Clock) -> None:
+    verifier = verifier_for(issuer, clock, jwks_cache_seconds=600)
+    assert await verifier.verify_token(issuer.token()) is not None
+    issuer.stall = release = anyio.Event()
+    clock.now += 601
+    answered: list[object] = []
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(verifier.verify_token, issuer.token())  # refreshes, and waits for the issuer
+        await anyio.wait_all_tasks_blocked()
+        with anyio.fail_after(1):
+            for _ in range(5):
+                answered.append(await verifier.verify_token(issuer.token()))
+        release.set()
+
+    assert None not in answered
+    assert len(answered) == 5
+    assert issuer.jwks_requests == 2
