@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 
 import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from opentelemetry import metrics
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.operations_settings import RateLimitSettings
 
 _MAX_TRACKED = 10_000  # callers remembered at once; idle full buckets are forgotten beyond it
+_refused = metrics.get_meter("outlay.limits").create_counter(
+    "outlay.http.refused", "{request}", "Requests on /mcp refused by the abuse limits, by status and reason"
+)
 
 
 @dataclass
@@ -124,11 +128,11 @@ class LimitsMiddleware:
         body = None if too_long else await _read_body(receive, self.settings.max_body_bytes)
         if body is None:
             limit = self.settings.max_body_bytes
-            await _refuse(send, 413, f"Request body larger than {limit} bytes.", None)
+            await _refuse(send, 413, f"Request body larger than {limit} bytes.", None, "body_size")
             return
         key = caller_key(scope)
         if self.buckets is not None and (wait := self.buckets.take(key)):
-            await _refuse(send, 429, "Too many requests: slow down.", wait)
+            await _refuse(send, 429, "Too many requests: slow down.", wait, "rate")
             return
         replay = _replay(body, receive)
         if self.slots is None:
@@ -136,7 +140,7 @@ class LimitsMiddleware:
             return
         slots = await self.slots.acquire(key)
         if slots is None:
-            await _refuse(send, 429, "Too many requests in flight for this caller.", 1.0)
+            await _refuse(send, 429, "Too many requests in flight for this caller.", 1.0, "concurrency")
             return
         try:
             await self.app(scope, replay, send)
@@ -170,7 +174,8 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-async def _refuse(send: Send, status: int, message: str, retry_after: float | None) -> None:
+async def _refuse(send: Send, status: int, message: str, retry_after: float | None, reason: str) -> None:
+    _refused.add(1, {"status": str(status), "reason": reason})
     headers = [(b"content-type", b"application/json")]
     if retry_after is not None:
         headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))

@@ -58,6 +58,20 @@ def test_an_oversized_body_gets_413_whether_announced_or_not(limited: str) -> No
     assert "transfer-encoding" in streamed.request.headers
 
 
+def test_refusals_are_counted_for_prometheus(limited: str) -> None:
+    statuses = [_post(limited, TOKENS["acme"], INITIALIZE).status_code for _ in range(5)]
+    text = httpx2.get(f"{limited}/metrics").text
+
+    [line] = [
+        line
+        for line in text.splitlines()
+        if line.startswith("outlay_http_refused_total{") and '"rate"' in line
+    ]
+    assert 'status="429"' in line
+    assert statuses.count(429) >= 2  # a burst of 3 at most
+    assert float(line.rsplit(" ", 1)[1]) >= statuses.count(429)
+
+
 def test_the_bucket_refills_at_its_rate() -> None:
     now = [0.0]
     buckets = TokenBuckets(rate=2.0, burst=2, clock=lambda: now[0])
