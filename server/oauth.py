@@ -195,7 +195,8 @@ class JwtVerifier(TokenVerifier):
             client_id=str(claims.get("client_id") or claims.get("azp") or subject),
             subject=subject,
             scopes=token_scopes(claims),
-            expires_at=int(claims["exp"]),
+            # The SDK refuses a token past `expires_at` on its own: it must see the same leeway as above.
+            expires_at=int(claims["exp"]) + self._settings.leeway_seconds,
             resource=self._audience,  # checked above; the SDK compares it with the resource URL again
             claims={"company": company, "iss": claims["iss"]},
         )

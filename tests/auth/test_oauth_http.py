@@ -119,6 +119,15 @@ def test_forged_and_misissued_tokens_get_401_with_the_metadata_address(
     assert f'resource_metadata="{server}/.well-known/oauth-protected-resource/mcp"' in challenge
 
 
+async def test_clock_skew_within_the_leeway_is_tolerated_over_http_too(
+    server: str, issuer: FakeIssuer
+) -> None:
+    now = int(time.time())
+
+    assert await tool_names(server, token(issuer, server, exp=now - 10, iat=now - 300))
+    assert await tool_names(server, token(issuer, server, nbf=now + 10))
+
+
 def test_the_protected_resource_metadata_names_the_issuer(server: str, issuer: FakeIssuer) -> None:
     response = httpx2.get(f"{server}/.well-known/oauth-protected-resource/mcp")
 
