@@ -68,8 +68,9 @@ def metadata_urls(issuer: str) -> list[str]:
 
 
 class JwksCache:
-    """The issuer's signing keys by `kid`: fetched on first use, again when older than `ttl`, and on an
-    unknown `kid` (key rotation) at most once per `min_interval`; a failed fetch keeps the old keys."""
+    """The issuer's signing keys by `kid`: fetched on first use, again when older than
+    `jwks_cache_seconds`, and on an unknown `kid` (key rotation) at most once per `jwks_refresh_seconds`;
+    a failed fetch keeps the old keys."""
 
     def __init__(
         self,
@@ -144,7 +145,10 @@ class JwksCache:
                 continue
             if metadata.get("issuer") != issuer:
                 raise ValueError(f"{url} names issuer {metadata.get('issuer')!r}, not {issuer!r}")
-            return str(metadata["jwks_uri"])
+            jwks_uri = metadata.get("jwks_uri")
+            if not isinstance(jwks_uri, str):
+                raise ValueError(f"{url} names no jwks_uri")
+            return jwks_uri
         raise ValueError(f"no authorization server metadata for {issuer}")
 
 
@@ -170,9 +174,10 @@ class JwtVerifier(TokenVerifier):
         algorithm = str(header.get("alg"))
         if algorithm not in self._settings.algorithms:
             raise TokenRefused(f"algorithm {algorithm!r} is not allowed")
-        key = await self._keys.key(header.get("kid"))
+        kid = header.get("kid")  # PyJWT has refused a kid that is not a string
+        key = await self._keys.key(kid)
         if key is None:
-            raise TokenRefused(f"no key {header.get('kid')!r} in the issuer's JWKS")
+            raise TokenRefused(f"no key {kid!r} in the issuer's JWKS")
         key.check_fits(algorithm)
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -205,4 +210,6 @@ class JwtVerifier(TokenVerifier):
 def token_scopes(claims: Mapping[str, Any]) -> list[str]:
     """RFC 9068 `scope` (space-separated), or the `scp` list some issuers send instead."""
     scope = claims.get("scope", claims.get("scp", ""))
-    return scope.split() if isinstance(scope, str) else [str(item) for item in scope]
+    if isinstance(scope, str):
+        return scope.split()
+    return [item for item in scope if isinstance(item, str)] if isinstance(scope, list) else []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from typing import Any
 
@@ -133,6 +135,33 @@ def forged(issuer: FakeIssuer) -> dict[str, str]:
 )
 async def test_forged_and_misissued_tokens_are_refused(issuer: FakeIssuer, case: str) -> None:
     assert await verifier_for(issuer).verify_token(forged(issuer)[case]) is None
+
+
+@pytest.mark.parametrize(
+    ("claims", "scopes"), [({"scope": 7}, []), ({"scope": None, "scp": ["spend:read", 1]}, ["spend:read"])]
+)
+async def test_scopes_of_the_wrong_shape_grant_nothing(
+    issuer: FakeIssuer, claims: dict[str, Any], scopes: list[str]
+) -> None:
+    access = await verifier_for(issuer).verify_token(issuer.token(**claims))
+
+    assert access is not None
+    assert access.scopes == scopes
+
+
+async def test_a_key_id_that_is_not_a_string_is_refused(issuer: FakeIssuer) -> None:
+    _, payload, signature = issuer.token().split(".")
+    header = (
+        base64.urlsafe_b64encode(json.dumps({"alg": "RS256", "kid": ["k1"]}).encode()).decode().rstrip("=")
+    )
+
+    assert await verifier_for(issuer).verify_token(f"{header}.{payload}.{signature}") is None
+
+
+async def test_metadata_without_a_jwks_uri_is_not_trusted(issuer: FakeIssuer) -> None:
+    issuer.metadata = lambda: {"issuer": issuer.url}  # type: ignore[method-assign]
+
+    assert await verifier_for(issuer).verify_token(issuer.token()) is None
 
 
 async def test_a_token_cannot_pick_a_key_of_another_type(issuer: FakeIssuer) -> None:
