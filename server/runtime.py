@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.context import AppContext, Clock
 from server.db.engine import create_engine, create_session_factory
 from server.db.migrate import pending_migration_message
+from server.db.tenancy import tenant_role_problem
 from server.gateway import ModelGateway
 from server.settings import Settings
 
@@ -48,6 +49,8 @@ class Runtime:
         engine = create_engine(self.settings.database_url)
         try:
             await ensure_schema(engine)
+            if problem := await tenant_role_problem(engine, self.settings.tenant_role):
+                raise SchemaNotReady(problem)
             gateway = ModelGateway(self.settings.gateway)
             try:
                 self.current = AppContext(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.errors import OutlayError
 from server.settings import Settings
@@ -17,6 +17,10 @@ COMPANY_SETTING = "outlay.company_id"
 _ENTER = text(
     "SELECT set_config('role', :role, true), set_config(:company_setting, :company, true),"
     " set_config('statement_timeout', :timeout, true)"
+)
+_ROLE_STATE = text(
+    "SELECT r.rolname IS NOT NULL, COALESCE(pg_has_role(current_user, r.oid, 'MEMBER'), false)"
+    " FROM (SELECT 1) AS one LEFT JOIN pg_roles AS r ON r.rolname = :role"
 )
 _QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout
 
@@ -40,6 +44,23 @@ async def enter_tenant(session: AsyncSession, settings: Settings, company_id: in
             "timeout": str(settings.statement_timeout_ms),
         },
     )
+
+
+async def tenant_role_problem(engine: AsyncEngine, role: str) -> str | None:
+    """None when tool calls can switch to the tool-call role, else what to tell the operator: at start-up,
+    rather than as a failure of every call."""
+    if engine.dialect.name != "postgresql":
+        return None
+    async with engine.connect() as connection:
+        exists, member = (await connection.execute(_ROLE_STATE, {"role": role})).one()
+    if not exists:
+        return f"The PostgreSQL role {role!r} (OUTLAY_TENANT_ROLE) does not exist. Run `outlay db upgrade`."
+    if not member:
+        return (
+            f"The database user may not switch to the role {role!r} (OUTLAY_TENANT_ROLE) that tool calls "
+            f"run as: GRANT {role} TO <the user in OUTLAY_DATABASE_URL>."
+        )
+    return None
 
 
 def as_timeout(exc: BaseException) -> QueryTimeout | None:
