@@ -145,17 +145,18 @@ def seeded(cluster: PrivateCluster) -> str:
     return url
 
 
-def test_a_postgresql_restart_during_a_burst_gives_clear_errors_and_recovers(
+@pytest.mark.anyio
+async def test_a_postgresql_restart_during_a_burst_gives_clear_errors_and_recovers(
     cluster: PrivateCluster, seeded: str, tmp_path: Path
 ) -> None:
     url = seeded
     log = tmp_path / "server.log"
-    process, base = start_server(url, log)
+    process, base = await anyio.to_thread.run_sync(start_server, url, log)
     try:
-        burst, readiness, recovered_after = anyio.run(_restart_during_burst, base, cluster)
+        burst, readiness, recovered_after = await _restart_during_burst(base, cluster)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        await anyio.to_thread.run_sync(lambda: process.wait(timeout=30))
 
     print(burst.outcomes, readiness, f"recovered after {recovered_after:.2f} s")
     assert burst.unexpected == [], burst.unexpected[:5]
@@ -170,7 +171,7 @@ def test_a_postgresql_restart_during_a_burst_gives_clear_errors_and_recovers(
     crashes = [entry for entry in entries if "exc" in entry and entry["logger"] != "outlay.audit"]
     assert crashes == [], crashes[:3]
     assert any(entry.get("outcome") == "unavailable" for entry in entries)
-    assert asyncio.run(_consistent(url)) == []
+    assert await _consistent(url) == []
 
 
 async def _call_across_sigterm(url: str, database: str, process: subprocess.Popen[bytes]) -> dict[str, Any]:
@@ -203,12 +204,16 @@ async def _call_across_sigterm(url: str, database: str, process: subprocess.Pope
     return answer
 
 
-def test_sigterm_lets_the_call_in_flight_finish_then_exits(seeded: str, tmp_path: Path) -> None:
-    process, base = start_server(seeded, tmp_path / "server.log", OUTLAY_SHUTDOWN_GRACE_SECONDS="20")
+@pytest.mark.anyio
+async def test_sigterm_lets_the_call_in_flight_finish_then_exits(seeded: str, tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    process, base = await anyio.to_thread.run_sync(
+        lambda: start_server(seeded, log, OUTLAY_SHUTDOWN_GRACE_SECONDS="20")
+    )
     try:
-        answer = anyio.run(_call_across_sigterm, base, seeded, process)
+        answer = await _call_across_sigterm(base, seeded, process)
         # uvicorn re-raises the signal once it has shut down cleanly.
-        assert process.wait(timeout=20) in (0, -signal.SIGTERM)
+        assert await anyio.to_thread.run_sync(lambda: process.wait(timeout=20)) in (0, -signal.SIGTERM)
     finally:
         if process.poll() is None:
             process.kill()
