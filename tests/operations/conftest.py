@@ -9,25 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.transports.conftest import CURSOR_SECRET, OUTLAY, TOKENS, _wait_until_ready, free_port, server_env
+from tests.transports.conftest import CURSOR_SECRET, TOKENS, server_env, start_http_server
 
 Spawn = Callable[..., str]
 
 
 def start_server(database_url: str, log: Path, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+    """A server with the test tokens and the shared cursor secret, plus `settings`."""
     keys = json.dumps({token: slug for slug, token in TOKENS.items()})
     env = server_env(database_url, OUTLAY_API_KEYS=keys, OUTLAY_CURSOR_SECRET=CURSOR_SECRET, **settings)
-    with log.open("wb") as output:  # the child keeps its own handle
-        process = subprocess.Popen(
-            [OUTLAY, "serve", "--transport", "http", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=output,
-        )
-    url = f"http://127.0.0.1:{port}"
-    _wait_until_ready(url, process)
-    return process, url
+    return start_http_server(log, env)
 
 
 @pytest.fixture(scope="module")
