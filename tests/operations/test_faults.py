@@ -1,6 +1,7 @@
 """The database goes away in the middle of a burst of calls and comes back: calls during the outage get
 a clear "temporarily unavailable" tool error (or succeed), never a 5xx or a traceback; /readyz says 503
-while it is down; the server answers again by itself, and writes are whole or absent."""
+while it is down; the server answers again by itself, and writes are whole or absent. Also, on the same
+private cluster, what needs a call held in flight (a table lock): draining on SIGTERM, a caller's slots."""
 
 from __future__ import annotations
 
@@ -219,3 +220,45 @@ async def test_sigterm_lets_the_call_in_flight_finish_then_exits(seeded: str, tm
             process.kill()
     assert answer["result"]["isError"] is False, answer
     assert answer["result"]["structuredContent"]["items"]
+
+
+@pytest.mark.anyio
+async def test_a_caller_beyond_its_slots_gets_429_while_another_caller_is_served(
+    seeded: str, tmp_path: Path
+) -> None:
+    limits = {"OUTLAY_RATE_LIMIT__CONCURRENCY": "1", "OUTLAY_RATE_LIMIT__QUEUE_SECONDS": "0.3"}
+    process, base = await anyio.to_thread.run_sync(
+        lambda: start_server(seeded, tmp_path / "server.log", **limits)
+    )
+    blocker = await asyncpg.connect(seeded.replace("+asyncpg", ""))
+
+    def headers(company: str) -> dict[str, str]:
+        return MCP_HEADERS | {"Authorization": f"Bearer {TOKENS[company]}", "MCP-Protocol-Version": PROTOCOL}
+
+    call = {"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "search_expenses"}}
+    listing = {"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}}
+    statuses: dict[str, int] = {}
+    try:
+        transaction = blocker.transaction()
+        await transaction.start()
+        await blocker.execute("LOCK TABLE expenses IN ACCESS EXCLUSIVE MODE")
+        async with httpx2.AsyncClient(timeout=30) as http, anyio.create_task_group() as tasks:
+
+            async def held() -> None:  # acme's one slot, waiting on the lock
+                statuses["held"] = (
+                    await http.post(f"{base}/mcp", json=call, headers=headers("acme"))
+                ).status_code
+
+            tasks.start_soon(held)
+            await anyio.sleep(1.0)
+            second = await http.post(f"{base}/mcp", json=listing, headers=headers("acme"))
+            other = await http.post(f"{base}/mcp", json=listing, headers=headers("globex"))
+            statuses |= {"second": second.status_code, "other": other.status_code}
+            statuses["retry_after"] = int(second.headers.get("retry-after", 0))
+            await transaction.rollback()
+    finally:
+        await blocker.close()
+        process.terminate()
+        await anyio.to_thread.run_sync(lambda: process.wait(timeout=30))
+
+    assert statuses == {"held": 200, "second": 429, "other": 200, "retry_after": 1}
