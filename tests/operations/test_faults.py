@@ -25,7 +25,7 @@ from server.availability import RETRY_MESSAGE
 from server.db.migrate import upgrade
 from tests.operations.conftest import start_server
 from tests.operations.postgres import PrivateCluster, available
-from tests.transports.conftest import TOKENS, http_client
+from tests.transports.conftest import OUTLAY, TOKENS, http_client, server_env
 from tests.transports.test_http import MCP_HEADERS
 from tests.world import seed_world
 
@@ -35,7 +35,7 @@ READS: list[tuple[str, dict[str, Any]]] = [
     ("summarize_spend", {"group_by": "month", "period": "2026"}),
     ("suggest_approver", {"request_id": "APR-0001"}),
 ]
-WRITE = ("categorize_expenses", {"apply": True, "limit": 20})
+WRITE = ("categorize_expenses", {"apply": True, "limit": 1})  # one expense a call: many writes
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +60,16 @@ async def _create_database(cluster: PrivateCluster, name: str) -> None:
 class Burst:
     """Workers calling in a loop until told to stop; every outcome counted."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, writer_url: str) -> None:
+        self.url, self.writer_url = url, writer_url
+        self.applied = 0  # categories the write calls said they wrote
         self.outcomes: Counter[str] = Counter()
         self.unexpected: list[str] = []
         self.running = True
 
     async def worker(self, index: int) -> None:
-        calls = [*READS, WRITE] if index % 4 == 0 else READS
-        async with http_client(self.url, TOKENS["acme"]) as client:
+        calls, url = ([WRITE], self.writer_url) if index == 0 else (READS, self.url)
+        async with http_client(url, TOKENS["acme"]) as client:
             turn = 0
             while self.running:
                 tool, arguments = calls[turn % len(calls)]
@@ -83,6 +84,7 @@ class Burst:
                 text = result.content[0].text if isinstance(result.content[0], TextContent) else ""
                 if not result.is_error:
                     self.outcomes["ok"] += 1
+                    self.applied += int((result.structured_content or {}).get("applied", 0))
                 elif text.endswith(RETRY_MESSAGE):  # after the SDK's 'Error executing tool X: '
                     self.outcomes["unavailable"] += 1
                     await anyio.sleep(0.05)
@@ -96,8 +98,10 @@ async def _ready(url: str) -> int:
         return (await http.get(f"{url}/readyz")).status_code
 
 
-async def _restart_during_burst(url: str, cluster: PrivateCluster) -> tuple[Burst, list[int], float]:
-    burst = Burst(url)
+async def _restart_during_burst(
+    url: str, writer_url: str, cluster: PrivateCluster
+) -> tuple[Burst, list[int], float]:
+    burst = Burst(url, writer_url)
     readiness: list[int] = []
     async with anyio.create_task_group() as tasks:
         for index in range(12):
@@ -123,18 +127,18 @@ async def _restart_during_burst(url: str, cluster: PrivateCluster) -> tuple[Burs
     return burst, readiness, recovered_after
 
 
-async def _consistent(url: str) -> list[tuple[Any, ...]]:
-    """Expenses whose category does not exist in their company: what a half-written update would leave."""
-    database = url.replace("postgresql+asyncpg", "postgresql")
-    connection = await asyncpg.connect(database)
+async def _categories(url: str) -> tuple[int, int]:
+    """Expenses with a category, and those whose category is not of their company (a torn write)."""
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
-        rows = await connection.fetch(
-            "SELECT e.id FROM expenses e LEFT JOIN categories c ON c.id = e.category_id "
+        categorized = await connection.fetchval("SELECT count(*) FROM expenses WHERE category_id IS NOT NULL")
+        torn = await connection.fetchval(
+            "SELECT count(*) FROM expenses e LEFT JOIN categories c ON c.id = e.category_id "
             "WHERE e.category_id IS NOT NULL AND (c.id IS NULL OR c.company_id <> e.company_id)"
         )
     finally:
         await connection.close()
-    return [tuple(row) for row in rows]
+    return int(categorized), int(torn)
 
 
 @pytest.fixture(scope="module")
@@ -146,18 +150,33 @@ def seeded(cluster: PrivateCluster) -> str:
     return url
 
 
+@pytest.fixture(scope="module")
+def demo(cluster: PrivateCluster, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A small demo company with a trained categorizer and an uncategorized backlog, for real writes."""
+    asyncio.run(_create_database(cluster, "outlay_demo"))
+    url = cluster.url("outlay_demo")
+    env = server_env(url)
+    folder = str(tmp_path_factory.mktemp("demo"))
+    subprocess.run([OUTLAY, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
+    demo = [OUTLAY, "demo", "--employees", "20", "--months", "6", "--out", folder]
+    subprocess.run(demo, env=env, check=True, capture_output=True, timeout=300)
+    return url
+
+
 @pytest.mark.anyio
 async def test_a_postgresql_restart_during_a_burst_gives_clear_errors_and_recovers(
-    cluster: PrivateCluster, seeded: str, tmp_path: Path
+    cluster: PrivateCluster, seeded: str, demo: str, tmp_path: Path
 ) -> None:
-    url = seeded
-    log = tmp_path / "server.log"
-    process, base = await anyio.to_thread.run_sync(start_server, url, log)
+    log, writer_log = tmp_path / "server.log", tmp_path / "writer.log"
+    process, base = await anyio.to_thread.run_sync(start_server, seeded, log)
+    writer, writer_base = await anyio.to_thread.run_sync(start_server, demo, writer_log)
+    categorized_before, _ = await _categories(demo)
     try:
-        burst, readiness, recovered_after = await _restart_during_burst(base, cluster)
+        burst, readiness, recovered_after = await _restart_during_burst(base, writer_base, cluster)
     finally:
-        process.terminate()
-        await anyio.to_thread.run_sync(lambda: process.wait(timeout=30))
+        for server in (process, writer):
+            server.terminate()
+            await anyio.to_thread.run_sync(lambda: server.wait(timeout=30))  # noqa: B023 - awaited here
 
     print(burst.outcomes, readiness, f"recovered after {recovered_after:.2f} s")
     assert burst.unexpected == [], burst.unexpected[:5]
@@ -168,11 +187,16 @@ async def test_a_postgresql_restart_during_a_burst_gives_clear_errors_and_recove
     assert readiness[-1] == 200
     assert recovered_after < 5
     # Calls answer the clear error and log one line; only a lost audit row is logged with its traceback.
-    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    lines = [*log.read_text().splitlines(), *writer_log.read_text().splitlines()]
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
     crashes = [entry for entry in entries if "exc" in entry and entry["logger"] != "outlay.audit"]
     assert crashes == [], crashes[:3]
     assert any(entry.get("outcome") == "unavailable" for entry in entries)
-    assert await _consistent(url) == []
+    # Every category written was reported by a call that succeeded, and only those: a call cut by the
+    # outage wrote nothing (its transaction rolled back), none wrote half.
+    categorized_after, torn = await _categories(demo)
+    assert burst.applied > 0
+    assert (categorized_after - categorized_before, torn) == (burst.applied, 0)
 
 
 async def _call_across_sigterm(url: str, database: str, process: subprocess.Popen[bytes]) -> dict[str, Any]:
