@@ -297,7 +297,7 @@ def _add_evals(evals: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     gate = evals.add_parser("gate", help="compare a conversation run with a baseline; fail on a regression")
     gate.add_argument("current", type=Path, help="results JSON of the run to judge")
     gate.add_argument("--baseline", type=Path, required=True, help="results JSON of the accepted run")
-    gate.add_argument("--latency-floor-ms", type=float, default=250.0, help="smaller slowdowns are noise")
+    gate.add_argument("--latency-floor-ms", type=float, default=500.0, help="smaller slowdowns are noise")
     gate.set_defaults(command=cmd_eval_gate)
 
 

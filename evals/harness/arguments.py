@@ -39,6 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--baseline", type=Path, help="compare with this results file; fail on a regression")
     parser.add_argument(
-        "--latency-floor-ms", type=float, default=250.0, help="gate: smaller slowdowns are noise"
+        "--latency-floor-ms", type=float, default=500.0, help="gate: smaller slowdowns are noise"
     )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
