@@ -19,7 +19,6 @@ Then the tool's latency through an in-memory MCP client on the same database. JS
 from __future__ import annotations
 
 import datetime as dt
-import json
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -33,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evals.reports import write_report
 from server.app import build_server
 from server.context import Clock
 from server.db.engine import create_engine, create_session_factory
@@ -101,11 +101,7 @@ async def run(settings: Settings, *, latency_calls: int = 200) -> dict[str, Any]
 
 def write(report: dict[str, Any], out: Path = RESULTS) -> list[Path]:
     """The report as JSON and as Markdown in `out`; the paths written."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"approvers-{report['company']}.json", out / f"approvers-{report['company']}.md"]
-    paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths[1].write_text(markdown(report), encoding="utf-8")
-    return paths
+    return write_report(out, f"approvers-{report['company']}", report, markdown(report))
 
 
 async def load(session: AsyncSession, slug: str | None) -> Books:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import platform
 import statistics
 import time
@@ -30,10 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from evals.reports import company_named, write_report
 from server.context import AppContext, Caller
 from server.db.models import Company
 from server.errors import NotFound
@@ -66,7 +64,7 @@ class Options:
 
 async def run(app: AppContext, options: Options) -> dict[str, Any]:
     async with app.sessions() as session:
-        company = await _company(session, options.company)
+        company = await company_named(session, options.company)
         caller = Caller(company.id, company.slug, company.name, company.currency, "eval")
         books = await open_books(app, session, caller)
         history = await training.history(session, company)
@@ -86,19 +84,8 @@ async def run(app: AppContext, options: Options) -> dict[str, Any]:
     key = _read_key(options.answer_key) if options.answer_key else None
     report = _report(company, books.company, tested, decisions, key, options)
     report["cost"] = await anyio.to_thread.run_sync(_cost, history, held.company, tested, backtest_seconds)
-    _write(report, options.out, company.slug)
+    write_report(options.out, f"categorize-{company.slug}", report, render(report))
     return report
-
-
-async def _company(session: AsyncSession, slug: str | None) -> Company:
-    query = select(Company).order_by(Company.slug)
-    companies = list((await session.scalars(query.where(Company.slug == slug) if slug else query)).all())
-    if len(companies) != 1:
-        found = ", ".join(c.slug for c in companies) or "none"
-        raise NotFound(
-            f"pass --company: {'no company named ' + repr(slug) if slug else 'companies: ' + found}"
-        )
-    return companies[0]
 
 
 def _backtest(history: training.History) -> Backtest | None:
@@ -230,12 +217,6 @@ def _cost(
         "batch_per_second": round(len(facts) / batch_seconds),
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
     }
-
-
-def _write(report: dict[str, Any], out: Path, slug: str) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"categorize-{slug}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / f"categorize-{slug}.md").write_text(render(report))
 
 
 def _pct(value: float | None) -> str:

@@ -30,17 +30,15 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals import forecast_report
 from evals.forecast_metrics import Floats, mase_scale, naive, naive2, seasonal_naive
 from evals.forecast_report import RESULTS, Outcome, Point, Series, markdown, write
+from evals.reports import company_named
 from server.context import Clock
 from server.db.engine import create_engine, create_session_factory
-from server.db.models import Company
-from server.errors import NotFound
 from server.settings import Settings
 from tools.forecast import queries
 from tools.forecast.engine import DEFAULT_MODEL, Calibration, calibrate_scopes, monthly_forecast
@@ -126,7 +124,7 @@ async def run(
 
 
 async def load(session: AsyncSession, slug: str | None, today: dt.date) -> Books:
-    company = await _company(session, slug)
+    company = await company_named(session, slug)
     budgets = await queries.budgets_overlapping(session, company.id, dt.date.min, dt.date.max)
     teams = await queries.all_teams(session, company.id)
     categories = await queries.category_scopes(session, company.id)
@@ -152,17 +150,6 @@ def joined(older: ScopeHistory, recent: ScopeHistory) -> ScopeHistory:
         charges=tuple(charge for charge in older.charges if charge.on < cut) + recent.charges,
         known_minor=recent.known_minor,
     )
-
-
-async def _company(session: AsyncSession, slug: str | None) -> Company:
-    query = select(Company).order_by(Company.slug)
-    companies = list((await session.scalars(query.where(Company.slug == slug) if slug else query)).all())
-    if len(companies) != 1:
-        found = ", ".join(c.slug for c in companies) or "none"
-        raise NotFound(
-            f"pass --company: {'no company named ' + repr(slug) if slug else 'companies: ' + found}"
-        )
-    return companies[0]
 
 
 def origin_months(today: dt.date, count: int) -> list[int]:

@@ -4,7 +4,6 @@ the JSON (stable keys) and the Markdown tables. `evals/forecast.py` runs the bac
 from __future__ import annotations
 
 import datetime as dt
-import json
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ import numpy as np
 
 from evals import forecast_metrics as metrics
 from evals.forecast_metrics import Floats, Scale
+from evals.reports import write_report
 from tools.forecast.engine import DEFAULT_MODEL
 from tools.forecast.history import month_start
 from tools.forecast.queries import Scope
@@ -182,11 +182,7 @@ def build(
 
 def write(report: dict[str, Any], out: Path = RESULTS) -> list[Path]:
     """The report as JSON and as Markdown in `out`; the paths written."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"forecast-{report['company']}.json", out / f"forecast-{report['company']}.md"]
-    paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths[1].write_text(markdown(report), encoding="utf-8")
-    return paths
+    return write_report(out, f"forecast-{report['company']}", report, markdown(report))
 
 
 def _number(value: float | None, form: str = ".3f") -> str:
