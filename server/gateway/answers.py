@@ -11,7 +11,16 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from server.gateway.messages import AssistantTurn, Reply, Tool, ToolFeedback, Turn, UserText
+from server.gateway.messages import (
+    ChatReply,
+    ChatTurn,
+    ModelTurn,
+    Tool,
+    ToolResult,
+    ToolResults,
+    ToolUse,
+    UserText,
+)
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -39,8 +48,8 @@ class AnswerSpec(Generic[A]):
         self.tool = Tool(_tool_name(model.__name__), description, schema)
         self.fingerprint = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:16]
 
-    def parse(self, reply: Reply) -> A:
-        call = reply.turn.tool_call
+    def parse(self, reply: ChatReply) -> A:
+        call = _first_call(reply)
         if call is None:
             raise OffSchema([f"no call to the tool {self.tool.name!r}"])
         try:
@@ -60,13 +69,18 @@ class AnswerSpec(Generic[A]):
                     problems.append(f"{name}: must be one of the listed values")
         return problems
 
-    def repair(self, reply: Reply, problems: list[str]) -> list[Turn]:
+    def repair(self, reply: ChatReply, problems: list[str]) -> list[ChatTurn]:
         """The turns that show the model its mistake and ask again."""
         request = f"Call {self.tool.name} again with input that fixes: " + "; ".join(problems)
-        call = reply.turn.tool_call
+        call = _first_call(reply)
         if call is None:
-            return [AssistantTurn(None, reply.turn.text or "(no answer)"), UserText(request)]
-        return [AssistantTurn(call, ""), ToolFeedback(call.id, request)]
+            return [ModelTurn(reply.turn.text or "(no answer)"), UserText(request)]
+        return [ModelTurn("", (call,)), ToolResults((ToolResult(call.id, request, is_error=True),))]
+
+
+def _first_call(reply: ChatReply) -> ToolUse | None:
+    """The forced tool's call: the model is asked for exactly one, and only the first is read."""
+    return reply.turn.tool_uses[0] if reply.turn.tool_uses else None
 
 
 def _constrain(field: dict[str, Any], allowed: tuple[str, ...]) -> None:

@@ -1,5 +1,5 @@
-"""Claude through the `anthropic` SDK, on the Anthropic API or on AWS Bedrock: one attempt per `send`
-(a forced tool: structured answers) or `chat` (tools the model may call: agents).
+"""Claude through the `anthropic` SDK, on the Anthropic API or on AWS Bedrock: one attempt per `chat`
+(a forced tool for structured answers; tools the model may call for agents).
 
 The SDK's own retries are off (`max_retries=0`): `resilience.Guard` is the only retry layer. Its
 exceptions become `AttemptFailed` (retry) or gateway errors (do not). Imported only when a provider is
@@ -27,22 +27,7 @@ from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]  #
 from pydantic import ValidationError
 
 from server.gateway.errors import NotConfigured
-from server.gateway.messages import (
-    AssistantTurn,
-    Chat,
-    ChatReply,
-    ChatTurn,
-    Conversation,
-    ModelTurn,
-    Reply,
-    Tool,
-    ToolCall,
-    ToolFeedback,
-    ToolResults,
-    ToolUse,
-    Turn,
-    UserText,
-)
+from server.gateway.messages import Chat, ChatReply, ChatTurn, ModelTurn, Tool, ToolResults, ToolUse, UserText
 from server.gateway.resilience import AttemptFailed, failure_for_status
 from server.gateway.settings import GatewaySettings
 
@@ -70,7 +55,7 @@ def build_client(settings: GatewaySettings) -> anthropic.AsyncAnthropic | anthro
 
 
 class LLMClient:
-    """One provider, one model: `send` and `chat` each make exactly one HTTP request."""
+    """One provider, one model: `chat` makes exactly one HTTP request."""
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.provider = settings.provider
@@ -82,37 +67,25 @@ class LLMClient:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def send(self, conversation: Conversation, seconds: float) -> Reply:
-        message = await self._create(
-            seconds,
-            system=conversation.system,
-            messages=[_message(turn, conversation.tool.name) for turn in conversation.turns],
-            tools=[_tool(conversation.tool)],
-            tool_choice=ToolChoiceToolParam(type="tool", name=conversation.tool.name),
-        )
-        return _reply(message)
-
     async def chat(self, chat: Chat, seconds: float) -> ChatReply:
-        """One request of a free conversation: the model may answer, call tools, or both."""
+        """One request: the model may answer, call tools, or both; with `chat.force`, it calls that tool."""
         offered: dict[str, Any] = {}
         if chat.tools:  # the API refuses a tool_choice without tools
-            offered = {
-                "tools": [_tool(tool) for tool in chat.tools],
-                "tool_choice": ToolChoiceAutoParam(type="auto"),
-            }
-        message = await self._create(
-            seconds, system=chat.system, messages=[_chat_message(turn) for turn in chat.turns], **offered
-        )
-        return _chat_reply(message)
-
-    async def _create(self, seconds: float, **request: Any) -> Message:
+            choice = (
+                ToolChoiceToolParam(type="tool", name=chat.force)
+                if chat.force
+                else ToolChoiceAutoParam(type="auto")
+            )
+            offered = {"tools": [_tool(tool) for tool in chat.tools], "tool_choice": choice}
         try:
             # With the request as keywords the SDK's overloads cannot tell streaming apart: never here.
             message: Message = await self._client.messages.create(
                 model=self.model,
                 max_tokens=self._max_tokens,
                 timeout=httpx2.Timeout(seconds, connect=min(self._connect_timeout, seconds)),
-                **request,
+                system=chat.system,
+                messages=[_message(turn) for turn in chat.turns],
+                **offered,
             )
         except anthropic.APIStatusError as exc:
             raise failure_for_status(exc.status_code, exc.response.headers, self.provider) from exc
@@ -126,43 +99,14 @@ class LLMClient:
             # How the SDK says it found no credentials: TypeError for the API; for Bedrock, RuntimeError
             # (an empty credential chain) or botocore's errors (an unknown profile, say).
             raise NotConfigured(f"{self.provider}: no usable credentials ({exc})") from exc
-        return message
+        return _reply(message)
 
 
 def _tool(tool: Tool) -> ToolParam:
     return ToolParam(name=tool.name, description=tool.description, input_schema=tool.input_schema)
 
 
-def _message(turn: Turn, tool_name: str) -> MessageParam:
-    if isinstance(turn, UserText):
-        return {"role": "user", "content": turn.text}
-    if isinstance(turn, ToolFeedback):
-        feedback = ToolResultBlockParam(
-            type="tool_result", tool_use_id=turn.tool_use_id, content=turn.text, is_error=True
-        )
-        return {"role": "user", "content": [feedback]}
-    if turn.tool_call is None:
-        return {"role": "assistant", "content": [TextBlockParam(type="text", text=turn.text)]}
-    call = ToolUseBlockParam(
-        type="tool_use", id=turn.tool_call.id, name=tool_name, input=turn.tool_call.input
-    )
-    return {"role": "assistant", "content": [call]}
-
-
-def _reply(message: Message) -> Reply:
-    call: ToolCall | None = None
-    texts: list[str] = []
-    for block in message.content:
-        if block.type == "tool_use" and isinstance(block.input, dict) and call is None:
-            call = ToolCall(block.id, block.input)
-        elif block.type == "text":
-            texts.append(block.text)
-    usage = message.usage
-    turn = AssistantTurn(call, "\n".join(texts))
-    return Reply(turn, usage.input_tokens, usage.output_tokens, message.stop_reason)
-
-
-def _chat_message(turn: ChatTurn) -> MessageParam:
+def _message(turn: ChatTurn) -> MessageParam:
     if isinstance(turn, UserText):
         return {"role": "user", "content": turn.text}
     if isinstance(turn, ToolResults):
@@ -187,7 +131,7 @@ def _chat_message(turn: ChatTurn) -> MessageParam:
     return {"role": "assistant", "content": content}
 
 
-def _chat_reply(message: Message) -> ChatReply:
+def _reply(message: Message) -> ChatReply:
     texts = [block.text for block in message.content if block.type == "text"]
     uses = tuple(
         ToolUse(block.id, block.name, block.input)

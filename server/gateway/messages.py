@@ -1,8 +1,7 @@
 """A conversation with an LLM in the gateway's own terms, free of any SDK: what the structured-answer
-logic builds and reads, and what `llm.py` translates to and from the provider's wire format.
-
-Two shapes: a `Conversation` forces one tool (structured answers); a `Chat` offers tools the model may
-call or not, as an agent uses them (`ModelGateway.converse`)."""
+logic and `ModelGateway.converse` build and read, and what `llm.py` translates to and from the provider's
+wire format. One shape for both: a structured answer is a `Chat` that forces its one tool; an agent's
+chat offers tools the model may call or not."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Tool:
     """A tool offered to the model. For a structured answer, the one it must call, whose input schema
-    is the answer's schema; in a chat, one of the tools it may call (an MCP tool's name, description
+    is the answer's schema; for an agent, one of the tools it may call (an MCP tool's name, description
     and input schema)."""
 
     name: str
@@ -22,56 +21,13 @@ class Tool:
 
 
 @dataclass(frozen=True)
-class ToolCall:
-    id: str
-    input: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class UserText:
     text: str
 
 
 @dataclass(frozen=True)
-class AssistantTurn:
-    """What the model said: a tool call, or (when it ignored the tool) prose."""
-
-    tool_call: ToolCall | None
-    text: str
-
-
-@dataclass(frozen=True)
-class ToolFeedback:
-    """Our reply to a tool call that broke the schema."""
-
-    tool_use_id: str
-    text: str
-
-
-Turn = UserText | AssistantTurn | ToolFeedback
-
-
-@dataclass(frozen=True)
-class Conversation:
-    system: str
-    turns: tuple[Turn, ...]
-    tool: Tool
-
-    def then(self, *turns: Turn) -> Conversation:
-        return Conversation(self.system, (*self.turns, *turns), self.tool)
-
-
-@dataclass(frozen=True)
-class Reply:
-    turn: AssistantTurn
-    input_tokens: int
-    output_tokens: int
-    stop_reason: str | None
-
-
-@dataclass(frozen=True)
 class ToolUse:
-    """One tool the model asked to call in a chat."""
+    """One tool the model asked to call."""
 
     id: str
     name: str
@@ -80,7 +36,7 @@ class ToolUse:
 
 @dataclass(frozen=True)
 class ModelTurn:
-    """What the model said in a chat: prose, tool calls, or both (several calls may come at once)."""
+    """What the model said: prose, tool calls, or both (several calls may come at once)."""
 
     text: str
     tool_uses: tuple[ToolUse, ...] = ()
@@ -88,7 +44,8 @@ class ModelTurn:
 
 @dataclass(frozen=True)
 class ToolResult:
-    """What one tool call gave back, as the model reads it; `is_error` when the tool refused or failed."""
+    """What one tool call gave back, as the model reads it; `is_error` when the tool refused or failed
+    (or, for a structured answer, when its input broke the schema)."""
 
     tool_use_id: str
     content: str
@@ -107,11 +64,16 @@ ChatTurn = UserText | ModelTurn | ToolResults
 
 @dataclass(frozen=True)
 class Chat:
-    """A conversation where the model chooses: answer, or call any of `tools` (none: prose only)."""
+    """A conversation where the model chooses: answer, or call any of `tools` (none: prose only) — or,
+    with `force` (a tool's name), must call that tool."""
 
     system: str
     turns: tuple[ChatTurn, ...]
     tools: tuple[Tool, ...] = ()
+    force: str | None = None
+
+    def then(self, *turns: ChatTurn) -> Chat:
+        return Chat(self.system, (*self.turns, *turns), self.tools, self.force)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from server.gateway.accounting import Accounting, CallRecord
 from server.gateway.answers import AnswerSpec, OffSchema
 from server.gateway.cache import ResponseCache, cache_key
 from server.gateway.errors import InvalidAnswer, NotConfigured
-from server.gateway.messages import Conversation, Reply, UserText
+from server.gateway.messages import Chat, ChatReply, UserText
 from server.gateway.prompts import PromptTemplate, Rendered
 from server.gateway.redaction import Redaction
 from server.gateway.resilience import Deadline, Guard, within
@@ -128,7 +128,8 @@ class StructuredCalls:
 
     async def _converse(self, question: Question[A], record: CallRecord, deadline: Deadline) -> A:
         rendered = question.rendered
-        conversation = Conversation(rendered.system, (UserText(rendered.user),), question.spec.tool)
+        tool = question.spec.tool
+        conversation = Chat(rendered.system, (UserText(rendered.user),), (tool,), force=tool.name)
         reply = await self._send(conversation, record, deadline)
         try:
             return question.spec.parse(reply)
@@ -143,11 +144,11 @@ class StructuredCalls:
                 f"the model's answer broke the schema twice: {second}", problems=second.problems
             ) from None
 
-    async def _send(self, conversation: Conversation, record: CallRecord, deadline: Deadline) -> Reply:
+    async def _send(self, conversation: Chat, record: CallRecord, deadline: Deadline) -> ChatReply:
         assert self._llm is not None
         client, guard = self._llm
         on_retry = partial(self._accounting.retried, record)
-        reply = await guard.run(partial(client.send, conversation), deadline, on_retry)
+        reply = await guard.run(partial(client.chat, conversation), deadline, on_retry)
         self._accounting.used_tokens(record, reply.input_tokens, reply.output_tokens)
         return reply
 
