@@ -79,23 +79,26 @@ def project(
     if as_of >= end:
         return _closed(history, snap, start, end, as_of, budget, spent, calibration)
     fit = fit_for(snap, end)
-    raw = expect(snap, fit, start, end)
+    expectation = expect(snap, fit, start, end)
     # Approved requests are about to be spent: they count in the period running now, not in later ones.
     known = history.known_minor if start <= as_of else 0
-    base = spent + known + raw.committed_minor
+    base = spent + known + expectation.committed_minor
     floor = spent + known  # spend cannot be undone (refunds aside)
-    expectation = raw
-    expected = base + round(raw.variable)
+    expected = base + round(expectation.variable)
 
     def total_at(q: float) -> int:
-        error = calibration.quantile(q, raw.load)
-        return max(floor, round(base + raw.variable + error * raw.scale))
+        error = calibration.quantile(q, expectation.load)
+        return max(floor, round(base + expectation.variable + error * expectation.scale))
 
     intervals = {level: (total_at((1 - level) / 2), total_at((1 + level) / 2)) for level in LEVELS}
     probability = None
     if budget is not None:
-        gap = budget - base - raw.variable
-        probability = calibration.exceedance(gap / raw.scale, raw.load) if raw.scale > 0 else float(gap < 0)
+        gap = budget - base - expectation.variable
+        probability = (
+            calibration.exceedance(gap / expectation.scale, expectation.load)
+            if expectation.scale > 0
+            else float(gap < 0)
+        )
     return Projection(
         start=start,
         end=end,
