@@ -15,7 +15,6 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 
 from server.auth_settings import ADMIN_SCOPE, ALL_SCOPES, READ_SCOPE, WRITE_SCOPE, ApiKeyGrant
-from server.oauth import JwtVerifier
 from server.settings import Settings
 
 __all__ = ["ADMIN_SCOPE", "ALL_SCOPES", "READ_SCOPE", "WRITE_SCOPE", "ApiKeyVerifier", "bearer_auth"]
@@ -59,7 +58,7 @@ class EitherVerifier(TokenVerifier):
     """OAuth and development keys side by side: a JWT (three dot-separated parts) goes to the JWT
     verifier only, anything else to the keys only, so neither can be used to probe the other."""
 
-    def __init__(self, jwt: JwtVerifier, keys: ApiKeyVerifier) -> None:
+    def __init__(self, jwt: TokenVerifier, keys: ApiKeyVerifier) -> None:
         self._jwt = jwt
         self._keys = keys
 
@@ -80,6 +79,9 @@ def bearer_auth(settings: Settings) -> tuple[TokenVerifier | None, AuthSettings 
     keys = ApiKeyVerifier(settings.api_keys, resource=resource) if settings.api_keys else None
     oauth = settings.oauth
     if oauth.issuer:
+        # Only an OAuth server loads pyjwt and cryptography: stdio start-up is what a desktop user waits for.
+        from server.oauth import JwtVerifier
+
         audience = oauth.audience or resource
         jwt = JwtVerifier(oauth, audience=audience)
         verifier: TokenVerifier = EitherVerifier(jwt, keys) if keys else jwt
