@@ -23,6 +23,7 @@ from server.db.models import (
     Team,
     TeamDailySpend,
 )
+from tools.forecast.engine import BACKTEST_DAYS
 from tools.forecast.history import Charge, ScopeHistory, month_end, month_index
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 HISTORY_DAYS = 3 * 366 + 31  # three years and the current month: what the model can use
 KNOWN_WITHIN_DAYS = 90  # an approved request older than this and still unspent is not coming
 EXACT_DAYS = 100  # read day by day at least this far back (a quarter so far), by thirds of a month before
-THIRDS = (10, 20)  # the last days of a month's first two thirds: where the backtests cut
+THIRDS = BACKTEST_DAYS[1:]  # the last days of a month's first two thirds: where the backtests cut
 
 
 @dataclass(frozen=True)
