@@ -1,8 +1,8 @@
 """Variable spend: a team's monthly totals (recurring charges taken out) forecast a few months ahead.
 
 The model is statsforecast's Dynamic Optimized Theta (the M4 competition's strongest single statistical
-method family) on seasonally adjusted months once there are two full years of history and a yearly
-pattern passes the seasonality test, on the raw months otherwise. Short or
+method family) on seasonally adjusted months once there are SEASONAL_FROM months of history (two years
+and a quarter) and a yearly pattern passes the seasonality test, on the raw months otherwise. Short or
 sparse histories fall back to the mean of recent months, which is the unbiased forecast of a total
 when there is too little signal to fit anything (and the method says so). docs/forecasting.md has the
 backtests behind the choice. statsforecast is imported on first use: it pulls in pandas and
