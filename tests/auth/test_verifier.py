@@ -14,16 +14,9 @@ from pydantic import ValidationError
 from server.auth_settings import OAuthSettings
 from server.oauth import JwksCache, JwtVerifier, metadata_urls
 from tests.auth.issuer import AUDIENCE, FakeIssuer
+from tests.clocks import Clock
 
 pytestmark = pytest.mark.anyio
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

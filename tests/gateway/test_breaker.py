@@ -11,17 +11,10 @@ from server.fakes.anthropic import FakeAnthropic
 from server.fakes.script import rate_limited, server_error
 from server.gateway import CircuitOpen, ModelGateway, RetriesExhausted
 from server.gateway.resilience import CircuitBreaker
+from tests.clocks import Clock
 from tests.gateway.conftest import ask, points
 
 pytestmark = pytest.mark.anyio
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def breaker(clock: Clock, threshold: int = 3) -> CircuitBreaker:

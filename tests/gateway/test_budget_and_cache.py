@@ -11,6 +11,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from server.fakes.anthropic import FakeAnthropic
 from server.gateway import BudgetExhausted, ModelGateway
 from server.gateway.accounting import TokenBudget
+from tests.clocks import Clock
 from tests.gateway.conftest import ask, total
 
 pytestmark = pytest.mark.anyio
@@ -52,14 +53,6 @@ def test_no_budget_means_no_limit() -> None:
     budget.check("acme")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_the_same_question_is_answered_from_the_cache(
     make_gateway: Callable[..., ModelGateway], fake_llm: FakeAnthropic, metrics: InMemoryMetricReader
 ) -> None:
@@ -95,7 +88,7 @@ async def test_the_cache_key_is_the_redacted_question(
 async def test_cached_answers_expire(
     make_gateway: Callable[..., ModelGateway], fake_llm: FakeAnthropic
 ) -> None:
-    clock = Clock()
+    clock = Clock(now=0.0)
     gateway = make_gateway(clock=clock, cache_ttl_seconds=60)
     await ask(gateway)
     clock.now += 59
