@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import socket
 import statistics
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +21,7 @@ from sqlalchemy import func, select
 from server.app import build_server
 from server.db.engine import create_engine
 from server.db.models import Expense, Team
+from server.fakes.loopback import free_port
 from server.http import http_app
 from server.runtime import Runtime
 from server.settings import Settings
@@ -106,9 +106,7 @@ async def _run(
 
 @asynccontextmanager
 async def _http_client(settings: Settings) -> AsyncIterator[Client]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     settings = settings.model_copy(update={"port": port})
     runtime = Runtime(settings, local_company=None)
     app = http_app(build_server(settings, local_company=None, runtime=runtime), runtime)

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from mcp_types import (
 
 from evals.harness.scenario import Confirm
 from evals.harness.transcript import InfrastructureError, ToolCallRecord, Transcript
+from server.fakes.loopback import free_port
 
 OUTLAY = str(Path(sys.executable).with_name("outlay"))
 # Pinned, not random per server: paging cursors go back to the model inside tool results, and a
@@ -200,7 +200,7 @@ def _server_env(target: ServerTarget, **extra: str) -> dict[str, str]:
 async def _http_server(target: ServerTarget) -> AsyncIterator[tuple[str, str]]:
     """`outlay serve --transport http` on a free loopback port, with a fresh token for the company."""
     token = secrets.token_urlsafe(24)
-    port = _free_port()
+    port = free_port()
     env = _server_env(target, OUTLAY_API_KEYS=json.dumps({token: target.company}))
     command = [OUTLAY, "serve", "--transport", "http", "--port", str(port)]
     # The server's log goes to a file, not a pipe nobody reads (a full pipe would stall the server).
@@ -235,9 +235,3 @@ async def _ready(url: str, process: anyio.abc.Process, log: IO[bytes], seconds: 
                 pass
             await anyio.sleep(0.1)
     raise InfrastructureError(f"outlay serve did not become ready at {url} within {seconds:.0f} s")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

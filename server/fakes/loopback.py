@@ -18,6 +18,13 @@ from starlette.types import ASGIApp
 _STARTUP_SECONDS = 10.0
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for a server started in another process)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextmanager
 def serve_on_loopback(app: ASGIApp, *, port: int = 0) -> Iterator[str]:
     """Yields the base URL (`http://127.0.0.1:PORT`) while `app` is served; stops it on exit."""

@@ -11,9 +11,10 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from server.fakes.loopback import free_port
 from server.gateway import GatewaySettings
 from tests.categorize.conftest import server_for
-from tests.transports.conftest import OUTLAY, free_port, server_env
+from tests.transports.conftest import OUTLAY, server_env
 from tests.world import call_ok, connect, raw
 
 pytestmark = pytest.mark.anyio

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.transports.conftest import free_port
+from server.fakes.loopback import free_port
 
 
 def _bin(name: str) -> str:

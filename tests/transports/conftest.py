@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,11 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from server.fakes.loopback import free_port
+
 OUTLAY = str(Path(sys.executable).with_name("outlay"))
 TOKENS = {"acme": "acme-test-token", "globex": "globex-test-token"}
 CURSOR_SECRET = "shared-by-every-replica"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
