@@ -42,7 +42,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         agent = _agent(settings, args)
-    except ValueError as exc:
+        # Read before the run: a wrong path should not be found out only once every trial has run.
+        baseline = RunResult.read(args.baseline) if args.baseline else None
+    except (OSError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     options = RunOptions(
@@ -54,9 +56,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         provider=getattr(agent, "provider", None),
     )
     # In-memory servers log every call to this process's stderr; the harness reports per trial instead.
-    logging.getLogger("outlay").setLevel(
-        max(logging.WARNING, logging.getLogger("outlay").getEffectiveLevel())
-    )
+    for name in ("outlay", "httpx2", "mcp"):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logging.WARNING, logger.getEffectiveLevel()))
     result = anyio.run(_run, scenarios, agent, options, args)
     stem = args.name or f"conversations-{result.run.agent}-{result.run.backend}"
     written = write_report(result, args.out or RESULTS, stem)
@@ -69,8 +71,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     ok = summary.failed == 0 and summary.errors == 0
-    if args.baseline:
-        verdict = compare(result, RunResult.read(args.baseline), latency_floor_ms=args.latency_floor_ms)
+    if baseline is not None:
+        verdict = compare(result, baseline, latency_floor_ms=args.latency_floor_ms)
         print(format_verdict(verdict), file=sys.stderr)
         ok = ok and verdict.passed
     return 0 if ok else EXIT_FAILED

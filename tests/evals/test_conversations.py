@@ -239,6 +239,9 @@ def test_cli_runs_reports_and_the_gate_trips_on_a_regression(facts: MeridianFact
     assert (
         outlay("gate", str(tmp_path / "base.json"), "--baseline", str(tmp_path / "base.json")).returncode == 0
     )
+    missing = outlay("run", str(file), "--out", str(tmp_path), "--baseline", str(tmp_path / "none.json"))
+    assert missing.returncode == 2  # refused before running anything
+    assert "none.json" in missing.stderr
 
 
 def test_cli_live_run_records_and_the_replay_needs_no_model(facts: MeridianFacts, tmp_path: Path) -> None:
