@@ -84,11 +84,11 @@ def _seasonality(y: np.ndarray) -> Season | None:
     t = np.arange(n)
     z = np.log(y)
     z = z - np.polyval(np.polyfit(t, z, 1), t)
-    acf = np.asarray([np.sum(z[:-k] * z[k:]) / np.sum(z * z) for k in range(1, SEASON + 1)])
-    if acf[-1] <= 1.645 / np.sqrt(n):
+    autocorrelation = float(np.sum(z[:-SEASON] * z[SEASON:]) / np.sum(z * z))
+    if autocorrelation <= 1.645 / np.sqrt(n):
         return None
     parts = seasonal_decompose(y, model="multiplicative", period=SEASON)
-    return Season(np.asarray(parts.seasonal[:SEASON]), float(acf[-1]))
+    return Season(np.asarray(parts.seasonal[:SEASON]), autocorrelation)
 
 
 def _fit(y: np.ndarray, h: int, model: ModelName, season: Season | None) -> tuple[np.ndarray, np.ndarray]:
