@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from server.gateway.accounting import Accounting, CallRecord
 from server.gateway.errors import NotConfigured
-from server.gateway.messages import Chat, ModelTurn
-from server.gateway.resilience import Guard, within
+from server.gateway.messages import Chat, ChatReply, ModelTurn
+from server.gateway.resilience import Deadline, Guard, within
 
 if TYPE_CHECKING:
     from server.gateway.llm import LLMClient
@@ -39,32 +39,43 @@ class ChatAnswer:
 
 
 class ChatCalls:
-    """Answers `Chat`s with the LLM under the same guard, budget and accounting as structured answers."""
+    """Answers `Chat`s with the LLM: budget, circuit, guarded attempts under the deadline, accounting.
+    `StructuredCalls` sends its conversations through `ready` and `send` too."""
 
     def __init__(self, llm: tuple[LLMClient, Guard] | None, accounting: Accounting) -> None:
         self._llm, self._accounting = llm, accounting
+        self.provider, self.model = (llm[0].provider, llm[0].model) if llm else ("none", "-")
 
     async def ask(self, chat: Chat, *, company: str, deadline: float, label: str) -> ChatAnswer:
-        provider, model = (self._llm[0].provider, self._llm[0].model) if self._llm else ("none", "-")
-        record = CallRecord("llm", provider, model, company, template=label)
+        record = CallRecord("llm", self.provider, self.model, company, template=label)
         with self._accounting.recording(record):
-            if self._llm is None:
-                raise NotConfigured("no LLM provider is configured (OUTLAY_GATEWAY__PROVIDER)")
-            client, guard = self._llm
-            self._accounting.budget.check(company)
-            guard.breaker.check()
-            on_retry = partial(self._accounting.retried, record)
-            with within(deadline, provider) as limit:
-                reply = await guard.run(partial(client.chat, chat), limit, on_retry)
-            self._accounting.used_tokens(record, reply.input_tokens, reply.output_tokens)
+            self.ready(company)
+            with within(deadline, self.provider) as limit:
+                reply = await self.send(chat, record, limit)
         return ChatAnswer(
             reply.turn,
             reply.stop_reason,
-            provider,
-            model,
+            self.provider,
+            self.model,
             record.retries,
             record.input_tokens,
             record.output_tokens,
             record.cost_usd,
             record.latency_ms,
         )
+
+    def ready(self, company: str) -> None:
+        """Refuses a call that must not reach the provider: none configured, budget spent, circuit open."""
+        if self._llm is None:
+            raise NotConfigured("no LLM provider is configured (OUTLAY_GATEWAY__PROVIDER)")
+        self._accounting.budget.check(company)
+        self._llm[1].breaker.check()
+
+    async def send(self, chat: Chat, record: CallRecord, deadline: Deadline) -> ChatReply:
+        """One request, retried by the guard within `deadline`; its tokens go on `record`."""
+        assert self._llm is not None, "ready() first"
+        client, guard = self._llm
+        on_retry = partial(self._accounting.retried, record)
+        reply = await guard.run(partial(client.chat, chat), deadline, on_retry)
+        self._accounting.used_tokens(record, reply.input_tokens, reply.output_tokens)
+        return reply

@@ -60,8 +60,8 @@ class ModelGateway:
         for _, watched in filter(None, (self._llm, self._serving)):
             self.accounting.watch(watched.breaker)
         cache = ResponseCache(settings.cache_ttl_seconds, settings.cache_max_entries, clock)
-        self._structured = StructuredCalls(self._llm, cache, self.accounting)
         self._chats = ChatCalls(self._llm, self.accounting)
+        self._structured = StructuredCalls(self._chats, cache, self.accounting)
         self._prompts = PromptLibrary(settings.prompts_dir)
         self._anonymous = Redactor()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -16,14 +15,14 @@ from pydantic import BaseModel, ValidationError
 from server.gateway.accounting import Accounting, CallRecord
 from server.gateway.answers import AnswerSpec, OffSchema
 from server.gateway.cache import ResponseCache, cache_key
-from server.gateway.errors import InvalidAnswer, NotConfigured
-from server.gateway.messages import Chat, ChatReply, UserText
+from server.gateway.errors import InvalidAnswer
+from server.gateway.messages import Chat, UserText
 from server.gateway.prompts import PromptTemplate, Rendered
 from server.gateway.redaction import Redaction
-from server.gateway.resilience import Deadline, Guard, within
+from server.gateway.resilience import Deadline, within
 
 if TYPE_CHECKING:
-    from server.gateway.llm import LLMClient
+    from server.gateway.chat import ChatCalls
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -73,10 +72,8 @@ class Question(Generic[A]):
 class StructuredCalls:
     """Answers `Question`s with the LLM: cache, budget, guarded attempts, one repair, accounting."""
 
-    def __init__(
-        self, llm: tuple[LLMClient, Guard] | None, cache: ResponseCache, accounting: Accounting
-    ) -> None:
-        self._llm, self._cache, self._accounting = llm, cache, accounting
+    def __init__(self, chats: ChatCalls, cache: ResponseCache, accounting: Accounting) -> None:
+        self._chats, self._cache, self._accounting = chats, cache, accounting
 
     async def ask(self, question: Question[A], *, deadline: float, restore: bool) -> StructuredAnswer[A]:
         record = self._record(question)
@@ -98,11 +95,10 @@ class StructuredCalls:
         )
 
     def _record(self, question: Question[A]) -> CallRecord:
-        provider, model = (self._llm[0].provider, self._llm[0].model) if self._llm else ("none", "-")
         return CallRecord(
             "llm",
-            provider,
-            model,
+            self._chats.provider,
+            self._chats.model,
             question.company,
             template=question.template.name,
             template_hash=question.template.hash,
@@ -110,18 +106,19 @@ class StructuredCalls:
         )
 
     async def _answer(self, question: Question[A], record: CallRecord, seconds: float) -> tuple[A, bool]:
-        if self._llm is None:
-            raise NotConfigured("no LLM provider is configured (OUTLAY_GATEWAY__PROVIDER)")
-        client, guard = self._llm
+        # Only answers the provider gave are cached: with no provider, this always misses.
         key = cache_key(
-            question.company, question.template.hash, client.model, question.spec.fingerprint, question.inputs
+            question.company,
+            question.template.hash,
+            self._chats.model,
+            question.spec.fingerprint,
+            question.inputs,
         )
         if (hit := self._cache.get(key)) is not None:
             record.outcome = "cache_hit"
             return question.spec.model.model_validate(hit), True
-        self._accounting.budget.check(question.company)
-        guard.breaker.check()
-        with within(seconds, client.provider) as deadline:
+        self._chats.ready(question.company)
+        with within(seconds, self._chats.provider) as deadline:
             value = await self._converse(question, record, deadline)
         self._cache.put(key, value.model_dump(mode="json"))
         return value, False
@@ -130,27 +127,19 @@ class StructuredCalls:
         rendered = question.rendered
         tool = question.spec.tool
         conversation = Chat(rendered.system, (UserText(rendered.user),), (tool,), force=tool.name)
-        reply = await self._send(conversation, record, deadline)
+        reply = await self._chats.send(conversation, record, deadline)
         try:
             return question.spec.parse(reply)
         except OffSchema as first:
             record.repaired = True
             conversation = conversation.then(*question.spec.repair(reply, first.problems))
-        reply = await self._send(conversation, record, deadline)
+        reply = await self._chats.send(conversation, record, deadline)
         try:
             return question.spec.parse(reply)
         except OffSchema as second:
             raise InvalidAnswer(
                 f"the model's answer broke the schema twice: {second}", problems=second.problems
             ) from None
-
-    async def _send(self, conversation: Chat, record: CallRecord, deadline: Deadline) -> ChatReply:
-        assert self._llm is not None
-        client, guard = self._llm
-        on_retry = partial(self._accounting.retried, record)
-        reply = await guard.run(partial(client.chat, conversation), deadline, on_retry)
-        self._accounting.used_tokens(record, reply.input_tokens, reply.output_tokens)
-        return reply
 
 
 def _restored(value: A, redaction: Redaction) -> A:
