@@ -46,10 +46,6 @@ def smape_terms(actual: Values, forecast: Values) -> Floats:
     return np.where(denominator == 0, 0.0, 200.0 * np.abs(y - f) / safe)
 
 
-def smape(actual: Values, forecast: Values) -> float:
-    return float(np.mean(smape_terms(actual, forecast)))
-
-
 @dataclass(frozen=True)
 class Scale:
     """The MASE denominator of one in-sample series; `value` is None when it is undefined (fewer than two
@@ -71,11 +67,6 @@ def mase_scale(insample: Values, m: int = MONTHLY) -> Scale:
 def ase_terms(actual: Values, forecast: Values, scale: float) -> Floats:
     """|y - f| / scale per point: MASE is their mean."""
     return np.abs(_array(actual) - _array(forecast)) / scale
-
-
-def mase(actual: Values, forecast: Values, insample: Values, m: int = MONTHLY) -> float | None:
-    scale = mase_scale(insample, m).value
-    return None if scale is None else float(np.mean(ase_terms(actual, forecast, scale)))
 
 
 def naive(insample: Values, h: int) -> Floats:

@@ -15,27 +15,26 @@ def test_smape_is_200_times_the_error_over_the_sum_of_magnitudes_and_0_for_0_ove
     terms = m.smape_terms([100, 0, 50], [110, 0, 40])
 
     assert terms == pytest.approx([200 * 10 / 210, 0.0, 200 * 10 / 90])
-    assert m.smape([100, 0, 50], [110, 0, 40]) == pytest.approx((200 / 21 + 0 + 200 / 9) / 3)
+    assert np.mean(terms) == pytest.approx((200 / 21 + 0 + 200 / 9) / 3)
 
 
 def test_mase_scales_by_the_in_sample_seasonal_naive_error() -> None:
     insample = [float(value) for value in range(1, 15)]  # 14 points: lag 12, every difference is 12
 
     assert m.mase_scale(insample) == m.Scale(12.0, 12)
-    assert m.mase([20, 18], [14, 18], insample) == pytest.approx((6 + 0) / 2 / 12)
+    assert np.mean(m.ase_terms([20, 18], [14, 18], 12.0)) == pytest.approx((6 + 0) / 2 / 12)
 
 
 def test_mase_falls_back_to_lag_1_on_a_short_in_sample_and_says_so() -> None:
     insample = [10, 14, 11]  # too short for lag 12: |14 - 10| and |11 - 14| average 3.5
 
     assert m.mase_scale(insample) == m.Scale(3.5, 1)
-    assert m.mase([20, 18], [17, 18], insample) == pytest.approx(1.5 / 3.5)
+    assert np.mean(m.ase_terms([20, 18], [17, 18], 3.5)) == pytest.approx(1.5 / 3.5)
 
 
 @pytest.mark.parametrize("insample", [[7.0], [5.0, 5.0, 5.0]])
 def test_mase_is_undefined_without_a_change_in_sample(insample: list[float]) -> None:
     assert m.mase_scale(insample).value is None
-    assert m.mase([1.0], [2.0], insample) is None
 
 
 def test_naive_repeats_the_last_value() -> None:
