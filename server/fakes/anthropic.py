@@ -114,7 +114,7 @@ class FakeAnthropic:
         if isinstance(behaviour, TextAnswer):
             return [{"type": "text", "text": behaviour.text}]
         if isinstance(behaviour, Answer):
-            name = behaviour.tool_name or _tool_name(request)
+            name = _tool_name(request)
             return [
                 {"type": "tool_use", "id": f"toolu_{number:04d}", "name": name, "input": behaviour.tool_input}
             ]

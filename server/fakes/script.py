@@ -21,13 +21,12 @@ from starlette.types import Receive, Scope, Send
 @dataclass(frozen=True)
 class Answer:
     """200 with a tool call whose input is `tool_input` (any JSON value: an off-schema answer is just a
-    wrong one), to `tool_name` (default: the forced tool, or the first one offered). For the KServe
-    fake, `tool_input` is the list of output tensors."""
+    wrong one), to the forced tool, or the first one offered (another tool: `Blocks` with `UseTool`).
+    For the KServe fake, `tool_input` is the list of output tensors."""
 
     tool_input: Any
     input_tokens: int = 100
     output_tokens: int = 20
-    tool_name: str | None = None
 
 
 @dataclass(frozen=True)

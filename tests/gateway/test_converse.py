@@ -218,7 +218,7 @@ async def test_bedrock_converses_on_its_invoke_route(
     fake_llm: FakeAnthropic,
     aws_chain: None,
 ) -> None:
-    fake_llm.script.then(Answer({"team": "Marketing"}, tool_name="search_expenses"))
+    fake_llm.script.then(Answer({"team": "Marketing"}))  # calls the first tool offered: SEARCH
     gateway = make_gateway(provider="bedrock", bedrock_region="eu-west-1", model=BEDROCK_MODEL)
 
     answer = await converse(gateway)
