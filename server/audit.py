@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -63,9 +62,10 @@ class AuditedCall:
     def __init__(self) -> None:
         self.changes: list[dict[str, Any]] = []
         self._token: Token[list[dict[str, Any]] | None] = _changes.set(self.changes)
-        self._started = time.perf_counter()
 
-    async def finish(self, app: AppContext, note: CallNote, params: Mapping[str, Any]) -> None:
+    async def finish(
+        self, app: AppContext, note: CallNote, params: Mapping[str, Any], latency_ms: float
+    ) -> None:
         _changes.reset(self._token)
         if note.kind not in AUDITED_KINDS:
             return
@@ -81,7 +81,7 @@ class AuditedCall:
             "name": note.name[:200],
             "arguments_sha256": arguments_digest(arguments),
             "outcome": note.outcome,
-            "latency_ms": round((time.perf_counter() - self._started) * 1000, 2),
+            "latency_ms": latency_ms,
             "trace_id": _trace_id(),
             # A failed call rolled its writes back.
             "changes": self.changes if self.changes and note.outcome == "ok" else None,

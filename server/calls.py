@@ -120,7 +120,7 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
         extra = {kind: record.name, "company": record.company, "ms": latency_ms, "outcome": record.outcome}
         log.info(f"{kind} call", extra=extra)
         observe_call(kind, record.name, record.company, record.outcome, latency_ms / 1000)
-        await audited.finish(ctx.lifespan_context, record, ctx.params or {})
+        await audited.finish(ctx.lifespan_context, record, ctx.params or {}, latency_ms)
 
 
 def _request_target(params: Mapping[str, Any]) -> str:
