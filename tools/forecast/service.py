@@ -75,14 +75,10 @@ async def rank_budgets(
     period = parse_period(period_text) if period_text else None
     start, end = (period.start, period.end) if period else (today, today)
     rows = await queries.budgets_overlapping(session, company, start, end)
-    # The calibration replays the same histories: one load for both.
-    scopes = {
-        *(await queries.all_teams(session, company)),
-        *(await queries.category_scopes(session, company)),
-    }
-    wanted = {*scopes, *(row.scope for row in rows)}
     exact_from = min((row.start for row in rows), default=today)
+    wanted = {row.scope for row in rows}
     histories = await queries.histories(session, company, wanted, today, exact_from=exact_from)
+    # The calibration (once a day) reads the other teams' and categories' histories itself.
     for_teams, for_categories = await _calibrations(app, session, company, today, histories)
 
     def project_all() -> list[tuple[queries.BudgetRow, Projection]]:
