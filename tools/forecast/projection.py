@@ -40,7 +40,6 @@ class Projection:
     overrun_date: dt.date | None
     months: list[MonthPath]
     snapshot: Snapshot
-    expectation: Expectation | None
     fit: MonthlyForecast | None
     calibration: Calibration
 
@@ -114,7 +113,6 @@ def project(
         overrun_date=_overrun_date(history, expectation, start, as_of, budget, known, end),
         months=_months(history, expectation, calibration, start, end, as_of, known),
         snapshot=snap,
-        expectation=expectation,
         fit=fit,
         calibration=calibration,
     )
@@ -150,7 +148,6 @@ def _closed(
         overrun_date=_overrun_date(history, None, start, as_of, budget, 0, end),
         months=months,
         snapshot=snap,
-        expectation=None,
         fit=None,
         calibration=calibration,
     )
