@@ -23,9 +23,8 @@ from mcp_types import TextContent
 
 from server.availability import RETRY_MESSAGE
 from server.db.migrate import upgrade
-from tests.operations.conftest import start_server
 from tests.operations.postgres import PrivateCluster, available
-from tests.transports.conftest import OUTLAY, TOKENS, http_client, server_env
+from tests.transports.conftest import OUTLAY, TOKENS, http_client, server_env, start_server
 from tests.transports.test_http import MCP_HEADERS
 from tests.world import seed_world
 

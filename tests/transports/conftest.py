@@ -64,22 +64,27 @@ def start_http_server(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[
     return process, url
 
 
+def start_server(database_url: str, log: Path, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
+    """A server with the test tokens and the shared cursor secret, plus `settings`."""
+    keys = json.dumps({token: slug for slug, token in TOKENS.items()})
+    env = server_env(database_url, OUTLAY_API_KEYS=keys, OUTLAY_CURSOR_SECRET=CURSOR_SECRET, **settings)
+    return start_http_server(log, env)
+
+
 @pytest.fixture(scope="module")
-def spawn_http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
-    """Factory: start `outlay serve --transport http` on a free port; every one is stopped at the end."""
+def spawn_http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
+    """Factory: `start_server` with extra OUTLAY_* settings; every one is stopped at the end."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def spawn(database_url: str) -> str:
-        keys = json.dumps({token: slug for slug, token in TOKENS.items()})
-        env = server_env(database_url, OUTLAY_API_KEYS=keys, OUTLAY_CURSOR_SECRET=CURSOR_SECRET)
-        process, url = start_http_server(tmp_path_factory.mktemp("http") / "server.log", env)
+    def spawn(database_url: str, **settings: str) -> str:
+        process, url = start_server(database_url, tmp_path_factory.mktemp("http") / "server.log", **settings)
         processes.append(process)
         return url
 
     yield spawn
     for process in processes:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=30)
 
 
 @asynccontextmanager
