@@ -119,7 +119,6 @@ class Snapshot:
 
     as_of: dt.date
     recurring: list[Recurring]
-    variable_daily: dict[dt.date, int]
     months: np.ndarray  # complete months of variable spend, oldest first, at most HISTORY_MONTHS
     origin: int  # month index of the month holding as_of + 1 day
     elapsed_days: int  # days of the origin month up to as_of
@@ -145,7 +144,7 @@ def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
             totals[index - first] += amount
         elif index == origin:
             month_to_date += amount
-    return Snapshot(as_of, recurring, variable, totals, origin, tomorrow.day - 1, month_to_date)
+    return Snapshot(as_of, recurring, totals, origin, tomorrow.day - 1, month_to_date)
 
 
 @dataclass(frozen=True)
