@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
-from mcp.server.auth.middleware.auth_context import get_access_token
 from opentelemetry import trace
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -40,6 +39,7 @@ class CallNote(Protocol):
     name: str
     company: str
     outcome: str
+    subject: str
 
 
 def note_changes(changes: Iterable[Mapping[str, Any]]) -> None:
@@ -75,7 +75,7 @@ class AuditedCall:
             arguments = params.get("arguments") or {}
         row = {
             "at": utcnow(),
-            "subject": _subject(app),
+            "subject": note.subject,
             "company": None if note.company == "-" else note.company,
             "kind": note.kind,
             "name": note.name[:200],
@@ -106,13 +106,6 @@ async def append(sessions: async_sessionmaker[AsyncSession], row: Mapping[str, A
             error = type(exc).__name__
     event = {k: str(v) for k, v in row.items() if k != "changes"}
     log.error("audit event not written", extra={"event": event, "error": error})
-
-
-def _subject(app: AppContext) -> str:
-    token = get_access_token()
-    if token is not None:
-        return str(token.subject or token.client_id)
-    return "local" if app.local_company is not None else "-"
 
 
 def _trace_id() -> str | None:

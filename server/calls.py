@@ -79,6 +79,7 @@ class CallRecord:
     name: str
     company: str = "-"
     outcome: str = "ok"
+    subject: str = "-"
 
 
 _request_app: ContextVar[AppContext] = ContextVar("outlay_request_app")
@@ -102,7 +103,8 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
             return await call_next(ctx)
         finally:
             _request_app.reset(app_token)
-    record = CallRecord(kind, _request_target(ctx.params or {}), _claimed_company(ctx.lifespan_context))
+    company, subject = _claimed(ctx.lifespan_context)
+    record = CallRecord(kind, _request_target(ctx.params or {}), company, subject=subject)
     record_token, started = _request_record.set(record), time.perf_counter()
     audited = AuditedCall()
     try:
@@ -130,11 +132,15 @@ def _request_target(params: Mapping[str, Any]) -> str:
     return str(params.get("name") or params.get("uri") or "-")
 
 
-def _claimed_company(app: AppContext) -> str:
-    """Who the caller says they are, before any lookup: logged even when a call never reaches us."""
+def _claimed(app: AppContext) -> tuple[str, str]:
+    """Who the caller says they are (company, subject), before any lookup: logged and audited even when
+    a call never reaches us."""
     token = get_access_token()
-    claimed = (token.claims or {}).get("company") if token else app.local_company
-    return str(claimed or "-")
+    if token is not None:
+        return str((token.claims or {}).get("company") or "-"), str(token.subject or token.client_id)
+    if app.local_company is not None:
+        return app.local_company or "-", "local"
+    return "-", "-"
 
 
 def _is_error(result: HandlerResult) -> bool:
