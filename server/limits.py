@@ -20,6 +20,7 @@ from opentelemetry import metrics
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.operations_settings import RateLimitSettings
+from server.scopes import replay
 
 _MAX_TRACKED = 10_000  # callers remembered at once; idle full buckets are forgotten beyond it
 _refused = metrics.get_meter("outlay.limits").create_counter(
@@ -134,16 +135,16 @@ class LimitsMiddleware:
         if self.buckets is not None and (wait := self.buckets.take(key)):
             await _refuse(send, 429, "Too many requests: slow down.", wait, "rate")
             return
-        replay = _replay(body, receive)
+        replayed = replay(body, receive)
         if self.slots is None:
-            await self.app(scope, replay, send)
+            await self.app(scope, replayed, send)
             return
         slots = await self.slots.acquire(key)
         if slots is None:
             await _refuse(send, 429, "Too many requests in flight for this caller.", 1.0, "concurrency")
             return
         try:
-            await self.app(scope, replay, send)
+            await self.app(scope, replayed, send)
         finally:
             self.slots.release(key, slots)
 
@@ -163,15 +164,6 @@ async def _read_body(receive: Receive, limit: int) -> list[Message] | None:
             return None
         if not message.get("more_body", False):
             return messages
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    pending = list(messages)
-
-    async def replayed() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return replayed
 
 
 async def _refuse(send: Send, status: int, message: str, retry_after: float | None, reason: str) -> None:

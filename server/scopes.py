@@ -144,7 +144,7 @@ class WriteScopeGate:
             )
             await self._refuse(send, refused[0])
             return
-        await self.app(scope, _replay(messages, receive), send)
+        await self.app(scope, replay(messages, receive), send)
 
     async def _refuse(self, send: Send, tool: str) -> None:
         challenge = ['error="insufficient_scope"', f'scope="{WRITE_SCOPE}"']
@@ -200,7 +200,8 @@ async def _read_body(receive: Receive) -> tuple[list[Message], bytes]:
     return messages, body
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
+def replay(messages: list[Message], receive: Receive) -> Receive:
+    """`receive` that first hands back the messages already read from it."""
     pending = list(messages)
 
     async def replayed() -> Message:
