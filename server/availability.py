@@ -13,6 +13,7 @@ from mcp_types import CallToolResult
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from server.errors import OutlayError
+from server.scopes import WriteTools
 
 RETRY_MESSAGE = "The database is temporarily unavailable; retry shortly."
 
@@ -60,14 +61,13 @@ class RetryWhenUnavailable:
     during COMMIT leaves it unknown whether the write happened, and the caller must decide."""
 
     def __init__(self, mcp: MCPServer[Any], budget: float = 3.0, pause: float = 0.5) -> None:
-        self._mcp = mcp
+        self._write_tools = WriteTools(mcp)
         self._budget = budget
         self._pause = pause
-        self._read_only: frozenset[str] | None = None
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         name = (ctx.params or {}).get("name")
-        if ctx.method != "tools/call" or name not in await self._read_only_tools():
+        if ctx.method != "tools/call" or name in await self._write_tools.names():
             return await call_next(ctx)
         deadline = time.monotonic() + self._budget
         while True:
@@ -75,14 +75,6 @@ class RetryWhenUnavailable:
             if not says_unavailable(result) or time.monotonic() + self._pause > deadline:
                 return result
             await anyio.sleep(self._pause)
-
-    async def _read_only_tools(self) -> frozenset[str]:
-        if self._read_only is None:
-            tools = await self._mcp.list_tools()
-            self._read_only = frozenset(
-                tool.name for tool in tools if tool.annotations and tool.annotations.read_only_hint
-            )
-        return self._read_only
 
 
 def says_unavailable(result: HandlerResult) -> bool:
