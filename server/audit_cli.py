@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--until", type=_until, help="up to this time; a date includes the whole day")
     parser.add_argument("--tool", help="tool, prompt or resource name")
-    parser.add_argument("--outcome", help="ok, rejected, not_found, invalid_arguments, timeout or error")
+    parser.add_argument(
+        "--outcome", help="ok, rejected, not_found, invalid_arguments, timeout, unavailable or error"
+    )
     parser.add_argument("--subject", help="who called (a token's subject; `local` over stdio)")
     parser.add_argument("--limit", type=int, default=100, help="most events to show, newest first (100)")
     parser.add_argument("--json", action="store_true", help="one JSON array, with each write's changes")
