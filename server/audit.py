@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
-from opentelemetry import trace
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.context import AppContext
 from server.db.models import AuditEvent, utcnow
+from server.logs import trace_ids
 
 log = logging.getLogger("outlay.audit")
 AUDITED_KINDS = frozenset({"tool", "resource", "prompt"})
@@ -82,7 +82,7 @@ class AuditedCall:
             "arguments_sha256": arguments_digest(arguments),
             "outcome": note.outcome,
             "latency_ms": latency_ms,
-            "trace_id": _trace_id(),
+            "trace_id": trace_ids().get("trace_id"),
             # A failed call rolled its writes back.
             "changes": self.changes if self.changes and note.outcome == "ok" else None,
         }
@@ -106,11 +106,6 @@ async def append(sessions: async_sessionmaker[AsyncSession], row: Mapping[str, A
             error = type(exc).__name__
     event = {k: str(v) for k, v in row.items() if k != "changes"}
     log.error("audit event not written", extra={"event": event, "error": error})
-
-
-def _trace_id() -> str | None:
-    context = trace.get_current_span().get_span_context()
-    return format(context.trace_id, "032x") if context.is_valid else None
 
 
 # ---- reading it back (`outlay audit`) --------------------------------------------------------------
