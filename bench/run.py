@@ -48,7 +48,7 @@ def load_demo(url: str, employees: int, months: int) -> None:
     subprocess.run([outlay, *demo, "--out", str(RESULTS / "demo-data")], env=env, check=True)
 
 
-def demo_database(description: str, calls: int) -> argparse.Namespace:
+def demo_database(description: str, calls: int, argv: list[str] | None = None) -> argparse.Namespace:
     """The command line every demo-company bench shares; the database is made ready before it returns."""
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -57,15 +57,15 @@ def demo_database(description: str, calls: int) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=calls)
     parser.add_argument("--employees", type=int, default=250)
     parser.add_argument("--months", type=int, default=24)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if make_url(args.database_url).get_backend_name() == "postgresql":
         asyncio.run(ensure_database(args.database_url))
     load_demo(args.database_url, args.employees, args.months)
     return args
 
 
-def main() -> None:
-    args = demo_database(__doc__ or "", calls=100)
+def main(argv: list[str] | None = None) -> int:
+    args = demo_database(__doc__ or "", calls=100, argv=argv)
     report = asyncio.run(measure(args.database_url, calls=args.calls, today=dt.date.fromisoformat(TODAY)))
     report["machine"] = {
         "python": platform.python_version(),
@@ -78,6 +78,7 @@ def main() -> None:
     markdown = render(report)
     (RESULTS / f"read_tools-{stamp}.md").write_text(markdown)
     print(markdown)
+    return 0
 
 
 def render(report: dict[str, object]) -> str:
@@ -98,4 +99,4 @@ def render(report: dict[str, object]) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,5 +1,5 @@
 """`outlay` command line: serve, db upgrade, import, demo, train, model, audit, eval, claude-config,
-fake-llm.
+fake-llm, bench.
 
 Heavy modules are imported inside each command so that `outlay serve --transport stdio` starts fast.
 """
@@ -91,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     fake = commands.add_parser("fake-llm", help="serve a fake Claude on 127.0.0.1, for demos without a key")
     fake.add_argument("--port", type=int, default=8100)
     fake.set_defaults(command=cmd_fake_llm)
+
+    bench = commands.add_parser(
+        "bench", help="benchmarks, from a checkout; results go to bench/results/", add_help=False
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(command=cmd_bench)
     return parser
 
 
@@ -158,6 +164,14 @@ def _connect_help(settings: Settings, dev_token: str | None) -> str:
             "  Claude Desktop talks stdio instead: `outlay claude-config` prints its config entry.",
         ]
     )
+
+
+def cmd_bench(_: Settings, args: argparse.Namespace) -> int:
+    try:
+        from bench.run import main as run_benchmarks
+    except ModuleNotFoundError:
+        return _fail("outlay bench runs from a checkout of the repository: bench/ is not installed")
+    return run_benchmarks(args.bench_args)
 
 
 def cmd_fake_llm(_: Settings, args: argparse.Namespace) -> int:
