@@ -1,0 +1,108 @@
+"""The side-by-side bench on a tiny demo company: every system gives the raw SQL's answer, and an answer
+that differs is reported as a mismatch (the comparison can fail)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.questions import Question, totals_from_rows, totals_from_tool
+from bench.side_by_side import System, compare, measure_question, render
+
+pytestmark = pytest.mark.anyio
+
+TODAY = dt.date(2026, 11, 15)
+OURS = ("raw", "stdio", "http", "in-memory")
+
+
+@pytest.fixture(scope="module")
+def demo_url(make_database: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = make_database("postgresql")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLAY_")}
+    env |= {"OUTLAY_DATABASE_URL": url, "OUTLAY_TODAY": TODAY.isoformat(), "OUTLAY_LOG_LEVEL": "WARNING"}
+    outlay = str(Path(sys.executable).with_name("outlay"))
+    demo = ["demo", "--employees", "20", "--months", "3", "--out", str(tmp_path_factory.mktemp("demo"))]
+    subprocess.run([outlay, *demo], env=env, check=True, capture_output=True)
+    return url
+
+
+async def test_every_system_gives_the_raw_sql_answer(demo_url: str) -> None:
+    result = await compare(demo_url, today=TODAY, calls=3)
+
+    matched = {
+        (row["question"], name): row["systems"][name]["matched"]
+        for row in result["questions"]
+        for name in OURS
+    }
+    assert matched == dict.fromkeys(matched, True)
+    assert len(result["questions"]) == 6
+    assert all(row["systems"]["floor"]["p50_ms"] > 0 for row in result["questions"])
+    assert "Every answer matched." in render(result)
+    if result["generic"]["status"] != "ran":
+        pytest.skip(f"generic PostgreSQL MCP server: {result['generic']['reason']}")
+    assert [row["systems"]["generic"]["matched"] for row in result["questions"]] == [True] * 6
+
+
+def _question() -> Question:
+    return Question(
+        name="spend by category",
+        tool="summarize_spend",
+        arguments={},
+        sql="SELECT ...",
+        from_tool=totals_from_tool,
+        from_rows=totals_from_rows("EUR"),
+    )
+
+
+def _system(name: str, payload: Any, answer: Callable[[Question, Any], Any]) -> System:
+    async def call(_: Question) -> Any:
+        return payload
+
+    return System(name, call, answer)
+
+
+def _systems(rows: list[dict[str, Any]], tool_content: dict[str, Any]) -> list[System]:
+    """Raw SQL giving `rows`, its floor, and our stdio server giving `tool_content`."""
+    return [
+        _system("raw", rows, lambda question, payload: question.from_rows(payload)),
+        _system("floor", None, lambda question, payload: None),
+        _system("stdio", tool_content, lambda question, payload: question.from_tool(payload)),
+    ]
+
+
+async def test_a_wrong_answer_is_reported_as_a_mismatch() -> None:
+    rows: list[dict[str, Any]] = [
+        {"key": "TRAVEL", "total_minor": 12345, "n": 2},
+        {"key": None, "total_minor": "-100", "n": "1"},
+    ]
+    wrong = {
+        "groups": [
+            {"key": "TRAVEL", "total": "123.46", "count": 2},
+            {"key": None, "total": "-1.00", "count": 1},
+        ]
+    }
+
+    row = await measure_question(_question(), _systems(rows, wrong), calls=2)
+
+    assert row["systems"]["raw"]["matched"] is True
+    assert row["systems"]["stdio"]["matched"] is False
+    assert row["systems"]["stdio"]["mismatches"] == 2
+    assert "answer differs" in row["systems"]["stdio"]["problem"]
+    assert "123.46" in row["systems"]["stdio"]["problem"]
+
+
+async def test_the_same_answer_in_other_shapes_matches() -> None:
+    rows = [{"key": "TRAVEL", "total_minor": 12345, "n": 2}]
+    same = {"groups": [{"key": "TRAVEL", "total": "123.45", "count": 2}], "others": None}
+
+    row = await measure_question(_question(), _systems(rows, same), calls=2)
+
+    assert row["systems"]["stdio"]["matched"] is True
+    assert row["systems"]["stdio"]["problem"] is None
