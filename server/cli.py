@@ -28,7 +28,12 @@ EXIT_USAGE, EXIT_FAILED = 2, 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command is cmd_bench:  # the bench's own options, which argparse's REMAINDER cannot take first
+        args.bench_args = rest + args.bench_args
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     settings = Settings()
     from server.logs import configure_logging
 
