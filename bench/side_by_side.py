@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import shutil
@@ -24,8 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,7 @@ async def _systems(
     connection: asyncpg.Connection, database_url: str, today: dt.date, company: str, ours_only: bool
 ) -> AsyncIterator[tuple[list[System], dict[str, str]]]:
     async with AsyncExitStack() as stack:
+        stack.enter_context(_restore_logging())
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="side_by_side-")))
         systems = _raw(connection)
         generic = {"status": "skipped", "reason": "not asked (ours_only)"} if ours_only else _generic_ready()
@@ -135,6 +137,17 @@ async def _systems(
         }
         systems += [System(name, _tool_call(client), _tool_answer) for name, client in clients.items()]
         yield systems, generic
+
+
+@contextmanager
+def _restore_logging() -> Iterator[None]:
+    """The root logger's level as it was: building the in-memory server changes it (see `_in_memory`)."""
+    root = logging.getLogger()
+    level = root.level
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def _raw(connection: asyncpg.Connection) -> list[System]:
@@ -215,7 +228,11 @@ def _server_env(database_url: str, today: dt.date, company: str) -> dict[str, st
 
 def _in_memory(database_url: str, today: dt.date, company: str) -> MCPServer[AppContext]:
     settings = Settings(database_url=database_url, today=today, company=company, log_level="WARNING")
-    return build_server(settings, local_company=company)
+    server = build_server(settings, local_company=company)
+    # The SDK's MCPServer sets the root logger to INFO; the spawned servers log warnings only, and a log
+    # line per call in this process would be measured on the in-memory and HTTP clients alone.
+    logging.getLogger().setLevel(logging.WARNING)
+    return server
 
 
 @asynccontextmanager
