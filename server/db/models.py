@@ -243,6 +243,30 @@ class RepeatCharge(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
 
 
+class SpendMonthly(Base):
+    """Derived: each team's spend per month and category (None: uncategorized), refunds netted. Rebuilt by
+    every import; categorize_expenses recounts the (team, month) slices it touched. summarize_spend reads
+    the whole months of a period here instead of grouping millions of expenses.
+
+    A surrogate key, as a NULL category cannot be part of a primary key; the unique index holds for the
+    categorized rows on both backends (NULLs are distinct in it), and the writers replace a (team, month)
+    slice as a whole, so no slice ever has two uncategorized rows."""
+
+    __tablename__ = "spend_monthly"
+    __table_args__ = (
+        Index("ix_spend_monthly_company_month", "company_id", "month"),
+        Index("uq_spend_monthly_slice", "company_id", "team_id", "month", "category_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
+    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"))
+    category_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    expenses: Mapped[int] = mapped_column(Integer)
+
+
 class Budget(Base):
     __tablename__ = "budgets"
     __table_args__ = (UniqueConstraint("company_id", "team_id", "category_id", "period_start"),)

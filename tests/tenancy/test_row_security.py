@@ -22,7 +22,16 @@ from tests.world import raw
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("seeded_url", ["postgresql"], indirect=True)]
 
 # Tables that both companies of the test world have rows in.
-SEEDED = ["expenses", "employees", "teams", "categories", "merchants", "budgets", "team_daily_spend"]
+SEEDED = [
+    "expenses",
+    "employees",
+    "teams",
+    "categories",
+    "merchants",
+    "budgets",
+    "team_daily_spend",
+    "spend_monthly",
+]
 
 
 @pytest.fixture

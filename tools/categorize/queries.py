@@ -24,6 +24,7 @@ from server.db.models import (
     Team,
     utcnow,
 )
+from server.db.rollups import recount_spend_monthly
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -256,7 +257,8 @@ async def apply(
     actor: str,
     model_version: int | None,
 ) -> None:
-    """Write the categories (only onto expenses still without one) and one audit row per expense."""
+    """Write the categories (only onto expenses still without one), recount the monthly rollup of the
+    months they are in, and one audit row per expense."""
     if not assignments:
         return
     table = Base.metadata.tables["expenses"]  # Core: an executemany, one statement for the whole batch
@@ -285,6 +287,8 @@ async def apply(
             for a in assignments
         ],
     )
+    # Whatever the update changed (it skips expenses categorized meanwhile), the monthly rollup follows.
+    await recount_spend_monthly(session, company_id, [a.expense_id for a in assignments])
     # Before: nothing, as the update above only touches expenses without a category.
     audit.note_changes(
         {
