@@ -1,15 +1,20 @@
-"""SQL for summarize_spend: one GROUP BY per dimension, the same results on SQLite and PostgreSQL."""
+"""SQL for summarize_spend: one GROUP BY per dimension, the same results on SQLite and PostgreSQL.
+
+The whole months of a period come from the spend_monthly rollup when it can answer (grouped by category,
+team or month, no employee filter: it has no employees); the days at the period's edges, and every
+other question, from the expenses. Both paths give the same rows."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Integer, cast, extract, func, select
 
 from server.db.dimensions import DIMENSIONS
-from server.db.models import Expense
+from server.db.models import Category, Expense, SpendMonthly, Team
+from tools.spend.logic import DateRange, split_period
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +42,64 @@ class GroupRow:
     count: int
 
 
+# The rollup's dimensions: its column, and the table that names it (the same keys and names as
+# server.db.dimensions gives for the expenses). An outer join keeps the uncategorized row.
+ROLLUP_DIMENSIONS: dict[str, tuple[Any, Any, Any, Any]] = {
+    "category": (SpendMonthly.category_id, Category, Category.code, Category.name),
+    "team": (SpendMonthly.team_id, Team, Team.name, Team.name),
+}
+
+
+async def grouped_totals(session: AsyncSession, scope: SpendScope, group_by: GroupBy) -> list[GroupRow]:
+    split = split_period(scope.date_from, scope.date_to)
+    if split.months is None or scope.employee_id is not None or group_by not in ("month", *ROLLUP_DIMENSIONS):
+        return await base_totals(session, scope, group_by)
+    rows = await _rollup_totals(session, scope, group_by, split.months)
+    for start, end in split.edges:
+        rows += await base_totals(session, replace(scope, date_from=start, date_to=end), group_by)
+    return _merged(rows)
+
+
+def _merged(rows: list[GroupRow]) -> list[GroupRow]:
+    """One row per key (keys are unique within a company: category code, team name, month)."""
+    merged: dict[str | None, GroupRow] = {}
+    for row in rows:
+        seen = merged.get(row.key)
+        merged[row.key] = (
+            row
+            if seen is None
+            else replace(seen, total_minor=seen.total_minor + row.total_minor, count=seen.count + row.count)
+        )
+    return list(merged.values())
+
+
+async def _rollup_totals(
+    session: AsyncSession, scope: SpendScope, group_by: GroupBy, months: DateRange
+) -> list[GroupRow]:
+    conditions = [SpendMonthly.company_id == scope.company_id, SpendMonthly.month.between(*months)]
+    if scope.team_id is not None:
+        conditions.append(SpendMonthly.team_id == scope.team_id)
+    if scope.category_id is not None:
+        conditions.append(SpendMonthly.category_id == scope.category_id)
+    total, count = func.sum(SpendMonthly.total_minor), func.sum(SpendMonthly.expenses)
+    if group_by == "month":
+        by_month = select(SpendMonthly.month, total, count).where(*conditions).group_by(SpendMonthly.month)
+        months_rows = (await session.execute(by_month)).all()
+        return [GroupRow(f"{month:%Y-%m}", None, int(t), int(c)) for month, t, c in months_rows]
+    # Totals per id first, then names: thousands of rollup rows meet a few dozen categories or teams.
+    column, table, key, name = ROLLUP_DIMENSIONS[group_by]
+    totals = (
+        select(column.label("id"), total.label("total"), count.label("count"))
+        .where(*conditions)
+        .group_by(column)
+        .subquery()
+    )
+    query = select(key, name, totals.c.total, totals.c.count).outerjoin_from(
+        totals, table, table.id == totals.c.id
+    )
+    return [GroupRow(k, n, int(t), int(c)) for k, n, t, c in (await session.execute(query)).all()]
+
+
 def _conditions(scope: SpendScope) -> list[ColumnElement[bool]]:
     conditions = [
         Expense.company_id == scope.company_id,
@@ -56,7 +119,8 @@ _TOTAL = func.sum(Expense.amount_company_minor)
 _COUNT = func.count(Expense.id)
 
 
-async def grouped_totals(session: AsyncSession, scope: SpendScope, group_by: GroupBy) -> list[GroupRow]:
+async def base_totals(session: AsyncSession, scope: SpendScope, group_by: GroupBy) -> list[GroupRow]:
+    """From the expenses themselves: any grouping, any filter, any days."""
     if group_by == "month":
         return await _by_month(session, scope)
     key, name, table, on, columns = DIMENSIONS[group_by]
