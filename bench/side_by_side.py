@@ -63,7 +63,7 @@ class AnswerError(Exception):
 class System:
     name: str
     call: Callable[[Question], Awaitable[Any]]  # timed
-    answer: Callable[[Question, Any], Normalized]  # not timed; None: nothing to compare
+    answer: Callable[[Question, Any], Normalized] | None  # not timed; None: timing only (the floors)
 
 
 @dataclass
@@ -81,9 +81,7 @@ class Tally:
             self.first_problem = self.first_problem or problem
 
 
-async def compare(
-    database_url: str, *, today: dt.date, calls: int, company: str = "acme", ours_only: bool = False
-) -> dict[str, Any]:
+async def compare(database_url: str, *, today: dt.date, calls: int, company: str = "acme") -> dict[str, Any]:
     """Every question through every system, `calls` timed rounds each after one warm-up round."""
     connection = await asyncpg.connect(_libpq(database_url))
     try:
@@ -91,7 +89,10 @@ async def compare(
         expenses = await connection.fetchval(
             "SELECT count(*) FROM expenses WHERE company_id = $1", dataset.company_id
         )
-        async with _systems(connection, database_url, today, company, ours_only) as (systems, generic):
+        async with _systems(connection, database_url, today, (company, dataset.company_id)) as (
+            systems,
+            generic,
+        ):
             rows = [await measure_question(question, systems, calls) for question in questions(dataset)]
     finally:
         await connection.close()
@@ -117,23 +118,24 @@ def _libpq(database_url: str) -> str:
 
 @asynccontextmanager
 async def _systems(
-    connection: asyncpg.Connection, database_url: str, today: dt.date, company: str, ours_only: bool
+    connection: asyncpg.Connection, database_url: str, today: dt.date, company: tuple[str, int]
 ) -> AsyncIterator[tuple[list[System], dict[str, str]]]:
     async with AsyncExitStack() as stack:
         stack.enter_context(_restore_logging())
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="side_by_side-")))
-        systems = _raw(connection)
-        generic = {"status": "skipped", "reason": "not asked (ours_only)"} if ours_only else _generic_ready()
+        slug, company_id = company
+        systems = _raw(connection, company_id)
+        generic = _generic_ready()
         if generic["status"] == "ran":
             client = await stack.enter_async_context(_generic_client(database_url, logs))
             systems.append(System("generic", _generic_call(client), _generic_answer))
-        env = _server_env(database_url, today, company)
+        env = _server_env(database_url, today, slug)
         stdio = StdioServerParameters(command=OUTLAY, args=["serve", "--transport", "stdio"], env=env)
         errlog = stack.enter_context((logs / "stdio.log").open("w"))
         clients = {
             "stdio": await stack.enter_async_context(Client(stdio_client(stdio, errlog=errlog))),
             "http": await stack.enter_async_context(_http_client(env, logs / "http.log")),
-            "in-memory": await stack.enter_async_context(Client(_in_memory(database_url, today, company))),
+            "in-memory": await stack.enter_async_context(Client(_in_memory(database_url, today, slug))),
         }
         systems += [System(name, _tool_call(client), _tool_answer) for name, client in clients.items()]
         yield systems, generic
@@ -150,7 +152,13 @@ def _restore_logging() -> Iterator[None]:
         root.setLevel(level)
 
 
-def _raw(connection: asyncpg.Connection) -> list[System]:
+# What our server does before a tool's statements (server/db/tenancy.py): the tool-call role, under which
+# row-level security applies (the bench connects as a superuser, which bypasses it), and the company.
+TENANT_ROLE = str(Settings.model_fields["tenant_role"].default)
+_ENTER_TENANT = "SELECT set_config('role', $1, true), set_config('outlay.company_id', $2, true)"
+
+
+def _raw(connection: asyncpg.Connection, company_id: int) -> list[System]:
     async def fetch(question: Question) -> list[asyncpg.Record]:
         records: list[asyncpg.Record] = await connection.fetch(question.sql)
         return records
@@ -159,9 +167,15 @@ def _raw(connection: asyncpg.Connection) -> list[System]:
         for statement in question.floor_statements:
             await connection.fetch(statement)
 
+    async def tenant_floor(question: Question) -> None:
+        async with connection.transaction():
+            await connection.execute(_ENTER_TENANT, TENANT_ROLE, str(company_id))
+            await floor(question)
+
     return [
         System("raw", fetch, lambda question, records: question.from_rows([dict(r) for r in records])),
-        System("floor", floor, lambda question, _: None),
+        System("floor", floor, None),
+        System("tenant floor", tenant_floor, None),
     ]
 
 
@@ -287,7 +301,7 @@ async def measure_question(question: Question, systems: list[System], calls: int
         for system in systems:
             ms, problem, error = await _once(system, question, expected)
             tallies[system.name].record(ms, problem, error=error)
-    results = {name: _summary(tally, name) for name, tally in tallies.items()}
+    results = {system.name: _summary(tallies[system.name], system) for system in systems}
     return {
         "question": question.name,
         "tool": question.tool,
@@ -315,11 +329,13 @@ async def _once(system: System, question: Question, expected: Normalized) -> tup
     except (MCPError, asyncpg.PostgresError) as exc:
         return (time.perf_counter() - started) * 1000, f"{type(exc).__name__}: {exc}", True
     ms = (time.perf_counter() - started) * 1000
+    if system.answer is None:
+        return ms, None, False
     try:
         answer = system.answer(question, payload)
     except (AnswerError, KeyError, TypeError, ValueError) as exc:
         return ms, f"{type(exc).__name__}: {exc}", True
-    if system.name == "floor" or answer == expected:
+    if answer == expected:
         return ms, None, False
     return ms, f"answer differs: {_short(answer)} != {_short(expected)}", False
 
@@ -329,13 +345,13 @@ def _short(value: Normalized) -> str:
     return text if len(text) <= 300 else text[:300] + "..."
 
 
-def _summary(tally: Tally, name: str) -> dict[str, Any]:
+def _summary(tally: Tally, system: System) -> dict[str, Any]:
     timings = tally.timings
     p95 = statistics.quantiles(timings, n=100, method="inclusive")[94] if len(timings) > 1 else timings[0]
     return {
         "p50_ms": round(statistics.median(timings), 3),
         "p95_ms": round(p95, 3),
-        "matched": None if name == "floor" else tally.mismatches == 0 and tally.errors == 0,
+        "matched": None if system.answer is None else tally.mismatches == 0 and tally.errors == 0,
         "mismatches": tally.mismatches,
         "errors": tally.errors,
         "problem": tally.first_problem,
@@ -349,14 +365,15 @@ def _ratio(results: dict[str, Any], top: str, bottom: str) -> float | None:
 
 
 def _ratios(results: dict[str, Any]) -> dict[str, float | None]:
-    overhead = results["stdio"]["p50_ms"] - results["floor"]["p50_ms"]
+    stdio = results["stdio"]["p50_ms"]
     return {
         "ours_over_generic": _ratio(results, "stdio", "generic"),
         "ours_over_raw": _ratio(results, "stdio", "raw"),
         "ours_over_floor": _ratio(results, "stdio", "floor"),
         "generic_over_raw": _ratio(results, "generic", "raw"),
         "http_over_stdio": _ratio(results, "http", "stdio"),
-        "overhead_ms": round(overhead, 3),
+        "overhead_ms": round(stdio - results["floor"]["p50_ms"], 3),
+        "overhead_over_tenant_floor_ms": round(stdio - results["tenant floor"]["p50_ms"], 3),
     }
 
 
@@ -379,7 +396,7 @@ def _targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 # ---- report ----------------------------------------------------------------------------------------
 
-COLUMNS = ("raw", "floor", "generic", "stdio", "http", "in-memory")
+COLUMNS = ("raw", "floor", "tenant floor", "generic", "stdio", "http", "in-memory")
 
 
 def render(result: dict[str, Any]) -> str:
@@ -390,11 +407,14 @@ def render(result: dict[str, Any]) -> str:
         "",
         f"Generic server: {generic['status']} ({generic['reason']}).",
         "",
-        "p50 / p95 ms; ✓ the answer matched the raw SQL's on every call, ✗ it did not.",
+        "p50 / p95 ms; ✓ the answer matched the raw SQL's on every call, ✗ it did not. raw: the SQL an "
+        "agent would send (asyncpg, superuser); floor: the statements our tool runs, as superuser; tenant "
+        "floor: the same under the tool-call role and company, so row-level security applies as in our "
+        "server; ours = stdio; overhead: ours p50 - floor p50 (and - tenant floor p50).",
         "",
         "| question | " + " | ".join(COLUMNS) + " | ours/generic | ours/raw | generic/raw | http/stdio "
-        "| overhead ms |",
-        "| --- " * (len(COLUMNS) + 6) + "|",
+        "| overhead ms | over tenant floor ms |",
+        "| --- " * (len(COLUMNS) + 7) + "|",
     ]
     lines += [_row(row) for row in result["questions"]]
     lines += ["", *_problems(result["questions"]), *_target_lines(result["targets"])]
@@ -410,7 +430,7 @@ def _row(row: dict[str, Any]) -> str:
     ratios = row["ratios"]
     for key in ("ours_over_generic", "ours_over_raw", "generic_over_raw", "http_over_stdio"):
         cells.append("—" if ratios[key] is None else f"{ratios[key]:.2f}")
-    cells.append(f"{ratios['overhead_ms']:.2f}")
+    cells += [f"{ratios['overhead_ms']:.2f}", f"{ratios['overhead_over_tenant_floor_ms']:.2f}"]
     return "| " + " | ".join(cells) + " |"
 
 

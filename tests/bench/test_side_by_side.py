@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ async def test_every_system_gives_the_raw_sql_answer(demo_url: str) -> None:
     }
     assert matched == dict.fromkeys(matched, True)
     assert len(result["questions"]) == 6
-    assert all(row["systems"]["floor"]["p50_ms"] > 0 for row in result["questions"])
+    assert all(row["systems"]["tenant floor"]["p50_ms"] > 0 for row in result["questions"])
     assert "Every answer matched." in render(result)
     if result["generic"]["status"] != "ran":
         pytest.skip(f"generic PostgreSQL MCP server: {result['generic']['reason']}")
@@ -61,18 +61,23 @@ def _question() -> Question:
     )
 
 
-def _system(name: str, payload: Any, answer: Callable[[Question, Any], Any]) -> System:
+def _returning(payload: Any) -> Callable[[Question], Awaitable[Any]]:
     async def call(_: Question) -> Any:
         return payload
 
-    return System(name, call, answer)
+    return call
+
+
+def _system(name: str, payload: Any, answer: Callable[[Question, Any], Any]) -> System:
+    return System(name, _returning(payload), answer)
 
 
 def _systems(rows: list[dict[str, Any]], tool_content: dict[str, Any]) -> list[System]:
-    """Raw SQL giving `rows`, its floor, and our stdio server giving `tool_content`."""
+    """Raw SQL giving `rows`, its floors, and our stdio server giving `tool_content`."""
     return [
         _system("raw", rows, lambda question, payload: question.from_rows(payload)),
-        _system("floor", None, lambda question, payload: None),
+        System("floor", _returning(None), None),
+        System("tenant floor", _returning(None), None),
         _system("stdio", tool_content, lambda question, payload: question.from_tool(payload)),
     ]
 
