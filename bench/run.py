@@ -1,10 +1,18 @@
-"""`make bench`: read-tool latency on the demo company in PostgreSQL, in memory and over real HTTP.
+"""`make bench` / `outlay bench`: every benchmark in one run, on the demo company at two sizes in PostgreSQL.
 
-    python -m bench.run [--database-url URL] [--calls 100] [--employees 250 --months 24]
+    outlay bench [--quick] [--only SECTION,...] [--database-url URL] [--large-database-url URL]
 
-The database (default: `outlay_bench` on the local server) is created, migrated and loaded with the
-demo company on first use, with "today" pinned so reruns measure the same data. Results go to
-bench/results/read_tools-<date>.json and a Markdown summary next to it.
+Sections (all by default): throughput (tools over streamable HTTP at 1/8/32/64 clients), side_by_side
+(raw SQL, the generic PostgreSQL MCP server, ours over stdio and HTTP), startup (cold start, import time,
+idle memory), models (categorizer training and batches, forecasts), scaling (summarize/search from the
+default to the large company, with their query plans). `--quick` measures the default company only, with
+shorter runs: minutes instead of the full run's quarter of an hour (plus the large company's first load).
+
+The databases (default `outlay_bench`, `outlay_bench_big`, and `outlay_bench_categorize` for the
+categorizer, which trains) are created, migrated and loaded with the demo company on first use, with
+"today" pinned so reruns measure the same data. Results: bench/results/bench-<stamp>.json (everything,
+machine-readable) and bench-<stamp>.md (the summary, targets first), plus the latest copy as
+bench/results/latest.{json,md}.
 """
 
 from __future__ import annotations
@@ -13,20 +21,27 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import subprocess
 import sys
+import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench.read_tools import measure
-
 RESULTS = Path(__file__).parent / "results"
 TODAY = "2026-11-15"
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
+LARGE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_big"
+CATEGORIZE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_categorize"
+DEFAULT_SIZE, LARGE_SIZE = (250, 24), (5000, 36)
+SECTIONS = ("throughput", "side_by_side", "startup", "models", "scaling")
 
 
 async def ensure_database(url: str) -> None:
@@ -41,61 +56,240 @@ async def ensure_database(url: str) -> None:
 
 
 def load_demo(url: str, employees: int, months: int) -> None:
+    """Migrate, then import the demo company unless the database holds one (`--if-missing`)."""
     outlay = str(Path(sys.executable).with_name("outlay"))
-    env = os.environ | {"OUTLAY_DATABASE_URL": url, "OUTLAY_TODAY": TODAY}
-    subprocess.run([outlay, "db", "upgrade"], env=env, check=True)
+    env = os.environ | {"OUTLAY_DATABASE_URL": url, "OUTLAY_TODAY": TODAY, "OUTLAY_LOG_LEVEL": "WARNING"}
+    subprocess.run([outlay, "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
     demo = ["demo", "--if-missing", "--employees", str(employees), "--months", str(months)]
-    subprocess.run([outlay, *demo, "--out", str(RESULTS / "demo-data")], env=env, check=True)
+    folder = RESULTS / "demo-data" / str(make_url(url).database)
+    subprocess.run([outlay, *demo, "--out", str(folder)], env=env, check=True)
+
+
+def prepare(url: str, size: tuple[int, int]) -> float:
+    """The database ready with the demo company of `size`; seconds it took (minutes on a first load)."""
+    started = time.perf_counter()
+    if make_url(url).get_backend_name() == "postgresql":
+        asyncio.run(ensure_database(url))
+    load_demo(url, *size)
+    return round(time.perf_counter() - started, 1)
 
 
 def demo_database(description: str, calls: int, argv: list[str] | None = None) -> argparse.Namespace:
-    """The command line every demo-company bench shares; the database is made ready before it returns."""
+    """The command line of the single-purpose benches (bench.categorize, bench.forecast)."""
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database-url", default=os.environ.get("OUTLAY_BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--calls", type=int, default=calls)
-    parser.add_argument("--employees", type=int, default=250)
-    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--employees", type=int, default=DEFAULT_SIZE[0])
+    parser.add_argument("--months", type=int, default=DEFAULT_SIZE[1])
     args = parser.parse_args(argv)
-    if make_url(args.database_url).get_backend_name() == "postgresql":
-        asyncio.run(ensure_database(args.database_url))
-    load_demo(args.database_url, args.employees, args.months)
+    prepare(args.database_url, (args.employees, args.months))
+    return args
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="outlay bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="the default company only, shorter runs")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated of {', '.join(SECTIONS)}"
+    )
+    parser.add_argument("--database-url", default=os.environ.get("OUTLAY_BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument(
+        "--large-database-url", default=os.environ.get("OUTLAY_BENCH_LARGE_DATABASE_URL", LARGE_URL)
+    )
+    parser.add_argument(
+        "--categorize-database-url",
+        default=os.environ.get("OUTLAY_BENCH_CATEGORIZE_DATABASE_URL", CATEGORIZE_URL),
+    )
+    parser.add_argument(
+        "--size", default="x".join(map(str, DEFAULT_SIZE)), help="the default company: EMPLOYEESxMONTHS"
+    )
+    parser.add_argument("--seconds", type=float, help="per throughput run (default 5, quick 2)")
+    parser.add_argument("--clients", help="throughput wire clients, comma-separated (default 1,8,32,64)")
+    parser.add_argument("--sdk-clients", help="throughput SDK clients, comma-separated (default 1,32)")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="where results go (default bench/results)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        employees, months = (int(part) for part in args.size.split("x"))
+        args.size = (employees, months)
+        args.clients = tuple(int(n) for n in args.clients.split(",")) if args.clients else None
+        args.sdk_clients = tuple(int(n) for n in args.sdk_clients.split(",")) if args.sdk_clients else None
+    except ValueError:
+        parser.error("--size is EMPLOYEESxMONTHS (e.g. 250x24) and --clients comma-separated numbers")
+    unknown = set(args.only.split(",")) - set(SECTIONS)
+    if unknown:
+        parser.error(
+            f"--only: unknown section {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}"
+        )
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = demo_database(__doc__ or "", calls=100, argv=argv)
-    report = asyncio.run(measure(args.database_url, calls=args.calls, today=dt.date.fromisoformat(TODAY)))
-    report["machine"] = {
+    args = _arguments(argv)
+    # A log line per request and per tool call would be measured as client and in-process server time.
+    logging.getLogger().setLevel(logging.WARNING)
+    sections = [name for name in SECTIONS if name in args.only.split(",")]
+    today = dt.date.fromisoformat(TODAY)
+    report: dict[str, Any] = {
+        "schema": "outlay.bench/1",
+        "at": dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),
+        "quick": args.quick,
+        "today": TODAY,
+        "machine": _machine(),
+        "commit": _commit(),
+        "datasets": {},
+        "sections": {},
+        "errors": {},
+    }
+    datasets = {"default": (args.database_url, args.size)}
+    if not args.quick:
+        datasets["large"] = (args.large_database_url, LARGE_SIZE)
+    for name, (url, size) in datasets.items():
+        _say(f"dataset {name}: {make_url(url).database} ({size[0]} employees, {size[1]} months)")
+        report["datasets"][name] = {"database": make_url(url).database, "prepare_s": prepare(url, size)}
+        report["datasets"][name]["expenses"] = asyncio.run(_expenses(url))
+    runners = _runners(args, today, datasets)
+    for name in sections:
+        _say(f"section {name}")
+        started = time.perf_counter()
+        try:
+            report["sections"][name] = runners[name]()
+        except Exception as exc:  # one broken section must not lose the others' numbers
+            report["errors"][name] = "".join(traceback.format_exception_only(exc)).strip()
+            traceback.print_exc()
+        report.setdefault("section_seconds", {})[name] = round(time.perf_counter() - started, 1)
+    from bench.summary import render, targets
+
+    report["targets"] = targets(report)
+    _write(args.results, report, render(report))
+    return 1 if report["errors"] else 0
+
+
+def _runners(
+    args: argparse.Namespace, today: dt.date, datasets: dict[str, tuple[str, tuple[int, int]]]
+) -> dict[str, Callable[[], dict[str, Any]]]:
+    quick = args.quick
+    urls = {name: url for name, (url, _) in datasets.items()}
+
+    def throughput() -> dict[str, Any]:
+        from bench import throughput
+
+        seconds = args.seconds or (2 if quick else 5)
+        default = throughput.measure(
+            urls["default"],
+            today=today,
+            seconds=seconds,
+            clients=args.clients or throughput.CLIENTS,
+            sdk_clients=args.sdk_clients or throughput.SDK_CLIENTS,
+            log=args.results / "logs" / "throughput-default.log",
+        )
+        result = {"default": asyncio.run(default)}
+        if "large" in urls:
+            large = throughput.measure(
+                urls["large"],
+                today=today,
+                seconds=seconds,
+                clients=args.clients or (1, 32),
+                sdk_clients=args.sdk_clients or (1,),
+                tools=throughput.READ_TOOLS,
+                log=args.results / "logs" / "throughput-large.log",
+            )
+            result["large"] = asyncio.run(large)
+        return result
+
+    def side_by_side() -> dict[str, Any]:
+        from bench.side_by_side import compare
+
+        calls = {"default": 20 if quick else 100, "large": 30}
+        return {name: asyncio.run(compare(url, today=today, calls=calls[name])) for name, url in urls.items()}
+
+    def startup() -> dict[str, Any]:
+        from bench.startup import measure_startup
+
+        return measure_startup(urls["default"], runs=5 if quick else 10)
+
+    def models() -> dict[str, Any]:
+        from bench import categorize, forecast
+
+        prepare(args.categorize_database_url, DEFAULT_SIZE)
+        result = {
+            "categorize": asyncio.run(
+                categorize.measure(args.categorize_database_url, calls=50 if quick else 200, today=today)
+            )
+        }
+        for name, url in urls.items():
+            result[f"forecast_{name}"] = asyncio.run(
+                forecast.measure(url, 5 if quick or name == "large" else 30)
+            )
+        return result
+
+    def scaling() -> dict[str, Any]:
+        from bench import plans
+
+        calls = 5 if quick else 20
+        return {name: asyncio.run(plans.measure(url, today=today, calls=calls)) for name, url in urls.items()}
+
+    return {
+        "throughput": throughput,
+        "side_by_side": side_by_side,
+        "startup": startup,
+        "models": models,
+        "scaling": scaling,
+    }
+
+
+async def _expenses(url: str) -> int:
+    parsed = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(parsed)
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM expenses"))
+    finally:
+        await connection.close()
+
+
+def _machine() -> dict[str, Any]:
+    return {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
+        "machine": platform.machine(),
         "system": platform.system(),
+        "load_1m": round(os.getloadavg()[0], 2),
     }
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"read_tools-{stamp}.json").write_text(json.dumps(report, indent=2))
-    markdown = render(report)
-    (RESULTS / f"read_tools-{stamp}.md").write_text(markdown)
-    print(markdown)
-    return 0
 
 
-def render(report: dict[str, object]) -> str:
-    lines = [
-        f"# Read-tool latency ({report['calls']} calls per tool, {report['expenses']} expenses)",
-        "",
-        "| transport | tool | p50 ms | p95 ms | p99 ms | max ms | errors |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    rows = report["results"]
-    assert isinstance(rows, list)
-    for row in rows:
-        lines.append(
-            f"| {row['transport']} | {row['tool']} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} "
-            f"| {row['max_ms']} | {row['errors']} |"
+def _commit() -> str | None:
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, as a developer runs it
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
         )
-    return "\n".join(lines) + "\n"
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return found.stdout.strip()
+
+
+def _write(results: Path, report: dict[str, Any], markdown: str) -> None:
+    results.mkdir(parents=True, exist_ok=True)
+    stem = results / f"bench-{report['at']}"
+    text = json.dumps(report, indent=2, default=str) + "\n"
+    for path in (stem.with_suffix(".json"), results / "latest.json"):
+        path.write_text(text)
+    for path in (stem.with_suffix(".md"), results / "latest.md"):
+        path.write_text(markdown)
+    print(markdown)
+    _say(f"results: {stem}.json, {stem}.md")
+
+
+def _say(message: str) -> None:
+    print(f"outlay bench: {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,160 @@
+"""The Markdown summary of one `outlay bench` run: the issue's targets first (met or not, with the numbers
+behind them), then each section's tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.throughput import READ_TOOLS
+
+# Issue 10's targets, on a 2-core machine with PostgreSQL 15.
+SPEND_VS_GENERIC = 0.5
+LOOKUP_OVERHEAD_MS = 1.5
+READ_CALLS_PER_S_AT_32 = 1000
+COLD_START_S = 1.5
+IDLE_RSS_MB = 200
+
+
+def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per target: what was measured and whether it met the target (None: not measured)."""
+    sections = report["sections"]
+    rows: list[dict[str, Any]] = []
+    for name, result in sections.get("side_by_side", {}).items():
+        found = result["targets"]
+        rows.append(
+            _row(
+                f"spend questions (summarize_spend) ≤ {SPEND_VS_GENERIC}× the generic server, same answer "
+                f"({name} company)",
+                ", ".join("—" if r is None else f"{r}×" for r in found["spend_ratios"]),
+                found["spend_at_most_half_of_generic"],
+            )
+        )
+        rows.append(
+            _row(
+                f"get_expense over stdio ≤ {LOOKUP_OVERHEAD_MS} ms p50 above its SQL floor ({name} company)",
+                f"{found['get_expense_overhead_ms']} ms",
+                found["get_expense_overhead_at_most_1_5_ms"],
+            )
+        )
+    default = sections.get("throughput", {}).get("default")
+    if default:
+        at_32 = {
+            run["tool"]: run for run in default["runs"] if run["clients"] == 32 and run["tool"] in READ_TOOLS
+        }
+        best = max(at_32.values(), key=lambda run: run["calls_per_s"], default=None)
+        if best is not None:
+            rows.append(
+                _row(
+                    f"≥ {READ_CALLS_PER_S_AT_32:,} read calls/s at 32 HTTP clients",
+                    ", ".join(
+                        f"{tool} {run['calls_per_s']}/s (server CPU {run['server_cpu_ms_per_call']} ms/call)"
+                        for tool, run in at_32.items()
+                    ),
+                    best["calls_per_s"] >= READ_CALLS_PER_S_AT_32,
+                )
+            )
+    startup = sections.get("startup")
+    if startup:
+        cold = startup["stdio"]["tools_list"]["p50_s"]
+        rows.append(
+            _row(
+                f"cold start to first tools/list ≤ {COLD_START_S} s (stdio)",
+                f"{cold} s",
+                cold <= COLD_START_S,
+            )
+        )
+        idle = {
+            "stdio": startup["stdio"]["memory"]["after_tools_list"]["rss_mb"],
+            "http": startup["http"]["memory"]["after_tools_list"]["rss_mb"],
+        }
+        rows.append(
+            _row(
+                f"idle RSS ≤ {IDLE_RSS_MB} MB",
+                ", ".join(f"{name} {mb} MB" for name, mb in idle.items()),
+                max(idle.values()) <= IDLE_RSS_MB,
+            )
+        )
+    return rows
+
+
+def _row(target: str, measured: str, met: bool | None) -> dict[str, Any]:
+    return {"target": target, "measured": measured, "met": met}
+
+
+def render(report: dict[str, Any]) -> str:
+    machine = report["machine"]
+    lines = [
+        f"# outlay bench {report['at']}{' (quick)' if report['quick'] else ''}",
+        "",
+        f"Commit {report['commit']}; {machine['cpus']} CPUs ({machine['machine']}), "
+        f"Python {machine['python']}, load {machine['load_1m']} at the start; "
+        f"today pinned to {report['today']}.",
+        "",
+        "| dataset | database | expenses | prepared in s |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, dataset in report["datasets"].items():
+        lines.append(f"| {name} | {dataset['database']} | {dataset['expenses']:,} | {dataset['prepare_s']} |")
+    lines += ["", "## Targets", "", "| target | measured | met |", "| --- | --- | --- |"]
+    for row in report["targets"]:
+        met = "—" if row["met"] is None else "yes" if row["met"] else "**no**"
+        lines.append(f"| {row['target']} | {row['measured']} | {met} |")
+    for name, error in report["errors"].items():
+        lines.append(f"\n**Section {name} failed**: `{error}` (the traceback is in the run's output).")
+    lines += _sections(report["sections"])
+    return "\n".join(lines) + "\n"
+
+
+def _sections(sections: dict[str, Any]) -> list[str]:
+    from bench import categorize, plans, side_by_side, startup, throughput
+
+    lines: list[str] = []
+    if "throughput" in sections:
+        lines += ["", "## Tools over streamable HTTP (server in its own process)", ""]
+        for name, result in sections["throughput"].items():
+            lines.append(throughput.render(result, f"{name} company"))
+    if "side_by_side" in sections:
+        lines += ["", "## Side by side", ""]
+        lines += [
+            side_by_side.render(result).replace("# ", "### ", 1)
+            for result in sections["side_by_side"].values()
+        ]
+    if "startup" in sections:
+        lines += [
+            "",
+            "## Start-up and idle memory",
+            "",
+            startup.render(sections["startup"]).replace("# ", "### ", 1),
+        ]
+    if "models" in sections:
+        models = sections["models"]
+        lines += ["", "## Model paths", "", categorize.render(models["categorize"]).replace("# ", "### ", 1)]
+        lines += _forecasts(models)
+    if "scaling" in sections:
+        scaling = sections["scaling"]
+        lines += [
+            "",
+            "## Scaling and query plans",
+            "",
+            plans.render(scaling["default"], scaling.get("large")),
+        ]
+    return lines
+
+
+def _forecasts(models: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Forecasts (in-memory client)",
+        "",
+        "| company | running budgets | first call of a process ms | forecast_budgets cold p50 ms "
+        "| forecast_budgets warm p50 ms | forecast_budget p50 / p95 ms |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for key, result in models.items():
+        if key.startswith("forecast_"):
+            single, cold = result["forecast_budget"], result["forecast_budgets_cold"]
+            lines.append(
+                f"| {key.removeprefix('forecast_')} | {result['budgets_running']} "
+                f"| {result['first_call_of_process_ms']} | {cold['p50_ms']} "
+                f"| {result['forecast_budgets_warm']['p50_ms']} | {single['p50_ms']} / {single['p95_ms']} |"
+            )
+    return lines
