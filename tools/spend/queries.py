@@ -7,10 +7,11 @@ other question, from the expenses. Both paths give the same rows."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Integer, cast, extract, func, select
+from sqlalchemy import ColumnElement, Integer, cast, extract, func, or_, select
 
 from server.db.dimensions import DIMENSIONS
 from server.db.models import Category, Expense, SpendMonthly, Team
@@ -55,8 +56,8 @@ async def grouped_totals(session: AsyncSession, scope: SpendScope, group_by: Gro
     if split.months is None or scope.employee_id is not None or group_by not in ("month", *ROLLUP_DIMENSIONS):
         return await base_totals(session, scope, group_by)
     rows = await _rollup_totals(session, scope, group_by, split.months)
-    for start, end in split.edges:
-        rows += await base_totals(session, replace(scope, date_from=start, date_to=end), group_by)
+    if split.edges:  # one statement for both edges: measured faster than one for each
+        rows += await base_totals(session, scope, group_by, split.edges)
     return _merged(rows)
 
 
@@ -100,12 +101,8 @@ async def _rollup_totals(
     return [GroupRow(k, n, int(t), int(c)) for k, n, t, c in (await session.execute(query)).all()]
 
 
-def _conditions(scope: SpendScope) -> list[ColumnElement[bool]]:
-    conditions = [
-        Expense.company_id == scope.company_id,
-        Expense.spent_on >= scope.date_from,
-        Expense.spent_on <= scope.date_to,
-    ]
+def _conditions(scope: SpendScope, days: Sequence[DateRange]) -> list[ColumnElement[bool]]:
+    conditions = [Expense.company_id == scope.company_id, or_(*(Expense.spent_on.between(*d) for d in days))]
     if scope.team_id is not None:
         conditions.append(Expense.team_id == scope.team_id)
     if scope.category_id is not None:
@@ -119,26 +116,29 @@ _TOTAL = func.sum(Expense.amount_company_minor)
 _COUNT = func.count(Expense.id)
 
 
-async def base_totals(session: AsyncSession, scope: SpendScope, group_by: GroupBy) -> list[GroupRow]:
-    """From the expenses themselves: any grouping, any filter, any days."""
+async def base_totals(
+    session: AsyncSession, scope: SpendScope, group_by: GroupBy, days: Sequence[DateRange] = ()
+) -> list[GroupRow]:
+    """From the expenses themselves: any grouping, any filter, over `days` (default: the scope's period)."""
+    days = days or [(scope.date_from, scope.date_to)]
     if group_by == "month":
-        return await _by_month(session, scope)
+        return await _by_month(session, scope, days)
     key, name, table, on, columns = DIMENSIONS[group_by]
     query = (
         select(key, name, _TOTAL, _COUNT)
         .select_from(Expense)
         .outerjoin(table, on)
-        .where(*_conditions(scope))
+        .where(*_conditions(scope, days))
         .group_by(*columns)
     )
     rows = (await session.execute(query)).all()
     return [GroupRow(k, n, int(total), int(count)) for k, n, total, count in rows]
 
 
-async def _by_month(session: AsyncSession, scope: SpendScope) -> list[GroupRow]:
+async def _by_month(session: AsyncSession, scope: SpendScope, days: Sequence[DateRange]) -> list[GroupRow]:
     # EXTRACT compiles to strftime on SQLite and EXTRACT on PostgreSQL; both give the same integers.
     year = cast(extract("year", Expense.spent_on), Integer)
     month = cast(extract("month", Expense.spent_on), Integer)
-    query = select(year, month, _TOTAL, _COUNT).where(*_conditions(scope)).group_by(year, month)
+    query = select(year, month, _TOTAL, _COUNT).where(*_conditions(scope, days)).group_by(year, month)
     rows = (await session.execute(query)).all()
     return [GroupRow(f"{y:04d}-{m:02d}", None, int(total), int(count)) for y, m, total, count in rows]
