@@ -14,7 +14,7 @@ from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.errors import InvalidArgument
 from server.money import AmountText
-from tools.categorize import logic, service
+from tools.categorize import logic
 from tools.categorize.schemas import CategorizeExpenseOutput, CategorizeExpensesOutput, RawExpense
 
 READ_ONLY = ToolAnnotations(
@@ -88,6 +88,8 @@ async def categorize_expense(
     ] = None,
     team: Annotated[str | None, Field(description="Team charged, by name.")] = None,
 ) -> Annotated[CallToolResult, CategorizeExpenseOutput]:
+    from tools.categorize import service  # numpy and scipy load with the first call, not at start-up
+
     async with tool_call(ctx, "categorize_expense") as call:
         ref, raw = _one_of(
             expense_id, RawExpense(descriptor or "", memo, amount, currency, mcc, merchant, team)
@@ -134,6 +136,8 @@ async def categorize_expenses(
         bool, Field(description="With apply: report what would be written, write nothing.")
     ] = False,
 ) -> Annotated[CallToolResult, CategorizeExpensesOutput]:
+    from tools.categorize import service  # numpy and scipy load with the first call, not at start-up
+
     confirmed = isinstance(confirmation, AcceptedElicitation) and confirmation.data.confirm
     async with tool_call(ctx, "categorize_expenses") as call:
         secret = call.app.settings.cursor_secret.get_secret_value().encode()

@@ -13,7 +13,6 @@ from pydantic import Field
 from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.periods import PeriodText
-from tools.forecast import logic, service
 from tools.forecast.schemas import OUTLOOK_HELP, BudgetForecast, BudgetRanking, ForecastRequest
 
 READ_ONLY = ToolAnnotations(
@@ -76,6 +75,8 @@ async def forecast_budget(
         bool, Field(description="Also return a PNG chart of actuals, forecast and intervals vs the budget.")
     ] = False,
 ) -> Annotated[CallToolResult, BudgetForecast]:
+    from tools.forecast import logic, service  # numpy loads with the first forecast, not at start-up
+
     request = ForecastRequest(team, category, period, date_from, date_to)
     async with tool_call(ctx, "forecast_budget") as call:
         forecast = await service.forecast_budget(call.app, call.session, call.caller, request)
@@ -96,6 +97,8 @@ async def forecast_budgets(
     ] = None,
     top: Annotated[int, Field(ge=1, le=500, description="How many budgets to list, riskiest first.")] = 20,
 ) -> Annotated[CallToolResult, BudgetRanking]:
+    from tools.forecast import logic, service  # numpy loads with the first forecast, not at start-up
+
     async with tool_call(ctx, "forecast_budgets") as call:
         ranking = await service.rank_budgets(call.app, call.session, call.caller, period, top)
     return tool_result(ranking, logic.ranking_text(ranking))
