@@ -7,8 +7,24 @@ printed as `file:line: column: message`); only a folder without problems is writ
 transaction.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from server.importer.merchants import normalize_merchant
 from server.importer.problems import ImportFailed, Problem
-from server.importer.service import ImportReport, import_company
+
+if TYPE_CHECKING:
+    from server.importer.service import ImportReport, import_company
 
 __all__ = ["ImportFailed", "ImportReport", "Problem", "import_company", "normalize_merchant"]
+
+
+def __getattr__(name: str) -> Any:
+    """The reader and writer load on first use: the categorizer needs only `server.importer.merchants`,
+    and importing that runs this file."""
+    if name in ("ImportReport", "import_company"):
+        from server.importer import service
+
+        return getattr(service, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
