@@ -4,14 +4,16 @@ under the same guard (deadline, retries, circuit, concurrency) and accounting as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, Field, ValidationError
 
 from server.gateway.resilience import AttemptFailed, failure_for_status
 from server.gateway.settings import GatewaySettings
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class Tensor(BaseModel):
@@ -50,8 +52,10 @@ class ServingClient:
     provider = "serving"
 
     def __init__(self, settings: GatewaySettings, base_url: str) -> None:
+        import httpx  # only servers configured with a serving URL pay for importing it
+
         connections = settings.serving_max_connections
-        self._http = httpx.AsyncClient(
+        self._http: httpx.AsyncClient = httpx.AsyncClient(
             base_url=base_url,
             timeout=httpx.Timeout(settings.attempt_timeout_seconds, connect=settings.connect_timeout_seconds),
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
@@ -62,6 +66,8 @@ class ServingClient:
         await self._http.aclose()
 
     async def post(self, model: str, request: InferRequest, seconds: float) -> InferResponse:
+        import httpx
+
         try:
             response = await self._http.post(
                 f"/v2/models/{quote(model, safe='')}/infer",
