@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Date, and_, delete, false, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, Date, and_, delete, func, insert, or_, select, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -108,16 +108,16 @@ async def recount_spend_monthly(session: AsyncSession, company_id: int, expense_
     if not slices:
         return
     if session.get_bind().dialect.name == "postgresql":
+        # One bigint per slice: the team id above the month's index (20 bits: years up to 87,000).
         keys = [team << 20 | day.year * 12 + day.month - 1 for team, day in slices]
         await session.execute(_LOCK_SLICES, {"keys": keys})
-    rollup = or_(false(), *(and_(SpendMonthly.team_id == t, SpendMonthly.month == m) for t, m in slices))
+    rollup = or_(*(and_(SpendMonthly.team_id == t, SpendMonthly.month == m) for t, m in slices))
     await session.execute(delete(SpendMonthly).where(SpendMonthly.company_id == company_id, rollup))
     spent = or_(
-        false(),
         *(
             and_(Expense.team_id == t, Expense.spent_on >= m, Expense.spent_on < _next_month(m))
             for t, m in slices
-        ),
+        )
     )
     await session.execute(_insert_monthly(Expense.company_id == company_id, spent))
 
