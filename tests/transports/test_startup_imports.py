@@ -1,0 +1,79 @@
+"""Cold start: `outlay serve --transport stdio` answers tools/list without loading the heavy libraries.
+
+Claude Desktop waits for the first tools/list on every launch; model, migration and charting
+libraries each cost a good part of a second to import, so they load on the first call that needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+from sqlalchemy import text
+
+from server.db.engine import create_engine
+from server.db.migrate import head_revision as alembic_head
+from server.runtime import SchemaNotReady, ensure_schema, head_revision
+from tests.transports.conftest import server_env
+
+pytestmark = pytest.mark.anyio
+
+# `outlay serve --transport stdio` as the console script runs it, writing the loaded modules on exit.
+PROBE = """\
+import atexit, json, sys
+from pathlib import Path
+
+report = Path(sys.argv[1])
+atexit.register(lambda: report.write_text(json.dumps(sorted(sys.modules))))
+from server.cli import main
+
+sys.exit(main(["serve", "--transport", "stdio"]))
+"""
+HEAVY = (
+    "alembic",
+    "anthropic",
+    "boto3",
+    "botocore",
+    "faker",
+    "mako",
+    "matplotlib",
+    "numpy",
+    "opentelemetry.exporter",
+    "opentelemetry.sdk",
+    "scipy",
+    "server.importer.service",
+    "sklearn",
+    "statsforecast",
+)
+
+
+async def test_stdio_lists_tools_without_heavy_imports(seeded_url: str, tmp_path: Path) -> None:
+    report = tmp_path / "modules.json"
+    env = server_env(seeded_url, OUTLAY_COMPANY="acme")
+    server = StdioServerParameters(command=sys.executable, args=["-c", PROBE, str(report)], env=env)
+    async with Client(server) as client:
+        tools = (await client.list_tools()).tools
+
+    loaded = json.loads(report.read_text())
+    heavy = [root for root in HEAVY if any(name == root or name.startswith(f"{root}.") for name in loaded)]
+    assert len(tools) == 8
+    assert heavy == []
+
+
+def test_head_revision_read_from_the_files_is_alembics() -> None:
+    assert head_revision() is not None
+    assert head_revision() == alembic_head()
+
+
+async def test_a_database_behind_the_code_is_refused(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        with pytest.raises(SchemaNotReady, match=r"is at revision 0001, code expects \w+\. Run `outlay db"):
+            await ensure_schema(engine)
+    finally:
+        await engine.dispose()
