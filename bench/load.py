@@ -1,12 +1,14 @@
 """Load: N concurrent MCP clients over streamable HTTP for T seconds against a running server.
 
     python -m bench.load --url http://127.0.0.1:8000 --token TOKEN --database-url URL \\
-        [--clients 64] [--seconds 60] [--restart-pgdata DIR --restart-at 30]
+        [--clients 64] [--seconds 60] [--tools get_expense,...] [--restart-pgdata DIR --restart-at 30]
 
 Each client keeps one MCP session and calls a mix of read tools (searches, single expenses, summaries,
-drawn from the data at `--database-url`) back to back. `--restart-pgdata` restarts that PostgreSQL
-cluster (`pg_ctl restart -m fast`) mid-run: never point it at a cluster others use. Reports calls,
-calls/s, errors by kind and p50/p95/p99 overall and per tool, as JSON and Markdown in bench/results/.
+drawn from the data at `--database-url`; `--tools` keeps some of them) back to back. `--restart-pgdata`
+restarts that PostgreSQL cluster (`pg_ctl restart -m fast`) mid-run: never point it at a cluster others
+use. Reports calls, calls/s, errors by kind, p50/p95/p99 overall and per tool, and the CPU the clients
+themselves used (the MCP client is CPU-heavy: with server and clients on one machine it can be what
+limits), as JSON and Markdown in bench/results/.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import datetime as dt
 import glob
 import json
 import os
+import resource
 import statistics
 import subprocess
 import time
@@ -35,6 +38,7 @@ from bench.read_tools import _sample, _workload
 
 RESULTS = Path(__file__).parent / "results"
 UNAVAILABLE = "temporarily unavailable"
+TOOLS = ("search_expenses", "get_expense", "summarize_spend")  # the mix of bench.read_tools._workload
 
 
 @dataclass
@@ -115,13 +119,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     teams, refs, _ = await _sample(args.database_url)
     tally = Tally()
     restart: dict[str, Any] = {}
+    cpu_before = _cpu_seconds()
     started = time.monotonic()
     deadline = started + args.seconds
     async with anyio.create_task_group() as tasks:
         for index in range(args.clients):
             # Each client its own copy of the argument cycles, starting at a different tool.
             mine = _workload(teams, refs, dt.date.fromisoformat(args.today))
-            calls = list(mine.items())
+            calls = [
+                (tool, arguments) for tool, arguments in mine.items() if tool in args.tools or not args.tools
+            ]
             calls = calls[index % len(calls) :] + calls[: index % len(calls)]
             tasks.start_soon(client_loop, args.url, args.token, calls, deadline, tally)
         if args.restart_pgdata:
@@ -131,7 +138,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await anyio.to_thread.run_sync(restart_postgres, args.restart_pgdata), 2
             )
     elapsed = time.monotonic() - started
-    return report(args, tally, elapsed, restart)
+    return report(args, tally, elapsed, restart) | {"client_cpu_s": round(_cpu_seconds() - cpu_before, 1)}
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _quantiles(timings: list[float]) -> dict[str, float]:
@@ -168,7 +180,8 @@ def render(result: dict[str, Any]) -> str:
         "",
         f"{result['calls']} calls, {result['calls_per_s']} calls/s, errors: {result['errors'] or 'none'}; "
         f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms "
-        f"({result['cpus']} CPUs, server and clients on the same machine)",
+        f"({result['cpus']} CPUs, server and clients on the same machine; the clients used "
+        f"{result.get('client_cpu_s', '?')} CPU s)",
         "",
         "| tool | ok calls | p50 ms | p95 ms | p99 ms |",
         "| --- | --- | --- | --- | --- |",
@@ -187,11 +200,19 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="the server's database, to draw arguments from")
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--tools",
+        type=lambda text: [tool for tool in text.split(",") if tool],
+        default=[],
+        help=f"comma-separated tools to call (default: all of {', '.join(TOOLS)})",
+    )
     parser.add_argument("--today", default="2026-11-15", help="the server's pinned today (OUTLAY_TODAY)")
     parser.add_argument("--restart-pgdata", help="data directory of a PostgreSQL to restart mid-run")
     parser.add_argument("--restart-at", type=float, default=30, help="seconds into the run")
     parser.add_argument("--label", default="", help="added to the results file name")
     args = parser.parse_args()
+    if unknown := sorted(set(args.tools) - set(TOOLS)):
+        parser.error(f"--tools: no {', '.join(unknown)} in the mix; choose from {', '.join(TOOLS)}")
     result = anyio.run(run, args)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)

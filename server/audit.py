@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import anyio
 from sqlalchemy import insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.context import AppContext
@@ -29,6 +30,7 @@ from server.logs import trace_ids
 log = logging.getLogger("outlay.audit")
 AUDITED_KINDS = frozenset({"tool", "resource", "prompt"})
 WRITE_SECONDS = 5.0  # an unreachable database must not hold the call's answer (or a shutdown) for long
+_INSERT = insert(AuditEvent)  # built once: its values are bound per row
 _changes: ContextVar[list[dict[str, Any]] | None] = ContextVar("outlay_audit_changes", default=None)
 
 
@@ -95,17 +97,31 @@ async def append(sessions: async_sessionmaker[AsyncSession], row: Mapping[str, A
     still reach the caller."""
     error = "timeout"
     with anyio.move_on_after(WRITE_SECONDS, shield=True):
-        try:
-            async with sessions() as session:
-                # One statement is its own transaction: autocommit spares a BEGIN and a COMMIT round trip
-                # on every call (PostgreSQL: 1.03 -> 0.82 ms an event).
-                connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-                await connection.execute(insert(AuditEvent).values(**row))
-            return
-        except Exception as exc:
-            error = type(exc).__name__
+        for attempt in (1, 2):
+            try:
+                await _insert(sessions, row)
+                return
+            except Exception as exc:
+                error = type(exc).__name__
+                if attempt == 2 or not _never_sent(exc):
+                    break
     event = {k: str(v) for k, v in row.items() if k != "changes"}
     log.error("audit event not written", extra={"event": event, "error": error})
+
+
+async def _insert(sessions: async_sessionmaker[AsyncSession], row: Mapping[str, Any]) -> None:
+    async with sessions() as session:
+        # One statement is its own transaction: autocommit spares a BEGIN and a COMMIT round trip
+        # on every call (PostgreSQL: 1.03 -> 0.82 ms an event).
+        connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        await connection.execute(_INSERT, dict(row))
+
+
+def _never_sent(exc: Exception) -> bool:
+    """A pooled connection the database had closed while it idled (a restart): asyncpg refuses it before
+    sending anything, so the row was certainly not written and trying again on a new connection (the pool
+    drops the dead ones) cannot write it twice. A connection lost during the INSERT is not retried."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated and "connection is closed" in str(exc)
 
 
 # ---- reading it back (`outlay audit`) --------------------------------------------------------------

@@ -19,14 +19,13 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, TextContent
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit import AuditedCall
 from server.availability import DatabaseUnavailable, is_unavailable
 from server.context import AppContext, Caller
-from server.db.models import Company
-from server.db.tenancy import as_timeout, enter_tenant
+from server.db.tenancy import as_timeout, enter_company
 from server.errors import NotFound, OutlayError
 from server.observability import observe_call
 
@@ -46,6 +45,11 @@ class CallerUnknown(OutlayError):
 
 async def resolve_caller(app: AppContext, session: AsyncSession) -> Caller:
     """HTTP callers are whoever their token names; local (stdio, in-memory) callers are configured."""
+    return await _identify(app, session, enter=False)
+
+
+async def _identify(app: AppContext, session: AsyncSession, *, enter: bool) -> Caller:
+    """The caller; with `enter`, also scoped to its company from here to the end of the transaction."""
     token = get_access_token()
     if token is not None:
         slug = (token.claims or {}).get("company")
@@ -54,21 +58,14 @@ async def resolve_caller(app: AppContext, session: AsyncSession) -> Caller:
         slug, subject = app.local_company, "local"
     else:
         raise CallerUnknown("This server requires a bearer token that names a company.")
-    if not slug:
-        return await _only_company(session)
-    company = await session.scalar(select(Company).where(Company.slug == slug))
-    if company is None:
+    found = await enter_company(session, str(slug or ""), app.settings if enter else None)
+    if len(found) != 1 and slug:
         raise CallerUnknown(f"No company with slug {slug!r} is loaded on this server.")
-    return Caller(company.id, company.slug, company.name, company.currency, str(subject))
-
-
-async def _only_company(session: AsyncSession) -> Caller:
-    companies = (await session.scalars(select(Company).limit(2))).all()
-    if len(companies) != 1:
-        found = "no company is loaded" if not companies else "several companies are loaded"
-        raise CallerUnknown(f"Set OUTLAY_COMPANY to a company slug: {found}.")
-    company = companies[0]
-    return Caller(company.id, company.slug, company.name, company.currency, "local")
+    if len(found) != 1:
+        what = "no company is loaded" if not found else "several companies are loaded"
+        raise CallerUnknown(f"Set OUTLAY_COMPANY to a company slug: {what}.")
+    company = found[0]
+    return Caller(company.id, company.slug, company.name, company.currency, str(subject) if slug else "local")
 
 
 @dataclass
@@ -156,10 +153,8 @@ async def call_scope(app: AppContext, kind: str, name: str) -> AsyncIterator[Cal
     outer = _request_record.get()
     record = outer if outer is not None and outer.kind == kind else CallRecord(kind, name)
     try:
-        async with app.sessions() as session, session.begin():
-            caller = await resolve_caller(app, session)
+        async with _scoped_transaction(app) as (session, caller):
             record.company = caller.company_slug
-            await enter_tenant(session, app.settings, caller.company_id)
             yield CallScope(app, caller, session)
     except NotFound:
         record.outcome = "not_found"
@@ -176,6 +171,31 @@ async def call_scope(app: AppContext, kind: str, name: str) -> AsyncIterator[Cal
             raise
         record.outcome = "timeout"
         raise timeout from exc
+
+
+class _StaleConnection(Exception):
+    pass
+
+
+@asynccontextmanager
+async def _scoped_transaction(app: AppContext) -> AsyncIterator[tuple[AsyncSession, Caller]]:
+    """The call's transaction, entered as its caller. A pooled connection that died while idle (the
+    database restarted) fails the first statement, before the call did anything; the pool then drops all
+    its connections, and the call starts again once on a new one. This replaces a ping on every checkout
+    (BEGIN, a query, ROLLBACK: three round trips)."""
+    for attempt in (1, 2):
+        try:
+            async with app.sessions() as session, session.begin():
+                try:
+                    caller = await _identify(app, session, enter=True)
+                except DBAPIError as exc:
+                    if attempt == 1 and exc.connection_invalidated:
+                        raise _StaleConnection from exc
+                    raise
+                yield session, caller
+            return
+        except _StaleConnection:
+            log.info("a pooled database connection was closed; calling again on a new one")
 
 
 @asynccontextmanager

@@ -5,7 +5,10 @@ security nor statement timeouts: there the query filters are the only line."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -13,7 +16,21 @@ from server.errors import OutlayError
 from server.settings import Settings
 
 COMPANY_SETTING = "outlay.company_id"
-# Settings that end with the transaction; one round trip for all three.
+# The caller's company, and (PostgreSQL) the tenant entered in the same round trip, with settings that
+# end with the transaction: `set_config` runs once per row returned, and a call that finds more or fewer
+# than one company fails, rolling them back. An empty slug asks for the only company: two rows are
+# enough to tell that it is not.
+_COMPANY = (
+    "SELECT c.id, c.slug, c.name, c.currency{enter} FROM companies AS c"
+    " WHERE :slug = '' OR c.slug = :slug LIMIT 2"
+)
+_LOOKUP = text(_COMPANY.format(enter=""))
+_LOOKUP_AND_ENTER = text(
+    _COMPANY.format(
+        enter=", set_config('role', :role, true), set_config(:company_setting, c.id::text, true),"
+        " set_config('statement_timeout', :timeout, true)"
+    )
+)
 _ENTER = text(
     "SELECT set_config('role', :role, true), set_config(:company_setting, :company, true),"
     " set_config('statement_timeout', :timeout, true)"
@@ -30,20 +47,32 @@ class QueryTimeout(OutlayError):
 
 
 async def enter_tenant(session: AsyncSession, settings: Settings, company_id: int) -> None:
-    """From here until the transaction ends, the session sees only `company_id`'s rows, as the tool-call
-    role, and no statement runs longer than the timeout. Call after the caller is resolved: the lookup
-    by slug needs every company."""
+    """What `enter_company` does with `settings`, for a company known already (tests, admin paths)."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    await session.execute(
-        _ENTER,
-        {
-            "role": settings.tenant_role,
-            "company_setting": COMPANY_SETTING,
-            "company": str(company_id),
-            "timeout": str(settings.statement_timeout_ms),
-        },
-    )
+    await session.execute(_ENTER, _tenant_parameters(settings) | {"company": str(company_id)})
+
+
+def _tenant_parameters(settings: Settings) -> dict[str, str]:
+    return {
+        "role": settings.tenant_role,
+        "company_setting": COMPANY_SETTING,
+        "timeout": str(settings.statement_timeout_ms),
+    }
+
+
+async def enter_company(session: AsyncSession, slug: str, settings: Settings | None) -> Sequence[Row[Any]]:
+    """(id, slug, name, currency) of the company `slug` names, or of up to two companies for ''. With
+    `settings`, on PostgreSQL, the same statement enters the company found: from there until the
+    transaction ends, the session sees only its rows, as the tool-call role, and no statement runs longer
+    than the timeout (one round trip, not two, on every call). Must come before the role switch: the
+    lookup by slug needs every company."""
+    parameters: dict[str, str] = {"slug": slug}
+    statement = _LOOKUP
+    if settings is not None and session.get_bind().dialect.name == "postgresql":
+        statement = _LOOKUP_AND_ENTER
+        parameters |= _tenant_parameters(settings)
+    return (await session.execute(statement, parameters)).all()
 
 
 async def tenant_role_problem(engine: AsyncEngine, role: str) -> str | None:

@@ -21,7 +21,7 @@ from server.calls import tool_call
 from server.cli import main
 from server.context import AppContext
 from server.db.engine import create_engine, create_session_factory
-from tests.world import build, call_error, call_ok, connect, raw, seed_world
+from tests.world import build, call_error, call_ok, connect, raw
 
 pytestmark = pytest.mark.anyio
 
@@ -38,12 +38,6 @@ def server(url: str, company: str) -> MCPServer[AppContext]:
     built = build(url, company)
     built.tool()(broken)
     return built
-
-
-@pytest.fixture
-def world_url(database_url: str) -> str:
-    asyncio.run(seed_world(database_url))
-    return database_url
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -121,7 +122,9 @@ def expense_item(row: ExpenseRow, company_currency: str) -> ExpenseItem:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def mcc_description(mcc: str | None) -> str | None:
+    """The ISO 18245 description; remembered, since the library scans its CSV table on every lookup."""
     if not mcc:
         return None
     try:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from server.db.models import (
@@ -86,15 +86,17 @@ def _mentions(needle: str) -> ColumnElement[bool]:
     )
 
 
+_ROWS = (
+    select(Expense, Employee, Team, Merchant, Category)
+    .join(Employee, Employee.id == Expense.employee_id)
+    .join(Team, Team.id == Expense.team_id)
+    .join(Merchant, Merchant.id == Expense.merchant_id)
+    .outerjoin(Category, Category.id == Expense.category_id)
+)
+
+
 def _rows_query(filters: ExpenseFilters) -> Select[Expense, Employee, Team, Merchant, Category]:
-    return (
-        select(Expense, Employee, Team, Merchant, Category)
-        .join(Employee, Employee.id == Expense.employee_id)
-        .join(Team, Team.id == Expense.team_id)
-        .join(Merchant, Merchant.id == Expense.merchant_id)
-        .outerjoin(Category, Category.id == Expense.category_id)
-        .where(*_conditions(filters))
-    )
+    return _ROWS.where(*_conditions(filters))
 
 
 async def search_page(
@@ -118,9 +120,13 @@ async def count_matching(session: AsyncSession, filters: ExpenseFilters) -> int:
     return int(await session.scalar(query) or 0)
 
 
+# Built once, for the point lookups: building a select with its joins costs more than a lookup takes to
+# run, and a statement built once also remembers its key into SQLAlchemy's compiled-statement cache.
+_BY_REF = _ROWS.where(Expense.company_id == bindparam("company_id"), Expense.ref == bindparam("ref"))
+
+
 async def expense_by_ref(session: AsyncSession, company_id: int, ref: str) -> ExpenseRow | None:
-    query = _rows_query(ExpenseFilters(company_id=company_id)).where(Expense.ref == ref)
-    row = (await session.execute(query)).first()
+    row = (await session.execute(_BY_REF, {"company_id": company_id, "ref": ref})).first()
     return None if row is None else ExpenseRow(*row)
 
 
@@ -156,16 +162,35 @@ class DecisionRow:
     on_behalf_of: Employee | None
 
 
+_APPROVALS = (
+    select(ApprovalRequest, Employee)
+    .join(Employee, Employee.id == ApprovalRequest.requester_id)
+    .where(
+        ApprovalRequest.company_id == bindparam("company_id"),
+        ApprovalRequest.expense_id == bindparam("expense_id"),
+    )
+    .order_by(ApprovalRequest.submitted_at, ApprovalRequest.id)
+)
+
+
 async def approval_requests_for(
     session: AsyncSession, company_id: int, expense_id: int
 ) -> list[tuple[ApprovalRequest, Employee]]:
-    query = (
-        select(ApprovalRequest, Employee)
-        .join(Employee, Employee.id == ApprovalRequest.requester_id)
-        .where(ApprovalRequest.company_id == company_id, ApprovalRequest.expense_id == expense_id)
-        .order_by(ApprovalRequest.submitted_at, ApprovalRequest.id)
+    parameters = {"company_id": company_id, "expense_id": expense_id}
+    return list((await session.execute(_APPROVALS, parameters)).all())
+
+
+_APPROVER, _PRINCIPAL = aliased(Employee), aliased(Employee)
+_DECISIONS = (
+    select(ApprovalDecision, _APPROVER, _PRINCIPAL)
+    .join(_APPROVER, _APPROVER.id == ApprovalDecision.approver_id)
+    .outerjoin(_PRINCIPAL, _PRINCIPAL.id == ApprovalDecision.on_behalf_of_id)
+    .where(
+        ApprovalDecision.company_id == bindparam("company_id"),
+        ApprovalDecision.request_id.in_(bindparam("request_ids", expanding=True)),
     )
-    return list((await session.execute(query)).all())
+    .order_by(ApprovalDecision.request_id, ApprovalDecision.step, ApprovalDecision.id)
+)
 
 
 async def decisions_for(
@@ -173,12 +198,5 @@ async def decisions_for(
 ) -> list[DecisionRow]:
     if not request_ids:
         return []
-    approver, principal = aliased(Employee), aliased(Employee)
-    query = (
-        select(ApprovalDecision, approver, principal)
-        .join(approver, approver.id == ApprovalDecision.approver_id)
-        .outerjoin(principal, principal.id == ApprovalDecision.on_behalf_of_id)
-        .where(ApprovalDecision.company_id == company_id, ApprovalDecision.request_id.in_(request_ids))
-        .order_by(ApprovalDecision.request_id, ApprovalDecision.step, ApprovalDecision.id)
-    )
-    return [DecisionRow(*row) for row in (await session.execute(query)).all()]
+    parameters = {"company_id": company_id, "request_ids": list(request_ids)}
+    return [DecisionRow(*row) for row in (await session.execute(_DECISIONS, parameters)).all()]
