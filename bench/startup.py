@@ -3,7 +3,8 @@
     python -m bench.startup [--database-url URL] [--runs 10]
 
 - stdio: spawn `outlay serve --transport stdio` and time Popen → `initialize` answer → first
-  `tools/list` answer, over a raw JSON-RPC exchange (so no client import is counted);
+  `tools/list` answer, over a raw JSON-RPC exchange (so no client import is counted), with the server's
+  CPU seconds beside it: wall time on a busy machine mostly measures the other work;
 - the package's import time (`python -c "import server.app"`, wall clock) and the `-X importtime`
   top-level packages by cumulative import time;
 - idle RSS (VmRSS, and the peak VmHWM) of the stdio and the HTTP server after start-up + tools/list
@@ -20,6 +21,7 @@ import datetime as dt
 import json
 import os
 import re
+import resource
 import selectors
 import statistics
 import subprocess
@@ -129,8 +131,9 @@ def _initialize(session: Stdio) -> None:
 def stdio_start(
     command: list[str], env: dict[str, str], log: Path, *, memory_after: bool = False, reads: bool = False
 ) -> dict[str, Any]:
-    """One cold start: seconds from Popen to the initialize and tools/list answers, then memory."""
-    started = time.perf_counter()
+    """One cold start: seconds from Popen to the initialize and tools/list answers, then memory; and the
+    server's CPU seconds over its whole life (less disturbed than wall time on a busy machine)."""
+    started, cpu = time.perf_counter(), _children_cpu()
     with spawned(command, env, log) as process:
         session = Stdio(process)
         _initialize(session)
@@ -147,7 +150,13 @@ def stdio_start(
         if reads:
             _read_calls(lambda name, args: session.request("tools/call", {"name": name, "arguments": args}))
             run["after_reads"] = memory(process)
+    run["cpu_s"] = _children_cpu() - cpu  # the server has exited and been waited for here
     return run
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _read_calls(call: Any) -> None:
@@ -186,6 +195,7 @@ def measure_stdio(
         "tools": timed[0]["tools"],
         "initialize": _summary(timed, "initialize_s"),
         "tools_list": _summary(timed, "tools_list_s"),
+        "cpu": _summary(timed, "cpu_s"),
         "memory": {k: last[k] for k in ("after_tools_list", "after_reads") if k in last},
     }
 
@@ -292,14 +302,14 @@ def render(result: dict[str, Any]) -> str:
         f"# Cold start and idle memory ({result['runs']} runs, database {result['database']}, "
         f"{result['machine']['cpus']} CPUs, load {result['machine']['load_1m']})",
         "",
-        "| server | spawn → initialize p50 s | spawn → tools/list p50 s | min s | max s |",
-        "| --- | --- | --- | --- | --- |",
+        "| server | spawn → initialize p50 s | spawn → tools/list p50 s | min s | max s | server CPU p50 s |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, row in (("outlay stdio", stdio), ("bare mcp stdio", bare)):
         listed = row["tools_list"]
         lines.append(
             f"| {name} ({row['tools']} tools) | {row['initialize']['p50_s']} | {listed['p50_s']} "
-            f"| {listed['min_s']} | {listed['max_s']} |"
+            f"| {listed['min_s']} | {listed['max_s']} | {row['cpu']['p50_s']} |"
         )
     lines += ["", "| server | after | VmRSS MB | peak (VmHWM) MB |", "| --- | --- | --- | --- |"]
     for name, row in (("outlay stdio", stdio), ("outlay http", http), ("bare mcp stdio", bare)):
