@@ -16,21 +16,20 @@ from server.errors import OutlayError
 from server.settings import Settings
 
 COMPANY_SETTING = "outlay.company_id"
-# The caller's company, and (PostgreSQL) the tenant entered in the same round trip, with settings that
-# end with the transaction: `set_config` runs once per row returned, and a call that finds more or fewer
-# than one company fails, rolling them back. An empty slug asks for the only company: two rows are
-# enough to tell that it is not.
-_COMPANY = (
-    "SELECT c.id, c.slug, c.name, c.currency{enter} FROM companies AS c"
-    " WHERE :slug = '' OR c.slug = :slug LIMIT 2"
-)
-_LOOKUP = text(_COMPANY.format(enter=""))
+# The caller's company by its (unique) slug, and on PostgreSQL the tenant entered in the same round trip,
+# with settings that end with the transaction. At most one row: `set_config` runs once, after the row
+# passed the scan's filters (row security's included), which see the settings as they were before.
+_BY_SLUG = "SELECT c.id, c.slug, c.name, c.currency{enter} FROM companies AS c WHERE c.slug = :slug"
+_LOOKUP = text(_BY_SLUG.format(enter=""))
 _LOOKUP_AND_ENTER = text(
-    _COMPANY.format(
+    _BY_SLUG.format(
         enter=", set_config('role', :role, true), set_config(:company_setting, c.id::text, true),"
         " set_config('statement_timeout', :timeout, true)"
     )
 )
+# Without a slug, the only company: two rows tell that it is not. Entered by a second statement: with
+# several rows, a set_config of the first would change what row security lets the scan see next.
+_FIRST_TWO = text("SELECT c.id, c.slug, c.name, c.currency FROM companies AS c LIMIT 2")
 _ENTER = text(
     "SELECT set_config('role', :role, true), set_config(:company_setting, :company, true),"
     " set_config('statement_timeout', :timeout, true)"
@@ -63,16 +62,18 @@ def _tenant_parameters(settings: Settings) -> dict[str, str]:
 
 async def enter_company(session: AsyncSession, slug: str, settings: Settings | None) -> Sequence[Row[Any]]:
     """(id, slug, name, currency) of the company `slug` names, or of up to two companies for ''. With
-    `settings`, on PostgreSQL, the same statement enters the company found: from there until the
-    transaction ends, the session sees only its rows, as the tool-call role, and no statement runs longer
-    than the timeout (one round trip, not two, on every call). Must come before the role switch: the
-    lookup by slug needs every company."""
-    parameters: dict[str, str] = {"slug": slug}
-    statement = _LOOKUP
-    if settings is not None and session.get_bind().dialect.name == "postgresql":
-        statement = _LOOKUP_AND_ENTER
-        parameters |= _tenant_parameters(settings)
-    return (await session.execute(statement, parameters)).all()
+    `settings`, on PostgreSQL, when exactly one is found, it is entered: from there until the transaction
+    ends, the session sees only its rows, as the tool-call role, and no statement runs longer than the
+    timeout (by slug, in the lookup's own statement: one round trip, not two, on every call). Must come
+    before the role switch: the lookup needs every company."""
+    if slug and settings is not None and session.get_bind().dialect.name == "postgresql":
+        return (await session.execute(_LOOKUP_AND_ENTER, {"slug": slug} | _tenant_parameters(settings))).all()
+    if slug:
+        return (await session.execute(_LOOKUP, {"slug": slug})).all()
+    found = (await session.execute(_FIRST_TWO)).all()
+    if settings is not None and len(found) == 1:
+        await enter_tenant(session, settings, found[0].id)
+    return found
 
 
 async def tenant_role_problem(engine: AsyncEngine, role: str) -> str | None:
