@@ -4,7 +4,7 @@ HTTP and in memory. Every system answers every question; the calls are interleav
 (A B C D, A B C D, ...) so that machine noise hits all alike, and every answer is compared with the
 raw SQL's.
 
-    python -m bench.side_by_side [--database-url URL] [--calls 50] [--company acme]
+    python -m bench.side_by_side [--database-url URL] [--calls 50] [--company acme] [--today 2026-11-15]
 
 Results go to bench/results/side_by_side-<database>-<stamp>.json and .md. The database must already
 hold the demo company (`make bench` loads it).
@@ -52,7 +52,6 @@ GENERIC_SCRIPT = NODE_DIR / "node_modules/@modelcontextprotocol/server-postgres/
 OUTLAY = str(Path(sys.executable).with_name("outlay"))
 TOKEN = "side-by-side-token"  # noqa: S105 - a loopback-only key made for this run
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
-OURS = ("stdio", "http", "in-memory")
 
 
 class AnswerError(Exception):
@@ -89,10 +88,8 @@ async def compare(database_url: str, *, today: dt.date, calls: int, company: str
         expenses = await connection.fetchval(
             "SELECT count(*) FROM expenses WHERE company_id = $1", dataset.company_id
         )
-        async with _systems(connection, database_url, today, (company, dataset.company_id)) as (
-            systems,
-            generic,
-        ):
+        async with _systems(connection, database_url, today, company, dataset.company_id) as opened:
+            systems, generic = opened
             rows = [await measure_question(question, systems, calls) for question in questions(dataset)]
     finally:
         await connection.close()
@@ -118,12 +115,13 @@ def _libpq(database_url: str) -> str:
 
 @asynccontextmanager
 async def _systems(
-    connection: asyncpg.Connection, database_url: str, today: dt.date, company: tuple[str, int]
+    connection: asyncpg.Connection, database_url: str, today: dt.date, slug: str, company_id: int
 ) -> AsyncIterator[tuple[list[System], dict[str, str]]]:
+    """Every system, ready and connected: the raw SQL, the generic server when node/npm are here, and ours
+    over stdio, HTTP (both spawned as deployed) and in memory. Also: what became of the generic server."""
     async with AsyncExitStack() as stack:
         stack.enter_context(_restore_logging())
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="side_by_side-")))
-        slug, company_id = company
         systems = _raw(connection, company_id)
         generic = _generic_ready()
         if generic["status"] == "ran":
@@ -466,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(
             compare(args.database_url, today=args.today, calls=args.calls, company=args.company)
         )
-    except (LookupError, OSError, asyncpg.PostgresError) as exc:
+    except (LookupError, OSError, RuntimeError, MCPError, asyncpg.PostgresError) as exc:
         print(f"side_by_side: {exc}", file=sys.stderr)
         return 1
     result["code"] = _code()
