@@ -245,39 +245,22 @@ PAGE = 20
 def questions(data: Dataset) -> list[Question]:
     year_from, year_to = dt.date(data.year, 1, 1), dt.date(data.year, 12, 31)
     q_from, q_to, q_label = data.quarter
-    totals = totals_from_rows(data.currency)
+    year = {"period": str(data.year), "top": ALL_GROUPS}
     return [
-        Question(
-            name=f"spend {data.year} by category",
-            tool="summarize_spend",
-            arguments={"group_by": "category", "period": str(data.year), "top": ALL_GROUPS},
-            sql=_totals_sql(data, "category", year_from, year_to),
-            from_tool=totals_from_tool,
-            from_rows=totals,
+        *(
+            _spend(
+                data, f"spend {data.year} by {group}", {"group_by": group, **year}, group, year_from, year_to
+            )
+            for group in ("category", "team", "month")
         ),
-        Question(
-            name=f"spend {data.year} by team",
-            tool="summarize_spend",
-            arguments={"group_by": "team", "period": str(data.year), "top": ALL_GROUPS},
-            sql=_totals_sql(data, "team", year_from, year_to),
-            from_tool=totals_from_tool,
-            from_rows=totals,
-        ),
-        Question(
-            name=f"spend {data.year} by month",
-            tool="summarize_spend",
-            arguments={"group_by": "month", "period": str(data.year)},
-            sql=_totals_sql(data, "month", year_from, year_to),
-            from_tool=totals_from_tool,
-            from_rows=totals,
-        ),
-        Question(
-            name=f"{data.team[1]} {q_label} by category",
-            tool="summarize_spend",
-            arguments={"group_by": "category", "period": q_label, "team": data.team[1], "top": ALL_GROUPS},
-            sql=_totals_sql(data, "category", q_from, q_to, team_id=data.team[0]),
-            from_tool=totals_from_tool,
-            from_rows=totals,
+        _spend(
+            data,
+            f"{data.team[1]} {q_label} by category",
+            {"group_by": "category", "period": q_label, "team": data.team[1], "top": ALL_GROUPS},
+            "category",
+            q_from,
+            q_to,
+            team_id=data.team[0],
         ),
         Question(
             name="get_expense by ref",
@@ -307,6 +290,26 @@ def questions(data: Dataset) -> list[Question]:
             ),
         ),
     ]
+
+
+def _spend(
+    data: Dataset,
+    name: str,
+    arguments: dict[str, Any],
+    group_by: str,
+    first: dt.date,
+    last: dt.date,
+    *,
+    team_id: int | None = None,
+) -> Question:
+    return Question(
+        name=name,
+        tool="summarize_spend",
+        arguments=arguments,
+        sql=_totals_sql(data, group_by, first, last, team_id=team_id),
+        from_tool=totals_from_tool,
+        from_rows=totals_from_rows(data.currency),
+    )
 
 
 def _text(value: str) -> str:

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import anyio
 import asyncpg
 import httpx2
 from mcp import Client, MCPError, StdioServerParameters
@@ -41,16 +40,14 @@ from mcp.server import MCPServer
 from sqlalchemy.engine import make_url
 
 from bench.questions import Normalized, Question, Rows, questions, read_dataset
+from bench.server_process import OUTLAY, TOKEN, http_server, server_env
 from server.app import build_server
 from server.context import AppContext
-from server.fakes.loopback import free_port
 from server.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
 NODE_DIR = Path(__file__).parent / "node"
 GENERIC_SCRIPT = NODE_DIR / "node_modules/@modelcontextprotocol/server-postgres/dist/index.js"
-OUTLAY = str(Path(sys.executable).with_name("outlay"))
-TOKEN = "side-by-side-token"  # noqa: S105 - a loopback-only key made for this run
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
 
 
@@ -127,7 +124,8 @@ async def _systems(
         if generic["status"] == "ran":
             client = await stack.enter_async_context(_generic_client(database_url, logs))
             systems.append(System("generic", _generic_call(client), _generic_answer))
-        env = _server_env(database_url, today, slug)
+        keys = json.dumps({TOKEN: slug})
+        env = server_env(database_url, today.isoformat(), OUTLAY_COMPANY=slug, OUTLAY_API_KEYS=keys)
         stdio = StdioServerParameters(command=OUTLAY, args=["serve", "--transport", "stdio"], env=env)
         errlog = stack.enter_context((logs / "stdio.log").open("w"))
         clients = {
@@ -227,17 +225,6 @@ def _tool_answer(question: Question, result: Any) -> Normalized:
     return question.from_tool(result.structured_content)
 
 
-def _server_env(database_url: str, today: dt.date, company: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLAY_")}
-    return env | {
-        "OUTLAY_DATABASE_URL": database_url,
-        "OUTLAY_TODAY": today.isoformat(),
-        "OUTLAY_COMPANY": company,
-        "OUTLAY_LOG_LEVEL": "WARNING",
-        "OUTLAY_API_KEYS": json.dumps({TOKEN: company}),
-    }
-
-
 def _in_memory(database_url: str, today: dt.date, company: str) -> MCPServer[AppContext]:
     settings = Settings(database_url=database_url, today=today, company=company, log_level="WARNING")
     server = build_server(settings, local_company=company)
@@ -250,43 +237,13 @@ def _in_memory(database_url: str, today: dt.date, company: str) -> MCPServer[App
 @asynccontextmanager
 async def _http_client(env: dict[str, str], log: Path) -> AsyncIterator[Client]:
     """`outlay serve --transport http` on a free port, as deployed, and a client with the bench key."""
-    process, url = _spawn_http(env, log)
-    try:
-        await _ready(url, process, log)
+    with http_server(env, log=log) as server:
         headers = {"Authorization": f"Bearer {TOKEN}"}
         async with (
             httpx2.AsyncClient(headers=headers, timeout=60) as http,
-            Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client,
+            Client(streamable_http_client(f"{server.url}/mcp", http_client=http)) as client,
         ):
             yield client
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _spawn_http(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [OUTLAY, "serve", "--transport", "http", "--port", str(port)]
-    with log.open("wb") as output:  # the child keeps its own handle
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
-    return process, f"http://127.0.0.1:{port}"
-
-
-async def _ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    with anyio.fail_after(60):
-        async with httpx2.AsyncClient(timeout=1) as http:
-            while process.poll() is None:
-                try:
-                    if (await http.get(f"{url}/readyz")).status_code == 200:
-                        return
-                except httpx2.TransportError:
-                    pass
-                await anyio.sleep(0.1)
-    raise RuntimeError(f"outlay serve --transport http exited: {_tail(log)}")
-
-
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-500:]
 
 
 # ---- measuring -------------------------------------------------------------------------------------
