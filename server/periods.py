@@ -109,3 +109,26 @@ def asked_period(
             + ("" if date_to else " (today, the default)")
         )
     return date_range(date_from, end)
+
+
+DateRange = tuple[dt.date, dt.date]  # both inclusive
+
+
+@dataclass(frozen=True)
+class PeriodSplit:
+    """A period as its whole calendar months (the first days of the first and the last one; None when it
+    holds no whole month) and the days left over at either edge, which the months do not cover."""
+
+    months: DateRange | None
+    edges: tuple[DateRange, ...]
+
+
+def split_period(start: dt.date, end: dt.date) -> PeriodSplit:
+    """The monthly rollup answers the whole months; the expenses answer the edges."""
+    day = dt.timedelta(days=1)
+    first = start if start.day == 1 else (start.replace(day=28) + 4 * day).replace(day=1)
+    stop = (end + day).replace(day=1)  # the day after the whole months
+    if first >= stop:
+        return PeriodSplit(None, ((start, end),))
+    edges = tuple((a, b) for a, b in ((start, first - day), (stop, end)) if a <= b)
+    return PeriodSplit((first, (stop - day).replace(day=1)), edges)

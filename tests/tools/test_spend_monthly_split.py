@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from tools.spend.logic import PeriodSplit, split_period
+from server.periods import PeriodSplit, split_period
 
 D = dt.date
 

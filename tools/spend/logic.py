@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -22,29 +21,6 @@ def choose_period(request: SummaryRequest, today: dt.date) -> Period:
     """`period`, or `date_from`..`date_to` (date_to defaults to today), or else this month to date."""
     asked = asked_period(request.period, request.date_from, request.date_to, default_end=today)
     return asked or month_to_date(today)
-
-
-DateRange = tuple[dt.date, dt.date]  # both inclusive
-
-
-@dataclass(frozen=True)
-class PeriodSplit:
-    """A period as its whole calendar months (the first days of the first and the last one; None when it
-    holds no whole month) and the days left over at either edge, which the months do not cover."""
-
-    months: DateRange | None
-    edges: tuple[DateRange, ...]
-
-
-def split_period(start: dt.date, end: dt.date) -> PeriodSplit:
-    """The monthly rollup answers the whole months; the expenses answer the edges."""
-    day = dt.timedelta(days=1)
-    first = start if start.day == 1 else (start.replace(day=28) + 4 * day).replace(day=1)
-    stop = (end + day).replace(day=1)  # the day after the whole months
-    if first >= stop:
-        return PeriodSplit(None, ((start, end),))
-    edges = tuple((a, b) for a, b in ((start, first - day), (stop, end)) if a <= b)
-    return PeriodSplit((first, (stop - day).replace(day=1)), edges)
 
 
 def build_groups(

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Integer, cast, extract, func, or_, select
 
 from server.db.dimensions import DIMENSIONS
 from server.db.models import Category, Expense, SpendMonthly, Team
-from tools.spend.logic import DateRange, split_period
+from server.periods import DateRange, split_period
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
