@@ -48,12 +48,12 @@ async def test_a_point_lookup_costs_its_queries_plus_one_statement_and_the_audit
 
     await call_ok(acme, "get_expense", {"expense_id": "EXP-000100"})
 
-    # The company (PostgreSQL: entered in the same statement), the expense, its approval requests, their
-    # decisions; then the audit row.
-    assert [statement.split()[0] for statement in statements] == ["SELECT"] * 4 + ["INSERT"]
+    # The company (PostgreSQL: entered in the same statement), the expense with its approval requests,
+    # their decisions; then the audit row.
+    assert [statement.split()[0] for statement in statements] == ["SELECT"] * 3 + ["INSERT"]
     assert statements[0].startswith("SELECT c.id, c.slug, c.name, c.currency")
     assert ("set_config('role'" in statements[0]) == (backend == "postgresql")
-    assert statements[4].startswith("INSERT INTO audit_events")
+    assert statements[3].startswith("INSERT INTO audit_events")
 
 
 async def test_a_connection_closed_while_idle_costs_neither_the_call_nor_its_audit_row(

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from mcp import Client
+from sqlalchemy import select
 
-from tests.world import call_error, call_ok
+from server.db.engine import create_engine, create_session_factory
+from server.db.models import Company, Employee, Expense
+from tests import factories as f
+from tests.world import build, call_error, call_ok, connect, seed_world
 
 pytestmark = pytest.mark.anyio
 
@@ -99,3 +105,41 @@ async def test_the_same_id_means_each_companys_own_expense(acme: Client, globex:
     assert [decision["approver"]["email"] for decision in theirs["approvals"][0]["decisions"]] == [
         "ann@globex.example"
     ]
+
+
+async def test_every_approval_request_of_an_expense_oldest_first(database_url: str) -> None:
+    """An expense resubmitted after a rejection has two requests; the lookup that fetches them with the
+    expense gives each once, in order, with its own decisions."""
+    await seed_world(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            company = await session.scalar(select(Company).where(Company.slug == "acme"))
+            expense = await session.scalar(select(Expense).where(Expense.ref == "EXP-000100"))
+            ann = await session.scalar(select(Employee).where(Employee.email == "ann@acme.example"))
+            assert company is not None
+            assert expense is not None
+            assert ann is not None
+            await f.make_approval_request(
+                session,
+                company=company,
+                ref="APR-0000",
+                requester=ann,
+                amount="400.00",
+                expense=expense,
+                status="rejected",
+                submitted_at=dt.datetime(2026, 6, 19, 8, 0, tzinfo=dt.UTC),
+            )
+    finally:
+        await engine.dispose()
+
+    async with connect(build(database_url, "acme"), "auto") as client:
+        detail = await call_ok(client, "get_expense", {"expense_id": "EXP-000100"})
+
+    assert [(a["id"], a["status"], len(a["decisions"])) for a in detail["approvals"]] == [
+        ("APR-0000", "rejected", 0),
+        ("APR-0001", "approved", 2),
+    ]
+    assert {k: v for k, v in detail.items() if k != "approvals"} == {
+        k: v for k, v in EXP_000100.items() if k != "approvals"
+    }

@@ -87,10 +87,10 @@ async def resolve_filters(
 
 
 async def get_detail(session: AsyncSession, caller: Caller, ref: str) -> ExpenseDetail:
-    row = await queries.expense_by_ref(session, caller.company_id, ref.strip())
-    if row is None:
+    found = await queries.expense_by_ref(session, caller.company_id, ref.strip())
+    if found is None:
         raise NotFound(await _unknown_expense_message(session, caller.company_id, ref.strip()))
-    requests = await queries.approval_requests_for(session, caller.company_id, row.expense.id)
+    row, requests = found.row, found.requests
     decisions = await queries.decisions_for(
         session, caller.company_id, [request.id for request, _ in requests]
     )
