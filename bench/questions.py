@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from server.money import to_decimal
+from tools.expenses.queries import COUNT_CAP
 
 Rows = list[Mapping[str, Any]]
 Normalized = Any  # a comparable value: dicts, tuples, Decimals
@@ -421,7 +422,8 @@ def _search_sql(data: Dataset, first: dt.date, last: dt.date, limit: int) -> str
 
 
 def _search_count_sql(data: Dataset, first: dt.date, last: dt.date) -> str:
+    """total_matched of a text search, as the tool counts it: up to COUNT_CAP, then "more than"."""
     return (
-        "SELECT count(*) FROM expenses e JOIN merchants m ON m.id = e.merchant_id "
-        f"{_search_where(data, first, last)}"
+        "SELECT count(*) FROM (SELECT e.id FROM expenses e JOIN merchants m ON m.id = e.merchant_id "
+        f"{_search_where(data, first, last)} LIMIT {COUNT_CAP + 1}) AS matches"
     )

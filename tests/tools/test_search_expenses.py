@@ -10,6 +10,7 @@ from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
 from tests.world import call_error, call_ok, raw
+from tools.expenses import queries
 
 pytestmark = pytest.mark.anyio
 
@@ -64,6 +65,7 @@ async def test_one_expense_as_a_whole(acme: Client) -> None:
         ],
         "next_cursor": None,
         "total_matched": 1,
+        "total_matched_capped": False,
         "page_total": {"amount": "380.00", "currency": "EUR"},
         "filters": {
             "date_from": None,
@@ -116,6 +118,22 @@ async def test_summary_text_says_how_much_and_whether_more_pages_exist(acme: Cli
             " AND e.category_id = (SELECT id FROM categories WHERE code = 'TRAVEL' AND company_id = c.id)",
         ),
         ({"uncategorized_only": True}, " AND e.category_id IS NULL"),
+        # Counted from the monthly rollup plus the days at the edges of the period:
+        ({"date_from": "2026-03-15"}, " AND e.spent_on >= '2026-03-15'"),
+        (
+            {"date_to": "2026-04-10", "team": "Sales"},
+            " AND e.spent_on <= '2026-04-10'"
+            " AND e.team_id = (SELECT id FROM teams WHERE name = 'Sales' AND company_id = c.id)",
+        ),
+        (
+            {"date_from": "2026-02-10", "date_to": "2026-07-20", "uncategorized_only": True},
+            " AND e.spent_on BETWEEN '2026-02-10' AND '2026-07-20' AND e.category_id IS NULL",
+        ),
+        (
+            {"date_from": "2026-05-02", "date_to": "2026-05-30", "category": "Travel"},
+            " AND e.spent_on BETWEEN '2026-05-02' AND '2026-05-30'"
+            " AND e.category_id = (SELECT id FROM categories WHERE code = 'TRAVEL' AND company_id = c.id)",
+        ),
         ({"missing_receipt": True}, " AND NOT e.receipt_present"),
         (
             {"missing_receipt": True, "uncategorized_only": True, "team": "Sales"},
@@ -152,8 +170,25 @@ async def test_pages_walk_every_match_once_in_order(
 
     assert walked == expected == [item["id"] for item in unpaginated["items"]]
     assert {page["total_matched"] for page in pages} == {len(expected)}
+    assert not any(page["total_matched_capped"] for page in pages)
     assert [len(page["items"]) for page in pages[:-1]] == [7] * (len(pages) - 1)
     assert unpaginated["next_cursor"] is None
+
+
+async def test_counting_a_text_filter_stops_at_the_cap_and_says_so(
+    acme: Client, seeded_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    everything = await raw(seeded_url, ALL_ACME)
+
+    capped = await acme.call_tool("search_expenses", {"min_amount": "0", "limit": 1})
+    exact = await call_ok(acme, "search_expenses", {"limit": 1})  # the rollup counts, whatever the cap
+
+    assert capped.structured_content is not None
+    assert capped.structured_content["total_matched"] == 2
+    assert capped.structured_content["total_matched_capped"] is True
+    assert text_of(capped).startswith("1 expense of more than 2 matching")
+    assert (exact["total_matched"], exact["total_matched_capped"]) == (len(everything), False)
 
 
 async def test_filters_come_back_resolved(acme: Client) -> None:

@@ -143,7 +143,9 @@ async def select_batch(session: AsyncSession, caller: Caller, secret: bytes, sel
     last = page[request.limit - 1].expense if len(page) > request.limit else None
     cursor = None if last is None else expenses_logic.encode_cursor(secret, filters, last.spent_on, last.id)
     rows = [queries.facts_of_row(row) for row in page[: request.limit]]
-    return Batch(rows, await expenses_queries.count_matching(session, filters), cursor)
+    # Exact: "categorized n of N" needs N, and a backlog is the expenses without a category (few).
+    backlog = await expenses_queries.count_matching(session, filters, cap=None)
+    return Batch(rows, backlog.count, cursor)
 
 
 async def categorize_batch(

@@ -189,7 +189,8 @@ def search_summary(output: SearchExpensesOutput) -> str:
     noun = "expense" if count == 1 else "expenses"
     total = f"{grouped(output.page_total.amount)} {output.page_total.currency}"
     more = "more available (pass next_cursor)" if output.next_cursor else "no more pages"
-    return f"{count} {noun} of {output.total_matched} matching, {total} in this page; {more}"
+    matching = f"{'more than ' if output.total_matched_capped else ''}{output.total_matched}"
+    return f"{count} {noun} of {matching} matching, {total} in this page; {more}"
 
 
 def detail_summary(detail: ExpenseDetail) -> str:

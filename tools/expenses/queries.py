@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
@@ -17,8 +17,10 @@ from server.db.models import (
     Employee,
     Expense,
     Merchant,
+    SpendMonthly,
     Team,
 )
+from server.periods import split_period
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,11 +115,63 @@ async def search_page(
     return [ExpenseRow(*row) for row in (await session.execute(query)).all()]
 
 
-async def count_matching(session: AsyncSession, filters: ExpenseFilters) -> int:
-    query = select(func.count()).select_from(Expense).where(*_conditions(filters))
+# Counting every match of a text or amount filter means reading every expense of the period (a second
+# on a large company, for a page that took milliseconds); past this many, "more than" is what an agent
+# needs to narrow its question.
+COUNT_CAP = 1000
+# Stand-ins for an open end of the period: whole months from the first that holds a date (0001-02: January
+# of year 1 would need its day before for the edge) to the last that has a day after.
+_EARLIEST, _LATEST = dt.date(1, 2, 1), dt.date(9998, 12, 31)
+
+
+@dataclass(frozen=True)
+class MatchCount:
+    count: int
+    capped: bool  # more than `count` match
+
+
+async def count_matching(session: AsyncSession, filters: ExpenseFilters, *, cap: int | None) -> MatchCount:
+    """Exact when the monthly rollup can answer (period, team, category, uncategorized); otherwise exact up
+    to `cap` (None: no cap)."""
+    if _rollup_counts(filters):
+        return MatchCount(await _count_by_months(session, filters), capped=False)
+    matches = select(Expense.id).where(*_conditions(filters))
     if filters.merchant_text:
-        query = query.join(Merchant, Merchant.id == Expense.merchant_id)
-    return int(await session.scalar(query) or 0)
+        matches = matches.join(Merchant, Merchant.id == Expense.merchant_id)
+    if cap is not None:
+        matches = matches.limit(cap + 1)
+    count = int(await session.scalar(select(func.count()).select_from(matches.subquery())) or 0)
+    return MatchCount(count, capped=False) if cap is None or count <= cap else MatchCount(cap, capped=True)
+
+
+def _rollup_counts(filters: ExpenseFilters) -> bool:
+    """spend_monthly counts expenses per company, month, team and category, and nothing else."""
+    return (
+        filters.employee_id is None
+        and not filters.merchant_text
+        and filters.status is None
+        and filters.min_minor is None
+        and filters.max_minor is None
+        and not filters.missing_receipt
+    )
+
+
+async def _count_by_months(session: AsyncSession, filters: ExpenseFilters) -> int:
+    split = split_period(filters.date_from or _EARLIEST, filters.date_to or _LATEST)
+    count = 0
+    if split.months is not None:
+        rollup = [SpendMonthly.company_id == filters.company_id, SpendMonthly.month.between(*split.months)]
+        if filters.team_id is not None:
+            rollup.append(SpendMonthly.team_id == filters.team_id)
+        if filters.category_id is not None:
+            rollup.append(SpendMonthly.category_id == filters.category_id)
+        if filters.uncategorized_only:
+            rollup.append(SpendMonthly.category_id.is_(None))
+        count += int(await session.scalar(select(func.sum(SpendMonthly.expenses)).where(*rollup)) or 0)
+    for first, last in split.edges:
+        edge = replace(filters, date_from=first, date_to=last)
+        count += int(await session.scalar(select(func.count()).where(*_conditions(edge))) or 0)
+    return count
 
 
 # Built once, for the point lookup: building a select with its joins costs more than the lookup takes to

@@ -73,6 +73,11 @@ class SearchExpensesOutput(BaseModel):
         description="Pass as `cursor`, with the same filters, for the next page; null: this is the last page."
     )
     total_matched: int = Field(description="How many expenses match the filters across all pages.")
+    total_matched_capped: bool = Field(
+        default=False,
+        description="True: more than total_matched expenses match. Filters on merchant text, amounts, "
+        "status, employee or receipts stop counting at 1,000; add a period or a team for an exact count.",
+    )
     page_total: Money = Field(description="Sum of amount_company over the items of this page.")
     filters: AppliedFilters
 

@@ -32,10 +32,12 @@ async def search(
     rows = await queries.search_page(session, filters, after=after, limit=request.limit + 1)
     page = rows[: request.limit]
     last = page[-1].expense if len(rows) > request.limit else None
+    matched = await queries.count_matching(session, filters, cap=queries.COUNT_CAP)
     return SearchExpensesOutput(
         items=[logic.expense_item(row, caller.currency) for row in page],
         next_cursor=None if last is None else logic.encode_cursor(secret, filters, last.spent_on, last.id),
-        total_matched=await queries.count_matching(session, filters),
+        total_matched=matched.count,
+        total_matched_capped=matched.capped,
         page_total=logic.money(sum(row.expense.amount_company_minor for row in page), caller.currency),
         filters=applied,
     )

@@ -33,7 +33,8 @@ For totals use summarize_spend instead of adding up pages.
 
 Paging: a page holds at most `limit` items. When `next_cursor` is not null, call again with the
 same filters and `cursor` set to it to get the next page; null means there is nothing more.
-`total_matched` counts all matches across pages. An empty `items` list means nothing matched.
+`total_matched` counts all matches across pages (with `total_matched_capped`: more than that many).
+An empty `items` list means nothing matched.
 Names (team, employee, category) are resolved like everywhere else; an ambiguous or unknown name
 returns an error listing the candidates. `filters` in the result echoes what was actually used."""
 
