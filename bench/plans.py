@@ -137,18 +137,20 @@ async def _sequential_scans(
             found += [
                 relation
                 for relation in _scanned(json.loads(plan)[0]["Plan"])
-                if relation in GROWING_TABLES and relation not in found
+                if relation.split()[0] in GROWING_TABLES and relation not in found
             ]
     finally:
         await connection.close()
     return found
 
 
-def _scanned(node: dict[str, Any]) -> Iterator[str]:
+def _scanned(node: dict[str, Any], limited: bool = False) -> Iterator[str]:
+    """The tables read by sequential scans; "(under LIMIT)" when a Limit above stops the scan early."""
+    limited = limited or node.get("Node Type") == "Limit"
     if node.get("Node Type") == "Seq Scan":
-        yield str(node.get("Relation Name"))
+        yield str(node.get("Relation Name")) + (" (under LIMIT)" if limited else "")
     for child in node.get("Plans", []):
-        yield from _scanned(child)
+        yield from _scanned(child, limited)
 
 
 def scaling(small: dict[str, Any], large: dict[str, Any]) -> list[dict[str, Any]]:
