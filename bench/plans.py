@@ -1,4 +1,4 @@
-"""The scaling curve of summarize_spend and search_expenses, and their query plans.
+"""The scaling curve of summarize_spend, search_expenses and get_expense, and their query plans.
 
 Each question is asked through an in-memory MCP client (the server's own SQL, its own parameters) with
 every statement it sends recorded; each recorded SELECT is then explained on PostgreSQL as a tool call
@@ -36,7 +36,7 @@ GROWING_TABLES = frozenset(
 )
 
 
-def questions(today: dt.date, team: str) -> list[tuple[str, dict[str, Any]]]:
+def questions(today: dt.date, team: str, expense: str) -> list[tuple[str, dict[str, Any]]]:
     year, last_year = today.year, today.year - 1
     quarter = (today.month - 1) // 3 + 1
     return [
@@ -51,15 +51,16 @@ def questions(today: dt.date, team: str) -> list[tuple[str, dict[str, Any]]]:
         ("search_expenses", {"team": team, "date_from": f"{year}-01-01"}),
         ("search_expenses", {"min_amount": "1000"}),
         ("search_expenses", {"uncategorized_only": True}),
+        ("get_expense", {"expense_id": expense}),
     ]
 
 
 async def measure(database_url: str, *, today: dt.date, calls: int) -> dict[str, Any]:
     settings = Settings(database_url=database_url, today=today)
-    company_id, expenses, team = await _company(database_url)
+    company_id, expenses, team, expense = await _company(database_url)
     rows = []
     async with Client(build_server(settings, local_company="acme")) as client:
-        for tool, arguments in questions(today, team):
+        for tool, arguments in questions(today, team, expense):
             with _recorded() as statements:
                 first = await client.call_tool(tool, arguments)
             timings = []
@@ -81,8 +82,9 @@ async def measure(database_url: str, *, today: dt.date, calls: int) -> dict[str,
     return {"expenses": expenses, "questions": rows}
 
 
-async def _company(database_url: str) -> tuple[int, int, str]:
-    """The demo company's id, its expenses, and its busiest team (the team questions' subject)."""
+async def _company(database_url: str) -> tuple[int, int, str, str]:
+    """The demo company's id, its expenses, its busiest team (the team questions' subject) and the newest
+    expense with an approval request (the point lookup's)."""
     connection = await asyncpg.connect(_libpq(database_url))
     try:
         company_id = await connection.fetchval("SELECT id FROM companies WHERE slug = 'acme'")
@@ -94,9 +96,14 @@ async def _company(database_url: str) -> tuple[int, int, str]:
             " GROUP BY t.name ORDER BY sum(d.expenses) DESC, t.name LIMIT 1",
             company_id,
         )
+        expense = await connection.fetchval(
+            "SELECT e.ref FROM expenses e JOIN approval_requests r ON r.expense_id = e.id"
+            " WHERE e.company_id = $1 ORDER BY e.id DESC LIMIT 1",
+            company_id,
+        )
     finally:
         await connection.close()
-    return int(company_id), int(expenses), str(team)
+    return int(company_id), int(expenses), str(team), str(expense)
 
 
 def _libpq(database_url: str) -> str:

@@ -23,9 +23,12 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         found = result["targets"]
         rows.append(
             _row(
-                f"spend questions (summarize_spend) ≤ {SPEND_VS_GENERIC}× the generic server, same answer "
-                f"({name} company)",
-                ", ".join("—" if r is None else f"{r}×" for r in found["spend_ratios"]),
+                f"one-year spend questions (summarize_spend by category, team, month) ≤ {SPEND_VS_GENERIC}× "
+                f"the generic server, same answer ({name} company)",
+                ", ".join("—" if r is None else f"{r}×" for r in found["spend_ratios"])
+                + "".join(
+                    f"; {q}: {r}× (not a target)" for q, r in found.get("other_spend_ratios", {}).items()
+                ),
                 found["spend_at_most_half_of_generic"],
             )
         )

@@ -311,7 +311,11 @@ class ApprovalPolicy(Base):
 
 class ApprovalRequest(Base):
     __tablename__ = "approval_requests"
-    __table_args__ = (UniqueConstraint("company_id", "ref"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "ref"),
+        # get_expense lists an expense's requests: without it, a scan of the company's requests a lookup.
+        Index("ix_approval_requests_company_expense", "company_id", "expense_id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = _company_fk()
