@@ -6,7 +6,7 @@ Sections (all by default): throughput (tools over streamable HTTP at 1/8/32/64 c
 (raw SQL, the generic PostgreSQL MCP server, ours over stdio and HTTP), startup (cold start, import time,
 idle memory), models (categorizer training and batches, forecasts), scaling (summarize/search from the
 default to the large company, with their query plans). `--quick` measures the default company only, with
-shorter runs: minutes instead of the full run's quarter of an hour (plus the large company's first load).
+shorter runs: about four minutes instead of the full run's eleven (plus the large company's first load).
 
 The databases (default `outlay_bench`, `outlay_bench_big`, and `outlay_bench_categorize` for the
 categorizer, which trains) are created, migrated and loaded with the demo company on first use, with
