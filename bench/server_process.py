@@ -7,15 +7,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
-
-from server.fakes.loopback import free_port
+from server.fakes.loopback import free_port, wait_until_ready
 
 OUTLAY = str(Path(sys.executable).with_name("outlay"))
 TOKEN = "bench-token"  # noqa: S105 - a loopback-only key made for this run
@@ -71,7 +68,7 @@ def http_server(env: dict[str, str], *, log: Path) -> Iterator[ServerProcess]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(url, process, log)
+        wait_until_ready(url, process, seconds=60, log=log)
         yield ServerProcess(process, url)
     finally:
         process.terminate()
@@ -80,20 +77,6 @@ def http_server(env: dict[str, str], *, log: Path) -> Iterator[ServerProcess]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"outlay serve exited with {process.returncode}; its output is in {log}")
-        try:
-            if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"outlay serve was not ready at {url} after 60 s; its output is in {log}")
 
 
 def _tree(pid: int) -> list[int]:

@@ -7,15 +7,37 @@ test, whichever event loop (or none) that code runs on.
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx2
 import uvicorn
 from starlette.types import ASGIApp
 
 _STARTUP_SECONDS = 10.0
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes], *, seconds: float, log: Path | None = None
+) -> None:
+    """Until `url`/readyz answers 200 (an `outlay serve --transport http` started in `process`); an error
+    naming `log`, where its output goes, when it exits or is not ready within `seconds`."""
+    where = f"; its output is in {log}" if log else ""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"outlay serve exited with {process.returncode}{where}")
+        try:
+            if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"outlay serve was not ready at {url} after {seconds:g} s{where}")
 
 
 def free_port() -> int:

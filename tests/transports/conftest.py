@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from server.fakes.loopback import free_port
+from server.fakes.loopback import free_port, wait_until_ready
 
 OUTLAY = str(Path(sys.executable).with_name("outlay"))
 TOKENS = {"acme": "acme-test-token", "globex": "globex-test-token"}
@@ -27,20 +26,6 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLAY_")}
     env.update(OUTLAY_DATABASE_URL=database_url, OUTLAY_TODAY="2026-06-30", OUTLAY_LOG_FORMAT="json", **extra)
     return env
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"outlay serve exited with {process.returncode}")
-        try:
-            if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"outlay serve did not become ready at {url}")
 
 
 def start_http_server(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
@@ -56,7 +41,7 @@ def start_http_server(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(url, process)
+        wait_until_ready(url, process, seconds=30)
     except Exception:
         process.kill()
         process.wait(timeout=10)
