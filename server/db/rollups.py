@@ -124,3 +124,23 @@ async def recount_spend_monthly(session: AsyncSession, company_id: int, expense_
 
 def _next_month(day: dt.date) -> dt.date:
     return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def monthly_slices(
+    company_id: int,
+    months: tuple[dt.date, dt.date],
+    *,
+    team_id: int | None = None,
+    category_id: int | None = None,
+    uncategorized: bool = False,
+) -> list[ColumnElement[bool]]:
+    """The spend_monthly rows of a company's whole months (first days, both inclusive), narrowed to a team,
+    a category or the uncategorized row: what summarize_spend totals and search_expenses counts."""
+    conditions = [SpendMonthly.company_id == company_id, SpendMonthly.month.between(*months)]
+    if team_id is not None:
+        conditions.append(SpendMonthly.team_id == team_id)
+    if category_id is not None:
+        conditions.append(SpendMonthly.category_id == category_id)
+    if uncategorized:
+        conditions.append(SpendMonthly.category_id.is_(None))
+    return conditions

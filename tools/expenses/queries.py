@@ -20,6 +20,7 @@ from server.db.models import (
     SpendMonthly,
     Team,
 )
+from server.db.rollups import monthly_slices
 from server.periods import split_period
 
 if TYPE_CHECKING:
@@ -160,13 +161,13 @@ async def _count_by_months(session: AsyncSession, filters: ExpenseFilters) -> in
     split = split_period(filters.date_from or _EARLIEST, filters.date_to or _LATEST)
     count = 0
     if split.months is not None:
-        rollup = [SpendMonthly.company_id == filters.company_id, SpendMonthly.month.between(*split.months)]
-        if filters.team_id is not None:
-            rollup.append(SpendMonthly.team_id == filters.team_id)
-        if filters.category_id is not None:
-            rollup.append(SpendMonthly.category_id == filters.category_id)
-        if filters.uncategorized_only:
-            rollup.append(SpendMonthly.category_id.is_(None))
+        rollup = monthly_slices(
+            filters.company_id,
+            split.months,
+            team_id=filters.team_id,
+            category_id=filters.category_id,
+            uncategorized=filters.uncategorized_only,
+        )
         count += int(await session.scalar(select(func.sum(SpendMonthly.expenses)).where(*rollup)) or 0)
     for first, last in split.edges:
         edge = replace(filters, date_from=first, date_to=last)

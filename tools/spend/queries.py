@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Integer, cast, extract, func, or_, select
 
 from server.db.dimensions import DIMENSIONS
 from server.db.models import Category, Expense, SpendMonthly, Team
+from server.db.rollups import monthly_slices
 from server.periods import DateRange, split_period
 
 if TYPE_CHECKING:
@@ -77,11 +78,9 @@ def _merged(rows: list[GroupRow]) -> list[GroupRow]:
 async def _rollup_totals(
     session: AsyncSession, scope: SpendScope, group_by: GroupBy, months: DateRange
 ) -> list[GroupRow]:
-    conditions = [SpendMonthly.company_id == scope.company_id, SpendMonthly.month.between(*months)]
-    if scope.team_id is not None:
-        conditions.append(SpendMonthly.team_id == scope.team_id)
-    if scope.category_id is not None:
-        conditions.append(SpendMonthly.category_id == scope.category_id)
+    conditions = monthly_slices(
+        scope.company_id, months, team_id=scope.team_id, category_id=scope.category_id
+    )
     total, count = func.sum(SpendMonthly.total_minor), func.sum(SpendMonthly.expenses)
     if group_by == "month":
         by_month = select(SpendMonthly.month, total, count).where(*conditions).group_by(SpendMonthly.month)
