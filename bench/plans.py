@@ -5,13 +5,11 @@ every statement it sends recorded; each recorded SELECT is then explained on Pos
 runs it (the tool-call role, the caller's company in `outlay.company_id`), and every sequential scan of a
 table that grows with the company is reported: those are what make latency grow with the data.
 
-    python -m bench.plans --database-url URL [--database-url URL2] [--calls 20]
+    outlay bench --only scaling
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import datetime as dt
 import json
 import statistics
@@ -23,9 +21,10 @@ from typing import Any
 import asyncpg
 from mcp import Client
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from server.app import build_server
+from server.db.engine import libpq_url
 from server.db.tenancy import COMPANY_SETTING
 from server.settings import Settings
 
@@ -85,7 +84,7 @@ async def measure(database_url: str, *, today: dt.date, calls: int) -> dict[str,
 async def _company(database_url: str) -> tuple[int, int, str, str]:
     """The demo company's id, its expenses, its busiest team (the team questions' subject) and the newest
     expense with an approval request (the point lookup's)."""
-    connection = await asyncpg.connect(_libpq(database_url))
+    connection = await asyncpg.connect(libpq_url(database_url))
     try:
         company_id = await connection.fetchval("SELECT id FROM companies WHERE slug = 'acme'")
         expenses = await connection.fetchval(
@@ -104,10 +103,6 @@ async def _company(database_url: str) -> tuple[int, int, str, str]:
     finally:
         await connection.close()
     return int(company_id), int(expenses), str(team), str(expense)
-
-
-def _libpq(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @contextmanager
@@ -129,7 +124,7 @@ def _recorded() -> Iterator[list[tuple[str, Any]]]:
 async def _sequential_scans(
     database_url: str, role: str, company_id: int, statements: list[tuple[str, Any]]
 ) -> list[str]:
-    connection = await asyncpg.connect(_libpq(database_url))
+    connection = await asyncpg.connect(libpq_url(database_url))
     found: list[str] = []
     try:
         for statement, parameters in statements:
@@ -205,20 +200,3 @@ def render(small: dict[str, Any], large: dict[str, Any] | None) -> str:
             f"| {row['large_p50_ms']} | {row['growth']}× | {', '.join(row['seq_scans_large']) or 'none'} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--database-url", action="append", required=True, help="default, then large")
-    parser.add_argument("--today", default="2026-11-15")
-    parser.add_argument("--calls", type=int, default=20)
-    args = parser.parse_args()
-    today = dt.date.fromisoformat(args.today)
-    measured = [asyncio.run(measure(url, today=today, calls=args.calls)) for url in args.database_url]
-    print(render(measured[0], measured[1] if len(measured) > 1 else None))
-
-
-if __name__ == "__main__":
-    main()

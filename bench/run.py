@@ -35,6 +35,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from server.db.engine import libpq_url
+
 RESULTS = Path(__file__).parent / "results"
 TODAY = "2026-11-15"
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
@@ -46,8 +48,7 @@ SECTIONS = ("throughput", "side_by_side", "startup", "models", "scaling")
 
 async def ensure_database(url: str) -> None:
     parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(admin)
+    connection = await asyncpg.connect(libpq_url(url, database="postgres"))
     try:
         if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", parsed.database):
             await connection.execute(f'CREATE DATABASE "{parsed.database}"')
@@ -244,8 +245,7 @@ def _runners(
 
 
 async def _expenses(url: str) -> int:
-    parsed = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(parsed)
+    connection = await asyncpg.connect(libpq_url(url))
     try:
         return int(await connection.fetchval("SELECT count(*) FROM expenses"))
     finally:

@@ -43,6 +43,7 @@ from bench.questions import Normalized, Question, Rows, questions, read_dataset
 from bench.server_process import OUTLAY, TOKEN, http_server, server_env
 from server.app import build_server
 from server.context import AppContext
+from server.db.engine import libpq_url
 from server.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
@@ -79,7 +80,7 @@ class Tally:
 
 async def compare(database_url: str, *, today: dt.date, calls: int, company: str = "acme") -> dict[str, Any]:
     """Every question through every system, `calls` timed rounds each after one warm-up round."""
-    connection = await asyncpg.connect(_libpq(database_url))
+    connection = await asyncpg.connect(libpq_url(database_url))
     try:
         dataset = await read_dataset(connection, company, today)
         expenses = await connection.fetchval(
@@ -101,10 +102,6 @@ async def compare(database_url: str, *, today: dt.date, calls: int, company: str
         "targets": _targets(rows),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.system()},
     }
-
-
-def _libpq(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 # ---- the systems -----------------------------------------------------------------------------------
@@ -190,7 +187,7 @@ def _generic_ready() -> dict[str, str]:
 
 @asynccontextmanager
 async def _generic_client(database_url: str, logs: Path) -> AsyncIterator[Client]:
-    params = StdioServerParameters(command="node", args=[str(GENERIC_SCRIPT), _libpq(database_url)])
+    params = StdioServerParameters(command="node", args=[str(GENERIC_SCRIPT), libpq_url(database_url)])
     with (logs / "generic.log").open("w") as errlog:
         # It speaks protocol 2024-11-05 (TypeScript SDK 1.0.1): the handshake era.
         async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:

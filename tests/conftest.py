@@ -20,6 +20,7 @@ from mcp.server import MCPServer
 from sqlalchemy.engine import make_url
 
 from server.context import AppContext
+from server.db.engine import libpq_url
 from server.db.migrate import upgrade
 from tests.world import build, connect, seed_world
 
@@ -37,7 +38,7 @@ def anyio_backend() -> str:
 
 
 def _admin_dsn() -> str:
-    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    return libpq_url(POSTGRES_URL)
 
 
 async def _admin(statement: str) -> None:

@@ -24,6 +24,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from evals.harness.transcript import InfrastructureError
+from server.db.engine import libpq_url
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ class FixtureDatabases:
 
     async def _admin(self, statement: str) -> None:
         assert self._postgres is not None
-        dsn = make_url(self._postgres).set(drivername="postgresql").render_as_string(hide_password=False)
+        dsn = libpq_url(self._postgres)
         try:
             connection = await asyncpg.connect(dsn, timeout=10)
         except (OSError, asyncpg.PostgresError) as exc:

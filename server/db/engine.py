@@ -14,6 +14,15 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def libpq_url(url: str, *, database: str | None = None) -> str:
+    """A PostgreSQL URL as asyncpg.connect and libpq take it (no `+asyncpg`), optionally another database
+    on the same server."""
+    parsed = make_url(url).set(drivername="postgresql")
+    return (parsed if database is None else parsed.set(database=database)).render_as_string(
+        hide_password=False
+    )
+
+
 def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         database = make_url(url).database
