@@ -28,9 +28,8 @@ from typing import Any
 
 from mcp import Client
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
-from bench.run import RESULTS, TODAY, ensure_database, load_demo
+from bench.run import DEFAULT_SIZE, RESULTS, TODAY, prepare
 from server.app import build_server
 from server.calls import resolve_caller
 from server.db.models import Expense
@@ -189,9 +188,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("OUTLAY_BENCH_CATEGORIZE_URL", DEFAULT_URL))
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
-    if make_url(args.database_url).get_backend_name() == "postgresql":
-        asyncio.run(ensure_database(args.database_url))
-    load_demo(args.database_url, 250, 24)
+    prepare(args.database_url, DEFAULT_SIZE)
     report = asyncio.run(measure(args.database_url, calls=args.calls, today=dt.date.fromisoformat(TODAY)))
     report["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -11,7 +11,6 @@ Measured, in one process:
   company's calibration (rolling-origin backtests) and the forecast itself;
 - forecast_budgets cold (calibration dropped, as on a new day) and warm, every running budget;
 - forecast_budget, one budget at a time over every running budget, warm: p50/p95;
-- stdio start-up to the first tools/list (the forecast libraries must not load there).
 
 Results go to bench/results/forecast-<date>.json and a Markdown summary next to it.
 """
@@ -24,12 +23,10 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from mcp import Client, StdioServerParameters
+from mcp import Client
 
 from bench.run import RESULTS, TODAY, demo_database
 from server.app import build_server
@@ -84,19 +81,6 @@ async def measure(url: str, calls: int) -> dict[str, Any]:
     }
 
 
-async def stdio_start(url: str, runs: int = 3) -> dict[str, float]:
-    outlay = str(Path(sys.executable).with_name("outlay"))
-    env = os.environ | {"OUTLAY_DATABASE_URL": url, "OUTLAY_TODAY": TODAY, "OUTLAY_LOG_LEVEL": "WARNING"}
-    samples = []
-    for _ in range(runs):
-        params = StdioServerParameters(command=outlay, args=["serve", "--transport", "stdio"], env=env)
-        started = time.perf_counter()
-        async with Client(params) as client:
-            await client.list_tools()
-            samples.append((time.perf_counter() - started) * 1000)
-    return _summary(samples)
-
-
 def _p50_p95(summary: dict[str, float]) -> tuple[float, float]:
     return summary["p50_ms"], summary["p95_ms"]
 
@@ -117,7 +101,6 @@ def _markdown(report: dict[str, Any]) -> str:
         ),
         ("forecast_budget", *_p50_p95(m["forecast_budget"])),
         ("forecast_budget + first chart", m["forecast_budget_with_first_chart_ms"], ""),
-        ("stdio spawn to first tools/list", report["stdio_start"]["p50_ms"], report["stdio_start"]["max_ms"]),
     ]
     lines = [
         f"# Forecast bench {report['at']}",
@@ -140,7 +123,6 @@ def main() -> None:
         "database": args.database_url.rsplit("/", 1)[-1],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "measured": measured,
-        "stdio_start": asyncio.run(stdio_start(args.database_url)),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = RESULTS / f"forecast-{report['database']}-{report['at']}"

@@ -34,11 +34,11 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import TextContent
 
-from bench.read_tools import _sample, _workload
+from bench.read_tools import read_questions, sample_company
 
 RESULTS = Path(__file__).parent / "results"
 UNAVAILABLE = "temporarily unavailable"
-TOOLS = ("search_expenses", "get_expense", "summarize_spend")  # the mix of bench.read_tools._workload
+TOOLS = ("search_expenses", "get_expense", "summarize_spend")  # the mix of bench.read_tools.read_questions
 
 
 @dataclass
@@ -116,7 +116,7 @@ def restart_postgres(data_dir: str) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    teams, refs, _ = await _sample(args.database_url)
+    teams, refs = await sample_company(args.database_url)
     tally = Tally()
     restart: dict[str, Any] = {}
     cpu_before = _cpu_seconds()
@@ -125,7 +125,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with anyio.create_task_group() as tasks:
         for index in range(args.clients):
             # Each client its own copy of the argument cycles, starting at a different tool.
-            mine = _workload(teams, refs, dt.date.fromisoformat(args.today))
+            mine = read_questions(teams, refs, dt.date.fromisoformat(args.today))
             calls = [
                 (tool, arguments) for tool, arguments in mine.items() if tool in args.tools or not args.tools
             ]

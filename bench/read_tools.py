@@ -7,25 +7,25 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.db.engine import create_engine
 from server.db.models import Expense, Team
 
 
-async def _sample(url: str) -> tuple[list[str], list[str], int]:
+async def sample_company(url: str) -> tuple[list[str], list[str]]:
+    """The company's team names and its 500 oldest expense ids: what the questions are about."""
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             teams = list(await connection.scalars(select(Team.name).order_by(Team.name)))
             refs = list(await connection.scalars(select(Expense.ref).order_by(Expense.id).limit(500)))
-            expenses = int(await connection.scalar(select(func.count(Expense.id))) or 0)
     finally:
         await engine.dispose()
-    return teams, refs, expenses
+    return teams, refs
 
 
-def _workload(teams: list[str], refs: list[str], today: dt.date) -> dict[str, Iterator[dict[str, Any]]]:
+def read_questions(teams: list[str], refs: list[str], today: dt.date) -> dict[str, Iterator[dict[str, Any]]]:
     """Each tool cycles through the kinds of question an assistant asks."""
     year, quarter = today.year, (today.month - 1) // 3 + 1
     searches: list[dict[str, Any]] = [

@@ -7,16 +7,13 @@ machine; and the SDK's own `Client` (what an agent runs) at 1 and 32 clients, wh
 than the server's. Per run: calls/s, p50/p95/p99, errors, the server's CPU time per call (from /proc, its
 whole process tree), the load generator's own CPU per call, and the server's resident memory.
 
-    python -m bench.throughput --database-url URL [--seconds 5] [--clients 1,8,32,64] [--tools a,b]
+    outlay bench --only throughput [--seconds 5] [--clients 1,8,32,64] [--sdk-clients 1,32]
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import datetime as dt
 import itertools
-import json
 import statistics
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -32,7 +29,7 @@ from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy import select
 
 from bench import wire
-from bench.read_tools import _sample, _workload
+from bench.read_tools import read_questions, sample_company
 from bench.server_process import TOKEN, ServerProcess, http_server, server_env
 from server.db.engine import create_engine
 from server.db.models import ApprovalRequest, Expense
@@ -77,8 +74,8 @@ async def measure(
 async def company_workload(database_url: str, today: dt.date) -> dict[str, list[dict[str, Any]]]:
     """Arguments for each tool, drawn from the company: the read tools' mix of questions, the backlog to
     categorize, existing approval requests, every team's budget."""
-    teams, refs, _ = await _sample(database_url)
-    reads = _workload(teams, refs, today)
+    teams, refs = await sample_company(database_url)
+    reads = read_questions(teams, refs, today)
     workload = {tool: list(itertools.islice(arguments, 200)) for tool, arguments in reads.items()}
     engine = create_engine(database_url)
     try:
@@ -227,36 +224,3 @@ def render(result: dict[str, Any], title: str) -> str:
             f"| {run['client_cpu_ms_per_call']} | {run['rss_mb']} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--today", default="2026-11-15")
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--clients", default=",".join(map(str, CLIENTS)))
-    parser.add_argument("--sdk-clients", default=",".join(map(str, SDK_CLIENTS)))
-    parser.add_argument("--tools", default=",".join(READ_TOOLS + HEADLINE_TOOLS))
-    args = parser.parse_args()
-    results = Path(__file__).parent / "results"
-    measured = measure(
-        args.database_url,
-        today=dt.date.fromisoformat(args.today),
-        seconds=args.seconds,
-        clients=tuple(int(count) for count in args.clients.split(",")),
-        sdk_clients=tuple(int(count) for count in args.sdk_clients.split(",") if count),
-        tools=tuple(args.tools.split(",")),
-        log=results / "logs" / "throughput-server.log",
-    )
-    result = asyncio.run(measured)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    (results / f"throughput-{stamp}.json").write_text(json.dumps(result, indent=2))
-    markdown = render(result, "Tools over streamable HTTP")
-    (results / f"throughput-{stamp}.md").write_text(markdown)
-    print(markdown)
-
-
-if __name__ == "__main__":
-    main()
