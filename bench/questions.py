@@ -18,8 +18,8 @@ from typing import Any
 
 import asyncpg
 
-from server.money import to_decimal
-from tools.expenses.queries import COUNT_CAP
+from server.kit.money import to_decimal
+from server.kit.selection import COUNT_CAP
 
 Rows = list[Mapping[str, Any]]
 Normalized = Any  # a comparable value: dicts, tuples, Decimals

@@ -1,7 +1,7 @@
 """A light load generator for streamable HTTP: each client is one keep-alive HTTP/1.1 connection posting
 `tools/call` JSON-RPC requests (the headers an MCP client sends, bodies encoded once) and reading each
 answer before the next. The SDK's `Client` spends more CPU per call than the server does; on a 2-core
-machine it would measure itself. The server is stateless (server/http.py): no session to set up first.
+machine it would measure itself. The server is stateless (server/http/serve.py): no session to set up first.
 """
 
 from __future__ import annotations

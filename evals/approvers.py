@@ -9,7 +9,7 @@ the people who actually decided:
   order) is the one the engine names; also without the history-aware ranking, to show what it adds;
 - per-step match: of all decisions, the share where the engine names the person who decided (and the
   person whose step it was, delegation aside); per policy requirement;
-- policy violations: problems `tools.approvers.audit` finds in the engine's chains (the requester,
+- policy violations: problems `tools.approvers.invariants` finds in the engine's chains (the requester,
   someone without authority or away, twice the same person, a required step missing). Must be 0.
 
 Then the tool's latency through an in-memory MCP client on the same database. JSON and Markdown go to
@@ -38,13 +38,13 @@ from server.context import Clock
 from server.db.engine import create_engine, create_session_factory
 from server.db.models import Company
 from server.errors import NotFound
-from server.money import format_amount
-from server.policy import Policy
+from server.kit.approval_policy import Policy
+from server.kit.money import format_amount
 from server.settings import Settings
 from tools.approvers import queries
-from tools.approvers.audit import violations
 from tools.approvers.chain import Chain
 from tools.approvers.engine import evaluate
+from tools.approvers.invariants import violations
 from tools.approvers.ranking import Decision, History
 
 RESULTS = Path(__file__).parent / "results"

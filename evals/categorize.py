@@ -35,6 +35,8 @@ from evals.reports import company_named, write_report
 from server.context import AppContext, Caller
 from server.db.models import Company
 from server.errors import NotFound
+from server.runtime import Runtime
+from server.settings import Settings
 from tools.categorize import learn, metrics, pipeline, training
 from tools.categorize.books import minor, open_books
 from tools.categorize.learn import Backtest, Corpus
@@ -60,6 +62,12 @@ class Options:
     out: Path
     llm: bool
     llm_limit: int
+
+
+async def run_on(settings: Settings, options: Options) -> dict[str, Any]:
+    """`run` on a runtime of its own (`outlay eval categorize`)."""
+    async with Runtime(settings, local_company=None).open() as app:
+        return await run(app, options)
 
 
 async def run(app: AppContext, options: Options) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""MCP resources: categories, teams, approval policy, budgets of a period, one expense."""
+"""MCP resources: categories, teams, approval policy, budgets of a period (one expense
+is served by the expenses capability, which owns it)."""
 
 from resources.handlers import complete, register
 

@@ -13,22 +13,18 @@ from resources import logic, queries
 from resources.schemas import BudgetsDoc, CategoriesDoc, PolicyDoc, TeamsDoc
 from server import completions
 from server.calls import resource_call
+from server.db.models import utc
 from server.errors import InvalidArgument, NotFound
-from server.periods import PERIOD_HELP, parse_period
-from tools.expenses import service as expenses
-from tools.expenses.logic import utc
-from tools.expenses.queries import refs_starting_with
+from server.kit.periods import PERIOD_HELP, parse_period
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
     from mcp_types import Completion, CompletionArgument
-    from sqlalchemy.ext.asyncio import AsyncSession
 
     from server.context import AppContext
 
 JSON = "application/json"
 BUDGETS_URI = "outlay://budgets/{period}"
-EXPENSE_URI = "outlay://expenses/{expense_id}"
 
 
 def register(mcp: MCPServer[AppContext]) -> None:
@@ -37,7 +33,6 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ("outlay://teams", "teams", "Teams", teams),
         ("outlay://policy/approvals", "approval_policy", "Approval policy", approval_policy),
         (BUDGETS_URI, "budgets", "Budgets of a period", budgets),
-        (EXPENSE_URI, "expense", "One expense", expense),
     ):
         mcp.resource(uri, name=name, title=title, mime_type=JSON)(handler)
 
@@ -98,21 +93,8 @@ async def budgets(period: str) -> str:
     return doc.model_dump_json(indent=2)
 
 
-async def expense(expense_id: str) -> str:
-    """One expense in full, as get_expense returns it."""
-    async with resource_call("expense") as call:
-        detail = await expenses.get_detail(call.session, call.caller, expense_id)
-    return detail.model_dump_json(indent=2)
-
-
 async def complete(uri: str, argument: CompletionArgument) -> Completion | None:
     """Values for a template's variable; None for anything else (an empty completion)."""
     if uri == BUDGETS_URI and argument.name == "period":
         return await completions.complete(completions.budget_periods, argument.value, argument="period")
-    if uri == EXPENSE_URI and argument.name == "expense_id":
-        return await completions.complete(_expense_ids, argument.value, argument="expense_id")
     return None
-
-
-async def _expense_ids(session: AsyncSession, company_id: int, text: str) -> list[str]:
-    return await refs_starting_with(session, company_id, text, limit=completions.MAX_VALUES + 1)

@@ -13,8 +13,8 @@ from resources.schemas import (
     PersonDoc,
     TeamNode,
 )
-from server.money import format_amount
-from server.periods import period_label
+from server.kit.money import format_amount
+from server.kit.periods import period_label
 
 if TYPE_CHECKING:
     from server.db.models import Budget, Category, Employee, Team

@@ -18,12 +18,12 @@ from mcp_types import (
 
 import resources
 from prompts import workflows
-from server.auth import bearer_auth
 from server.calls import observe_request
 from server.context import AppContext
-from server.replicas import request_state_security
+from server.http.auth import bearer_auth
+from server.http.replicas import request_state_security
+from server.http.scopes import protect_write_tools
 from server.runtime import Runtime
-from server.scopes import protect_write_tools
 from server.settings import Settings
 from tools import approvers, categorize, expenses, forecast, spend
 
@@ -112,4 +112,7 @@ async def complete(
     """The server's one completion handler: prompts and resource templates each complete their own."""
     if isinstance(ref, PromptReference):
         return await workflows.complete(ref.name, argument)
-    return await resources.complete(ref.uri, argument)
+    for complete_template in (resources.complete, expenses.complete):
+        if (found := await complete_template(ref.uri, argument)) is not None:
+            return found
+    return None

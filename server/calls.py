@@ -22,12 +22,12 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.audit import AuditedCall
-from server.availability import DatabaseUnavailable, is_unavailable
+from server.audit.trail import AuditedCall
 from server.context import AppContext, Caller
+from server.db.availability import DatabaseUnavailable, is_unavailable
 from server.db.tenancy import as_timeout, enter_company
 from server.errors import NotFound, OutlayError
-from server.observability import observe_call
+from server.telemetry.metrics import observe_call
 
 log = logging.getLogger("outlay.calls")
 

@@ -14,10 +14,12 @@ import secrets
 import shutil
 import sys
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server import audit_cli
+from evals import cli as eval_cli
+from server.audit import cli as audit_cli
 from server.runtime import Runtime, SchemaNotReady, check_schema, ensure_schema
 from server.settings import Settings
 
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     settings = Settings()
-    from server.logs import configure_logging
+    from server.telemetry.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
     try:
@@ -87,8 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         commands.add_parser("audit", help="the audit trail of tool calls, reads and prompts")
     )
 
-    evaluations = commands.add_parser("eval", help="offline evaluations; results go to evals/results/")
-    _add_evals(evaluations.add_subparsers(required=True, metavar="EVAL"))
+    eval_cli.add_arguments(commands.add_parser("eval", help="evaluations; results go to evals/results/"))
 
     claude = commands.add_parser("claude-config", help="print the Claude Desktop config entry")
     claude.set_defaults(command=cmd_claude_config)
@@ -138,7 +139,7 @@ def _serve_stdio(settings: Settings) -> int:
 
 def _serve_http(settings: Settings, *, print_help: bool) -> int:
     from server.app import build_server
-    from server.http import serve_http
+    from server.http.serve import serve_http
 
     dev_token = None
     if not settings.api_keys and not settings.oauth.issuer:
@@ -201,39 +202,41 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from server.importer import ImportFailed
 
     try:
-        report = asyncio.run(_import(settings, args.folder, replace=args.replace))
+        loaded = asyncio.run(load_company(settings.database_url, args.folder, replace=args.replace))
     except ImportFailed as failed:
         for problem in failed.problems:
             print(problem, file=sys.stderr)
         return _fail(
             f"import of {args.folder} failed with {len(failed.problems)} problem(s); nothing was written"
         )
-    print(f"Imported company {report.company_slug!r}: {_counts(report)}", file=sys.stderr)
-    if trained := asyncio.run(_train_if_missing(settings, report.company_slug)):
-        print(trained, file=sys.stderr)
+    print(f"Imported company {loaded.report.company_slug!r}: {_counts(loaded.report)}", file=sys.stderr)
+    if loaded.trained:
+        print(loaded.trained, file=sys.stderr)
     return 0
 
 
-async def _import(settings: Settings, folder: Path, *, replace: bool) -> ImportReport:
+@dataclass(frozen=True)
+class LoadedCompany:
+    report: ImportReport
+    trained: str | None  # what the first training of the categorizer said, if there was one
+
+
+async def load_company(
+    database_url: str, folder: Path, *, replace: bool = False, actor: str = "cli"
+) -> LoadedCompany:
+    """What `outlay import` does, for the command and for whoever builds companies the same way (the
+    conversation harness): import the folder (`ImportFailed` when it has problems, and nothing is
+    written), then train a first categorizer when the company has none (a --replace drops the old)."""
     from server.db.engine import create_engine, create_session_factory
     from server.importer import import_company
-
-    engine = create_engine(settings.database_url)
-    try:
-        await ensure_schema(engine)
-        return await import_company(create_session_factory(engine), folder, replace=replace, actor="cli")
-    finally:
-        await engine.dispose()
-
-
-async def _train_if_missing(settings: Settings, slug: str) -> str | None:
-    """A company imported without a categorizer model gets its first one (a --replace drops the old)."""
-    from server.db.engine import create_engine, create_session_factory
     from tools.categorize.commands import train_if_missing
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(database_url)
     try:
-        return await train_if_missing(create_session_factory(engine), slug)
+        await ensure_schema(engine)
+        sessions = create_session_factory(engine)
+        report = await import_company(sessions, folder, replace=replace, actor=actor)
+        return LoadedCompany(report, await train_if_missing(sessions, report.company_slug))
     finally:
         await engine.dispose()
 
@@ -280,50 +283,6 @@ def _default_demo_dir(settings: Settings) -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("outlay", appauthor=False) / "demo-company"
-
-
-def _add_evals(evals: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """One action per evaluation: `outlay eval <name>` (add new ones here)."""
-    approvers = evals.add_parser(
-        "approvers", help="replay the approval history: chain match, policy violations, latency"
-    )
-    approvers.add_argument("--out", type=Path, help="folder for the results (default: evals/results)")
-    approvers.add_argument("--latency-calls", type=int, default=200, help="suggest_approver calls to time")
-    approvers.set_defaults(command=cmd_eval_approvers)
-    categorize = evals.add_parser(
-        "categorize", help="the categorizer on a time-based holdout: accuracy, calibration, coverage, cost"
-    )
-    categorize.add_argument("--company", help="company slug (default OUTLAY_COMPANY, or the only company)")
-    categorize.add_argument("--answer-key", type=Path, help="CSV id,category_code of the true categories")
-    categorize.add_argument("--out", type=Path, help="folder for the results (default: evals/results)")
-    categorize.add_argument("--llm", action="store_true", help="ask the configured LLM about unsure answers")
-    categorize.set_defaults(command=cmd_eval_categorize)
-    forecast = evals.add_parser(
-        "forecast", help="rolling-origin backtests of the budget forecast: sMAPE, MASE, OWA, coverage, Brier"
-    )
-    forecast.add_argument("--company", help="company slug (default OUTLAY_COMPANY, or the only company)")
-    forecast.add_argument("--out", type=Path, help="folder for the results (default: evals/results)")
-    forecast.add_argument("--origins", type=int, default=12, help="month ends to forecast from (default 12)")
-    forecast.add_argument(
-        "--models", default="theta", help="comma-separated, each backtested: theta, ets, theta+ets"
-    )
-    forecast.set_defaults(command=cmd_eval_forecast)
-    conversations = evals.add_parser(
-        "run", help="scripted conversations through an MCP client: scripted, live (Claude) or replayed agent"
-    )
-    _conversation_arguments(conversations)
-    conversations.set_defaults(command=cmd_eval_run)
-    gate = evals.add_parser("gate", help="compare a conversation run with a baseline; fail on a regression")
-    gate.add_argument("current", type=Path, help="results JSON of the run to judge")
-    gate.add_argument("--baseline", type=Path, required=True, help="results JSON of the accepted run")
-    gate.add_argument("--latency-floor-ms", type=float, default=500.0, help="smaller slowdowns are noise")
-    gate.set_defaults(command=cmd_eval_gate)
-
-
-def _conversation_arguments(parser: argparse.ArgumentParser) -> None:
-    from evals.harness.arguments import add_arguments
-
-    add_arguments(parser)
 
 
 def _add_model_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -376,69 +335,6 @@ def cmd_model_serve(settings: Settings, args: argparse.Namespace) -> int:
     from tools.categorize import commands
 
     return _categorizer(lambda: commands.serve_models(settings, args.host, args.port))
-
-
-def cmd_eval_categorize(settings: Settings, args: argparse.Namespace) -> int:
-    from evals.categorize import RESULTS
-    from tools.categorize import commands
-
-    company = args.company or settings.company
-    out = args.out or RESULTS
-    return _categorizer(
-        lambda: commands.evaluate(settings, company, answer_key=args.answer_key, out=out, llm=args.llm)
-    )
-
-
-def cmd_eval_approvers(settings: Settings, args: argparse.Namespace) -> int:
-    from evals import approvers
-    from server.errors import NotFound
-
-    asyncio.run(check_schema(settings.database_url))
-    try:
-        report = asyncio.run(approvers.run(settings, latency_calls=args.latency_calls))
-    except NotFound as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    paths = approvers.write(report, args.out or approvers.RESULTS)
-    print(approvers.markdown(report), end="")
-    print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
-    if report["policy_violations"]:
-        return _fail(f"{report['policy_violations']} policy violation(s) in the engine's chains")
-    return 0
-
-
-def cmd_eval_run(settings: Settings, args: argparse.Namespace) -> int:
-    from evals.harness import command
-
-    return command.run(settings, args)
-
-
-def cmd_eval_gate(settings: Settings, args: argparse.Namespace) -> int:
-    from evals.harness import command
-
-    return command.gate(args)
-
-
-def cmd_eval_forecast(settings: Settings, args: argparse.Namespace) -> int:
-    from evals import forecast
-    from server.errors import NotFound
-
-    try:
-        models = forecast.parse_models(args.models)
-    except ValueError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    if args.origins < 1:
-        return _fail("--origins must be at least 1", EXIT_USAGE)
-    asyncio.run(check_schema(settings.database_url))
-    try:
-        report = asyncio.run(
-            forecast.run(settings, company=args.company, origins=args.origins, models=models)
-        )
-    except NotFound as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    paths = forecast.write(report, args.out or forecast.RESULTS)
-    print(forecast.markdown(report), end="")
-    print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
-    return 0
 
 
 def cmd_claude_config(settings: Settings, _: argparse.Namespace) -> int:

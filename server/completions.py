@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 
 from server.calls import completion_call
 from server.db.models import Budget, Category, Employee, Expense, Team
-from server.periods import months_in, period_label
+from server.kit.periods import months_in, period_label
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

@@ -72,7 +72,6 @@ class AppContext:
     gateway: ModelGateway
     # Served to callers without a token (stdio, in-memory). None over HTTP: there a token is required.
     local_company: str | None
-    api_key_companies: dict[str, str] = field(default_factory=dict)
     models: LoadedModels = field(default_factory=LoadedModels)
     # Derived from a company's data, recomputed after a while so that new expenses count.
     derived: LoadedModels = field(default_factory=lambda: LoadedModels(capacity=64, max_age=900.0))

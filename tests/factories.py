@@ -1,7 +1,7 @@
 """Keyword-only factories for ORM rows: build a small company in a few lines.
 
 Every factory adds its row to the session and flushes, so the row has its id; the caller owns the
-transaction. Amounts are decimal strings, converted with `server.money` like the importer does.
+transaction. Amounts are decimal strings, converted with `server.kit.money` like the importer does.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from server.db.models import (
     Merchant,
     Team,
 )
-from server.money import to_minor
-from server.periods import parse_period
+from server.kit.money import to_minor
+from server.kit.periods import parse_period
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

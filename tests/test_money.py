@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from server.money import AmountText, format_amount, to_minor
+from server.kit.money import AmountText, format_amount, to_minor
 
 AMOUNT = TypeAdapter(AmountText)
 

@@ -53,7 +53,7 @@ from evals.datasets.meridian_tables import (
     email,
 )
 from evals.datasets.synthetic import money, to_minor
-from server.periods import Period, parse_period
+from server.kit.periods import Period, parse_period
 from tools.forecast.history import add_months
 
 

@@ -1,9 +1,9 @@
 """The companies scenarios start from, and a fresh database of one for every trial.
 
 A fixture is a company writer (an import folder, docs/data-format.md) run at the scenario's "today".
-Each (fixture, today) is built once per run into a template database (migrate, import, train the first
-categorizer, exactly what `outlay import` does) and every trial gets its own copy: a trial that writes
-cannot leak into the next one, and trials can run side by side.
+Each (fixture, today) is built once per run into a template database (migrate, then `outlay import`'s
+own `load_company`: import and train the first categorizer) and every trial gets its own copy: a trial
+that writes cannot leak into the next one, and trials can run side by side.
 SQLite copies are file copies; PostgreSQL copies are `CREATE DATABASE ... TEMPLATE`.
 """
 
@@ -160,10 +160,9 @@ class FixtureDatabases:
         self._created.clear()
 
     async def _build(self, fixture: Fixture, today: dt.date) -> str:
-        from server.db.engine import create_engine, create_session_factory
+        from server.cli import load_company
         from server.db.migrate import upgrade
-        from server.importer import ImportFailed, import_company
-        from tools.categorize.commands import train_if_missing
+        from server.importer import ImportFailed
 
         label = re.sub(r"[^a-z0-9]+", "_", Path(fixture.name).name.lower())[:20]
         name = f"outlay_eval_{label}_{today:%Y%m%d}_{uuid.uuid4().hex[:6]}"
@@ -176,17 +175,13 @@ class FixtureDatabases:
             self._created.append(name)
             url = self._url(name)
         await anyio.to_thread.run_sync(upgrade, url)
-        engine = create_engine(url)
         try:
-            sessions = create_session_factory(engine)
-            await import_company(sessions, folder, actor="eval")
-            await train_if_missing(sessions, fixture.slug)
+            # What `outlay import` does: the import, then the first categorizer.
+            await load_company(url, folder, actor="eval")
         except ImportFailed as failed:
             raise InfrastructureError(
                 f"fixture {fixture.name!r} does not import: {failed.problems[:5]}"
             ) from failed
-        finally:
-            await engine.dispose()
         return url
 
     def _url(self, database: str) -> str:

@@ -34,7 +34,7 @@ from server.gateway import (
 )
 from server.gateway.messages import Chat, ChatTurn
 from server.gateway.prompts import PromptLibrary, Rendered
-from server.gateway.settings import DEFAULT_PROMPTS_DIR
+from server.settings.gateway import DEFAULT_PROMPTS_DIR
 
 STOP = "###STOP###"
 MAX_CALLS_PER_TURN = 10

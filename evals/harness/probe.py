@@ -22,7 +22,7 @@ from evals.harness.matching import match
 from evals.harness.transcript import InfrastructureError
 from server.db.engine import create_engine
 from server.db.models import Category, Company, Employee, Expense, Merchant, Team
-from server.money import format_amount
+from server.kit.money import format_amount
 
 # The fields whose change `database_unchanged` looks for: what a write tool may set on an expense.
 WRITTEN = ("category", "category_source", "status")

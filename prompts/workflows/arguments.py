@@ -10,15 +10,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from server.errors import InvalidArgument, OutlayError
-from server.money import MoneyError, format_amount, normalize_currency, to_minor
-from server.periods import PERIOD_HELP, Period, parse_period
-from server.resolve import resolve_category, resolve_employee, resolve_team
+from server.kit.money import MoneyError, format_amount, normalize_currency, to_minor
+from server.kit.periods import Period, parse_period
+from server.kit.resolve import resolve_category, resolve_employee, resolve_team
 
 if TYPE_CHECKING:
     from server.calls import CallScope
     from server.db.models import Category, Employee, Team
 
-PERIOD = f"The period: {PERIOD_HELP}."
 SINCE_HELP = "a date YYYY-MM-DD (2026-10-01) or a period, from its first day (2026-10, 2026-Q3, 2026)"
 MAX_DESCRIPTION = 2000
 

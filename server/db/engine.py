@@ -33,7 +33,7 @@ def create_engine(url: str) -> AsyncEngine:
         return engine
     # No pre-ping (BEGIN, a query, ROLLBACK on every checkout: three round trips of the ten a point lookup
     # made): a call retries its first statement on a connection found dead instead
-    # (`server.calls._scoped_transaction`), and so does the audit row (`server.audit.append`). LIFO: the
+    # (`server.calls._scoped_transaction`), and so does the audit row (`server.audit.trail.append`). LIFO: the
     # audit row goes out on the connection its call has just given back.
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_use_lifo=True)
 

@@ -1,7 +1,7 @@
 """ORM models for the core tables (DESIGN §2). Every tenant table carries `company_id`.
 
-Money is `*_minor` (integer minor units) plus a `currency` column; relationships are `lazy="raise"`
-so that every query states its loading explicitly.
+Money is `*_minor` (integer minor units) plus a `currency` column. There are no ORM relationships:
+every query states its joins, so nothing is ever loaded behind a query's back.
 """
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive UTC timestamps, PostgreSQL aware ones: present both the same way."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -152,7 +157,7 @@ class Category(Base):
 
 class CategoryRule(Base):
     """The company's own rule: expenses at this merchant go to this category (the categorizer's first
-    stage). `merchant_key` is the normalized merchant (`server.importer.merchants.merchant_key`)."""
+    stage). `merchant_key` is the normalized merchant (`server.kit.merchants.merchant_key`)."""
 
     __tablename__ = "category_rules"
     __table_args__ = (UniqueConstraint("company_id", "merchant_key"),)
@@ -347,10 +352,13 @@ class ApprovalDecision(Base):
     decided_at: Mapped[dt.datetime] = mapped_column()
 
 
-class AuditEntry(Base):
-    """Append-only record of writes and imports."""
+class DataChange(Base):
+    """The record of data changes, imports and training: one row per change, written in the transaction
+    that makes it. A change made by a tool call carries the call's `call_id` (its row in the trail of
+    calls, `audit_events`) and, in `details`, the changed row's table, key, before and after."""
 
-    __tablename__ = "audit_log"
+    __tablename__ = "data_changes"
+    __table_args__ = (Index("ix_data_changes_company_at", "company_id", "at"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int | None] = mapped_column(Id, ForeignKey("companies.id", ondelete="SET NULL"))
@@ -358,12 +366,14 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    call_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
-class AuditEvent(Base):
-    """One MCP call (tool, resource or prompt): who, which company, what, how it ended, and for writes
-    each changed row before and after. Append-only (a trigger refuses UPDATE and DELETE); written by
-    server/audit.py. Argument values are never stored, only a digest of them."""
+class CallEvent(Base):
+    """The trail of calls: one MCP call (tool, resource or prompt) — who, which company, what, how it
+    ended. Append-only (a trigger refuses UPDATE and DELETE); written by server/audit/trail.py. Argument
+    values are never stored, only a digest of them; what a call changed is in `data_changes` (by
+    `call_id`)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_company_at", "company", "at"), Index("ix_audit_events_at", "at"))
@@ -378,7 +388,7 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(32))
     latency_ms: Mapped[float] = mapped_column(Float)
     trace_id: Mapped[str | None] = mapped_column(String(32))
-    changes: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    call_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class ModelVersion(Base):

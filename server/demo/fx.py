@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from server.money import currency_exponent
+from server.kit.money import currency_exponent
 
 COMPANY_CURRENCY = "EUR"
 

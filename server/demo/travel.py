@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from server.demo.model import City, Person
-from server.demo.places import CITIES, CONFERENCES, EURO_COUNTRIES, Conference
+from server.demo.places import CITIES, CONFERENCES, EURO_COUNTRIES, RAIL_COUNTRIES, Conference
 from server.demo.profiles import PROFILES
 from server.demo.timeline import TRAVEL_SEASON, Month, add_months, poisson
 from server.demo.world import World
@@ -79,7 +79,8 @@ def take_trip(world: World, trip: Trip) -> None:
 
 
 def _rail_ok(home: City, dest: City) -> bool:
-    return (home.country == dest.country == "DE") or frozenset({home.code, dest.code}) in _RAIL_PAIRS
+    domestic = home.country == dest.country and home.country in RAIL_COUNTRIES
+    return domestic or frozenset({home.code, dest.code}) in _RAIL_PAIRS
 
 
 def _transport(world: World, trip: Trip, home: City, context: dict[str, str]) -> None:

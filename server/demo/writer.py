@@ -21,8 +21,8 @@ from server.demo.fx import COMPANY_CURRENCY, FX_TO_EUR
 from server.demo.history import ApprovalRecord
 from server.demo.model import Category, Org, Spend
 from server.demo.subscriptions import Plan
-from server.importer.merchants import merchant_key
-from server.money import currency_exponent
+from server.kit.merchants import merchant_key
+from server.kit.money import currency_exponent
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "company.csv": (

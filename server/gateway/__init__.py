@@ -44,8 +44,8 @@ from server.gateway.gateway import ModelGateway
 from server.gateway.messages import ModelTurn, Tool, ToolResult, ToolResults, ToolUse, UserText
 from server.gateway.redaction import Redactor
 from server.gateway.serving import InferResponse, Tensor
-from server.gateway.settings import GatewaySettings, ModelPrice
 from server.gateway.structured import StructuredAnswer
+from server.settings.gateway import GatewaySettings, ModelPrice
 
 __all__ = [
     "BudgetExhausted",

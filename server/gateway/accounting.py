@@ -22,7 +22,7 @@ from opentelemetry.trace import SpanKind
 
 from server.gateway.errors import BudgetExhausted, GatewayError
 from server.gateway.resilience import CircuitBreaker
-from server.gateway.settings import GatewaySettings, ModelPrice
+from server.settings.gateway import GatewaySettings, ModelPrice
 
 log = logging.getLogger("outlay.gateway")
 _tracer = trace.get_tracer("outlay.gateway")

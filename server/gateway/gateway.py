@@ -24,8 +24,8 @@ from server.gateway.prompts import PromptLibrary
 from server.gateway.redaction import Redactor
 from server.gateway.resilience import CircuitState, Guard, within
 from server.gateway.serving import InferRequest, InferResponse, ServingClient, Tensor
-from server.gateway.settings import GatewaySettings
 from server.gateway.structured import Question, StructuredAnswer, StructuredCalls
+from server.settings.gateway import GatewaySettings
 
 if TYPE_CHECKING:
     from server.gateway.llm import LLMClient

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from server.gateway.errors import NotConfigured
 from server.gateway.messages import Chat, ChatReply, ChatTurn, ModelTurn, Tool, ToolResults, ToolUse, UserText
 from server.gateway.resilience import AttemptFailed, failure_for_status
-from server.gateway.settings import GatewaySettings
+from server.settings.gateway import GatewaySettings
 
 # Pinned, so that no environment variable can put prompt contents into the SDK's trace spans.
 _TRACING: anthropic.OpenTelemetryOptions = {"traces": {"content_mode": "metadata_only"}}

@@ -22,7 +22,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from tenacity.stop import stop_base
 
 from server.gateway.errors import CircuitOpen, DeadlineExceeded, RequestRejected, RetriesExhausted
-from server.gateway.settings import GatewaySettings
+from server.settings.gateway import GatewaySettings
 
 T = TypeVar("T")
 # Statuses that say "try again later" (besides 429 and 5xx): request timeout, conflict.

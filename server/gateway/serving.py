@@ -10,7 +10,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, Field, ValidationError
 
 from server.gateway.resilience import AttemptFailed, failure_for_status
-from server.gateway.settings import GatewaySettings
+from server.settings.gateway import GatewaySettings
 
 if TYPE_CHECKING:
     import httpx

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from server.importer.merchants import normalize_merchant
 from server.importer.problems import ImportFailed, Problem
+from server.kit.merchants import normalize_merchant
 
 if TYPE_CHECKING:
     from server.importer.service import ImportReport, import_company
@@ -21,7 +21,7 @@ __all__ = ["ImportFailed", "ImportReport", "Problem", "import_company", "normali
 
 
 def __getattr__(name: str) -> Any:
-    """The reader and writer load on first use: the categorizer needs only `server.importer.merchants`,
+    """The reader and writer load on first use: the categorizer needs only `server.kit.merchants`,
     and importing that runs this file."""
     if name in ("ImportReport", "import_company"):
         from server.importer import service

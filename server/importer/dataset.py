@@ -25,7 +25,7 @@ from server.importer.policy_file import read_policy
 from server.importer.problems import WHOLE, Problems
 from server.importer.rules import CategoryRuleRow, read_category_rules
 from server.importer.spend import BudgetRow, Expenses, read_budgets, read_expenses
-from server.policy import Policy
+from server.kit.approval_policy import Policy
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from typing import TypeVar
 import iso18245
 
 from server.errors import InvalidArgument
-from server.money import MoneyError, currency_exponent, normalize_currency, to_minor
-from server.periods import parse_period
-from server.policy import EMAIL_PATTERN, ROLE_PATTERN
+from server.kit.approval_policy import EMAIL_PATTERN, ROLE_PATTERN
+from server.kit.money import MoneyError, currency_exponent, normalize_currency, to_minor
+from server.kit.periods import parse_period
 
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""approval_policy.json: the `server.policy.Policy` model, plus what it names that must exist.
+"""approval_policy.json: the `server.kit.approval_policy.Policy` model, plus what it names that must exist.
 
 Every problem is on line 0 with the JSON path of the bad value as its column (`-` for the document).
 """
@@ -16,7 +16,7 @@ from pydantic_core import ErrorDetails
 from server.importer import fields
 from server.importer.checks import Known, unknown_reference
 from server.importer.problems import WHOLE, Problems
-from server.policy import Conditions, EmployeeStep, Policy, RoleStep, Rule, nested_steps
+from server.kit.approval_policy import Conditions, EmployeeStep, Policy, RoleStep, Rule, nested_steps
 
 FILE = "approval_policy.json"
 # The model at each depth of a path, to list the keys an unknown key could have meant.

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from server.importer import fields
 from server.importer.checks import Known, check_reference, first_use
-from server.importer.merchants import merchant_key
 from server.importer.problems import Problems
 from server.importer.rows import Columns, read_csv
+from server.kit.merchants import merchant_key
 
 FILE = "category_rules.csv"
 RULES = Columns.of("merchant category_code")

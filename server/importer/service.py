@@ -7,11 +7,12 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.db.models import AuditEntry, Company, utcnow
+from server.audit import changes
+from server.db.models import Company, utcnow
 from server.importer.dataset import Dataset, read_folder
 from server.importer.problems import ImportFailed, Problem, Problems
 from server.importer.writer import Counts, delete_company_data, write_company, write_dataset
@@ -115,9 +116,5 @@ async def _write(
     counts = await write_dataset(session, data, company_id, now)
     report = ImportReport(data.company.slug, **dataclasses.asdict(counts), replaced=existing is not None)
     details = {"source": source, "replaced": report.replaced, "counts": report.counts}
-    await session.execute(
-        insert(AuditEntry).values(
-            company_id=company_id, at=now, actor=actor, action="import", details=details
-        )
-    )
+    await changes.record(session, company_id, actor=actor, action="import", details=[details])
     return report

@@ -10,9 +10,9 @@ from pathlib import Path
 from server.db.models import CategorySource, ExpenseStatus, PaymentType
 from server.importer import fields
 from server.importer.checks import Known, check_reference, first_use
-from server.importer.merchants import normalize_merchant
 from server.importer.problems import Problems
 from server.importer.rows import Columns, Row, read_csv
+from server.kit.merchants import normalize_merchant
 
 EXPENSES = Columns.of(
     "id date employee_email descriptor amount currency",

@@ -20,7 +20,7 @@ from server.importer.spend import ExpenseRow
 CHUNK = 5000
 TABLES = Base.metadata.tables
 # Tables with a company_id that an import does not replace: the audit trail survives a --replace.
-KEPT = frozenset({"audit_log"})
+KEPT = frozenset({"data_changes"})
 
 Rows = list[dict[str, Any]]
 

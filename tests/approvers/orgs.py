@@ -14,11 +14,11 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from server.money import to_minor
-from server.policy import Policy
-from tools.approvers.audit import violations
+from server.kit.approval_policy import Policy
+from server.kit.money import to_minor
 from tools.approvers.chain import Chain, Pick, Preference
 from tools.approvers.engine import evaluate
+from tools.approvers.invariants import violations
 from tools.approvers.org import Org, Person, SpendRequest, Team
 
 TODAY = dt.date(2026, 7, 20)

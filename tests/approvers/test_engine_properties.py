@@ -2,7 +2,7 @@
 
 Random data is allowed to be worse than an import would let through (management and delegation loops,
 team cycles, managers of no team), so that termination is tested too. Whatever the input, the chain
-never names the requester or anyone ineligible (`tools.approvers.audit`), and the same input gives the
+never names the requester or anyone ineligible (`tools.approvers.invariants`), and the same input gives the
 same chain, whatever order the organisation is listed in.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.policy import Policy
-from tools.approvers.audit import violations
+from server.kit.approval_policy import Policy
 from tools.approvers.engine import evaluate
+from tools.approvers.invariants import violations
 from tools.approvers.org import Org, Person, SpendRequest, Team
 
 TODAY = dt.date(2026, 7, 20)

@@ -16,10 +16,10 @@ from server.db.engine import create_engine, create_session_factory
 from server.db.migrate import alembic_config, upgrade
 from server.db.models import Company
 from server.errors import InvalidArgument
-from server.fx import convert_minor, rates_on, to_company_currency
 from server.importer import import_company
 from server.importer.dataset import read_folder
 from server.importer.problems import Problems
+from server.kit.fx import convert_minor, rates_on, to_company_currency
 from tests.approvers.conftest import NORTHWIND
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from server.importer.dataset import read_folder
 from server.importer.problems import Problems
-from server.policy import Policy
+from server.kit.approval_policy import Policy
 from tests.approvers.conftest import NORTHWIND
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "approval-policy.md"

@@ -5,6 +5,7 @@ ended, how long), the table refuses UPDATE and DELETE, and `outlay audit` reads 
 import asyncio
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from mcp_types import RequestParamsMeta
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from server.audit import append, arguments_digest
+from server.audit.trail import append, arguments_digest
 from server.calls import tool_call
 from server.cli import main
 from server.context import AppContext
@@ -74,13 +75,15 @@ async def test_arguments_are_kept_as_a_digest_never_as_values(acme: Client, worl
 
     rows = await raw(world_url, "SELECT * FROM audit_events ORDER BY id")
     digests = await raw(
-        world_url, "SELECT arguments_sha256, latency_ms, changes FROM audit_events ORDER BY id"
+        world_url, "SELECT arguments_sha256, latency_ms, call_id FROM audit_events ORDER BY id"
     )
     assert [d[0] for d in digests] == [
         arguments_digest({"expense_id": ref}) for ref in ["EXP-000100", "EXP-000035", "EXP-000100"]
     ]
     assert digests[0][0] != digests[1][0]
-    assert all(latency > 0 and changes is None for _, latency, changes in digests)
+    assert all(latency > 0 for _, latency, _ in digests)
+    assert len({call_id for _, _, call_id in digests}) == 3  # each call its own id
+    assert all(re.fullmatch(r"[0-9a-f]{32}", call_id) for _, _, call_id in digests)
     assert "EXP-000" not in repr(rows)
 
 
@@ -141,7 +144,7 @@ async def test_an_event_that_cannot_be_written_is_logged_and_the_call_goes_on(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'no-schema.db'}")
-    row = {"subject": "local", "kind": "tool", "name": "get_expense", "outcome": "ok", "changes": None}
+    row = {"subject": "local", "kind": "tool", "name": "get_expense", "outcome": "ok", "call_id": "c1"}
     try:
         with caplog.at_level(logging.ERROR, logger="outlay.audit"):
             await append(create_session_factory(engine), row)
@@ -155,5 +158,6 @@ async def test_an_event_that_cannot_be_written_is_logged_and_the_call_goes_on(
         "kind": "tool",
         "name": "get_expense",
         "outcome": "ok",
+        "call_id": "c1",
     }
     assert record.__dict__["error"] == "OperationalError"

@@ -13,7 +13,7 @@ from mcp import Client
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from server.audit import append
+from server.audit.trail import append
 from server.db.engine import create_engine, create_session_factory
 from server.db.models import utcnow
 from tests.world import build, call_error, call_ok, connect, raw

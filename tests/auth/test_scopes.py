@@ -13,12 +13,12 @@ from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 
-from server.auth import ApiKeyVerifier, EitherVerifier, bearer_auth, token_digest
-from server.auth_settings import ApiKeyGrant, OAuthSettings
 from server.context import AppContext
-from server.oauth import JwtVerifier
-from server.scopes import called_tools
+from server.http.auth import ApiKeyVerifier, EitherVerifier, bearer_auth, token_digest
+from server.http.oauth import JwtVerifier
+from server.http.scopes import called_tools
 from server.settings import Settings
+from server.settings.auth import ApiKeyGrant, OAuthSettings
 from tests.world import connect
 
 pytestmark = pytest.mark.anyio

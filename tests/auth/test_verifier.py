@@ -11,8 +11,8 @@ import anyio
 import pytest
 from pydantic import ValidationError
 
-from server.auth_settings import OAuthSettings
-from server.oauth import JwksCache, JwtVerifier, metadata_urls
+from server.http.oauth import JwksCache, JwtVerifier, metadata_urls
+from server.settings.auth import OAuthSettings
 from tests.auth.issuer import AUDIENCE, FakeIssuer
 from tests.clocks import Clock
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.importer.merchants import merchant_key
+from server.kit.merchants import merchant_key
 from tools.categorize.features import ExpenseFacts, amount_band, descriptor_words, tokens
 
 

@@ -136,7 +136,7 @@ async def test_apply_writes_confident_answers_once_with_an_audit_row_each(
         "SELECT COUNT(*) FROM expenses "
         "WHERE category_source IN ('model', 'rule') AND category_confidence >= 0.95",
     )
-    audit = await raw(fresh_url, "SELECT COUNT(*) FROM audit_log WHERE action = 'categorize'")
+    audit = await raw(fresh_url, "SELECT COUNT(*) FROM data_changes WHERE action = 'categorize'")
     assert written == audit == [(len(applied),)]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Date, bindparam, text
 
 from evals.datasets.synthetic import TEAMS, SyntheticTruth
 from server.db.engine import create_engine
-from server.money import to_minor
+from server.kit.money import to_minor
 from tests.forecast.conftest import OTHER, SLUG, TODAY
 from tests.world import call_error, call_ok, raw
 from tools.forecast.engine import MIN_BUCKET

@@ -13,7 +13,7 @@ from server.fakes.anthropic import FakeAnthropic
 from server.fakes.script import Answer, rate_limited, server_error
 from server.gateway import ModelGateway, ModelPrice
 from server.gateway.accounting import cost_usd, price_for
-from server.gateway.settings import default_prices
+from server.settings.gateway import default_prices
 from tests.gateway.conftest import GOOD, ask, points, total
 
 pytestmark = pytest.mark.anyio

@@ -8,7 +8,7 @@ import pytest
 
 from server.gateway import PromptError
 from server.gateway.prompts import PromptLibrary, PromptTemplate, Rendered
-from server.gateway.settings import DEFAULT_PROMPTS_DIR
+from server.settings.gateway import DEFAULT_PROMPTS_DIR
 
 TEXT = b"[system]\nYou price things in $$.\n[user]\nItem: $item\nShop: ${shop}\n"
 

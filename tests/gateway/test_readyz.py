@@ -10,7 +10,7 @@ import pytest
 from server.app import build_server
 from server.fakes.anthropic import FakeAnthropic
 from server.fakes.script import server_error
-from server.http import http_app
+from server.http.serve import http_app
 from server.runtime import Runtime
 from server.settings import Settings
 from tests.gateway.conftest import ask, fast_settings

@@ -17,17 +17,17 @@ from server.db.models import (
     ApprovalDecision,
     ApprovalPolicy,
     ApprovalRequest,
-    AuditEntry,
     Budget,
     Category,
     Company,
+    DataChange,
     Employee,
     Expense,
     Merchant,
     Team,
 )
 from server.importer import ImportFailed, ImportReport, import_company
-from server.policy import EmployeeStep, ManagerOf, Policy, TeamManager
+from server.kit.approval_policy import EmployeeStep, ManagerOf, Policy, TeamManager
 from tests.importer import edits
 from tests.importer.conftest import VALID, copy_valid
 from tests.importer.snapshot import row_counts, snapshot
@@ -78,7 +78,7 @@ async def test_imports_every_file(engine: AsyncEngine) -> None:
     counts = await row_counts(engine)
     assert counts["companies"] == 1
     assert counts["approval_policies"] == 1
-    assert counts["audit_log"] == 1
+    assert counts["data_changes"] == 1
     assert {name: counts[name] for name in report.counts} == report.counts
 
 
@@ -323,7 +323,7 @@ async def test_history_policy_and_audit(engine: AsyncEngine) -> None:
     assert policy.rules[1].when.amount_over == Decimal(5000)
     assert policy.rules[1].steps[0] == ManagerOf(of=TeamManager())
     assert policy.rules[2].steps == (EmployeeStep(email="cfo@acme.test"),)
-    [(actor, action, details)] = await rows(engine, AuditEntry.actor, AuditEntry.action, AuditEntry.details)
+    [(actor, action, details)] = await rows(engine, DataChange.actor, DataChange.action, DataChange.details)
     assert (actor, action) == ("test", "import")
     assert details == {"source": str(VALID), "replaced": False, "counts": ACME.counts}
 
@@ -373,7 +373,7 @@ async def test_replace_replaces_only_that_company(engine: AsyncEngine, tmp_path:
     assert await row_counts(engine, companies["globex"]) == globex_before
     acme = await row_counts(engine, companies["acme"])
     assert {name: acme[name] for name in report.counts} == report.counts
-    assert acme["audit_log"] == 2  # the audit trail survives a replace
+    assert acme["data_changes"] == 2  # the record of imports survives a replace
     assert await rows(engine, Company.id, Company.slug, Company.name) == [
         (companies["acme"], "acme", "Acme Robotics AG"),
         (companies["globex"], "globex", "Acme Robotics GmbH"),

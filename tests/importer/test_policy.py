@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from server.db.models import PaymentType
-from server.policy import (
+from server.kit.approval_policy import (
     Conditions,
     CostCenterOwner,
     EmployeeStep,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.db.engine import create_session_factory
 from server.importer import ImportFailed, import_company
-from server.periods import PERIOD_HELP
+from server.kit.periods import PERIOD_HELP
 from tests.importer.conftest import OTHER_SLUG
 from tests.importer.edits import Edit, append, remove, replace, replace_bytes, write
 from tests.importer.snapshot import snapshot

@@ -21,7 +21,7 @@ import httpx2
 import pytest
 from mcp_types import TextContent
 
-from server.availability import RETRY_MESSAGE
+from server.db.availability import RETRY_MESSAGE
 from server.db.migrate import upgrade
 from tests.operations.postgres import PrivateCluster, available
 from tests.transports.conftest import OUTLAY, TOKENS, http_client, server_env, start_server

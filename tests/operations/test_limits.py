@@ -6,7 +6,7 @@ import anyio
 import httpx2
 import pytest
 
-from server.limits import CallerSlots, TokenBuckets
+from server.http.limits import CallerSlots, TokenBuckets
 from tests.operations.conftest import Spawn
 from tests.transports.conftest import TOKENS
 from tests.transports.test_http import INITIALIZE, MCP_HEADERS

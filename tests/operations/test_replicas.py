@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from server.replicas import request_state_security
+from server.http.replicas import request_state_security
 from server.settings import Settings
 
 KEY = "k" * 40

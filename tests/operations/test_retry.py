@@ -10,8 +10,8 @@ import pytest
 from mcp.server import MCPServer
 from mcp_types import CallToolResult, TextContent
 
-from server.availability import RETRY_MESSAGE, RetryWhenUnavailable
 from server.context import AppContext
+from server.db.availability import RETRY_MESSAGE, RetryWhenUnavailable
 
 pytestmark = pytest.mark.anyio
 

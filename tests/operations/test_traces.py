@@ -20,11 +20,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from server.context import AppContext
 from server.gateway.accounting import Accounting, CallRecord
-from server.gateway.settings import GatewaySettings
-from server.http import trace_from_headers
-from server.logs import JsonFormatter, KeyValueFormatter
-from server.operations_settings import TelemetrySettings
-from server.telemetry import install_telemetry
+from server.http.serve import trace_from_headers
+from server.settings.gateway import GatewaySettings
+from server.settings.operations import TelemetrySettings
+from server.telemetry.exporters import install_telemetry
+from server.telemetry.logs import JsonFormatter, KeyValueFormatter
 from tests.world import connect
 
 pytestmark = pytest.mark.anyio

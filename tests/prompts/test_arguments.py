@@ -8,7 +8,7 @@ import pytest
 
 from prompts.workflows.arguments import compared, previous, since
 from server.errors import InvalidArgument
-from server.periods import parse_period
+from server.kit.periods import parse_period
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from server.errors import InvalidArgument
-from server.periods import Period, month_to_date, months_in, parse_period, period_label
+from server.kit.periods import Period, month_to_date, months_in, parse_period, period_label
 
 
 @pytest.mark.parametrize(

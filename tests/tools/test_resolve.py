@@ -1,4 +1,4 @@
-"""server.resolve directly: the rules every tool's name arguments follow, on both backends."""
+"""server.kit.resolve directly: the rules every tool's name arguments follow, on both backends."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db.engine import create_engine, create_session_factory
 from server.db.models import Company
 from server.errors import Ambiguous, InvalidArgument, NotFound
-from server.resolve import resolve_category, resolve_employee, resolve_merchant, resolve_team
+from server.kit.resolve import resolve_category, resolve_employee, resolve_merchant, resolve_team
 
 pytestmark = pytest.mark.anyio
 

@@ -9,8 +9,8 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
+from server.kit import selection
 from tests.world import call_error, call_ok, raw
-from tools.expenses import queries
 
 pytestmark = pytest.mark.anyio
 
@@ -178,7 +178,7 @@ async def test_pages_walk_every_match_once_in_order(
 async def test_counting_a_text_filter_stops_at_the_cap_and_says_so(
     acme: Client, seeded_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    monkeypatch.setattr(selection, "COUNT_CAP", 2)
     everything = await raw(seeded_url, ALL_ACME)
 
     capped = await acme.call_tool("search_expenses", {"min_amount": "0", "limit": 1})

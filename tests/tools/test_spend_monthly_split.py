@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from server.periods import PeriodSplit, split_period
+from server.kit.periods import PeriodSplit, split_period
 
 D = dt.date
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from server.money import format_amount, to_minor
+from server.kit.money import format_amount, to_minor
 from tests.world import TODAY, call_error, call_ok, raw
 
 pytestmark = pytest.mark.anyio

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
-from server.money import to_minor
+from server.kit.money import to_minor
 from tests.world import GLOBEX_EXPENSES, call_error, call_ok, raw
 
 pytestmark = pytest.mark.anyio

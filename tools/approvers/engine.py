@@ -28,8 +28,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from server.money import currency_exponent, format_amount
-from server.policy import (
+from server.kit.approval_policy import (
     Conditions,
     CostCenterOwner,
     EmployeeStep,
@@ -40,6 +39,7 @@ from server.policy import (
     Step,
     TeamManager,
 )
+from server.kit.money import currency_exponent, format_amount
 from tools.approvers.chain import Chain, ChainStep, Covered, Pick, Preference
 from tools.approvers.org import Org, Person, SpendRequest
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from server.db.models import utc
+from server.kit.money import grouped
 from tools.approvers.ranking import History, expected_total
 from tools.approvers.schemas import (
     ApprovalStep,
@@ -16,7 +18,6 @@ from tools.approvers.schemas import (
     RequestInfo,
     SuggestApproverOutput,
 )
-from tools.expenses.logic import grouped, utc
 
 if TYPE_CHECKING:
     from server.db.models import ApprovalDecision, Employee

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tools.expenses.schemas import Money
+from server.kit.money import Money
 
 PaymentTypeName = Literal["card", "reimbursement", "invoice"]
 

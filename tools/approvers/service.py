@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from server.errors import InvalidArgument, NotFound
-from server.fx import to_company_currency
-from server.money import MoneyError, normalize_currency, to_minor
-from server.policy import Policy
-from server.resolve import given, resolve_category, resolve_employee, resolve_team
+from server.kit.approval_policy import Policy
+from server.kit.approvals import decisions_for
+from server.kit.fx import to_company_currency
+from server.kit.money import MoneyError, money, normalize_currency, to_minor
+from server.kit.resolve import given, resolve_category, resolve_employee, resolve_team
 from tools.approvers import engine, logic, queries
 from tools.approvers.org import SpendRequest
 from tools.approvers.ranking import Decision, History, waiting_on
 from tools.approvers.schemas import RequestInfo, SuggestApproverOutput, SuggestRequest
-from tools.expenses.logic import money
-from tools.expenses.queries import decisions_for
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

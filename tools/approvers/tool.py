@@ -10,7 +10,7 @@ from pydantic import Field
 
 from server.calls import tool_call, tool_result
 from server.context import AppContext
-from server.money import AmountText
+from server.kit.money import AmountText
 from tools.approvers import logic, service
 from tools.approvers.schemas import PaymentTypeName, SuggestApproverOutput, SuggestRequest
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from server.money import currency_exponent
+from server.kit.money import currency_exponent
 from tools.categorize import pipeline, queries
 from tools.categorize.features import ExpenseFacts
 from tools.categorize.model import Artifact, load

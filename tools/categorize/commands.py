@@ -1,13 +1,12 @@
-"""The categorizer's command-line side: `outlay train`, `outlay model list|use|serve`, `outlay eval
-categorize`, and training after `outlay import` when a company has no model yet. `server/cli.py`
-parses the arguments; these do the work and return an exit code."""
+"""The categorizer's command-line side: `outlay train`, `outlay model list|use|serve`, and training after
+`outlay import` when a company has no model yet. `server/cli.py` parses the arguments; these do the
+work and return an exit code."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -108,19 +107,6 @@ async def serve_models(settings: Settings, host: str, port: int) -> int:
             file=sys.stderr,
         )
         await uvicorn.Server(config).serve()
-    return 0
-
-
-async def evaluate(
-    settings: Settings, slug: str | None, *, answer_key: Path | None, out: Path, llm: bool
-) -> int:
-    from evals.categorize import Options, render, run
-
-    options = Options(slug, answer_key, out, llm, llm_limit=settings.categorize_llm_calls)
-    async with Runtime(settings, local_company=None).open() as app:
-        report = await run(app, options)
-    print(render(report), end="")
-    print(f"Wrote {out}/categorize-{report['company']}.json and .md", file=sys.stderr)
     return 0
 
 

@@ -26,7 +26,7 @@ from itertools import pairwise
 
 import iso18245
 
-from server.importer.merchants import FILLER, PLACES, PROCESSOR, WORD
+from server.kit.merchants import FILLER, PLACES, PROCESSOR, WORD
 
 _MCC_WORDS_MIN = 3
 

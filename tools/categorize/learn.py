@@ -33,7 +33,7 @@ from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from server.importer.merchants import merchant_key
+from server.kit.merchants import merchant_key
 from tools.categorize import metrics
 from tools.categorize.features import ExpenseFacts, tokens
 from tools.categorize.model import Artifact, Calibration, Matrix, MerchantHistory, counts_table, softmax

@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
 
-from server.money import format_amount
+from server.kit.merchants import mcc_description
+from server.kit.money import format_amount
 from tools.categorize.features import ExpenseFacts
 from tools.categorize.pipeline import MAX_GUESSES, Decision, Guess, Thresholds
-from tools.expenses.logic import mcc_description
 
 TEMPLATE = "categorize_expense"
 LLM_RELIABILITY = 0.6

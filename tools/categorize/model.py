@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse  # type: ignore[import-untyped]
 
-from server.importer.merchants import merchant_key
+from server.kit.merchants import merchant_key
 from tools.categorize.features import ExpenseFacts, tokens
 
 FORMAT = 1

@@ -24,7 +24,7 @@ from typing import Literal
 
 import numpy as np
 
-from server.importer.merchants import merchant_key
+from server.kit.merchants import merchant_key
 from tools.categorize.features import ExpenseFacts
 from tools.categorize.model import Artifact, Matrix, top_share
 

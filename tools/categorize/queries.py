@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 
-from server import audit
+from server.audit import changes
 from server.db.models import (
-    AuditEntry,
     Base,
     Category,
     CategoryRule,
@@ -22,14 +21,13 @@ from server.db.models import (
     Merchant,
     ModelVersion,
     Team,
-    utcnow,
 )
 from server.db.rollups import recount_spend_monthly
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from tools.expenses.queries import ExpenseRow
+    from server.kit.selection import ExpenseRow
 
 KIND = "categorizer"
 # What the books' humans decided (and the company's imported rules): the model learns from these only,
@@ -258,7 +256,7 @@ async def apply(
     model_version: int | None,
 ) -> None:
     """Write the categories (only onto expenses still without one), recount the monthly rollup of the
-    months they are in, and one audit row per expense."""
+    months they are in, and record each change (`data_changes`)."""
     if not assignments:
         return
     table = Base.metadata.tables["expenses"]  # Core: an executemany, one statement for the whole batch
@@ -290,34 +288,26 @@ async def apply(
     # Whatever the update changed (it skips expenses categorized meanwhile), the monthly rollup follows.
     await recount_spend_monthly(session, company_id, [a.expense_id for a in assignments])
     # Before: nothing, as the update above only touches expenses without a category.
-    audit.note_changes(
-        {
-            "table": "expenses",
-            "key": a.ref,
-            "before": {"category": None, "category_source": None, "category_confidence": None},
-            "after": {"category": a.code, "category_source": a.source, "category_confidence": a.confidence},
-        }
-        for a in assignments
-    )
-    now = utcnow()
-    await session.execute(
-        insert(AuditEntry),
-        [
+    await changes.record(
+        session,
+        company_id,
+        actor=actor,
+        action="categorize",
+        details=(
             {
-                "company_id": company_id,
-                "at": now,
-                "actor": actor,
-                "action": "categorize",
-                "details": {
-                    "expense": a.ref,
+                "table": "expenses",
+                "key": a.ref,
+                "before": {"category": None, "category_source": None, "category_confidence": None},
+                "after": {
                     "category": a.code,
-                    "stage": a.stage,
-                    "confidence": a.confidence,
-                    "model_version": model_version,
+                    "category_source": a.source,
+                    "category_confidence": a.confidence,
                 },
+                "stage": a.stage,
+                "model_version": model_version,
             }
             for a in assignments
-        ],
+        ),
     )
 
 

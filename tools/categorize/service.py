@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from server.errors import InvalidArgument, NotFound
-from server.fx import to_company_currency
-from server.money import MoneyError, currency_exponent, normalize_currency, to_minor
-from server.resolve import given, resolve_team
+from server.kit import selection as expense_selection
+from server.kit.fx import to_company_currency
+from server.kit.money import MoneyError, currency_exponent, normalize_currency, to_minor
+from server.kit.resolve import given, resolve_team
 from tools.categorize import pipeline, queries
 from tools.categorize.books import Books, facts_of, major, open_books
 from tools.categorize.features import ExpenseFacts
@@ -27,10 +28,6 @@ from tools.categorize.schemas import (
     RawExpense,
 )
 from tools.categorize.stages import Progress, decide
-from tools.expenses import logic as expenses_logic
-from tools.expenses import queries as expenses_queries
-from tools.expenses import service as expenses_service
-from tools.expenses.schemas import SearchRequest
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -127,7 +124,7 @@ async def select_batch(session: AsyncSession, caller: Caller, secret: bytes, sel
                 f"no expense with id {', '.join(repr(m) for m in missing[:5])}; search_expenses lists ids"
             )
         return Batch([found[ref] for ref in refs], len(refs), None)
-    request = SearchRequest(
+    request = expense_selection.SelectionRequest(
         date_from=selection.date_from,
         date_to=selection.date_to,
         team=selection.team,
@@ -137,15 +134,11 @@ async def select_batch(session: AsyncSession, caller: Caller, secret: bytes, sel
         limit=selection.limit,
         cursor=selection.cursor,
     )
-    filters, _ = await expenses_service.resolve_filters(session, caller, request)
-    after = expenses_logic.decode_cursor(secret, filters, request.cursor) if request.cursor else None
-    page = await expenses_queries.search_page(session, filters, after=after, limit=request.limit + 1)
-    last = page[request.limit - 1].expense if len(page) > request.limit else None
-    cursor = None if last is None else expenses_logic.encode_cursor(secret, filters, last.spent_on, last.id)
-    rows = [queries.facts_of_row(row) for row in page[: request.limit]]
+    filters = (await expense_selection.resolve(session, caller, request)).filters
+    page = await expense_selection.page(session, secret, filters, cursor=request.cursor, limit=request.limit)
     # Exact: "categorized n of N" needs N, and a backlog is the expenses without a category (few).
-    backlog = await expenses_queries.count_matching(session, filters, cap=None)
-    return Batch(rows, backlog.count, cursor)
+    backlog = await expense_selection.count_matching(session, filters, cap=None)
+    return Batch([queries.facts_of_row(row) for row in page.rows], backlog.count, page.next_cursor)
 
 
 async def categorize_batch(

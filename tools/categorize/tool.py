@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.errors import InvalidArgument
-from server.money import AmountText
+from server.kit.money import AmountText
 from tools.categorize import logic
 from tools.categorize.schemas import CategorizeExpenseOutput, CategorizeExpensesOutput, RawExpense
 

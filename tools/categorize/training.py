@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import anyio
-from sqlalchemy import insert
 
-from server.db.models import AuditEntry, Company, ModelVersion
+from server.audit import changes
+from server.db.models import Company, ModelVersion
 from server.errors import OutlayError
 from tools.categorize import learn, queries
 from tools.categorize.books import facts_of, mcc_categories
@@ -73,9 +73,7 @@ async def train_company(session: AsyncSession, company: Company, *, serve: bool,
     )
     row = await queries.add_version(session, row, serve=serve)
     details = {"kind": queries.KIND, "version": row.version, "serving": serve, "rows": row.rows}
-    await session.execute(
-        insert(AuditEntry).values(company_id=company.id, actor=actor, action="train", details=details)
-    )
+    await changes.record(session, company.id, actor=actor, action="train", details=[details])
     log.info(
         "trained the categorizer", extra={"company": company.slug, **details, "seconds": metrics["seconds"]}
     )

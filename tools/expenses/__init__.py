@@ -1,5 +1,5 @@
-"""Expenses capability: search_expenses and get_expense."""
+"""Expenses capability: search_expenses, get_expense and the one-expense resource."""
 
-from tools.expenses.tool import register
+from tools.expenses.tool import complete, register
 
-__all__ = ["register"]
+__all__ = ["complete", "register"]

@@ -1,22 +1,12 @@
-"""Pure logic of the expenses capability: pagination cursors, row → output models, summaries."""
+"""Pure logic of the expenses capability: rows → output models, summaries."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import dataclasses
-import datetime as dt
-import functools
-import hashlib
-import hmac
-import json
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import iso18245
-
-from server.errors import InvalidArgument
-from server.money import format_amount
+from server.db.models import utc
+from server.kit.merchants import mcc_description
+from server.kit.money import grouped, money
 from tools.expenses.schemas import (
     ApprovalDecisionInfo,
     ApprovalRequestInfo,
@@ -24,7 +14,6 @@ from tools.expenses.schemas import (
     ExpenseDetail,
     ExpenseItem,
     MerchantInfo,
-    Money,
     Person,
     SearchExpensesOutput,
     TeamInfo,
@@ -32,62 +21,7 @@ from tools.expenses.schemas import (
 
 if TYPE_CHECKING:
     from server.db.models import ApprovalDecision, Category, Employee, Expense
-    from tools.expenses.queries import ExpenseFilters, ExpenseRow
-
-# ---- cursors -------------------------------------------------------------------------------------
-# A cursor is base64url(payload JSON + HMAC-SHA256(payload)). The payload holds the keyset (date and
-# id of the last row served), the company and a hash of the resolved filters, so that a cursor cannot
-# be forged, replayed against other filters, or carried over to another company.
-
-CURSOR_VERSION = 1
-_SIGNATURE_BYTES = 32
-DAMAGED_CURSOR = (
-    "this cursor is damaged or was not issued by this server; pass next_cursor exactly as it was "
-    "returned, or start again without a cursor"
-)
-FOREIGN_CURSOR = "this cursor is not valid for these filters; start again without a cursor"
-
-
-def filters_digest(filters: ExpenseFilters) -> str:
-    canonical = json.dumps(dataclasses.asdict(filters), sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
-
-
-def encode_cursor(secret: bytes, filters: ExpenseFilters, last_date: dt.date, last_id: int) -> str:
-    payload = {
-        "v": CURSOR_VERSION,
-        "c": filters.company_id,
-        "f": filters_digest(filters),
-        "d": last_date.isoformat(),
-        "i": last_id,
-    }
-    body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
-    signature = hmac.new(secret, body, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(body + signature).decode().rstrip("=")
-
-
-def decode_cursor(secret: bytes, filters: ExpenseFilters, cursor: str) -> tuple[dt.date, int]:
-    """The keyset a cursor resumes after; `InvalidArgument` unless this server issued it for these filters."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor.strip() + "=" * (-len(cursor.strip()) % 4))
-    except (binascii.Error, ValueError):
-        raise InvalidArgument(DAMAGED_CURSOR) from None
-    body, signature = raw[:-_SIGNATURE_BYTES], raw[-_SIGNATURE_BYTES:]
-    if not body or not hmac.compare_digest(signature, hmac.new(secret, body, hashlib.sha256).digest()):
-        raise InvalidArgument(DAMAGED_CURSOR)
-    payload = json.loads(body)
-    if payload.get("v") != CURSOR_VERSION:
-        raise InvalidArgument(DAMAGED_CURSOR)
-    if payload["c"] != filters.company_id or payload["f"] != filters_digest(filters):
-        raise InvalidArgument(FOREIGN_CURSOR)
-    return dt.date.fromisoformat(payload["d"]), int(payload["i"])
-
-
-# ---- output models ---------------------------------------------------------------------------------
-
-
-def money(minor: int, currency: str) -> Money:
-    return Money(amount=format_amount(minor, currency), currency=currency)
+    from server.kit.selection import ExpenseRow
 
 
 def person(employee: Employee) -> Person:
@@ -122,18 +56,6 @@ def expense_item(row: ExpenseRow, company_currency: str) -> ExpenseItem:
     )
 
 
-@functools.lru_cache(maxsize=1024)
-def mcc_description(mcc: str | None) -> str | None:
-    """The ISO 18245 description; remembered, since the library scans its CSV table on every lookup."""
-    if not mcc:
-        return None
-    try:
-        found = iso18245.get_mcc(mcc)
-    except (iso18245.MCCNotFound, iso18245.InvalidMCC, ValueError):
-        return None
-    return found.iso_description or found.visa_description or found.mastercard_description or None
-
-
 def expense_detail(
     row: ExpenseRow, company_currency: str, approvals: list[ApprovalRequestInfo]
 ) -> ExpenseDetail:
@@ -157,11 +79,6 @@ def expense_detail(
     )
 
 
-def utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive UTC timestamps, PostgreSQL aware ones: present both the same way."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
 def decision_info(
     decision: ApprovalDecision, approver: Employee, on_behalf_of: Employee | None
 ) -> ApprovalDecisionInfo:
@@ -175,11 +92,6 @@ def decision_info(
 
 
 # ---- summaries (the short text beside the structured content) ------------------------------------
-
-
-def grouped(amount: str) -> str:
-    """1234567.5 → 1,234,567.50 (for text only; structured amounts have no separators)."""
-    return f"{Decimal(amount):,}"
 
 
 def search_summary(output: SearchExpensesOutput) -> str:

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from server.kit.money import Money
+
 ExpenseStatusName = Literal["pending", "approved", "rejected", "reimbursed"]
-
-
-class Money(BaseModel):
-    amount: str = Field(
-        description="Decimal string with the currency's digits, e.g. '1234.50'; negative = refund."
-    )
-    currency: str = Field(description="ISO 4217 code.")
 
 
 class Person(BaseModel):
@@ -125,22 +119,3 @@ class ExpenseDetail(BaseModel):
     team: TeamInfo
     receipt_attached: bool
     approvals: list[ApprovalRequestInfo] = Field(description="Approval requests that led to this expense.")
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    """search_expenses arguments as the agent gave them (names not yet resolved)."""
-
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    team: str | None = None
-    employee: str | None = None
-    merchant: str | None = None
-    category: str | None = None
-    status: ExpenseStatusName | None = None
-    min_amount: str | None = None
-    max_amount: str | None = None
-    uncategorized_only: bool = False
-    missing_receipt: bool = False
-    limit: int = 50
-    cursor: str | None = None

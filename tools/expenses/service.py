@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
-from server.errors import InvalidArgument, NotFound
-from server.money import MoneyError, to_minor
-from server.resolve import given, resolve_category, resolve_employee, resolve_team
+from server.db.models import utc
+from server.errors import NotFound
+from server.kit import selection
+from server.kit.approvals import decisions_for
+from server.kit.money import money
 from tools.expenses import logic, queries
 from tools.expenses.schemas import (
     AppliedFilters,
@@ -15,7 +16,6 @@ from tools.expenses.schemas import (
     CategoryRef,
     ExpenseDetail,
     SearchExpensesOutput,
-    SearchRequest,
 )
 
 if TYPE_CHECKING:
@@ -25,67 +25,39 @@ if TYPE_CHECKING:
 
 
 async def search(
-    session: AsyncSession, caller: Caller, secret: bytes, request: SearchRequest
+    session: AsyncSession, caller: Caller, secret: bytes, request: selection.SelectionRequest
 ) -> SearchExpensesOutput:
-    filters, applied = await resolve_filters(session, caller, request)
-    after = logic.decode_cursor(secret, filters, request.cursor) if request.cursor else None
-    rows = await queries.search_page(session, filters, after=after, limit=request.limit + 1)
-    page = rows[: request.limit]
-    last = page[-1].expense if len(rows) > request.limit else None
-    matched = await queries.count_matching(session, filters, cap=queries.COUNT_CAP)
+    resolved = await selection.resolve(session, caller, request)
+    filters = resolved.filters
+    page = await selection.page(session, secret, filters, cursor=request.cursor, limit=request.limit)
+    matched = await selection.count_matching(session, filters, cap=selection.COUNT_CAP)
     return SearchExpensesOutput(
-        items=[logic.expense_item(row, caller.currency) for row in page],
-        next_cursor=None if last is None else logic.encode_cursor(secret, filters, last.spent_on, last.id),
+        items=[logic.expense_item(row, caller.currency) for row in page.rows],
+        next_cursor=page.next_cursor,
         total_matched=matched.count,
         total_matched_capped=matched.capped,
-        page_total=logic.money(sum(row.expense.amount_company_minor for row in page), caller.currency),
-        filters=applied,
+        page_total=money(sum(row.expense.amount_company_minor for row in page.rows), caller.currency),
+        filters=applied_filters(resolved, request, caller.currency),
     )
 
 
-async def resolve_filters(
-    session: AsyncSession, caller: Caller, request: SearchRequest
-) -> tuple[queries.ExpenseFilters, AppliedFilters]:
-    check_date_range(request.date_from, request.date_to)
-    category_text = given(request.category)
-    if category_text and request.uncategorized_only:
-        raise InvalidArgument("pass either category or uncategorized_only=true, not both")
-    company = caller.company_id
-    team = await resolve_team(session, company, text) if (text := given(request.team)) else None
-    employee = await resolve_employee(session, company, text) if (text := given(request.employee)) else None
-    category = await resolve_category(session, company, category_text) if category_text else None
-    min_minor = parse_amount(request.min_amount, caller.currency, "min_amount")
-    max_minor = parse_amount(request.max_amount, caller.currency, "max_amount")
-    if min_minor is not None and max_minor is not None and min_minor > max_minor:
-        raise InvalidArgument(f"min_amount {request.min_amount} is above max_amount {request.max_amount}")
-    filters = queries.ExpenseFilters(
-        company_id=company,
+def applied_filters(
+    resolved: selection.Resolved, request: selection.SelectionRequest, currency: str
+) -> AppliedFilters:
+    filters, category = resolved.filters, resolved.category
+    return AppliedFilters(
         date_from=request.date_from,
         date_to=request.date_to,
-        team_id=None if team is None else team.id,
-        employee_id=None if employee is None else employee.id,
-        category_id=None if category is None else category.id,
-        merchant_text=given(request.merchant),
-        status=request.status,
-        min_minor=min_minor,
-        max_minor=max_minor,
-        uncategorized_only=request.uncategorized_only,
-        missing_receipt=request.missing_receipt,
-    )
-    applied = AppliedFilters(
-        date_from=request.date_from,
-        date_to=request.date_to,
-        team=None if team is None else team.name,
-        employee=None if employee is None else logic.person(employee),
+        team=None if resolved.team is None else resolved.team.name,
+        employee=None if resolved.employee is None else logic.person(resolved.employee),
         merchant_text=filters.merchant_text,
         category=None if category is None else CategoryRef(code=category.code, name=category.name),
         status=request.status,
-        min_amount=None if min_minor is None else logic.money(min_minor, caller.currency),
-        max_amount=None if max_minor is None else logic.money(max_minor, caller.currency),
+        min_amount=None if filters.min_minor is None else money(filters.min_minor, currency),
+        max_amount=None if filters.max_minor is None else money(filters.max_minor, currency),
         uncategorized_only=request.uncategorized_only,
         missing_receipt=request.missing_receipt,
     )
-    return filters, applied
 
 
 async def get_detail(session: AsyncSession, caller: Caller, ref: str) -> ExpenseDetail:
@@ -93,16 +65,14 @@ async def get_detail(session: AsyncSession, caller: Caller, ref: str) -> Expense
     if found is None:
         raise NotFound(await _unknown_expense_message(session, caller.company_id, ref.strip()))
     row, requests = found.row, found.requests
-    decisions = await queries.decisions_for(
-        session, caller.company_id, [request.id for request, _ in requests]
-    )
+    decisions = await decisions_for(session, caller.company_id, [request.id for request, _ in requests])
     approvals = [
         ApprovalRequestInfo(
             id=request.ref,
             status=request.status,
             requester=logic.person(requester),
-            amount=logic.money(request.amount_minor, request.currency),
-            submitted_at=logic.utc(request.submitted_at),
+            amount=money(request.amount_minor, request.currency),
+            submitted_at=utc(request.submitted_at),
             decisions=[
                 logic.decision_info(d.decision, d.approver, d.on_behalf_of)
                 for d in decisions
@@ -120,21 +90,3 @@ async def _unknown_expense_message(session: AsyncSession, company_id: int, ref: 
         f"did you mean {' or '.join(repr(r) for r in similar)}?" if similar else "search_expenses lists ids"
     )
     return f"no expense with id {ref!r}; {hint}"
-
-
-def check_date_range(date_from: dt.date | None, date_to: dt.date | None) -> None:
-    if date_from is not None and date_to is not None and date_from > date_to:
-        raise InvalidArgument(
-            f"date_from {date_from.isoformat()} is after date_to {date_to.isoformat()}; both dates are "
-            "inclusive (use the same date twice for a single day)"
-        )
-
-
-def parse_amount(text: str | None, currency: str, argument: str) -> int | None:
-    value = given(text)
-    if value is None:
-        return None
-    try:
-        return to_minor(value, currency)
-    except MoneyError as exc:
-        raise InvalidArgument(f"{argument}: {exc}") from None

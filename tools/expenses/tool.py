@@ -1,4 +1,5 @@
-"""MCP adapters for search_expenses and get_expense: arguments in, one service call, result out."""
+"""MCP adapters for search_expenses, get_expense and the `outlay://expenses/{expense_id}` resource (the
+same detail, to attach): arguments in, one service call, result out."""
 
 # No `from __future__ import annotations`: the SDK evaluates these signatures to build the schemas.
 import datetime as dt
@@ -6,19 +7,17 @@ from typing import Annotated
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult, Completion, CompletionArgument, ToolAnnotations
 from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.calls import tool_call, tool_result
+from server import completions
+from server.calls import resource_call, tool_call, tool_result
 from server.context import AppContext
-from server.money import AmountText
-from tools.expenses import logic, service
-from tools.expenses.schemas import (
-    ExpenseDetail,
-    ExpenseStatusName,
-    SearchExpensesOutput,
-    SearchRequest,
-)
+from server.kit.money import AmountText
+from server.kit.selection import SelectionRequest
+from tools.expenses import logic, queries, service
+from tools.expenses.schemas import ExpenseDetail, ExpenseStatusName, SearchExpensesOutput
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -45,9 +44,13 @@ receipt status, and the approval requests behind it with every decision (step, a
 of whom, decision, time). Pass an `id` from search_expenses, e.g. EXP-000123."""
 
 
+EXPENSE_URI = "outlay://expenses/{expense_id}"
+
+
 def register(mcp: MCPServer[AppContext]) -> None:
     mcp.tool(title="Search expenses", description=SEARCH_DESCRIPTION, annotations=READ_ONLY)(search_expenses)
     mcp.tool(title="Get one expense", description=GET_DESCRIPTION, annotations=READ_ONLY)(get_expense)
+    mcp.resource(EXPENSE_URI, name="expense", title="One expense", mime_type="application/json")(expense)
 
 
 async def search_expenses(
@@ -85,7 +88,7 @@ async def search_expenses(
         str | None, Field(description="next_cursor from the previous page; omit for the first page.")
     ] = None,
 ) -> Annotated[CallToolResult, SearchExpensesOutput]:
-    request = SearchRequest(
+    request = SelectionRequest(
         date_from=date_from,
         date_to=date_to,
         team=team,
@@ -115,3 +118,21 @@ async def get_expense(
     async with tool_call(ctx, "get_expense") as call:
         detail = await service.get_detail(call.session, call.caller, expense_id)
     return tool_result(detail, logic.detail_summary(detail))
+
+
+async def expense(expense_id: str) -> str:
+    """One expense in full, as get_expense returns it."""
+    async with resource_call("expense") as call:
+        detail = await service.get_detail(call.session, call.caller, expense_id)
+    return detail.model_dump_json(indent=2)
+
+
+async def complete(uri: str, argument: CompletionArgument) -> Completion | None:
+    """Expense ids for the resource template; None for anything else."""
+    if uri == EXPENSE_URI and argument.name == "expense_id":
+        return await completions.complete(_expense_ids, argument.value, argument="expense_id")
+    return None
+
+
+async def _expense_ids(session: AsyncSession, company_id: int, text: str) -> list[str]:
+    return await queries.refs_starting_with(session, company_id, text, limit=completions.MAX_VALUES + 1)

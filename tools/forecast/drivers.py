@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from server.db.dimensions import DIMENSIONS
 from server.db.models import Expense
-from server.money import format_amount
+from server.kit.money import format_amount
 from tools.forecast.history import add_months
 from tools.forecast.schemas import Comparison, Driver
 
@@ -104,14 +104,14 @@ def _sum_in(window: Window) -> Any:
 async def _sums(
     session: AsyncSession, conditions: list[ColumnElement[bool]], windows: Windows, dimension: str
 ) -> list[Sums]:
-    key, name, table, on, columns = DIMENSIONS[dimension]
+    found = DIMENSIONS[dimension]
     spans = (windows.now, windows.previous, windows.last_year)
     query = (
-        select(key, name, *(_sum_in(window) for window in spans))
+        select(found.key, found.label, *(_sum_in(window) for window in spans))
         .select_from(Expense)
-        .outerjoin(table, on)
+        .outerjoin(found.table, found.on)
         .where(*conditions, or_(*(_in(window) for window in spans)))
-        .group_by(*columns)
+        .group_by(*found.group_by)
     )
     rows = (await session.execute(query)).all()
     return [Sums(k, n if n is not None else UNCATEGORIZED, int(a), int(b), int(c)) for k, n, a, b, c in rows]

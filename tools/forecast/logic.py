@@ -6,8 +6,8 @@ import datetime as dt
 import itertools
 from collections.abc import Sequence
 
-from server.money import format_amount
-from server.periods import Period, date_range, parse_period
+from server.kit.money import format_amount
+from server.kit.periods import Period, date_range, parse_period
 from tools.forecast.history import month_start
 from tools.forecast.projection import LEVELS, Projection
 from tools.forecast.queries import BudgetRow

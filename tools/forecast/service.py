@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from server.money import format_amount
-from server.periods import Period, asked_period, date_range, parse_period
-from server.resolve import given, resolve_category, resolve_team
+from server.kit.money import format_amount
+from server.kit.periods import Period, asked_period, date_range, parse_period
+from server.kit.resolve import given, resolve_category, resolve_team
 from tools.forecast import drivers, logic, queries
 from tools.forecast.engine import Calibration, calibrate_scopes
 from tools.forecast.history import ScopeHistory

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from server.calls import tool_call, tool_result
 from server.context import AppContext
-from server.periods import PeriodText
+from server.kit.periods import PeriodText
 from tools.forecast.schemas import OUTLOOK_HELP, BudgetForecast, BudgetRanking, ForecastRequest
 
 READ_ONLY = ToolAnnotations(

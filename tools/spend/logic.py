@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from server.money import format_amount
-from server.periods import Period, asked_period, month_to_date, months_in
+from server.kit.money import format_amount
+from server.kit.periods import Period, asked_period, month_to_date, months_in
 from tools.spend.schemas import SpendGroup, SpendSummary
 
 if TYPE_CHECKING:

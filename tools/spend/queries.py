@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Integer, cast, extract, func, or_, select
 from server.db.dimensions import DIMENSIONS
 from server.db.models import Category, Expense, SpendMonthly, Team
 from server.db.rollups import monthly_slices
-from server.periods import DateRange, split_period
+from server.kit.periods import DateRange, split_period
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,13 +122,13 @@ async def base_totals(
     days = days or [(scope.date_from, scope.date_to)]
     if group_by == "month":
         return await _by_month(session, scope, days)
-    key, name, table, on, columns = DIMENSIONS[group_by]
+    dimension = DIMENSIONS[group_by]
     query = (
-        select(key, name, _TOTAL, _COUNT)
+        select(dimension.key, dimension.label, _TOTAL, _COUNT)
         .select_from(Expense)
-        .outerjoin(table, on)
+        .outerjoin(dimension.table, dimension.on)
         .where(*_conditions(scope, days))
-        .group_by(*columns)
+        .group_by(*dimension.group_by)
     )
     rows = (await session.execute(query)).all()
     return [GroupRow(k, n, int(total), int(count)) for k, n, total, count in rows]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from server.money import format_amount
-from server.resolve import given, resolve_category, resolve_employee, resolve_team
+from server.kit.money import format_amount
+from server.kit.resolve import given, resolve_category, resolve_employee, resolve_team
 from tools.spend import logic, queries
 from tools.spend.schemas import SpendFilters, SpendSummary, SummaryRequest
 

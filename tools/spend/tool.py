@@ -11,7 +11,7 @@ from pydantic import Field
 
 from server.calls import tool_call, tool_result
 from server.context import AppContext
-from server.periods import PeriodText
+from server.kit.periods import PeriodText
 from tools.spend import logic, service
 from tools.spend.schemas import GroupBy, SpendSummary, SummaryRequest
 

@@ -19,8 +19,8 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from opentelemetry import metrics
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.operations_settings import RateLimitSettings
-from server.scopes import replay
+from server.http.scopes import replay
+from server.settings.operations import RateLimitSettings
 
 _MAX_TRACKED = 10_000  # callers remembered at once; idle full buckets are forgotten beyond it
 _refused = metrics.get_meter("outlay.limits").create_counter(

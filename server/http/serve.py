@@ -18,13 +18,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.availability import RetryWhenUnavailable
 from server.calls import observe_request
 from server.context import AppContext
-from server.limits import LimitsMiddleware
+from server.db.availability import RetryWhenUnavailable
+from server.http.limits import LimitsMiddleware
+from server.http.scopes import refuse_write_calls_over_http
 from server.runtime import Runtime
-from server.scopes import refuse_write_calls_over_http
-from server.telemetry import (
+from server.telemetry.exporters import (
     PROMETHEUS_CONTENT_TYPE,
     Telemetry,
     install_telemetry,

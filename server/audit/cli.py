@@ -1,4 +1,4 @@
-"""`outlay audit`: the audit trail of MCP calls, filtered, as a table or JSON (server/audit.py writes it).
+"""`outlay audit`: the trail of MCP calls, filtered, as a table or JSON (server/audit/trail.py writes it).
 
 Kept free of heavy imports: the command line builds every parser at start-up."""
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from server.settings import Settings
 
 if TYPE_CHECKING:
-    from server.audit import AuditQuery
+    from server.audit.trail import AuditQuery
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
-    from server.audit import AuditQuery
+    from server.audit.trail import AuditQuery
 
     query = AuditQuery(
         company=args.company,
@@ -49,7 +49,8 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _render(settings: Settings, query: AuditQuery, *, as_json: bool) -> str:
-    from server import audit
+    from server.audit import changes
+    from server.audit import trail as audit
     from server.db.engine import create_engine, create_session_factory
     from server.runtime import ensure_schema
 
@@ -58,11 +59,13 @@ async def _render(settings: Settings, query: AuditQuery, *, as_json: bool) -> st
         await ensure_schema(engine)
         async with create_session_factory(engine)() as session:
             found = await audit.events(session, query)
+            changed = await changes.of_calls(session, [e.call_id for e in found if e.call_id])
     finally:
         await engine.dispose()
     if as_json:
-        return json.dumps([audit.as_json(e) for e in found], indent=2, ensure_ascii=False)
-    return audit.table(found)
+        events = [audit.as_json(e, changed.get(e.call_id or "", [])) for e in found]
+        return json.dumps(events, indent=2, ensure_ascii=False)
+    return audit.table(found, changed)
 
 
 def _moment(value: str) -> dt.datetime:

@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.operations_settings import TelemetrySettings
+from server.settings.operations import TelemetrySettings
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _tracer = trace.get_tracer("outlay.db")

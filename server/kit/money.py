@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import iso4217
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
 
 
 class MoneyError(ValueError):
@@ -83,3 +83,21 @@ AmountText = Annotated[
     AfterValidator(_amount_text),
     WithJsonSchema({"type": ["string", "number"], "pattern": AMOUNT_PATTERN}),
 ]
+
+
+class Money(BaseModel):
+    """An amount as tool outputs give it: a decimal string with its currency, never a float."""
+
+    amount: str = Field(
+        description="Decimal string with the currency's digits, e.g. '1234.50'; negative = refund."
+    )
+    currency: str = Field(description="ISO 4217 code.")
+
+
+def money(minor: int, currency: str) -> Money:
+    return Money(amount=format_amount(minor, currency), currency=currency)
+
+
+def grouped(amount: str) -> str:
+    """1234567.5 → 1,234,567.50 (for text only; structured amounts have no separators)."""
+    return f"{Decimal(amount):,}"

@@ -2,7 +2,7 @@
 
 Whatever verifies the token puts the company slug in `AccessToken.claims["company"]` (read by
 `server.calls.resolve_caller`) and the granted scopes in `AccessToken.scopes` (read by
-`server.scopes`). Production verifies OAuth JWT access tokens (`server.oauth.JwtVerifier`); static
+`server.http.scopes`). Production verifies OAuth JWT access tokens (`server.http.oauth.JwtVerifier`); static
 API keys are for development, and only when `OUTLAY_API_KEYS` configures them.
 """
 
@@ -14,8 +14,8 @@ import hmac
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 
-from server.auth_settings import ADMIN_SCOPE, ALL_SCOPES, READ_SCOPE, WRITE_SCOPE, ApiKeyGrant
 from server.settings import Settings
+from server.settings.auth import ADMIN_SCOPE, ALL_SCOPES, READ_SCOPE, WRITE_SCOPE, ApiKeyGrant
 
 __all__ = ["ADMIN_SCOPE", "ALL_SCOPES", "READ_SCOPE", "WRITE_SCOPE", "ApiKeyVerifier", "bearer_auth"]
 
@@ -80,7 +80,7 @@ def bearer_auth(settings: Settings) -> tuple[TokenVerifier | None, AuthSettings 
     oauth = settings.oauth
     if oauth.issuer:
         # Only an OAuth server loads pyjwt and cryptography: stdio start-up is what a desktop user waits for.
-        from server.oauth import JwtVerifier
+        from server.http.oauth import JwtVerifier
 
         audience = oauth.audience or resource
         jwt = JwtVerifier(oauth, audience=audience)

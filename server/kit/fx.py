@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 
 from server.db.models import FxRate
 from server.errors import InvalidArgument
-from server.money import currency_exponent
+from server.kit.money import currency_exponent
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

@@ -20,7 +20,7 @@ import httpx
 import jwt
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 
-from server.auth_settings import OAuthSettings
+from server.settings.auth import OAuthSettings
 
 log = logging.getLogger("outlay.oauth")
 

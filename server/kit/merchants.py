@@ -1,4 +1,7 @@
-"""Deriving a merchant name from a raw card-statement descriptor (a first, deliberately simple rule).
+"""Merchants as the books read them: a name derived from a raw card-statement descriptor, the key that
+tells two spellings of one merchant apart, and what a merchant category code (MCC) means.
+
+Deriving a merchant name (a first, deliberately simple rule):
 
 1. upper-case and collapse whitespace;
 2. drop a payment-processor prefix: PAYPAL *, PP *, SQ *, SP *, TST*, SUMUP *, ZETTLE *, IZ *;
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+import iso18245
 
 MAX_LENGTH = 200
 PROCESSOR_PREFIX = re.compile(r"^(?:PAYPAL|PP|SQ|SP|TST|SUMUP|ZETTLE|IZ) ?\* ?")
@@ -92,3 +97,15 @@ def merchant_key(name: str) -> str:
     ):
         parts.pop()
     return "".join(parts) or cleaned
+
+
+@lru_cache(maxsize=1024)
+def mcc_description(mcc: str | None) -> str | None:
+    """The ISO 18245 description; remembered, since the library scans its CSV table on every lookup."""
+    if not mcc:
+        return None
+    try:
+        found = iso18245.get_mcc(mcc)
+    except (iso18245.MCCNotFound, iso18245.InvalidMCC, ValueError):
+        return None
+    return found.iso_description or found.visa_description or found.mastercard_description or None

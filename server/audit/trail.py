@@ -1,10 +1,10 @@
-"""The audit trail of MCP calls: one `audit_events` row per tool call, resource read and prompt (who,
-which company, what, a digest of the arguments, how it ended, how long it took, the trace), and for a
-write each changed row before and after.
+"""The trail of calls: one `audit_events` row per tool call, resource read and prompt (who, which
+company, what, a digest of the arguments, how it ended, how long it took, the trace, the call's id).
 
 The request middleware (`server.calls.observe_request`) opens an `AuditedCall` per request and finishes
-it once the outcome is known; a capability that writes reports its changes with `note_changes`. The row
-is written in a transaction of its own, so a call that failed (and rolled back) is audited all the same.
+it once the outcome is known. The row is written in a transaction of its own, so a call that failed
+(and rolled back) is audited all the same. What a call changed is recorded once, with the change itself,
+by `server.audit.changes` under the same call id.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from contextvars import ContextVar, Token
+import uuid
+from collections.abc import Mapping, Sequence
+from contextvars import Token
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,15 +24,15 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.audit import changes
 from server.context import AppContext
-from server.db.models import AuditEvent, utcnow
-from server.logs import trace_ids
+from server.db.models import CallEvent, utc, utcnow
+from server.telemetry.logs import trace_ids
 
 log = logging.getLogger("outlay.audit")
 AUDITED_KINDS = frozenset({"tool", "resource", "prompt"})
 WRITE_SECONDS = 5.0  # an unreachable database must not hold the call's answer (or a shutdown) for long
-_INSERT = insert(AuditEvent)  # built once: its values are bound per row
-_changes: ContextVar[list[dict[str, Any]] | None] = ContextVar("outlay_audit_changes", default=None)
+_INSERT = insert(CallEvent)  # built once: its values are bound per row
 
 
 class CallNote(Protocol):
@@ -44,13 +45,6 @@ class CallNote(Protocol):
     subject: str
 
 
-def note_changes(changes: Iterable[Mapping[str, Any]]) -> None:
-    """Record rows a call changed, each as {"table", "key", "before", "after"}; kept only if it succeeds."""
-    collected = _changes.get()
-    if collected is not None:
-        collected.extend(dict(change) for change in changes)
-
-
 def arguments_digest(arguments: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of the arguments: two calls with the same arguments match, and the
     values (which can hold personal data) are not kept."""
@@ -59,16 +53,16 @@ def arguments_digest(arguments: Mapping[str, Any]) -> str:
 
 
 class AuditedCall:
-    """One request from start to audit row: collects the changes its handler notes."""
+    """One request from start to audit row; the changes its handler records carry its id."""
 
     def __init__(self) -> None:
-        self.changes: list[dict[str, Any]] = []
-        self._token: Token[list[dict[str, Any]] | None] = _changes.set(self.changes)
+        self.call_id = uuid.uuid4().hex
+        self._token: Token[str | None] = changes.current_call.set(self.call_id)
 
     async def finish(
         self, app: AppContext, note: CallNote, params: Mapping[str, Any], latency_ms: float
     ) -> None:
-        _changes.reset(self._token)
+        changes.current_call.reset(self._token)
         if note.kind not in AUDITED_KINDS:
             return
         if note.kind == "resource":
@@ -85,8 +79,7 @@ class AuditedCall:
             "outcome": note.outcome,
             "latency_ms": latency_ms,
             "trace_id": trace_ids().get("trace_id"),
-            # A failed call rolled its writes back.
-            "changes": self.changes if self.changes and note.outcome == "ok" else None,
+            "call_id": self.call_id,
         }
         await append(app.sessions, row)
 
@@ -105,7 +98,7 @@ async def append(sessions: async_sessionmaker[AsyncSession], row: Mapping[str, A
                 error = type(exc).__name__
                 if attempt == 2 or not _never_sent(exc):
                     break
-    event = {k: str(v) for k, v in row.items() if k != "changes"}
+    event = {k: str(v) for k, v in row.items()}
     log.error("audit event not written", extra={"event": event, "error": error})
 
 
@@ -138,30 +131,30 @@ class AuditQuery:
     limit: int = 100
 
 
-async def events(session: AsyncSession, query: AuditQuery) -> Sequence[AuditEvent]:
+async def events(session: AsyncSession, query: AuditQuery) -> Sequence[CallEvent]:
     """The newest events matching every given filter, newest first."""
     conditions = [
         column == value
         for column, value in (
-            (AuditEvent.company, query.company),
-            (AuditEvent.name, query.name),
-            (AuditEvent.outcome, query.outcome),
-            (AuditEvent.subject, query.subject),
+            (CallEvent.company, query.company),
+            (CallEvent.name, query.name),
+            (CallEvent.outcome, query.outcome),
+            (CallEvent.subject, query.subject),
         )
         if value is not None
     ]
     if query.since is not None:
-        conditions.append(AuditEvent.at >= query.since)
+        conditions.append(CallEvent.at >= query.since)
     if query.until is not None:
-        conditions.append(AuditEvent.at < query.until)
-    statement = select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc()).limit(query.limit)
+        conditions.append(CallEvent.at < query.until)
+    statement = select(CallEvent).where(*conditions).order_by(CallEvent.id.desc()).limit(query.limit)
     return (await session.scalars(statement)).all()
 
 
-def as_json(event: AuditEvent) -> dict[str, Any]:
+def as_json(event: CallEvent, changed: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {
         "id": event.id,
-        "at": _utc(event.at).isoformat(),
+        "at": utc(event.at).isoformat(),
         "subject": event.subject,
         "company": event.company,
         "kind": event.kind,
@@ -170,25 +163,25 @@ def as_json(event: AuditEvent) -> dict[str, Any]:
         "outcome": event.outcome,
         "latency_ms": event.latency_ms,
         "trace_id": event.trace_id,
-        "changes": event.changes,
+        "changes": list(changed) or None,
     }
 
 
 COLUMNS = ("at", "subject", "company", "kind", "name", "outcome", "ms", "changes")
 
 
-def table(found: Sequence[AuditEvent]) -> str:
-    """A plain-text table, one event a line."""
+def table(found: Sequence[CallEvent], changed: Mapping[str, Sequence[object]]) -> str:
+    """A plain-text table, one event a line; `changed` holds what each call id changed."""
     rows = [
         (
-            _utc(e.at).strftime("%Y-%m-%d %H:%M:%S"),
+            utc(e.at).strftime("%Y-%m-%d %H:%M:%S"),
             e.subject,
             e.company or "-",
             e.kind,
             e.name,
             e.outcome,
             f"{e.latency_ms:.1f}",
-            str(len(e.changes or [])),
+            str(len(changed.get(e.call_id or "", ()))),
         )
         for e in found
     ]
@@ -196,8 +189,3 @@ def table(found: Sequence[AuditEvent]) -> str:
     return "\n".join(
         "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in [COLUMNS, *rows]
     )
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)

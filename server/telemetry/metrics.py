@@ -1,7 +1,7 @@
 """What each call tells telemetry: a counter and a latency histogram per tool (or resource, prompt,
 completion), and who called and how it ended on the SDK's server span for the request.
 
-Only the OpenTelemetry API here (cheap to import, a no-op until `server.telemetry.install_telemetry`
+Only the OpenTelemetry API here (cheap to import, a no-op until `server.telemetry.exporters.install_telemetry`
 sets the providers): stdio and in-memory servers pay nothing."""
 
 from __future__ import annotations

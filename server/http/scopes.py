@@ -26,7 +26,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth_settings import ALL_SCOPES, WRITE_SCOPE
+from server.settings.auth import ALL_SCOPES, WRITE_SCOPE
 
 log = logging.getLogger("outlay.scopes")
 

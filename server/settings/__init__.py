@@ -11,9 +11,9 @@ from platformdirs import user_data_path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from server.auth_settings import ApiKeyGrant, OAuthSettings
-from server.gateway.settings import GatewaySettings
-from server.operations_settings import RateLimitSettings, TelemetrySettings
+from server.settings.auth import ApiKeyGrant, OAuthSettings
+from server.settings.gateway import GatewaySettings
+from server.settings.operations import RateLimitSettings, TelemetrySettings
 
 
 def default_database_url() -> str:

@@ -13,7 +13,7 @@ from mcp_types import CallToolResult
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from server.errors import OutlayError
-from server.scopes import WriteTools
+from server.http.scopes import WriteTools
 
 RETRY_MESSAGE = "The database is temporarily unavailable; retry shortly."
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from server.policy import Policy
+from server.kit.approval_policy import Policy
 from tools.approvers.chain import Chain, Pick
 from tools.approvers.engine import applies
 from tools.approvers.org import Org, SpendRequest

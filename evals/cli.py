@@ -1,0 +1,139 @@
+"""`outlay eval ...`: every evaluation's command, registered once (`server/cli.py` calls `add_arguments`,
+as it does for `outlay audit`). Each command imports its evaluation when it runs: the command line
+builds every parser at start-up, and `outlay serve` should not pay for numpy.
+
+    categorize, approvers, forecast   model quality, offline, on a loaded company's engines
+    run, gate                         scripted conversations through an MCP client (evals/harness/)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from evals.harness.arguments import add_arguments as add_conversation_arguments
+from server.settings import Settings
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+COMPANY_HELP = "company slug (default OUTLAY_COMPANY, or the only company)"
+OUT_HELP = "folder for the results (default: evals/results)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    evals = parser.add_subparsers(required=True, metavar="EVAL")
+    approvers = evals.add_parser(
+        "approvers", help="replay the approval history: chain match, policy violations, latency"
+    )
+    approvers.add_argument("--out", type=Path, help=OUT_HELP)
+    approvers.add_argument("--latency-calls", type=int, default=200, help="suggest_approver calls to time")
+    approvers.set_defaults(command=cmd_approvers)
+
+    categorize = evals.add_parser(
+        "categorize", help="the categorizer on a time-based holdout: accuracy, calibration, coverage, cost"
+    )
+    categorize.add_argument("--company", help=COMPANY_HELP)
+    categorize.add_argument("--answer-key", type=Path, help="CSV id,category_code of the true categories")
+    categorize.add_argument("--out", type=Path, help=OUT_HELP)
+    categorize.add_argument("--llm", action="store_true", help="ask the configured LLM about unsure answers")
+    categorize.set_defaults(command=cmd_categorize)
+
+    forecast = evals.add_parser(
+        "forecast", help="rolling-origin backtests of the budget forecast: sMAPE, MASE, OWA, coverage, Brier"
+    )
+    forecast.add_argument("--company", help=COMPANY_HELP)
+    forecast.add_argument("--out", type=Path, help=OUT_HELP)
+    forecast.add_argument("--origins", type=int, default=12, help="month ends to forecast from (default 12)")
+    forecast.add_argument(
+        "--models", default="theta", help="comma-separated, each backtested: theta, ets, theta+ets"
+    )
+    forecast.set_defaults(command=cmd_forecast)
+
+    conversations = evals.add_parser(
+        "run", help="scripted conversations through an MCP client: scripted, live (Claude) or replayed agent"
+    )
+    add_conversation_arguments(conversations)
+    conversations.set_defaults(command=cmd_run)
+
+    gate = evals.add_parser("gate", help="compare a conversation run with a baseline; fail on a regression")
+    gate.add_argument("current", type=Path, help="results JSON of the run to judge")
+    gate.add_argument("--baseline", type=Path, required=True, help="results JSON of the accepted run")
+    gate.add_argument("--latency-floor-ms", type=float, default=500.0, help="smaller slowdowns are noise")
+    gate.set_defaults(command=cmd_gate)
+
+
+def cmd_categorize(settings: Settings, args: argparse.Namespace) -> int:
+    from evals import categorize
+    from server.errors import OutlayError
+
+    out = args.out or categorize.RESULTS
+    options = categorize.Options(
+        args.company or settings.company, args.answer_key, out, args.llm, settings.categorize_llm_calls
+    )
+    try:
+        report = asyncio.run(categorize.run_on(settings, options))
+    except OutlayError as exc:
+        return _fail(str(exc))
+    print(categorize.render(report), end="")
+    print(f"Wrote {out}/categorize-{report['company']}.json and .md", file=sys.stderr)
+    return 0
+
+
+def cmd_approvers(settings: Settings, args: argparse.Namespace) -> int:
+    from evals import approvers
+    from server.errors import NotFound
+    from server.runtime import check_schema
+
+    asyncio.run(check_schema(settings.database_url))
+    try:
+        report = asyncio.run(approvers.run(settings, latency_calls=args.latency_calls))
+    except NotFound as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    paths = approvers.write(report, args.out or approvers.RESULTS)
+    print(approvers.markdown(report), end="")
+    print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
+    if report["policy_violations"]:
+        return _fail(f"{report['policy_violations']} policy violation(s) in the engine's chains")
+    return 0
+
+
+def cmd_forecast(settings: Settings, args: argparse.Namespace) -> int:
+    from evals import forecast
+    from server.errors import NotFound
+    from server.runtime import check_schema
+
+    try:
+        models = forecast.parse_models(args.models)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    if args.origins < 1:
+        return _fail("--origins must be at least 1", EXIT_USAGE)
+    asyncio.run(check_schema(settings.database_url))
+    try:
+        report = asyncio.run(
+            forecast.run(settings, company=args.company, origins=args.origins, models=models)
+        )
+    except NotFound as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    paths = forecast.write(report, args.out or forecast.RESULTS)
+    print(forecast.markdown(report), end="")
+    print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from evals.harness import command
+
+    return command.run(settings, args)
+
+
+def cmd_gate(_: Settings, args: argparse.Namespace) -> int:
+    from evals.harness import command
+
+    return command.gate(args)
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"outlay: {message}", file=sys.stderr)
+    return code

@@ -1,0 +1,1 @@
+"""The transport edge: streamable HTTP serving, bearer-token auth, OAuth, scopes, limits."""

@@ -1,0 +1,329 @@
+"""A selection of the caller's expenses: filters as an agent names them, resolved to ids and minor units,
+read a page at a time (newest first) behind a signed cursor, and counted.
+
+search_expenses lists a selection; categorize_expenses works through the uncategorized backlog of one.
+Every query is filtered by the caller's company.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+
+from server.db.models import Category, Employee, Expense, Merchant, SpendMonthly, Team
+from server.db.rollups import monthly_slices
+from server.errors import InvalidArgument
+from server.kit.money import MoneyError, to_minor
+from server.kit.periods import split_period
+from server.kit.resolve import given, resolve_category, resolve_employee, resolve_team
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from server.context import Caller
+
+
+@dataclass(frozen=True)
+class SelectionRequest:
+    """Filters as the agent gave them (names not yet resolved), and the page it wants."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    team: str | None = None
+    employee: str | None = None
+    merchant: str | None = None
+    category: str | None = None
+    status: str | None = None
+    min_amount: str | None = None
+    max_amount: str | None = None
+    uncategorized_only: bool = False
+    missing_receipt: bool = False
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ExpenseFilters:
+    """Resolved filters: ids and minor units, never names."""
+
+    company_id: int
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    team_id: int | None = None
+    employee_id: int | None = None
+    category_id: int | None = None
+    merchant_text: str | None = None
+    status: str | None = None
+    min_minor: int | None = None
+    max_minor: int | None = None
+    uncategorized_only: bool = False
+    missing_receipt: bool = False
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The filters, and the rows the agent's names resolved to (for echoing what was used)."""
+
+    filters: ExpenseFilters
+    team: Team | None
+    employee: Employee | None
+    category: Category | None
+
+
+@dataclass(frozen=True)
+class ExpenseRow:
+    expense: Expense
+    employee: Employee
+    team: Team
+    merchant: Merchant
+    category: Category | None
+
+
+async def resolve(session: AsyncSession, caller: Caller, request: SelectionRequest) -> Resolved:
+    """Names → the caller's rows, amounts → minor units; an impossible combination is `InvalidArgument`."""
+    check_date_range(request.date_from, request.date_to)
+    category_text = given(request.category)
+    if category_text and request.uncategorized_only:
+        raise InvalidArgument("pass either category or uncategorized_only=true, not both")
+    company = caller.company_id
+    team = await resolve_team(session, company, text) if (text := given(request.team)) else None
+    employee = await resolve_employee(session, company, text) if (text := given(request.employee)) else None
+    category = await resolve_category(session, company, category_text) if category_text else None
+    min_minor = parse_amount(request.min_amount, caller.currency, "min_amount")
+    max_minor = parse_amount(request.max_amount, caller.currency, "max_amount")
+    if min_minor is not None and max_minor is not None and min_minor > max_minor:
+        raise InvalidArgument(f"min_amount {request.min_amount} is above max_amount {request.max_amount}")
+    filters = ExpenseFilters(
+        company_id=company,
+        date_from=request.date_from,
+        date_to=request.date_to,
+        team_id=None if team is None else team.id,
+        employee_id=None if employee is None else employee.id,
+        category_id=None if category is None else category.id,
+        merchant_text=given(request.merchant),
+        status=request.status,
+        min_minor=min_minor,
+        max_minor=max_minor,
+        uncategorized_only=request.uncategorized_only,
+        missing_receipt=request.missing_receipt,
+    )
+    return Resolved(filters, team, employee, category)
+
+
+def check_date_range(date_from: dt.date | None, date_to: dt.date | None) -> None:
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise InvalidArgument(
+            f"date_from {date_from.isoformat()} is after date_to {date_to.isoformat()}; both dates are "
+            "inclusive (use the same date twice for a single day)"
+        )
+
+
+def parse_amount(text: str | None, currency: str, argument: str) -> int | None:
+    value = given(text)
+    if value is None:
+        return None
+    try:
+        return to_minor(value, currency)
+    except MoneyError as exc:
+        raise InvalidArgument(f"{argument}: {exc}") from None
+
+
+# ---- pages -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[ExpenseRow]
+    next_cursor: str | None  # None: nothing after this page
+
+
+async def page(
+    session: AsyncSession, secret: bytes, filters: ExpenseFilters, *, cursor: str | None, limit: int
+) -> Page:
+    """Up to `limit` rows after the cursor, and the cursor of the next page."""
+    after = decode_cursor(secret, filters, cursor) if cursor else None
+    rows = await search_page(session, filters, after=after, limit=limit + 1)
+    last = rows[limit - 1].expense if len(rows) > limit else None
+    next_cursor = None if last is None else encode_cursor(secret, filters, last.spent_on, last.id)
+    return Page(rows[:limit], next_cursor)
+
+
+def conditions(filters: ExpenseFilters) -> list[ColumnElement[bool]]:
+    found = [Expense.company_id == filters.company_id]
+    if filters.date_from is not None:
+        found.append(Expense.spent_on >= filters.date_from)
+    if filters.date_to is not None:
+        found.append(Expense.spent_on <= filters.date_to)
+    if filters.team_id is not None:
+        found.append(Expense.team_id == filters.team_id)
+    if filters.employee_id is not None:
+        found.append(Expense.employee_id == filters.employee_id)
+    if filters.category_id is not None:
+        found.append(Expense.category_id == filters.category_id)
+    if filters.uncategorized_only:
+        found.append(Expense.category_id.is_(None))
+    if filters.missing_receipt:
+        found.append(Expense.receipt_present.is_(False))
+    if filters.status is not None:
+        found.append(Expense.status == filters.status)
+    if filters.min_minor is not None:
+        found.append(Expense.amount_company_minor >= filters.min_minor)
+    if filters.max_minor is not None:
+        found.append(Expense.amount_company_minor <= filters.max_minor)
+    if filters.merchant_text:
+        found.append(_mentions(filters.merchant_text.lower()))
+    return found
+
+
+def _mentions(needle: str) -> ColumnElement[bool]:
+    """Case-insensitive contains on the raw descriptor or the merchant name (needs the merchant join)."""
+    return or_(
+        func.lower(Expense.descriptor).contains(needle, autoescape=True),
+        func.lower(Merchant.name).contains(needle, autoescape=True),
+    )
+
+
+ROWS = (
+    select(Expense, Employee, Team, Merchant, Category)
+    .join(Employee, Employee.id == Expense.employee_id)
+    .join(Team, Team.id == Expense.team_id)
+    .join(Merchant, Merchant.id == Expense.merchant_id)
+    .outerjoin(Category, Category.id == Expense.category_id)
+)
+
+
+def _rows_query(filters: ExpenseFilters) -> Select[Expense, Employee, Team, Merchant, Category]:
+    return ROWS.where(*conditions(filters))
+
+
+async def search_page(
+    session: AsyncSession, filters: ExpenseFilters, *, after: tuple[dt.date, int] | None, limit: int
+) -> list[ExpenseRow]:
+    """Up to `limit` rows, newest first (date, then id, descending), strictly after the keyset `after`."""
+    query = _rows_query(filters)
+    if after is not None:
+        spent_on, expense_id = after
+        query = query.where(
+            or_(Expense.spent_on < spent_on, and_(Expense.spent_on == spent_on, Expense.id < expense_id))
+        )
+    query = query.order_by(Expense.spent_on.desc(), Expense.id.desc()).limit(limit)
+    return [ExpenseRow(*row) for row in (await session.execute(query)).all()]
+
+
+# ---- counts ----------------------------------------------------------------------------------------
+
+# Counting every match of a text or amount filter means reading every expense of the period (a second
+# on a large company, for a page that took milliseconds); past this many, "more than" is what an agent
+# needs to narrow its question.
+COUNT_CAP = 1000
+# Stand-ins for an open end of the period: whole months from the first that holds a date (0001-02: January
+# of year 1 would need its day before for the edge) to the last that has a day after.
+_EARLIEST, _LATEST = dt.date(1, 2, 1), dt.date(9998, 12, 31)
+
+
+@dataclass(frozen=True)
+class MatchCount:
+    count: int
+    capped: bool  # more than `count` match
+
+
+async def count_matching(session: AsyncSession, filters: ExpenseFilters, *, cap: int | None) -> MatchCount:
+    """Exact when the monthly rollup can answer (period, team, category, uncategorized); otherwise exact up
+    to `cap` (None: no cap)."""
+    if _rollup_counts(filters):
+        return MatchCount(await _count_by_months(session, filters), capped=False)
+    matches = select(Expense.id).where(*conditions(filters))
+    if filters.merchant_text:
+        matches = matches.join(Merchant, Merchant.id == Expense.merchant_id)
+    if cap is not None:
+        matches = matches.limit(cap + 1)
+    count = int(await session.scalar(select(func.count()).select_from(matches.subquery())) or 0)
+    return MatchCount(count, capped=False) if cap is None or count <= cap else MatchCount(cap, capped=True)
+
+
+def _rollup_counts(filters: ExpenseFilters) -> bool:
+    """spend_monthly counts expenses per company, month, team and category, and nothing else."""
+    return (
+        filters.employee_id is None
+        and not filters.merchant_text
+        and filters.status is None
+        and filters.min_minor is None
+        and filters.max_minor is None
+        and not filters.missing_receipt
+    )
+
+
+async def _count_by_months(session: AsyncSession, filters: ExpenseFilters) -> int:
+    split = split_period(filters.date_from or _EARLIEST, filters.date_to or _LATEST)
+    count = 0
+    if split.months is not None:
+        rollup = monthly_slices(
+            filters.company_id,
+            split.months,
+            team_id=filters.team_id,
+            category_id=filters.category_id,
+            uncategorized=filters.uncategorized_only,
+        )
+        count += int(await session.scalar(select(func.sum(SpendMonthly.expenses)).where(*rollup)) or 0)
+    for first, last in split.edges:
+        edge = replace(filters, date_from=first, date_to=last)
+        count += int(await session.scalar(select(func.count()).where(*conditions(edge))) or 0)
+    return count
+
+
+# ---- cursors -------------------------------------------------------------------------------------
+# A cursor is base64url(payload JSON + HMAC-SHA256(payload)). The payload holds the keyset (date and
+# id of the last row served), the company and a hash of the resolved filters, so that a cursor cannot
+# be forged, replayed against other filters, or carried over to another company.
+
+CURSOR_VERSION = 1
+_SIGNATURE_BYTES = 32
+DAMAGED_CURSOR = (
+    "this cursor is damaged or was not issued by this server; pass next_cursor exactly as it was "
+    "returned, or start again without a cursor"
+)
+FOREIGN_CURSOR = "this cursor is not valid for these filters; start again without a cursor"
+
+
+def filters_digest(filters: ExpenseFilters) -> str:
+    canonical = json.dumps(dataclasses.asdict(filters), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def encode_cursor(secret: bytes, filters: ExpenseFilters, last_date: dt.date, last_id: int) -> str:
+    payload = {
+        "v": CURSOR_VERSION,
+        "c": filters.company_id,
+        "f": filters_digest(filters),
+        "d": last_date.isoformat(),
+        "i": last_id,
+    }
+    body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    signature = hmac.new(secret, body, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(body + signature).decode().rstrip("=")
+
+
+def decode_cursor(secret: bytes, filters: ExpenseFilters, cursor: str) -> tuple[dt.date, int]:
+    """The keyset a cursor resumes after; `InvalidArgument` unless this server issued it for these filters."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor.strip() + "=" * (-len(cursor.strip()) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidArgument(DAMAGED_CURSOR) from None
+    body, signature = raw[:-_SIGNATURE_BYTES], raw[-_SIGNATURE_BYTES:]
+    if not body or not hmac.compare_digest(signature, hmac.new(secret, body, hashlib.sha256).digest()):
+        raise InvalidArgument(DAMAGED_CURSOR)
+    payload = json.loads(body)
+    if payload.get("v") != CURSOR_VERSION:
+        raise InvalidArgument(DAMAGED_CURSOR)
+    if payload["c"] != filters.company_id or payload["f"] != filters_digest(filters):
+        raise InvalidArgument(FOREIGN_CURSOR)
+    return dt.date.fromisoformat(payload["d"]), int(payload["i"])

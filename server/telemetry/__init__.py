@@ -1,0 +1,1 @@
+"""What the server tells operators: structured logs, per-call metrics and spans, exporters."""
