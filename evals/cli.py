@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from server.settings import Settings
 EXIT_FAILED, EXIT_USAGE = 1, 2
 COMPANY_HELP = "company slug (default OUTLAY_COMPANY, or the only company)"
 OUT_HELP = "folder for the results (default: evals/results)"
+# Beside the checkout, where the shared real ledgers live (README of each dataset there).
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +36,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     categorize = evals.add_parser(
         "categorize", help="the categorizer on a time-based holdout: accuracy, calibration, coverage, cost"
     )
+    categorize.add_argument(
+        "--dataset",
+        choices=["calderdale", "birmingham"],
+        help="a real ledger of the shared datasets, imported into a database of its own (else: --company)",
+    )
+    categorize.add_argument(
+        "--datasets",
+        type=Path,
+        default=Path(os.environ.get("OUTLAY_DATASETS", DATASETS)),
+        help="the folder of the shared datasets (default OUTLAY_DATASETS, or ../shared/datasets)",
+    )
+    categorize.add_argument("--postgres-url", help="with --dataset: a PostgreSQL server to run it on")
+    categorize.add_argument("--no-replay", action="store_true", help="with --dataset: skip the replay")
     categorize.add_argument("--company", help=COMPANY_HELP)
     categorize.add_argument("--answer-key", type=Path, help="CSV id,category_code of the true categories")
     categorize.add_argument("--out", type=Path, help=OUT_HELP)
@@ -64,6 +80,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_categorize(settings: Settings, args: argparse.Namespace) -> int:
+    if args.dataset:
+        return _categorize_ledger(args)
     from evals import categorize
     from server.errors import OutlayError
 
@@ -77,6 +95,26 @@ def cmd_categorize(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(str(exc))
     print(categorize.render(report), end="")
     print(f"Wrote {out}/categorize-{report['company']}.json and .md", file=sys.stderr)
+    return 0
+
+
+def _categorize_ledger(args: argparse.Namespace) -> int:
+    from evals import categorize_ledgers as ledgers
+    from evals.categorize import RESULTS
+    from evals.reports import write_report
+
+    if not args.datasets.is_dir():
+        return _fail(
+            f"no datasets folder at {args.datasets}: pass --datasets or set OUTLAY_DATASETS", EXIT_USAGE
+        )
+    options = ledgers.LedgerOptions(
+        args.dataset, args.datasets, args.out or RESULTS, args.postgres_url, replay=not args.no_replay
+    )
+    report = asyncio.run(ledgers.run(options))
+    markdown = ledgers.render(report)
+    paths = write_report(options.out, f"categorize-{args.dataset}", report, markdown)
+    print(markdown, end="")
+    print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
     return 0
 
 

@@ -54,6 +54,8 @@ approvals. You only ever see the company your credentials belong to.
   confident answers onto expenses that have no category yet. Before any call with apply=true, ask the
   user (the server also asks for confirmation when the client supports it); dry_run=true shows what
   would be written.
+- recategorize_expense corrects one expense's category, only when the user asks; it replaces any
+  category (also one a person set), and categorize_expense follows the correction at once.
 - forecast_budget answers "will this team stay within its budget?": the expected period total with
   80%/95% intervals, the overrun probability, the projected overrun date, the monthly path and what
   drives the change. forecast_budgets ranks every running budget by overrun risk ("which budgets are

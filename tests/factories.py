@@ -18,6 +18,7 @@ from server.db.models import (
     Company,
     Employee,
     Expense,
+    ExpenseDimension,
     FxRate,
     Merchant,
     Team,
@@ -40,9 +41,15 @@ async def _saved(session: AsyncSession, row: RowT) -> RowT:
 
 
 async def make_company(
-    session: AsyncSession, *, slug: str = "acme", name: str | None = None, currency: str = "EUR"
+    session: AsyncSession,
+    *,
+    slug: str = "acme",
+    name: str | None = None,
+    currency: str = "EUR",
+    dimensions: tuple[str, ...] = (),
 ) -> Company:
-    return await _saved(session, Company(slug=slug, name=name or slug.title(), currency=currency))
+    company = Company(slug=slug, name=name or slug.title(), currency=currency, dimensions=list(dimensions))
+    return await _saved(session, company)
 
 
 async def make_team(
@@ -142,6 +149,9 @@ async def make_expense(
     category_source: str | None = None,
     category_confidence: float | None = None,
     receipt: bool = False,
+    cost_center: str | None = None,
+    project: str | None = None,
+    dimensions: dict[str, str] | None = None,
 ) -> Expense:
     currency = currency or company.currency
     expense = Expense(
@@ -162,8 +172,14 @@ async def make_expense(
         category_source=(category_source or "human") if category else None,
         category_confidence=category_confidence,
         receipt_present=receipt,
+        cost_center=cost_center,
+        project=project,
     )
-    return await _saved(session, expense)
+    await _saved(session, expense)
+    for name, value in (dimensions or {}).items():
+        row = ExpenseDimension(expense_id=expense.id, name=name, company_id=company.id, value=value)
+        await _saved(session, row)
+    return expense
 
 
 async def make_budget(

@@ -1,7 +1,8 @@
 """Two companies seeded once per backend: acme (EUR) and globex (USD).
 
-They share team names, category codes, merchant names, employee names and expense refs on purpose,
-so that any lookup that forgets the company shows up as a wrong answer.
+They share team names, category codes, merchant names, employee names, expense refs, cost centers,
+projects, dimension names and values on purpose, so that any lookup that forgets the company shows up
+as a wrong answer.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ GLOBEX_EXPENSES = 30
 STATUSES = ("pending", "approved", "rejected", "reimbursed")
 SOURCES = ("human", "rule", "model", "llm")
 TEAM_NAMES = ("Engineering", "Marketing", "Marketing Ops", "Market Research", "Sales")
+ACME_DIMENSIONS = ("fund", "location")
+GLOBEX_DIMENSIONS = ("fund", "grant")
 
 
 async def seed_world(url: str) -> None:
@@ -64,7 +67,9 @@ async def _teams(session: AsyncSession, company: Company, prefix: str) -> dict[s
 
 
 async def _seed_acme(session: AsyncSession) -> None:
-    acme = await f.make_company(session, slug="acme", name="Acme Corp", currency="EUR")
+    acme = await f.make_company(
+        session, slug="acme", name="Acme Corp", currency="EUR", dimensions=ACME_DIMENSIONS
+    )
     teams = await _teams(session, acme, "CC-A")
     people = {
         "ann": await f.make_employee(
@@ -173,7 +178,21 @@ async def _generated_expense(
         category_source=source,
         category_confidence=None if source == "human" else 0.5 + (i % 5) / 10,
         receipt=i % 3 == 0,
+        **_acme_tags(i),
     )
+
+
+def _acme_tags(i: int) -> dict[str, Any]:
+    """Cost center, project and free dimensions of a generated expense; some have none of each."""
+    dimensions = {
+        "fund": ("GF01" if i % 2 else "RF02") if i % 5 else None,
+        "location": ("Berlin", "Paris", None)[i % 3],
+    }
+    return {
+        "cost_center": ("CC-1", "CC-2", None)[i % 3],
+        "project": ("Apollo", "Borealis", None, None)[i % 4],
+        "dimensions": {name: value for name, value in dimensions.items() if value is not None},
+    }
 
 
 async def _hand_made_expense(
@@ -200,6 +219,9 @@ async def _hand_made_expense(
         category_source="model",
         category_confidence=0.87,
         receipt=True,
+        cost_center="CC-9",
+        project="Apollo",
+        dimensions={"fund": "GF01", "location": "New York"},
     )
     request = await f.make_approval_request(
         session,
@@ -217,7 +239,9 @@ async def _hand_made_expense(
 
 
 async def _seed_globex(session: AsyncSession) -> None:
-    globex = await f.make_company(session, slug="globex", name="Globex Inc", currency="USD")
+    globex = await f.make_company(
+        session, slug="globex", name="Globex Inc", currency="USD", dimensions=GLOBEX_DIMENSIONS
+    )
     teams = await _teams(session, globex, "CC-G")
     ann = await f.make_employee(
         session, company=globex, team=teams["Marketing"], name="Ann Lee", manages_team=True
@@ -238,6 +262,9 @@ async def _seed_globex(session: AsyncSession) -> None:
             spent_on=dt.date(2026, 1, 3) + dt.timedelta(days=7 * i),
             amount=f"{1000 + i}.00",
             category=travel if i % 2 else (hardware if i % 3 else None),
+            cost_center="CC-1" if i % 2 else "CC-G",
+            project="Apollo" if i % 3 == 0 else None,
+            dimensions={"fund": "GF01" if i % 2 else "GX99", **({"grant": "G-7"} if i % 4 == 0 else {})},
         )
     secret = await f.make_expense(
         session,
@@ -248,6 +275,8 @@ async def _seed_globex(session: AsyncSession) -> None:
         spent_on=dt.date(2026, 7, 3),
         descriptor="GLOBEX DOOMSDAY DEVICE",
         amount="99999.00",
+        cost_center="CC-9",
+        dimensions={"fund": "GX99", "grant": "G-DOOM"},
     )
     request = await f.make_approval_request(
         session, company=globex, ref="APR-0001", requester=hank, amount="99999.00", expense=secret

@@ -1,31 +1,33 @@
-"""Real card transactions as an import folder: Calderdale Council's purchasing cards, 2014-2022.
+"""Calderdale Council's purchasing cards, 2014-2022 (real data; shared/datasets/calderdale-gpc).
 
-    python -m evals.datasets.calderdale calderdale_gpc_2014_2022.csv.gz OUT
-    outlay import OUT && outlay eval categorize --company calderdale
-
-93,945 transactions labelled with the council's own ledger category (`Expense Type`, 56 values).
-The folder follows docs/data-format.md: each `Expense Area` (directorate and service) is a team with one
+93,945 transactions labelled with the council's own ledger category (`Expense Type`, 56 values). As a
+company: each `Expense Area` ("Directorate-Service") is a team under its directorate's team, with one
 card holder; `Supplier Name` is the descriptor (no clean merchant name is given, so the importer derives
 one); the card scheme's merchant category description becomes its ISO 18245 code by matching words
-(`MCC_FOR` pins the descriptions the matcher gets wrong); amounts are net, in GBP; every category was
-set by a human. Nobody here generated any of it: it is the categorizer's test on data it was not tuned to.
+(`MCC_FOR` pins the descriptions the matcher gets wrong) and is kept, with its group, as the free
+dimensions `merchant_category` and `merchant_group`; amounts are net, in GBP. `Expense Code` is left
+out: it maps one to one onto the label. Transactions from `TEST_FROM` on are the test period.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import json
 import re
-import sys
 from collections import Counter
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
 import iso18245
 
+from evals.datasets.ledgers import Ledger, LedgerRow, team_name
+
+FILE = "calderdale-gpc/calderdale_gpc_2014_2022.csv.gz"
 SLUG = "calderdale"
 CURRENCY = "GBP"
+TEST_FROM = "2020-11-01"
+CENT = Decimal("0.01")
 # Abbreviations of the card schemes' short descriptions, spelled out for matching.
 _EXPAND = {
     "serv": "services",
@@ -102,77 +104,32 @@ def mcc_for(description: str) -> str | None:
     return code if score >= 0.5 else None
 
 
-def code_for(expense_type: str) -> str:
-    return re.sub(r"[^A-Z0-9]+", "-", expense_type.upper()).strip("-")[:64]
-
-
-def convert(source: Path, out: Path) -> Counter[str]:
-    with gzip.open(source, "rt", encoding="utf-8", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["Expense Type"] and r["Expense Area"]]
-    out.mkdir(parents=True, exist_ok=True)
-    teams = sorted({r["Expense Area"][:200] for r in rows})
-    holders = {team: f"cardholder-{i:03d}@calderdale.example" for i, team in enumerate(teams, 1)}
-    types = sorted({r["Expense Type"] for r in rows})
-    _write(
-        out / "company.csv",
-        ["slug", "name", "currency"],
-        [[SLUG, "Calderdale Council (purchasing cards)", CURRENCY]],
-    )
-    _write(out / "teams.csv", ["name"], [[t] for t in teams])
-    _write(
-        out / "employees.csv",
-        ["email", "name", "team", "role"],
-        [[holders[t], f"Card holder {i}", t, "employee"] for i, t in enumerate(teams, 1)],
-    )
-    _write(out / "categories.csv", ["code", "name"], [[code_for(t), t] for t in types])
-    _write(out / "budgets.csv", ["team", "period", "amount", "currency"], [])
-    policy = {"rules": [{"name": "Manager signs everything", "when": {}, "steps": ["team_manager"]}]}
-    (out / "approval_policy.json").write_text(json.dumps(policy, indent=2))
-    stats: Counter[str] = Counter()
-    expenses = []
-    for r in rows:
-        mcc = mcc_for(r["Merchant Category"])
-        stats["with_mcc" if mcc else "without_mcc"] += 1
-        team = r["Expense Area"][:200]
-        expenses.append(
-            [
-                f"CAL-{r['Transaction number']}",
-                r["Transaction Date"],
-                holders[team],
-                team,
-                r["Supplier Name"][:200],
-                mcc or "",
-                f"{float(r['Net Amount']):.2f}",
-                CURRENCY,
-                "approved",
-                code_for(r["Expense Type"]),
-                "human",
+def load(datasets: Path) -> Ledger:
+    rows: list[LedgerRow] = []
+    dropped: Counter[str] = Counter()
+    with gzip.open(datasets / FILE, "rt", encoding="utf-8", newline="") as handle:
+        for raw in csv.DictReader(handle):
+            if not raw["Expense Type"] or not raw["Expense Area"]:
+                dropped["no expense type or area"] += 1
+                continue
+            area = team_name(raw["Expense Area"])
+            directorate = team_name(area.split("-", 1)[0])
+            dims = [
+                ("merchant_category", raw["Merchant Category"]),
+                ("merchant_group", raw["Merchant Category Group"]),
             ]
-        )
-    header = [
-        "id",
-        "date",
-        "employee_email",
-        "team",
-        "descriptor",
-        "mcc",
-        "amount",
-        "currency",
-        "status",
-        "category_code",
-        "category_source",
-    ]
-    _write(out / "expenses.csv", header, expenses)
-    stats["expenses"] = len(expenses)
-    return stats
-
-
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
-if __name__ == "__main__":
-    print(dict(convert(Path(sys.argv[1]), Path(sys.argv[2]))))
+            rows.append(
+                LedgerRow(
+                    ref=f"CAL-{raw['Transaction number']}",
+                    date=raw["Transaction Date"],
+                    descriptor=raw["Supplier Name"][:200] or "(blank)",
+                    amount=str(Decimal(raw["Net Amount"]).quantize(CENT)),
+                    teams=(directorate, area) if directorate != area else (area,),
+                    label=raw["Expense Type"],
+                    test=raw["Transaction Date"] >= TEST_FROM,
+                    mcc=mcc_for(raw["Merchant Category"]),
+                    dims=tuple((name, value[:200]) for name, value in dims if value),
+                )
+            )
+    split = f"transactions before {TEST_FROM} train, from {TEST_FROM} test (about the last fifth)"
+    return Ledger(SLUG, "Calderdale Council (purchasing cards)", CURRENCY, rows, split, dropped)

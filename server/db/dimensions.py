@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import JSON, ColumnElement, ScalarSelect, Select, and_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
-from server.db.models import Category, Employee, Expense, Merchant, Team
+from server.db.models import Category, Employee, Expense, ExpenseDimension, Merchant, Team
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.compiler import SQLCompiler
+
+# How a free dimension (a dim_<name> column of the import, an expense_dimensions row) is named when
+# grouping by it: "dim:fund".
+FREE = "dim:"
 
 
 class Dimension(NamedTuple):
     """How to group expenses by one dimension. Joined with an outer join, which keeps the expenses
-    without a category (they form the uncategorized bucket); the other references are required."""
+    without a category or a value (they form a group of their own, keyed None); the other references
+    are required."""
 
     key: Any  # what a group is keyed by (a code, a name, an e-mail)
     label: Any  # its display name
-    table: Any  # the table to join
-    on: ColumnElement[bool]  # the join condition
+    table: Any  # the table to join; None: a column of the expenses
+    on: ColumnElement[bool] | None  # the join condition
     group_by: tuple[Any, ...]  # the GROUP BY columns
+
+    def joined(self, query: Select[Any]) -> Select[Any]:
+        """`query`, which selects from the expenses, with the join this dimension needs."""
+        return query if self.table is None else query.outerjoin(self.table, self.on)
 
 
 DIMENSIONS: dict[str, Dimension] = {
@@ -43,4 +57,50 @@ DIMENSIONS: dict[str, Dimension] = {
         Employee.id == Expense.employee_id,
         (Employee.id, Employee.email, Employee.name),
     ),
+    "cost_center": Dimension(Expense.cost_center, Expense.cost_center, None, None, (Expense.cost_center,)),
+    "project": Dimension(Expense.project, Expense.project, None, None, (Expense.project,)),
 }
+
+
+def free_name(group_by: str) -> str | None:
+    """The free dimension's name in "dim:<name>"; None for the other dimensions."""
+    return group_by.removeprefix(FREE) if group_by.startswith(FREE) else None
+
+
+def dimension(group_by: str) -> Dimension:
+    """One of DIMENSIONS, or a free dimension ("dim:fund": an expense has at most one value of each)."""
+    name = free_name(group_by)
+    if name is None:
+        return DIMENSIONS[group_by]
+    on = and_(ExpenseDimension.expense_id == Expense.id, ExpenseDimension.name == name)
+    value = ExpenseDimension.value
+    return Dimension(value, value, ExpenseDimension, on, (value,))
+
+
+class json_object_agg(FunctionElement[Any]):  # lower case: used like a SQL function
+    """(key, value) pairs aggregated into one JSON object, on both backends; over no rows SQLite gives {}
+    and PostgreSQL NULL."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(json_object_agg, "postgresql")
+def _json_object_agg_postgresql(element: json_object_agg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_object_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_object_agg, "sqlite")
+def _json_object_agg_sqlite(element: json_object_agg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_object({compiler.process(element.clauses, **kw)})"
+
+
+def free_dimensions_of_expense() -> ScalarSelect[Any]:
+    """The expense's free dimensions as one JSON object (name -> value), a column of a query from the
+    expenses: one statement reads an expense with them."""
+    pairs = json_object_agg(ExpenseDimension.name, ExpenseDimension.value)
+    return (
+        select(pairs)
+        .where(ExpenseDimension.expense_id == Expense.id, ExpenseDimension.company_id == Expense.company_id)
+        .scalar_subquery()
+    )

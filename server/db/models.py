@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -38,6 +39,7 @@ NAMING_CONVENTION = {
 
 DEFAULT_REVIEW_THRESHOLD = 0.8
 DEFAULT_AUTO_APPLY_THRESHOLD = 0.95
+DEFAULT_TARGET_PRECISION = 0.97
 
 # SQLite only auto-increments INTEGER PRIMARY KEY, so BIGINT ids are INTEGER there.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -103,6 +105,14 @@ class Company(Base):
     categorize_auto_apply_threshold: Mapped[float] = mapped_column(
         Float, default=DEFAULT_AUTO_APPLY_THRESHOLD, server_default=str(DEFAULT_AUTO_APPLY_THRESHOLD)
     )
+    # Whether company.csv set the auto-apply threshold; if not, training chooses it from the company's own
+    # held-out answers so that auto-applied categories reach `categorize_target_precision`.
+    categorize_auto_apply_given: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    categorize_target_precision: Mapped[float] = mapped_column(
+        Float, default=DEFAULT_TARGET_PRECISION, server_default=str(DEFAULT_TARGET_PRECISION)
+    )
+    # The names of the company's free expense dimensions (`dim_<name>` columns of expenses.csv).
+    dimensions: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
 
 
 class Team(Base):
@@ -192,6 +202,8 @@ class Expense(Base):
         Index(
             "ix_expenses_company_team_category_spent_on", "company_id", "team_id", "category_id", "spent_on"
         ),
+        Index("ix_expenses_company_cost_center", "company_id", "cost_center"),
+        Index("ix_expenses_company_project", "company_id", "project"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -214,6 +226,44 @@ class Expense(Base):
     category_confidence: Mapped[float | None] = mapped_column(Float)
     receipt_present: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Dimensions of real card and expense exports; free ones (dim_<name>) are in expense_dimensions.
+    cost_center: Mapped[str | None] = mapped_column(String(64))
+    project: Mapped[str | None] = mapped_column(String(64))
+
+
+class ExpenseDimension(Base):
+    """A free analytical field of one expense (`dim_<name>` in expenses.csv): fund, location, grant, ..."""
+
+    __tablename__ = "expense_dimensions"
+    __table_args__ = (Index("ix_expense_dimensions_company_name_value", "company_id", "name", "value"),)
+
+    expense_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("expenses.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class CategoryCorrection(Base):
+    """A person's correction of an expense's category (recategorize_expense): what the categorizer reads
+    at once, by merchant, and weighs up in its next training."""
+
+    __tablename__ = "category_corrections"
+    __table_args__ = (
+        Index("ix_category_corrections_company_merchant", "company_id", "merchant_key"),
+        Index("ix_category_corrections_expense_id", "expense_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
+    expense_id: Mapped[int] = mapped_column(Id, ForeignKey("expenses.id", ondelete="CASCADE"))
+    merchant_key: Mapped[str] = mapped_column(String(200))
+    category_id: Mapped[int] = mapped_column(Id, ForeignKey("categories.id"))
+    previous_category_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    subject: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class TeamDailySpend(Base):

@@ -15,7 +15,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from server.db.models import DEFAULT_AUTO_APPLY_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
+from server.db.models import (
+    DEFAULT_AUTO_APPLY_THRESHOLD,
+    DEFAULT_REVIEW_THRESHOLD,
+    DEFAULT_TARGET_PRECISION,
+)
 from server.demo.budgets import Budget
 from server.demo.fx import COMPANY_CURRENCY, FX_TO_EUR
 from server.demo.history import ApprovalRecord
@@ -31,6 +35,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "currency",
         "categorize_review_threshold",
         "categorize_auto_apply_threshold",
+        "categorize_target_precision",
     ),
     "teams.csv": ("name", "parent", "manager_email", "cost_center"),
     "employees.csv": (
@@ -135,8 +140,9 @@ def write_policy(folder: Path, document: dict[str, Any]) -> None:
 
 
 def company_rows(slug: str, name: str) -> list[list[str]]:
-    thresholds = [str(DEFAULT_REVIEW_THRESHOLD), str(DEFAULT_AUTO_APPLY_THRESHOLD)]
-    return [[slug, name, COMPANY_CURRENCY, *thresholds]]
+    # The demo states its auto-apply threshold, so its answers do not move with each training.
+    thresholds = [DEFAULT_REVIEW_THRESHOLD, DEFAULT_AUTO_APPLY_THRESHOLD, DEFAULT_TARGET_PRECISION]
+    return [[slug, name, COMPANY_CURRENCY, *map(str, thresholds)]]
 
 
 def rule_rows(plans: Iterable[Plan]) -> list[list[str]]:

@@ -8,13 +8,22 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from server.db.models import DEFAULT_AUTO_APPLY_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
+from server.db.models import (
+    DEFAULT_AUTO_APPLY_THRESHOLD,
+    DEFAULT_REVIEW_THRESHOLD,
+    DEFAULT_TARGET_PRECISION,
+)
 from server.importer import fields
 from server.importer.checks import Parsed, describe_cycle, find_cycles, first_use, report_reference
 from server.importer.problems import WHOLE, Problems
 from server.importer.rows import Columns, Row, read_csv
 
-COMPANY = Columns.of("slug name currency", "categorize_review_threshold categorize_auto_apply_threshold")
+# A lower target would auto-apply answers that are wrong one time in two or more.
+MIN_TARGET_PRECISION = 0.5
+COMPANY = Columns.of(
+    "slug name currency",
+    "categorize_review_threshold categorize_auto_apply_threshold categorize_target_precision",
+)
 TEAMS = Columns.of("name", "parent manager_email cost_center")
 EMPLOYEES = Columns.of(
     "email name team role",
@@ -33,6 +42,9 @@ class CompanyRow:
     # The categorizer's: below review an answer needs a human, from auto_apply it may be written alone.
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD
     auto_apply_threshold: float = DEFAULT_AUTO_APPLY_THRESHOLD
+    # Given: the threshold is the company's; not given, training chooses it to reach the target precision.
+    auto_apply_given: bool = False
+    target_precision: float = DEFAULT_TARGET_PRECISION
 
 
 @dataclass(frozen=True)
@@ -96,14 +108,18 @@ def read_company(folder: Path, problems: Problems) -> CompanyCells:
         name = row.value("name", fields.text(200), required=True)
         currency = row.value("currency", fields.currency, required=True)
         review = row.value("categorize_review_threshold", fields.share) or DEFAULT_REVIEW_THRESHOLD
-        auto_apply = (
-            row.value("categorize_auto_apply_threshold", fields.share) or DEFAULT_AUTO_APPLY_THRESHOLD
-        )
+        given = row.value("categorize_auto_apply_threshold", fields.share)
+        auto_apply = given or DEFAULT_AUTO_APPLY_THRESHOLD
         if auto_apply < review:
             row.problem("categorize_auto_apply_threshold", f"below categorize_review_threshold ({review})")
+        target = row.value("categorize_target_precision", fields.share) or DEFAULT_TARGET_PRECISION
+        if target < MIN_TARGET_PRECISION:
+            row.problem(
+                "categorize_target_precision", f"below {MIN_TARGET_PRECISION}: auto-apply would guess"
+            )
         valid = None
         if slug is not None and name is not None and currency is not None and row.ok:
-            valid = CompanyRow(row.line, slug, name, currency, review, auto_apply)
+            valid = CompanyRow(row.line, slug, name, currency, review, auto_apply, given is not None, target)
         company = CompanyCells(row.line, slug, currency, valid)
     if count == 0 and rows.complete:
         problems.add("company.csv", 0, WHOLE, "no company row; expected exactly one")

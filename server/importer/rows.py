@@ -21,20 +21,49 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class Family:
+    """Optional columns named by the file: `prefix` + a name of its own (dim_fund, dim_location), any
+    number of them."""
+
+    prefix: str
+    max_name: int  # characters of the name after the prefix
+
+    def name_of(self, column: str) -> str | None:
+        return column.removeprefix(self.prefix) if column.startswith(self.prefix) else None
+
+    def problem(self, name: str) -> str | None:
+        """Why a member's name is not usable; None when it is."""
+        if not name:
+            return f"no name after {self.prefix!r}; name the column {self.pattern}"
+        if len(name) > self.max_name:
+            return f"the name after {self.prefix!r} is longer than {self.max_name} characters"
+        return None
+
+    @property
+    def pattern(self) -> str:
+        return f"{self.prefix}<name>"
+
+
+@dataclass(frozen=True)
 class Columns:
-    """The header of one file: required columns must be present, optional ones may be left out."""
+    """The header of one file: required columns must be present, optional ones may be left out, and
+    any number of each family's members may be there."""
 
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
+    families: tuple[Family, ...] = ()
 
     @classmethod
-    def of(cls, required: str, optional: str = "") -> Columns:
+    def of(cls, required: str, optional: str = "", *families: Family) -> Columns:
         """From space-separated column names."""
-        return cls(tuple(required.split()), tuple(optional.split()))
+        return cls(tuple(required.split()), tuple(optional.split()), families)
 
     @property
     def known(self) -> tuple[str, ...]:
         return self.required + self.optional
+
+    def family_of(self, column: str) -> Family | None:
+        return next((family for family in self.families if family.name_of(column) is not None), None)
 
 
 class Row:
@@ -121,7 +150,7 @@ def _read_header(
             problems.add(name, 1, column, "column appears twice")
             usable = False
         elif column not in columns.known:
-            problems.add(name, 1, column or WHOLE, _unknown_column(column, columns))
+            _check_unknown(name, column, columns, problems)
         index.setdefault(column, position)
     for column in columns.required:
         if column not in index:
@@ -130,11 +159,21 @@ def _read_header(
     return index if usable else None
 
 
+def _check_unknown(name: str, column: str, columns: Columns, problems: Problems) -> None:
+    """A column that is not one of the file's own: a family member with a usable name, or a problem."""
+    family = columns.family_of(column)
+    if family is None:
+        problems.add(name, 1, column or WHOLE, _unknown_column(column, columns))
+    elif (problem := family.problem(column.removeprefix(family.prefix))) is not None:
+        problems.add(name, 1, column, problem)
+
+
 def _unknown_column(column: str, columns: Columns) -> str:
     if not column:
         return "a column has no name"
     close = difflib.get_close_matches(column, columns.known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"expected: {', '.join(columns.known)}"
+    expected = [*columns.known, *(family.pattern for family in columns.families)]
+    hint = f"did you mean {close[0]!r}?" if close else f"expected: {', '.join(expected)}"
     return f"unknown column {column!r}; {hint}"
 
 
@@ -148,6 +187,15 @@ class CsvRows:
     ) -> None:
         self.name, self.complete = name, True
         self._handle, self._reader, self._index, self._problems = handle, reader, index, problems
+
+    def members(self, family: Family) -> dict[str, str]:
+        """The family's columns in this file's header by name, in name order (those with a usable name:
+        the others are problems already)."""
+        names = {family.name_of(column): column for column in self._index}
+        return {
+            name: names[name]
+            for name in sorted(n for n in names if n is not None and family.problem(n) is None)
+        }
 
     def __iter__(self) -> Iterator[Row]:
         name, reader, problems, width = self.name, self._reader, self._problems, len(self._index)

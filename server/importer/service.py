@@ -22,6 +22,7 @@ from server.importer.writer import Counts, delete_company_data, write_company, w
 # them in nested loops (a first page of search_expenses: 12.5 s instead of 3 ms; autovacuum may be off).
 ANALYZED = (
     "expenses",
+    "expense_dimensions",
     "spend_monthly",
     "team_daily_spend",
     "repeat_charges",
@@ -53,6 +54,7 @@ class ImportReport:
     replaced: bool  # True when an existing company of that slug was replaced
     fx_rates: int = 0
     category_rules: int = 0
+    expense_dimensions: int = 0
 
     @property
     def counts(self) -> dict[str, int]:

@@ -11,12 +11,17 @@ from server.db.models import CategorySource, ExpenseStatus, PaymentType
 from server.importer import fields
 from server.importer.checks import Known, check_reference, first_use
 from server.importer.problems import Problems
-from server.importer.rows import Columns, Row, read_csv
+from server.importer.rows import Columns, Family, Row, read_csv
 from server.kit.merchants import normalize_merchant
 
+# The free analytical fields of an export (dim_fund, dim_location): names as long as a code, values as
+# a name (the sizes of expense_dimensions' columns).
+DIMENSION = Family("dim_", max_name=64)
 EXPENSES = Columns.of(
     "id date employee_email descriptor amount currency",
-    "team merchant mcc amount_company memo status payment_type category_code category_source receipt",
+    "team merchant mcc amount_company memo status payment_type category_code category_source receipt"
+    " cost_center project",
+    DIMENSION,
 )
 BUDGETS = Columns.of("team period amount currency", "category_code")
 ID = fields.text(64)
@@ -50,12 +55,17 @@ class ExpenseRow:
     category: str | None
     category_source: CategorySource | None
     receipt: bool
+    cost_center: str | None
+    project: str | None
+    dimensions: tuple[tuple[str, str], ...]  # (name, value) of the non-empty dim_<name> cells
 
 
 @dataclass
 class Expenses:
     rows: list[ExpenseRow] = field(default_factory=list)
     refs: dict[str, int] = field(default_factory=dict)
+    # The names of the file's dim_<name> columns, sorted: the company's free dimensions.
+    dimensions: list[str] = field(default_factory=list)
     # Every merchant name and how often each MCC was seen with it (its most common one is kept).
     merchant_mccs: dict[str, Counter[str]] = field(default_factory=dict)
 
@@ -102,9 +112,10 @@ def read_expenses(folder: Path, known: Known, problems: Problems) -> Expenses | 
     rows = read_csv(folder, "expenses.csv", EXPENSES, problems)
     if rows is None:
         return None
-    expenses = Expenses()
+    dimensions = rows.members(DIMENSION)
+    expenses = Expenses(dimensions=list(dimensions))
     for row in rows:
-        expense = _expense(row, known)
+        expense = _expense(row, known, dimensions)
         ref = row.raw("id")
         if ref and first_use(row, "id", ref, expenses.refs, f"expense id {ref!r}") and expense is not None:
             expenses.rows.append(expense)
@@ -114,7 +125,7 @@ def read_expenses(folder: Path, known: Known, problems: Problems) -> Expenses | 
     return expenses if rows.complete else None
 
 
-def _expense(row: Row, known: Known) -> ExpenseRow | None:
+def _expense(row: Row, known: Known, dimensions: dict[str, str]) -> ExpenseRow | None:
     ref = row.value("id", ID, required=True)
     spent_on = row.value("date", fields.date, required=True)
     employee = row.value("employee_email", fields.email, required=True)
@@ -132,6 +143,9 @@ def _expense(row: Row, known: Known) -> ExpenseRow | None:
     check_reference(row, "category_code", category, "category", known.categories)
     source = _category_source(row, category)
     receipt = row.value("receipt", fields.boolean) or False
+    cost_center = row.value("cost_center", ID)
+    project = row.value("project", ID)
+    tags = _dimensions(row, dimensions)
     if (
         ref is None
         or spent_on is None
@@ -144,8 +158,16 @@ def _expense(row: Row, known: Known) -> ExpenseRow | None:
     merchant = merchant or normalize_merchant(descriptor)
     return ExpenseRow(
         ref, spent_on, employee, team, descriptor, merchant, mcc, money, memo, status, payment_type,
-        category, source, receipt,
+        category, source, receipt, cost_center, project, tags,
     )  # fmt: skip
+
+
+def _dimensions(row: Row, columns: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """(name, value) of the row's non-empty dimension cells; an empty cell: no value for that expense."""
+    if not columns:  # most files: skip building a generator for each of a million rows
+        return ()
+    found = ((name, row.value(column, NAME)) for name, column in columns.items())
+    return tuple((name, value) for name, value in found if value is not None)
 
 
 def _category_source(row: Row, category: str | None) -> CategorySource | None:

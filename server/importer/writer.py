@@ -18,6 +18,7 @@ from server.importer.dataset import Dataset
 from server.importer.spend import ExpenseRow
 
 CHUNK = 5000
+LOOKUP = 1000  # refs per lookup of expense ids
 TABLES = Base.metadata.tables
 # Tables with a company_id that an import does not replace: the audit trail survives a --replace.
 KEPT = frozenset({"data_changes"})
@@ -37,6 +38,7 @@ class Counts:
     approval_decisions: int
     fx_rates: int
     category_rules: int
+    expense_dimensions: int
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,9 @@ async def write_company(session: AsyncSession, data: Dataset, company_id: int | 
         "currency": company.currency,
         "categorize_review_threshold": company.review_threshold,
         "categorize_auto_apply_threshold": company.auto_apply_threshold,
+        "dimensions": data.expenses.dimensions,
+        "categorize_auto_apply_given": company.auto_apply_given,
+        "categorize_target_precision": company.target_precision,
     }
     if company_id is not None:
         await session.execute(update(companies).where(companies.c.id == company_id).values(values))
@@ -125,6 +130,7 @@ async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, n
     ids = await _organization(session, data, company_id)
     merchants = await _merchants(session, data, company_id)
     await insert_rows(session, TABLES["expenses"], _expense_rows(data.expenses.rows, ids, merchants, now))
+    dimensions = await _dimensions(session, data.expenses.rows, company_id)
     await insert_rows(session, TABLES["budgets"], _budget_rows(data, ids))
     policy = data.policy.model_dump(mode="json", exclude_none=True)
     row = {"company_id": company_id, "version": 1, "document": policy, "created_at": now}
@@ -144,6 +150,7 @@ async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, n
         approval_decisions=len(data.history.decisions),
         fx_rates=len(data.fx_rates),
         category_rules=len(data.category_rules),
+        expense_dimensions=dimensions,
     )
 
 
@@ -256,7 +263,24 @@ def _expense_rows(
             "category_confidence": None,
             "receipt_present": e.receipt,
             "created_at": now,
+            "cost_center": e.cost_center,
+            "project": e.project,
         }
+
+
+async def _dimensions(session: AsyncSession, expenses: list[ExpenseRow], company_id: int) -> int:
+    """One expense_dimensions row per non-empty dim_<name> cell; how many."""
+    tagged = [e for e in expenses if e.dimensions]
+    if not tagged:  # the ids of a million expenses are read only when they are needed
+        return 0
+    ids = await _expense_ids(session, company_id, None if len(tagged) > LOOKUP else {e.ref for e in tagged})
+    rows = (
+        {"expense_id": ids[e.ref], "name": name, "company_id": company_id, "value": value}
+        for e in tagged
+        for name, value in e.dimensions
+    )
+    await insert_rows(session, TABLES["expense_dimensions"], rows)
+    return sum(len(e.dimensions) for e in tagged)
 
 
 def _budget_rows(data: Dataset, ids: Ids) -> Iterator[dict[str, Any]]:
@@ -320,14 +344,17 @@ async def _history(session: AsyncSession, data: Dataset, ids: Ids) -> None:
     await insert_rows(session, TABLES["approval_decisions"], decisions)
 
 
-async def _expense_ids(session: AsyncSession, company_id: int, refs: set[str]) -> dict[str, int]:
-    table, found = TABLES["expenses"], {}
-    wanted = sorted(refs)
-    for start in range(0, len(wanted), 1000):
-        query = select(table.c.ref, table.c.id).where(
-            table.c.company_id == company_id, table.c.ref.in_(wanted[start : start + 1000])
-        )
-        found.update({ref: id_ for ref, id_ in await session.execute(query)})
+async def _expense_ids(session: AsyncSession, company_id: int, refs: set[str] | None) -> dict[str, int]:
+    """Expense ids by ref: of `refs`, or of every expense of the company (None: one query instead of
+    thousands of lookups, when most are wanted)."""
+    table = TABLES["expenses"]
+    query = select(table.c.ref, table.c.id).where(table.c.company_id == company_id)
+    if refs is None:
+        return {ref: id_ for ref, id_ in await session.execute(query)}
+    found, wanted = {}, sorted(refs)
+    for start in range(0, len(wanted), LOOKUP):
+        batch = query.where(table.c.ref.in_(wanted[start : start + LOOKUP]))
+        found.update({ref: id_ for ref, id_ in await session.execute(batch)})
     return found
 
 

@@ -9,18 +9,21 @@ Every lookup is filtered by the caller's company. The first rule that finds anyt
 
 One row is the answer; several raise `Ambiguous` listing them; none raises `NotFound` with the closest
 spellings (difflib). Case folding is done by the database's `lower()`, which on SQLite folds ASCII only.
+
+Dimension names (an expense's free analytical fields: fund, location, ...) are the exception: exact,
+checked against the names the company's import declared.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, func, or_, select
 
-from server.db.models import Base, Category, Employee, Merchant, Team
+from server.db.models import Base, Category, Company, Employee, Merchant, Team
 from server.errors import Ambiguous, InvalidArgument, NotFound
 
 if TYPE_CHECKING:
@@ -33,6 +36,8 @@ MAX_LISTED = 10  # candidates named in an Ambiguous message
 MAX_SUGGESTIONS = 3  # close spellings offered in a NotFound message
 MAX_SCANNED = 5000  # rows read to look for close spellings
 LIST_ALL_BELOW = 15  # a kind with this few rows is listed whole when nothing is close
+# Every expense may have these; the free dimensions are each company's own.
+FIXED_DIMENSIONS = ("cost_center", "project")
 
 
 @dataclass(frozen=True)
@@ -156,3 +161,37 @@ async def _not_found_message(session: AsyncSession, company_id: int, kind: Kind[
 def _or_list(items: list[str]) -> str:
     quoted = [repr(item) for item in items]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+async def check_dimensions(
+    session: AsyncSession,
+    company_id: int,
+    names: Collection[str],
+    *,
+    argument: str,
+    spelled: str = "{}",
+    fixed_note: str = "",
+) -> None:
+    """`InvalidArgument` for the first name that is not one of the company's free dimensions, listing
+    the dimensions it has: the fixed ones (with `fixed_note` on how to use them) and the free ones, each
+    `spelled` as `argument` takes it (e.g. "dim:{}")."""
+    if not names:
+        return
+    known = await company_dimensions(session, company_id)
+    for name in names:
+        if name not in known:
+            free = (
+                f"the free ones: {', '.join(spelled.format(k) for k in known)}"
+                if known
+                else "no free ones (its import had no dim_<name> columns)"
+            )
+            raise InvalidArgument(
+                f"{argument}: no free dimension named {name!r}; this company's dimensions are "
+                f"{', '.join(FIXED_DIMENSIONS)}{fixed_note} and {free}"
+            )
+
+
+async def company_dimensions(session: AsyncSession, company_id: int) -> list[str]:
+    """The names of the company's free dimensions: the dim_<name> columns its import declared."""
+    names = await session.scalar(select(Company.dimensions).where(Company.id == company_id))
+    return [str(name) for name in names or ()]

@@ -14,17 +14,18 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
-from server.db.models import Category, Employee, Expense, Merchant, SpendMonthly, Team
+from server.db.models import Category, Employee, Expense, ExpenseDimension, Merchant, SpendMonthly, Team
 from server.db.rollups import monthly_slices
 from server.errors import InvalidArgument
 from server.kit.money import MoneyError, to_minor
 from server.kit.periods import split_period
-from server.kit.resolve import given, resolve_category, resolve_employee, resolve_team
+from server.kit.resolve import check_dimensions, given, resolve_category, resolve_employee, resolve_team
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +48,9 @@ class SelectionRequest:
     max_amount: str | None = None
     uncategorized_only: bool = False
     missing_receipt: bool = False
+    cost_center: str | None = None
+    project: str | None = None
+    dimensions: Mapping[str, str] | None = None  # free dimension name -> value
     limit: int = 50
     cursor: str | None = None
 
@@ -67,6 +71,9 @@ class ExpenseFilters:
     max_minor: int | None = None
     uncategorized_only: bool = False
     missing_receipt: bool = False
+    cost_center: str | None = None
+    project: str | None = None
+    dimensions: tuple[tuple[str, str], ...] = ()  # (name, value), sorted by name
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ async def resolve(session: AsyncSession, caller: Caller, request: SelectionReque
     max_minor = parse_amount(request.max_amount, caller.currency, "max_amount")
     if min_minor is not None and max_minor is not None and min_minor > max_minor:
         raise InvalidArgument(f"min_amount {request.min_amount} is above max_amount {request.max_amount}")
+    dimensions = await _dimension_filter(session, company, request.dimensions)
     filters = ExpenseFilters(
         company_id=company,
         date_from=request.date_from,
@@ -115,8 +123,22 @@ async def resolve(session: AsyncSession, caller: Caller, request: SelectionReque
         max_minor=max_minor,
         uncategorized_only=request.uncategorized_only,
         missing_receipt=request.missing_receipt,
+        cost_center=given(request.cost_center),
+        project=given(request.project),
+        dimensions=dimensions,
     )
     return Resolved(filters, team, employee, category)
+
+
+async def _dimension_filter(
+    session: AsyncSession, company_id: int, asked: Mapping[str, str] | None
+) -> tuple[tuple[str, str], ...]:
+    """(name, value) pairs in name order, each name one of the company's free dimensions; a blank value
+    is no filter, as for every other text filter."""
+    pairs = {name.strip(): value.strip() for name, value in (asked or {}).items() if given(value)}
+    note = " (arguments of their own)"
+    await check_dimensions(session, company_id, list(pairs), argument="dimensions", fixed_note=note)
+    return tuple(sorted(pairs.items()))
 
 
 def check_date_range(date_from: dt.date | None, date_to: dt.date | None) -> None:
@@ -181,6 +203,22 @@ def conditions(filters: ExpenseFilters) -> list[ColumnElement[bool]]:
         found.append(Expense.amount_company_minor <= filters.max_minor)
     if filters.merchant_text:
         found.append(_mentions(filters.merchant_text.lower()))
+    return found + _dimension_conditions(filters)
+
+
+def _dimension_conditions(filters: ExpenseFilters) -> list[ColumnElement[bool]]:
+    found = []
+    if filters.cost_center is not None:
+        found.append(Expense.cost_center == filters.cost_center)
+    if filters.project is not None:
+        found.append(Expense.project == filters.project)
+    for name, value in filters.dimensions:  # each from the (company, name, value) index
+        tagged = select(ExpenseDimension.expense_id).where(
+            ExpenseDimension.company_id == filters.company_id,
+            ExpenseDimension.name == name,
+            ExpenseDimension.value == value,
+        )
+        found.append(Expense.id.in_(tagged))
     return found
 
 
@@ -259,6 +297,9 @@ def _rollup_counts(filters: ExpenseFilters) -> bool:
         and filters.min_minor is None
         and filters.max_minor is None
         and not filters.missing_receipt
+        and filters.cost_center is None
+        and filters.project is None
+        and not filters.dimensions
     )
 
 
@@ -294,8 +335,17 @@ DAMAGED_CURSOR = (
 FOREIGN_CURSOR = "this cursor is not valid for these filters; start again without a cursor"
 
 
+# Filters added after cursors were first issued count only when used: a cursor issued before them still
+# continues its search.
+_LATER_FILTERS = ("cost_center", "project", "dimensions")
+
+
 def filters_digest(filters: ExpenseFilters) -> str:
-    canonical = json.dumps(dataclasses.asdict(filters), sort_keys=True, default=str)
+    fields = dataclasses.asdict(filters)
+    for name in _LATER_FILTERS:
+        if not fields[name]:
+            del fields[name]
+    canonical = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 

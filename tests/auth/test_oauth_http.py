@@ -16,13 +16,13 @@ from mcp import MCPError
 
 from tests.auth.issuer import FakeIssuer
 from tests.transports.conftest import http_client
-from tests.world import ACME_EXPENSES, GLOBEX_EXPENSES
+from tests.world import ACME_EXPENSES, GLOBEX_EXPENSES, raw
 
 pytestmark = pytest.mark.anyio
 
 READ = "spend:read"
 READ_WRITE = "spend:read spend:write"
-WRITE_TOOLS = {"categorize_expenses"}
+WRITE_TOOLS = {"categorize_expenses", "recategorize_expense"}
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 Spawn = Callable[..., tuple[str, Path]]
 
@@ -155,13 +155,22 @@ async def test_write_tools_are_listed_only_to_tokens_with_spend_write(
     assert "search_expenses" in readers
 
 
-def test_calling_a_write_tool_without_spend_write_is_403_insufficient_scope(
-    served: tuple[str, Path], issuer: FakeIssuer
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("categorize_expenses", {"apply": True}),
+        ("recategorize_expense", {"expense_id": "EXP-000001", "category": "HARDWARE"}),
+    ],
+)
+async def test_calling_a_write_tool_without_spend_write_is_403_insufficient_scope(
+    served: tuple[str, Path], issuer: FakeIssuer, seeded_url: str, tool: str, arguments: dict[str, Any]
 ) -> None:
     server, log = served
     bearer = token(issuer, server, scope=READ, company="globex")
+    categories = "SELECT ref, category_id, category_source FROM expenses ORDER BY company_id, ref"
+    before = await raw(seeded_url, categories)
 
-    response = post(server, bearer, call_tool("categorize_expenses", {"apply": True}))
+    response = post(server, bearer, call_tool(tool, arguments))
 
     assert response.status_code == 403
     challenge = response.headers["www-authenticate"]
@@ -170,9 +179,10 @@ def test_calling_a_write_tool_without_spend_write_is_403_insufficient_scope(
     assert response.json()["error"] == "insufficient_scope"
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     refusals = [line for line in lines if line["msg"] == "tool call refused"]
-    assert ("categorize_expenses", "globex", "insufficient_scope") in [
+    assert (tool, "globex", "insufficient_scope") in [
         (line["tool"], line["company"], line["outcome"]) for line in refusals
     ]
+    assert await raw(seeded_url, categories) == before
 
 
 async def test_with_spend_write_the_write_tool_answers(server: str, issuer: FakeIssuer) -> None:

@@ -23,7 +23,7 @@ from tests.world import connect
 
 pytestmark = pytest.mark.anyio
 
-WRITE_TOOLS = {"categorize_expenses"}
+WRITE_TOOLS = {"categorize_expenses", "recategorize_expense"}
 
 
 @pytest.fixture
@@ -47,14 +47,17 @@ async def client(
 @pytest.mark.parametrize("acting_for", [["spend:read"]], indirect=True)
 async def test_without_spend_write_the_write_tools_are_hidden_and_refused(client: Client) -> None:
     tools = {tool.name for tool in (await client.list_tools()).tools}
-    refused = await client.call_tool("categorize_expenses", {"dry_run": True})
+    refused = [
+        await client.call_tool("categorize_expenses", {"dry_run": True}),
+        await client.call_tool("recategorize_expense", {"expense_id": "EXP-000001", "category": "TRAVEL"}),
+    ]
 
     assert not tools & WRITE_TOOLS
     assert "search_expenses" in tools
-    assert refused.is_error
-    assert refused.content[0].model_dump()["text"] == (
-        "insufficient_scope: categorize_expenses writes, and needs a token with the spend:write scope."
-    )
+    assert [(r.is_error, r.content[0].model_dump()["text"]) for r in refused] == [
+        (True, f"insufficient_scope: {name} writes, and needs a token with the spend:write scope.")
+        for name in ("categorize_expenses", "recategorize_expense")
+    ]
 
 
 @pytest.mark.parametrize("acting_for", [["spend:read", "spend:write"]], indirect=True)

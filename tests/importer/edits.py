@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +35,24 @@ def append(file: str, *lines: str) -> Edit:
     def edit(folder: Path) -> None:
         with (folder / file).open("a", encoding="utf-8") as handle:
             handle.writelines(f"{line}\n" for line in lines)
+
+    return edit
+
+
+def add_columns(file: str, cells: dict[str, dict[str, str]]) -> Edit:
+    """Add columns to `file`: {column: {a record's first cell (its id): the value}}; the records not
+    named get an empty cell. Records keep their lines (a quoted cell over two lines stays quoted)."""
+
+    def edit(folder: Path) -> None:
+        path = folder / file
+        with path.open(newline="", encoding="utf-8") as handle:
+            header, *records = list(csv.reader(handle))
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow([*header, *cells])
+            writer.writerows(
+                [*record, *(by_id.get(record[0], "") for by_id in cells.values())] for record in records
+            )
 
     return edit
 

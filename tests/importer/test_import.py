@@ -74,6 +74,7 @@ async def test_imports_every_file(engine: AsyncEngine) -> None:
         "approval_decisions": 4,
         "fx_rates": 0,  # the folder has no fx_rates.csv (optional)
         "category_rules": 0,  # nor category_rules.csv (optional)
+        "expense_dimensions": 0,  # nor dim_<name> columns
     }
     counts = await row_counts(engine)
     assert counts["companies"] == 1

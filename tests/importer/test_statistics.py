@@ -14,6 +14,7 @@ from server.db.engine import create_engine, create_session_factory
 from server.importer import import_company
 from server.importer.service import ANALYZED
 from tests.importer.conftest import copy_valid
+from tests.importer.edits import add_columns
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +29,9 @@ async def test_every_table_an_import_writes_has_fresh_statistics(postgres_url: s
     try:
         async with engine.connect() as connection:
             before = await _row_counts(connection)
-        await import_company(create_session_factory(engine), copy_valid(tmp_path / "acme"))
+        folder = copy_valid(tmp_path / "acme")
+        add_columns("expenses.csv", {"dim_fund": {"E-001": "GF01"}})(folder)  # expense_dimensions too
+        await import_company(create_session_factory(engine), folder)
         async with engine.connect() as connection:
             written = {
                 table for table, rows in (await _row_counts(connection)).items() if rows > before[table]

@@ -31,6 +31,7 @@ SEEDED = [
     "budgets",
     "team_daily_spend",
     "spend_monthly",
+    "expense_dimensions",
 ]
 
 
@@ -86,6 +87,9 @@ async def test_a_tool_call_cannot_write_another_companys_rows_nor_what_no_tool_w
     with pytest.raises(DBAPIError, match="permission denied"):
         async with call_scope(app, "tool", "probe") as scope:
             await scope.session.execute(text("DELETE FROM budgets"))
+    with pytest.raises(DBAPIError, match="permission denied"):
+        async with call_scope(app, "tool", "probe") as scope:
+            await scope.session.execute(text("UPDATE expense_dimensions SET value = 'X'"))
 
 
 async def test_every_tenant_table_is_under_forced_row_security(app: AppContext) -> None:

@@ -54,6 +54,9 @@ EXP_000100 = {
             ],
         }
     ],
+    "cost_center": "CC-9",
+    "project": "Apollo",
+    "dimensions": {"fund": "GF01", "location": "New York"},
 }
 
 
@@ -67,10 +70,11 @@ async def test_one_expense_in_full(acme: Client) -> None:
     )
 
 
-async def test_an_uncategorized_expense_without_approvals(acme: Client) -> None:
+async def test_an_uncategorized_expense_without_approvals_nor_dimensions(acme: Client) -> None:
     detail = await call_ok(acme, "get_expense", {"expense_id": " EXP-000035 "})
 
     assert (detail["id"], detail["category"], detail["approvals"]) == ("EXP-000035", None, [])
+    assert (detail["cost_center"], detail["project"], detail["dimensions"]) == (None, None, {})
     assert detail["merchant"] == {
         "name": "Uber",
         "mcc": "4121",
@@ -101,6 +105,11 @@ async def test_the_same_id_means_each_companys_own_expense(acme: Client, globex:
         "GLOBEX DOOMSDAY DEVICE",
         {"amount": "99999.00", "currency": "USD"},
         "hank@globex.example",
+    )
+    assert (theirs["cost_center"], theirs["project"], theirs["dimensions"]) == (
+        "CC-9",
+        None,
+        {"fund": "GX99", "grant": "G-DOOM"},
     )
     assert [decision["approver"]["email"] for decision in theirs["approvals"][0]["decisions"]] == [
         "ann@globex.example"

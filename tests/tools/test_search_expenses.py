@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +18,7 @@ pytestmark = pytest.mark.anyio
 
 ALL_ACME = "SELECT e.ref FROM expenses e JOIN companies c ON c.id = e.company_id WHERE c.slug = 'acme'"
 NEWEST_FIRST = " ORDER BY e.spent_on DESC, e.id DESC"
+TAGGED = "SELECT expense_id FROM expense_dimensions WHERE"
 
 
 def text_of(result: CallToolResult) -> str:
@@ -79,6 +82,9 @@ async def test_one_expense_as_a_whole(acme: Client) -> None:
             "max_amount": None,
             "uncategorized_only": False,
             "missing_receipt": False,
+            "cost_center": None,
+            "project": None,
+            "dimensions": {},
         },
     }
 
@@ -158,12 +164,31 @@ async def test_summary_text_says_how_much_and_whether_more_pages_exist(acme: Cli
             {"merchant": "pret a"},
             " AND e.merchant_id IN (SELECT id FROM merchants WHERE name = 'Pret A Manger')",
         ),
+        # The expenses' own dimensions: counted from the expenses, never from the monthly rollup (which
+        # has none of them: a period of whole months would count every expense of those months).
+        ({"cost_center": "CC-1"}, " AND e.cost_center = 'CC-1'"),
+        (
+            {"project": "Borealis", "date_from": "2026-02-01", "date_to": "2026-05-31"},
+            " AND e.project = 'Borealis' AND e.spent_on BETWEEN '2026-02-01' AND '2026-05-31'",
+        ),
+        ({"dimensions": {"fund": "GF01"}}, f" AND e.id IN ({TAGGED} name = 'fund' AND value = 'GF01')"),
+        (
+            {"dimensions": {"fund": "RF02", "location": "Paris"}, "date_from": "2026-03-01"},
+            f" AND e.id IN ({TAGGED} name = 'fund' AND value = 'RF02')"
+            f" AND e.id IN ({TAGGED} name = 'location' AND value = 'Paris') AND e.spent_on >= '2026-03-01'",
+        ),
+        (
+            {"cost_center": "CC-1", "project": "Apollo", "dimensions": {"location": "Berlin"}},
+            " AND e.cost_center = 'CC-1' AND e.project = 'Apollo'"
+            f" AND e.id IN ({TAGGED} name = 'location' AND value = 'Berlin')",
+        ),
     ],
 )
 async def test_pages_walk_every_match_once_in_order(
     acme: Client, seeded_url: str, arguments: dict[str, Any], where: str
 ) -> None:
     expected = [ref for (ref,) in await raw(seeded_url, ALL_ACME + where + NEWEST_FIRST)]
+    assert expected, "a case that matches nothing proves nothing"
 
     walked, pages = await walk(acme, arguments, limit=7)
     unpaginated = await call_ok(acme, "search_expenses", {**arguments, "limit": 200})
@@ -202,6 +227,9 @@ async def test_filters_come_back_resolved(acme: Client) -> None:
             "min_amount": "5",
             "status": "pending",
             "missing_receipt": True,
+            "cost_center": " CC-1 ",
+            "project": "",  # what agents send for a filter they do not use
+            "dimensions": {" fund ": " GF01 ", "location": ""},
         },
     )
 
@@ -217,6 +245,9 @@ async def test_filters_come_back_resolved(acme: Client) -> None:
         "max_amount": None,
         "uncategorized_only": False,
         "missing_receipt": True,
+        "cost_center": "CC-1",
+        "project": None,
+        "dimensions": {"fund": "GF01"},
     }
 
 
@@ -276,6 +307,17 @@ async def test_names_that_match_several_or_none_list_candidates(
         ({"limit": 201}, "limit\n  Input should be less than or equal to 200"),
         ({"status": "paid"}, "Input should be 'pending', 'approved', 'rejected' or 'reimbursed'"),
         ({"date_to": "2026-02-30"}, "date_to\n  Input should be a valid date"),
+        ({"cost_center": "C" * 65}, "cost_center\n  String should have at most 64 characters"),
+        (  # globex has a grant dimension; acme does not
+            {"dimensions": {"grant": "G-7"}},
+            "Error executing tool search_expenses: dimensions: no free dimension named 'grant'; this "
+            "company's dimensions are cost_center, project (arguments of their own) and the free ones: fund, "
+            "location",
+        ),
+        (
+            {"dimensions": {"fund": "GF01", "cost_center": "CC-1"}},
+            "dimensions: no free dimension named 'cost_center'; this company's dimensions are cost_center",
+        ),
     ],
 )
 async def test_bad_arguments_are_refused_with_a_clear_reason(
@@ -300,3 +342,36 @@ async def test_a_cursor_only_continues_the_search_it_came_from(acme: Client, glo
     )
     # The page size may change between pages; the filters may not.
     assert (await call_ok(acme, "search_expenses", {**filters, "limit": 50, "cursor": cursor}))["items"]
+
+
+async def test_a_cursor_continues_only_the_same_dimension_filters(acme: Client) -> None:
+    filters = {"dimensions": {"fund": "GF01"}, "cost_center": "CC-1", "limit": 2}
+    first = await call_ok(acme, "search_expenses", filters)
+    cursor = first["next_cursor"]
+    others: list[dict[str, Any]] = [
+        {"dimensions": {"fund": "RF02"}, "cost_center": "CC-1"},
+        {"dimensions": {"fund": "GF01", "location": "Paris"}, "cost_center": "CC-1"},
+        {"dimensions": {"fund": "GF01"}},
+        {"dimensions": {"fund": "GF01"}, "cost_center": "CC-2"},
+        {"dimensions": {"fund": "GF01"}, "cost_center": "CC-1", "project": "Apollo"},
+    ]
+
+    for other in others:
+        assert "this cursor is not valid for these filters" in await call_error(
+            acme, "search_expenses", {**other, "limit": 2, "cursor": cursor}
+        ), other
+    # The same filters spelled with other spaces are the same search.
+    same = {"dimensions": {" fund": "GF01 "}, "cost_center": "CC-1 ", "limit": 2, "cursor": cursor}
+    second = await call_ok(acme, "search_expenses", same)
+    assert first["total_matched"] > 2
+    assert {item["id"] for item in second["items"]}.isdisjoint(item["id"] for item in first["items"])
+
+
+def test_a_cursor_issued_before_the_dimension_filters_still_continues() -> None:
+    """Unused, the filters added later leave the digest as it was (the value computed before them)."""
+    filters = selection.ExpenseFilters(
+        company_id=7, date_from=dt.date(2026, 2, 1), team_id=3, merchant_text="uber"
+    )
+
+    assert selection.filters_digest(filters) == "632e21ce4d2d80ca9a300c38377b5650"
+    assert selection.filters_digest(replace(filters, project="Apollo")) != selection.filters_digest(filters)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from mcp import Client
 
 from server.kit.money import format_amount, to_minor
+from tests.tools.test_search_expenses import text_of
 from tests.world import TODAY, call_error, call_ok, raw
 
 pytestmark = pytest.mark.anyio
@@ -18,7 +20,17 @@ KEYS = {
     "team": ("t.name", "JOIN teams t ON t.id = e.team_id"),
     "merchant": ("m.name", "JOIN merchants m ON m.id = e.merchant_id"),
     "employee": ("emp.email", "JOIN employees emp ON emp.id = e.employee_id"),
+    "cost_center": ("e.cost_center", ""),
+    "project": ("e.project", ""),
+    **{
+        f"dim:{name}": (
+            "d.value",
+            f"LEFT JOIN expense_dimensions d ON d.expense_id = e.id AND d.name = '{name}'",
+        )
+        for name in ("fund", "location")
+    },
 }
+GROUPINGS = ["category", "team", "merchant", "employee", "month", "cost_center", "project", "dim:fund"]
 
 
 def month_key(url: str) -> str:
@@ -41,11 +53,15 @@ async def expected_totals(
     return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
+def in_team(name: str) -> str:
+    return f"AND e.team_id IN (SELECT id FROM teams WHERE name = '{name}' AND company_id = c.id)"
+
+
 def totals_of(summary: dict[str, Any]) -> dict[str | None, tuple[int, int]]:
     return {g["key"]: (to_minor(g["total"], "EUR"), g["count"]) for g in summary["groups"] if g["count"]}
 
 
-@pytest.mark.parametrize("group_by", ["category", "team", "merchant", "employee", "month"])
+@pytest.mark.parametrize("group_by", GROUPINGS)
 async def test_totals_equal_an_independent_aggregate(acme: Client, seeded_url: str, group_by: str) -> None:
     summary = await call_ok(acme, "summarize_spend", {"period": "2026", "group_by": group_by})
     expected = await expected_totals(seeded_url, group_by, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
@@ -81,14 +97,56 @@ async def test_top_lists_the_largest_groups_and_adds_up_the_rest(acme: Client, s
     assert len(expected) > 3
 
 
-async def test_uncategorized_spend_has_its_own_bucket(acme: Client, seeded_url: str) -> None:
-    summary = await call_ok(acme, "summarize_spend", {"period": "2026", "group_by": "category"})
-    total, count = (
-        await expected_totals(seeded_url, "category", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
-    )[None]
+@pytest.mark.parametrize(
+    ("group_by", "name"),
+    [
+        ("category", "Uncategorized"),
+        ("cost_center", "No cost center"),
+        ("project", "No project"),
+        ("dim:location", "No location"),
+    ],
+)
+async def test_spend_without_a_value_has_its_own_bucket(
+    acme: Client, seeded_url: str, group_by: str, name: str
+) -> None:
+    summary = await call_ok(acme, "summarize_spend", {"period": "2026", "group_by": group_by})
+    total, count = (await expected_totals(seeded_url, group_by, dt.date(2026, 1, 1), dt.date(2026, 12, 31)))[
+        None
+    ]
 
     [bucket] = [group for group in summary["groups"] if group["key"] is None]
-    assert bucket == {"key": None, "name": "Uncategorized", "total": f"{total / 100:.2f}", "count": count}
+    assert bucket == {"key": None, "name": name, "total": format_amount(total, "EUR"), "count": count}
+
+
+async def test_a_free_dimension_as_a_whole_over_a_team_and_days(acme: Client, seeded_url: str) -> None:
+    """Read from the expenses, also for whole months (the monthly rollup has no dimensions)."""
+    arguments = {
+        "date_from": "2026-01-10",
+        "date_to": "2026-06-20",
+        "team": "Engineering",
+        "group_by": "dim:fund",
+    }
+    summary = await call_ok(acme, "summarize_spend", arguments)
+    start, end = dt.date(2026, 1, 10), dt.date(2026, 6, 20)
+    expected = await expected_totals(seeded_url, "dim:fund", start, end, in_team("Engineering"))
+    groups = sorted(expected.items(), key=lambda item: (-item[1][0], item[0] or ""))
+    total = format_amount(sum(t for t, _ in expected.values()), "EUR")
+
+    assert summary["groups"] == [
+        {"key": key, "name": key or "No fund", "total": format_amount(t, "EUR"), "count": count}
+        for key, (t, count) in groups
+    ]
+    assert (summary["group_by"], summary["total"], summary["filters"]["team"]) == (
+        "dim:fund",
+        total,
+        "Engineering",
+    )
+    assert set(expected) == {"GF01", None}
+    top = "; ".join(f"{group['name']} {Decimal(group['total']):,}" for group in summary["groups"])
+    assert text_of(await acme.call_tool("summarize_spend", arguments)) == (
+        f"Spend 2026-01-10..2026-06-20 (2026-01-10..2026-06-20) by dim:fund: {Decimal(total):,} EUR over "
+        f"{summary['count']} expenses. Top: {top}."
+    )
 
 
 async def test_a_filtered_summary_as_a_whole(acme: Client, seeded_url: str) -> None:
@@ -165,8 +223,8 @@ async def test_filters_by_team_and_employee(acme: Client, seeded_url: str) -> No
         "merchant",
         dt.date(2026, 1, 1),
         dt.date(2026, 12, 31),
-        "AND e.team_id IN (SELECT id FROM teams WHERE name = 'Marketing Ops' AND company_id = c.id) "
-        "AND e.employee_id IN (SELECT id FROM employees WHERE email = 'dan@acme.example')",
+        in_team("Marketing Ops")
+        + " AND e.employee_id IN (SELECT id FROM employees WHERE email = 'dan@acme.example')",
     )
 
     assert summary["filters"] == {"team": "Marketing Ops", "category": None, "employee": "dan@acme.example"}
@@ -192,7 +250,17 @@ async def test_filters_by_team_and_employee(acme: Client, seeded_url: str) -> No
             "'2026-13' is not a period: use a year (2026), a quarter (2026-Q3) or a month",
         ),
         ({"period": "Q3"}, "'Q3' is not a period"),
-        ({"group_by": "week"}, "Input should be 'category', 'team', 'merchant', 'employee' or 'month'"),
+        (
+            {"group_by": "week"},
+            "Input should be 'category', 'team', 'merchant', 'employee', 'month', 'cost_center' or 'project'",
+        ),
+        ({"group_by": "week"}, "String should match pattern '^dim:.+$'"),
+        ({"group_by": "dim:"}, "String should match pattern '^dim:.+$'"),
+        (  # globex has a grant dimension; acme does not
+            {"group_by": "dim:grant"},
+            "Error executing tool summarize_spend: group_by: no free dimension named 'grant'; this company's "
+            "dimensions are cost_center, project and the free ones: dim:fund, dim:location",
+        ),
         ({"team": "Mark"}, "'Mark' matches 3 teams: Market Research, Marketing, Marketing Ops"),
         ({"category": "HARDWARE"}, "no category with code or name 'HARDWARE'"),
     ],

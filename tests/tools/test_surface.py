@@ -26,17 +26,23 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("categorize_expense", {"expense_id": "EXP-000100"}),
     ("categorize_expense", {"descriptor": "UBER *TRIP", "mcc": "4121"}),
     ("categorize_expenses", {"limit": 20}),
+    ("recategorize_expense", {"expense_id": "EXP-000001", "category": "OFFICE", "dry_run": True}),
     ("forecast_budget", {"team": "Marketing", "period": "2026"}),
     ("forecast_budget", {"team": "Engineering", "chart": True}),
     ("forecast_budgets", {}),
 ]
 
 
-# The only tool that writes: it fills empty categories, never changes one, and is idempotent.
+# The tools that write: one fills empty categories and never changes one; the other replaces one
+# expense's category (destructive: the category before is gone but for the record of data changes).
+# Both are idempotent.
 WRITES = {
     "categorize_expenses": ToolAnnotations(
         read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-    )
+    ),
+    "recategorize_expense": ToolAnnotations(
+        read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+    ),
 }
 
 
@@ -49,6 +55,7 @@ async def test_every_tool_but_the_writers_is_read_only_closed_world_and_document
         "forecast_budget",
         "forecast_budgets",
         "get_expense",
+        "recategorize_expense",
         "search_expenses",
         "suggest_approver",
         "summarize_spend",

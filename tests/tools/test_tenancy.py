@@ -85,3 +85,41 @@ async def test_a_cursor_of_one_company_is_refused_by_the_other(acme: Client, glo
     assert "this cursor is not valid for these filters" in await call_error(
         acme, "search_expenses", {"limit": 1, "cursor": cursor}
     )
+
+
+async def test_dimension_values_of_another_company_never_appear(
+    acme: Client, globex: Client, seeded_url: str
+) -> None:
+    """Both companies have a fund dimension, fund GF01, cost center CC-1 and project Apollo."""
+    dimension_rows = (
+        "SELECT d.value, SUM(e.amount_company_minor), COUNT(*) FROM expenses e "
+        "JOIN expense_dimensions d ON d.expense_id = e.id AND d.name = 'fund' "
+        "JOIN companies c ON c.id = e.company_id WHERE c.slug = :slug GROUP BY d.value"
+    )
+    for client, slug, currency in ((acme, "acme", "EUR"), (globex, "globex", "USD")):
+        summary = await call_ok(client, "summarize_spend", {"period": "2026", "group_by": "dim:fund"})
+        funds = {
+            g["key"]: (to_minor(g["total"], currency), g["count"]) for g in summary["groups"] if g["key"]
+        }
+        assert funds == {
+            value: (int(total), count)
+            for value, total, count in await raw(seeded_url, dimension_rows, slug=slug)
+        }
+    shared = {"dimensions": {"fund": "GF01"}, "cost_center": "CC-1", "limit": 200}
+    mine = await call_ok(acme, "search_expenses", shared)
+    theirs = await call_ok(globex, "search_expenses", {**shared, "project": "Apollo"})
+
+    assert {item["employee"]["email"].split("@")[1] for item in mine["items"]} == {"acme.example"}
+    assert {item["employee"]["email"].split("@")[1] for item in theirs["items"]} == {"globex.example"}
+    assert mine["items"]
+    assert theirs["items"]
+    for arguments in ({"dimensions": {"fund": "GX99"}}, {"cost_center": "CC-G"}):
+        assert (await call_ok(acme, "search_expenses", arguments))["total_matched"] == 0
+
+
+async def test_each_company_is_told_only_its_own_dimensions(acme: Client, globex: Client) -> None:
+    mine = await call_error(acme, "search_expenses", {"dimensions": {"grant": "G-7"}})
+    theirs = await call_error(globex, "summarize_spend", {"group_by": "dim:location"})
+
+    assert mine.endswith("the free ones: fund, location")
+    assert theirs.endswith("the free ones: dim:fund, dim:grant")

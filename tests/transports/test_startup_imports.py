@@ -59,7 +59,7 @@ async def test_stdio_lists_tools_without_heavy_imports(seeded_url: str, tmp_path
 
     loaded = json.loads(report.read_text())
     heavy = [root for root in HEAVY if any(name == root or name.startswith(f"{root}.") for name in loaded)]
-    assert len(tools) == 8
+    assert len(tools) == 9
     assert heavy == []
 
 

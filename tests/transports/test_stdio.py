@@ -42,6 +42,7 @@ async def test_stdio_lists_and_calls_every_tool(seeded_url: str, mode: str) -> N
         "suggest_approver",
         "categorize_expense",
         "categorize_expenses",
+        "recategorize_expense",
         "forecast_budget",
         "forecast_budgets",
     }

@@ -13,7 +13,9 @@ rules, model artifact and thresholds:
 5. fallback nothing to go on: no guess, needs review.
 
 The LLM (see `llm.py`) is consulted afterwards, only for answers that need review or whose merchant
-the model never saw; abstaining is a `needs_review` flag on whatever answer came out last.
+the model never saw; abstaining is a `needs_review` flag on whatever answer came out last. Between the
+two, people's corrections since the model was trained overrule every stage but a company rule
+(`corrections.py`, run by `stages.py`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from server.kit.merchants import merchant_key
 from tools.categorize.features import ExpenseFacts
 from tools.categorize.model import Artifact, Matrix, top_share
 
-Source = Literal["rule", "history", "model", "mcc", "llm", "fallback"]
+Source = Literal["rule", "correction", "history", "model", "mcc", "llm", "fallback"]
 RULE_CONFIDENCE = 0.99
 HISTORY_MIN_SEEN = 5
 HISTORY_MIN_SHARE = 0.95

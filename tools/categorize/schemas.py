@@ -7,13 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Source = Literal["rule", "history", "model", "mcc", "llm", "fallback"]
+Source = Literal["rule", "correction", "history", "model", "mcc", "llm", "fallback"]
 Outcome = Literal["applied", "would_apply", "suggested", "needs_review", "already_categorized"]
 
 SOURCE_HELP = (
-    "Which stage decided: rule (a company rule for the merchant), history (the merchant was booked one "
-    "way consistently), model (the company's model), mcc (how the merchant category code is usually "
-    "booked), llm (the LLM, weighed against the company's history), fallback (nothing to go on)."
+    "Which stage decided: rule (a company rule for the merchant), correction (people recategorized this "
+    "merchant's expenses since the model was trained), history (the merchant was booked one way "
+    "consistently), model (the company's model), mcc (how the merchant category code is usually booked), "
+    "llm (the LLM, weighed against the company's history), fallback (nothing to go on)."
 )
 
 
@@ -73,6 +74,27 @@ class CategorizeExpensesOutput(BaseModel):
     dry_run: bool
     model_version: int | None
     thresholds: Thresholds
+
+
+RecategorizeOutcome = Literal["recategorized", "would_recategorize", "unchanged", "declined"]
+
+
+class RecategorizeExpenseOutput(BaseModel):
+    expense_id: str
+    before: CurrentCategory | None = Field(description="The category before the call; null: it had none.")
+    after: CurrentCategory = Field(
+        description="The category the call set (for a dry run or a declined call: would have set)."
+    )
+    changed: bool = Field(description="True: this call wrote the new category.")
+    dry_run: bool
+    outcome: RecategorizeOutcome = Field(
+        description=(
+            "recategorized: written now; would_recategorize: dry_run, nothing written; unchanged: a person "
+            "had already set this category, nothing to do; declined: the user did not confirm, nothing "
+            "written."
+        )
+    )
+    message: str = Field(description="One line on what happened.")
 
 
 @dataclass(frozen=True)

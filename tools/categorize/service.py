@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("outlay.categorize")
 # How Expense.category_source records an applied answer (the column's values: human/rule/model/llm).
 # Only a company rule is a "rule": what the categorizer learned is "model", which training leaves out,
-# so that the model never learns from its own answers.
-STORED_SOURCE = {"rule": "rule", "history": "model", "model": "model", "mcc": "model"}
+# so that the model never learns from its own answers (an answer that people's corrections decided
+# included: the corrected expenses themselves are what it learns from).
+STORED_SOURCE = {"rule": "rule", "correction": "model", "history": "model", "model": "model", "mcc": "model"}
 
 
 # ---- one expense -----------------------------------------------------------------------------------

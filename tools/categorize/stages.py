@@ -1,5 +1,6 @@
 """Running the stages for a call: rules, model (on the model server when configured) and MCC
-(`pipeline.py`), then the LLM, through the gateway, about the answers it may help with (`llm.py`)."""
+(`pipeline.py`), people's corrections since the model was trained (`corrections.py`), then the LLM,
+through the gateway, about the answers it may help with (`llm.py`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from server.gateway import GatewayError, Redactor
-from tools.categorize import llm, pipeline, queries, remote
+from tools.categorize import correction_queries, corrections, llm, pipeline, queries, remote
 from tools.categorize.books import Books
 from tools.categorize.features import ExpenseFacts
 
@@ -32,9 +33,10 @@ async def decide(
     amounts: Sequence[int],
     progress: Progress | None = None,
 ) -> list[pipeline.Decision]:
-    """Rules, model (remote when configured), MCC prior; then the LLM where it may help."""
+    """Rules, model (remote when configured), MCC prior, corrections; then the LLM where it may help."""
     scores = await _remote_probabilities(app, caller, books, facts)
     decisions = pipeline.decide(books.company, books.artifact, facts, scores)
+    decisions = await corrected(caller, session, books, facts, decisions)
     limit = app.settings.categorize_llm_calls
     return await consult_llm(app, caller, session, books, facts, amounts, decisions, limit, progress)
 
@@ -56,6 +58,26 @@ async def consult_llm(
         names = await queries.employee_names(session, caller.company_id)
         await _ask_llm(app, caller, books, facts, amounts, decisions, asking, Redactor(names), progress)
     return decisions
+
+
+async def corrected(
+    caller: Caller,
+    session: AsyncSession,
+    books: Books,
+    facts: Sequence[ExpenseFacts],
+    decisions: list[pipeline.Decision],
+) -> list[pipeline.Decision]:
+    """The decisions after people's corrections of their merchants since the serving model was trained:
+    what the model has not learned yet (`corrections.py`)."""
+    version = books.version.id if books.version else None
+    keys = {d.merchant for d in decisions}
+    found = await correction_queries.since_training(session, caller.company_id, keys, version)
+    if not found:
+        return decisions
+    return [
+        corrections.overrule(d, found.get(d.merchant), books.company, f.merchant or d.merchant)
+        for d, f in zip(decisions, facts, strict=True)
+    ]
 
 
 async def _remote_probabilities(

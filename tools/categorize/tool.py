@@ -1,4 +1,5 @@
-"""MCP adapters for categorize_expense and categorize_expenses: arguments in, one service call, result out."""
+"""MCP adapters for categorize_expense, categorize_expenses and recategorize_expense: arguments in, one
+service call, result out."""
 
 # No `from __future__ import annotations`: the SDK evaluates these signatures to build the schemas.
 import datetime as dt
@@ -14,8 +15,13 @@ from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.errors import InvalidArgument
 from server.kit.money import AmountText
-from tools.categorize import logic
-from tools.categorize.schemas import CategorizeExpenseOutput, CategorizeExpensesOutput, RawExpense
+from tools.categorize import logic, recategorize
+from tools.categorize.schemas import (
+    CategorizeExpenseOutput,
+    CategorizeExpensesOutput,
+    RawExpense,
+    RecategorizeExpenseOutput,
+)
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -23,6 +29,11 @@ READ_ONLY = ToolAnnotations(
 # Writes only where there is no category yet, and the same call twice writes nothing more.
 FILLS_BLANKS = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+# Replaces a category someone may have set (the one before stays in the record of data changes), and
+# the same call twice changes nothing more.
+CORRECTS = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
 )
 MCC = Annotated[
     str | None, Field(pattern=r"^\d{4}$", description="4-digit merchant category code, e.g. '5812'.")
@@ -51,6 +62,18 @@ writing. Calling again with the same arguments writes nothing new. Each item say
 `counts` and `sources` sum them up. Progress is reported while it runs."""
 
 
+RECATEGORIZE_DESCRIPTION = """\
+Correct an expense's category: a person's decision, e.g. "EXP-000123 is travel, not meals". Pass the
+`expense_id` and the `category` (code or name), and optionally the person's `reason`. The category is
+then set by a person (it replaces whatever was there, including a category someone set before) and the
+categorizer takes the correction into account at once for the merchant's other expenses.
+
+Only call this when the user asked for the change; the server asks the user to confirm when the client
+supports it. `dry_run=true` shows the change without writing it. Setting the category the expense
+already has from a person changes nothing, so calling again is safe. To categorize expenses that have
+no category yet, use categorize_expenses."""
+
+
 class ApplyConfirmation(BaseModel):
     confirm: bool = Field(description="Write the confident categories to the uncategorized expenses.")
 
@@ -62,6 +85,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
     mcp.tool(title="Categorize expenses", description=BATCH_DESCRIPTION, annotations=FILLS_BLANKS)(
         categorize_expenses
     )
+    mcp.tool(
+        title="Correct an expense's category", description=RECATEGORIZE_DESCRIPTION, annotations=CORRECTS
+    )(recategorize_expense)
 
 
 async def categorize_expense(
@@ -153,6 +179,45 @@ async def categorize_expenses(
             progress=ctx.report_progress,
         )
     return tool_result(output, logic.batch_summary(output, declined=apply and not dry_run and not confirmed))
+
+
+class RecategorizeConfirmation(BaseModel):
+    confirm: bool = Field(description="Set the expense's category as requested.")
+
+
+async def confirm_recategorize(
+    ctx: Context[AppContext], expense_id: str, category: str, dry_run: bool
+) -> RecategorizeConfirmation | Elicit[RecategorizeConfirmation]:
+    """Ask before writing, when the client can be asked (a dry run writes nothing)."""
+    capabilities = ctx.client_capabilities
+    if dry_run or capabilities is None or capabilities.elicitation is None:
+        return RecategorizeConfirmation(confirm=True)
+    return Elicit(
+        f"Set the category of expense {expense_id.strip()} to {category.strip()!r}? "
+        "It replaces the current category, and the categorizer learns from it.",
+        RecategorizeConfirmation,
+    )
+
+
+async def recategorize_expense(
+    ctx: Context[AppContext],
+    confirmation: Annotated[ElicitationResult[RecategorizeConfirmation], Resolve(confirm_recategorize)],
+    expense_id: Annotated[
+        str, Field(max_length=64, description="The expense to correct, e.g. 'EXP-000123'.")
+    ],
+    category: Annotated[
+        str, Field(max_length=200, description="The right category, by code or name, e.g. 'TRAVEL'.")
+    ],
+    reason: Annotated[
+        str | None, Field(max_length=500, description="Why, in the person's words; kept with the correction.")
+    ] = None,
+    dry_run: Annotated[bool, Field(description="Report the change without writing it.")] = False,
+) -> Annotated[CallToolResult, RecategorizeExpenseOutput]:
+    confirmed = isinstance(confirmation, AcceptedElicitation) and confirmation.data.confirm
+    async with tool_call(ctx, "recategorize_expense") as call:
+        request = recategorize.Request(expense_id, category, reason, dry_run, confirmed)
+        output = await recategorize.recategorize(call.session, call.caller, request)
+    return tool_result(output, output.message)
 
 
 def _one_of(expense_id: str | None, raw: RawExpense) -> tuple[str | None, RawExpense | None]:

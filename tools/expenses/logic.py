@@ -57,7 +57,7 @@ def expense_item(row: ExpenseRow, company_currency: str) -> ExpenseItem:
 
 
 def expense_detail(
-    row: ExpenseRow, company_currency: str, approvals: list[ApprovalRequestInfo]
+    row: ExpenseRow, company_currency: str, approvals: list[ApprovalRequestInfo], dimensions: dict[str, str]
 ) -> ExpenseDetail:
     expense = row.expense
     mcc = expense.mcc or row.merchant.mcc
@@ -76,6 +76,9 @@ def expense_detail(
         team=TeamInfo(name=row.team.name, cost_center=row.team.cost_center),
         receipt_attached=expense.receipt_present,
         approvals=approvals,
+        cost_center=expense.cost_center,
+        project=expense.project,
+        dimensions=dimensions,
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
+from server.db.dimensions import free_dimensions_of_expense
 from server.db.models import ApprovalRequest, Employee, Expense
 from server.kit.selection import ROWS, ExpenseRow
 
@@ -17,11 +18,11 @@ if TYPE_CHECKING:
 
 # Built once, for the point lookup: building a select with its joins costs more than the lookup takes to
 # run, and a statement built once also remembers its key into SQLAlchemy's compiled-statement cache. The
-# expense comes with its approval requests (a row per request; none: one row with NULLs), in one round
-# trip instead of two.
+# expense comes with its approval requests (a row per request; none: one row with NULLs) and its free
+# dimensions, in one round trip instead of three.
 _REQUESTER = aliased(Employee)
 _BY_REF = (
-    ROWS.add_columns(ApprovalRequest, _REQUESTER)
+    ROWS.add_columns(ApprovalRequest, _REQUESTER, free_dimensions_of_expense())
     .outerjoin(
         ApprovalRequest,
         and_(ApprovalRequest.expense_id == Expense.id, ApprovalRequest.company_id == Expense.company_id),
@@ -36,6 +37,7 @@ _BY_REF = (
 class ExpenseWithRequests:
     row: ExpenseRow
     requests: list[tuple[ApprovalRequest, Employee]]
+    dimensions: dict[str, str]  # name -> value
 
 
 async def expense_by_ref(session: AsyncSession, company_id: int, ref: str) -> ExpenseWithRequests | None:
@@ -44,7 +46,8 @@ async def expense_by_ref(session: AsyncSession, company_id: int, ref: str) -> Ex
     if not rows:
         return None
     requests = [(row[5], row[6]) for row in rows if row[5] is not None]
-    return ExpenseWithRequests(ExpenseRow(*rows[0][:5]), requests)
+    dimensions = dict(sorted((rows[0][7] or {}).items()))
+    return ExpenseWithRequests(ExpenseRow(*rows[0][:5]), requests, dimensions)
 
 
 async def refs_containing(session: AsyncSession, company_id: int, text: str, *, limit: int) -> list[str]:

@@ -59,6 +59,9 @@ class AppliedFilters(BaseModel):
     max_amount: Money | None
     uncategorized_only: bool
     missing_receipt: bool
+    cost_center: str | None
+    project: str | None
+    dimensions: dict[str, str] = Field(description="Free dimension name -> value; empty: none.")
 
 
 class SearchExpensesOutput(BaseModel):
@@ -70,7 +73,8 @@ class SearchExpensesOutput(BaseModel):
     total_matched_capped: bool = Field(
         default=False,
         description="True: more than total_matched expenses match. Filters on merchant text, amounts, "
-        "status, employee or receipts stop counting at 1,000; add a period or a team for an exact count.",
+        "status, employee, receipts, cost center, project or dimensions stop counting at 1,000; add a "
+        "period or a team for an exact count.",
     )
     page_total: Money = Field(description="Sum of amount_company over the items of this page.")
     filters: AppliedFilters
@@ -119,3 +123,12 @@ class ExpenseDetail(BaseModel):
     team: TeamInfo
     receipt_attached: bool
     approvals: list[ApprovalRequestInfo] = Field(description="Approval requests that led to this expense.")
+    cost_center: str | None = Field(
+        description="The cost center the expense is charged to, as the company's export gave it (team "
+        "has the team's own); null: none given."
+    )
+    project: str | None = Field(description="The project it is charged to; null: none.")
+    dimensions: dict[str, str] = Field(
+        description="The company's free analytical fields for this expense, name -> value (e.g. "
+        '{"fund": "GF01"}); empty: none.',
+    )

@@ -57,6 +57,9 @@ def applied_filters(
         max_amount=None if filters.max_minor is None else money(filters.max_minor, currency),
         uncategorized_only=request.uncategorized_only,
         missing_receipt=request.missing_receipt,
+        cost_center=filters.cost_center,
+        project=filters.project,
+        dimensions=dict(filters.dimensions),
     )
 
 
@@ -81,7 +84,7 @@ async def get_detail(session: AsyncSession, caller: Caller, ref: str) -> Expense
         )
         for request, requester in requests
     ]
-    return logic.expense_detail(row, caller.currency, approvals)
+    return logic.expense_detail(row, caller.currency, approvals, found.dimensions)
 
 
 async def _unknown_expense_message(session: AsyncSession, company_id: int, ref: str) -> str:

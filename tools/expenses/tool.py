@@ -35,13 +35,17 @@ same filters and `cursor` set to it to get the next page; null means there is no
 `total_matched` counts all matches across pages (with `total_matched_capped`: more than that many).
 An empty `items` list means nothing matched.
 Names (team, employee, category) are resolved like everywhere else; an ambiguous or unknown name
-returns an error listing the candidates. `filters` in the result echoes what was actually used."""
+returns an error listing the candidates. `cost_center`, `project` and `dimensions` (the company's own
+analytical fields, e.g. {"fund": "GF01"}) match values exactly; a dimension name the company does not
+have returns an error listing the ones it has (summarize_spend groups by them: cost_center, project,
+dim:<name>). `filters` in the result echoes what was actually used."""
 
 GET_DESCRIPTION = """\
 One expense in full: merchant (with its merchant category code and what it means), category and who
-or what set it (human, rule, model, llm) with the confidence, employee, team and cost center, memo,
+or what set it (human, rule, model, llm) with the confidence, employee, team and its cost center, memo,
 receipt status, and the approval requests behind it with every decision (step, approver, on behalf
-of whom, decision, time). Pass an `id` from search_expenses, e.g. EXP-000123."""
+of whom, decision, time), and the cost center, project and free dimensions (e.g. fund) the company's
+export gave it. Pass an `id` from search_expenses, e.g. EXP-000123."""
 
 
 EXPENSE_URI = "outlay://expenses/{expense_id}"
@@ -83,6 +87,22 @@ async def search_expenses(
     missing_receipt: Annotated[
         bool, Field(description="Only expenses with no receipt attached (to chase before closing).")
     ] = False,
+    cost_center: Annotated[
+        str | None,
+        Field(
+            max_length=64, description="Only expenses charged to this cost center, exactly, e.g. 'CC-410'."
+        ),
+    ] = None,
+    project: Annotated[
+        str | None, Field(max_length=64, description="Only expenses of this project, exactly.")
+    ] = None,
+    dimensions: Annotated[
+        dict[str, str] | None,
+        Field(
+            description="Free dimensions of the company's expenses, name -> value, all must hold, values "
+            'exactly: {"fund": "GF01", "location": "Leeds"}.'
+        ),
+    ] = None,
     limit: Annotated[int, Field(ge=1, le=200, description="Page size, 1 to 200.")] = 50,
     cursor: Annotated[
         str | None, Field(description="next_cursor from the previous page; omit for the first page.")
@@ -100,6 +120,9 @@ async def search_expenses(
         max_amount=max_amount,
         uncategorized_only=uncategorized_only,
         missing_receipt=missing_receipt,
+        cost_center=cost_center,
+        project=project,
+        dimensions=dimensions,
         limit=limit,
         cursor=cursor,
     )

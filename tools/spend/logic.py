@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from server.db.dimensions import free_name
 from server.kit.money import format_amount
 from server.kit.periods import Period, asked_period, month_to_date, months_in
 from tools.spend.schemas import SpendGroup, SpendSummary
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from tools.spend.schemas import GroupBy, SummaryRequest
 
 UNCATEGORIZED = "Uncategorized"
+# The name of the group of expenses without a value, by grouping (a free dimension: "No <name>").
+NO_VALUE = {"category": UNCATEGORIZED, "cost_center": "No cost center", "project": "No project"}
 
 
 def choose_period(request: SummaryRequest, today: dt.date) -> Period:
@@ -31,10 +34,11 @@ def build_groups(
         return _months(rows, period, currency), None
     ordered = sorted(rows, key=lambda row: (-row.total_minor, row.name or "", row.key or ""))
     shown, rest = ordered[:top], ordered[top:]
+    unnamed = _unnamed(group_by)
     groups = [
         SpendGroup(
             key=row.key,
-            name=row.name if row.name is not None else UNCATEGORIZED,
+            name=row.name if row.name is not None else unnamed,
             total=format_amount(row.total_minor, currency),
             count=row.count,
         )
@@ -49,6 +53,12 @@ def build_groups(
         count=sum(row.count for row in rest),
     )
     return groups, others
+
+
+def _unnamed(group_by: GroupBy) -> str:
+    """The name of the group of expenses without a value (teams, merchants and employees have none)."""
+    name = free_name(group_by)
+    return NO_VALUE.get(group_by, UNCATEGORIZED) if name is None else f"No {name}"
 
 
 def _months(rows: list[GroupRow], period: Period, currency: str) -> list[SpendGroup]:

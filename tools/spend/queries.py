@@ -2,7 +2,8 @@
 
 The whole months of a period come from the spend_monthly rollup when it can answer (grouped by category,
 team or month, no employee filter: it has no employees); the days at the period's edges, and every
-other question, from the expenses. Both paths give the same rows."""
+other question (merchants, employees, cost centers, projects, free dimensions), from the expenses. Both
+paths give the same rows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Integer, cast, extract, func, or_, select
 
-from server.db.dimensions import DIMENSIONS
+from server.db.dimensions import dimension
 from server.db.models import Category, Expense, SpendMonthly, Team
 from server.db.rollups import monthly_slices
 from server.kit.periods import DateRange, split_period
@@ -38,7 +39,7 @@ class SpendScope:
 
 @dataclass(frozen=True)
 class GroupRow:
-    key: str | None  # None: no category
+    key: str | None  # None: no category (cost center, project, dimension value)
     name: str | None
     total_minor: int
     count: int
@@ -122,13 +123,11 @@ async def base_totals(
     days = days or [(scope.date_from, scope.date_to)]
     if group_by == "month":
         return await _by_month(session, scope, days)
-    dimension = DIMENSIONS[group_by]
+    by = dimension(group_by)
     query = (
-        select(dimension.key, dimension.label, _TOTAL, _COUNT)
-        .select_from(Expense)
-        .outerjoin(dimension.table, dimension.on)
+        by.joined(select(by.key, by.label, _TOTAL, _COUNT).select_from(Expense))
         .where(*_conditions(scope, days))
-        .group_by(*dimension.group_by)
+        .group_by(*by.group_by)
     )
     rows = (await session.execute(query)).all()
     return [GroupRow(k, n, int(total), int(count)) for k, n, total, count in rows]

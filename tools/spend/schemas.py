@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
-GroupBy = Literal["category", "team", "merchant", "employee", "month"]
+from server.db.dimensions import FREE
+
+# A free dimension of the company's expenses (a dim_<name> column of its import): "dim:fund".
+FreeDimension = Annotated[str, StringConstraints(pattern=f"^{FREE}.+$")]
+GroupBy = (
+    Literal["category", "team", "merchant", "employee", "month", "cost_center", "project"] | FreeDimension
+)
 
 
 class SpendGroup(BaseModel):
     key: str | None = Field(
-        description="Category code, team name, merchant name, employee e-mail or YYYY-MM; "
-        "null for the uncategorized bucket."
+        description="Category code, team name, merchant name, employee e-mail, YYYY-MM, or the cost "
+        "center, project or dimension value; null for the expenses without one (uncategorized, no cost "
+        "center, ...)."
     )
     name: str = Field(
-        description="Display name: category or team name, merchant, employee name, 'July 2026'."
+        description="Display name: category or team name, merchant, employee name, 'July 2026', the "
+        "value itself; 'Uncategorized', 'No cost center', 'No project' or 'No <dimension>' for key null."
     )
     total: str = Field(description="Sum in company currency, a decimal string; refunds count negative.")
     count: int = Field(description="Number of expenses.")

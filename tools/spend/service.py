@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from server.db.dimensions import FREE, free_name
 from server.kit.money import format_amount
-from server.kit.resolve import given, resolve_category, resolve_employee, resolve_team
+from server.kit.resolve import check_dimensions, given, resolve_category, resolve_employee, resolve_team
 from tools.spend import logic, queries
 from tools.spend.schemas import SpendFilters, SpendSummary, SummaryRequest
 
@@ -21,6 +22,8 @@ async def summarize(
 ) -> SpendSummary:
     period = logic.choose_period(request, today)
     company = caller.company_id
+    if (name := free_name(request.group_by)) is not None:
+        await check_dimensions(session, company, [name], argument="group_by", spelled=FREE + "{}")
     team = await resolve_team(session, company, text) if (text := given(request.team)) else None
     category = await resolve_category(session, company, text) if (text := given(request.category)) else None
     employee = await resolve_employee(session, company, text) if (text := given(request.employee)) else None

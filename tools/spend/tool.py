@@ -20,14 +20,18 @@ READ_ONLY = ToolAnnotations(
 )
 
 DESCRIPTION = """\
-Total spend and number of expenses over a period, grouped by category, team, merchant, employee or
-month, in the company currency. Use it for "how much did we spend on X" questions; then use
-search_expenses with the same filters to list the rows behind a group.
+Total spend and number of expenses over a period, grouped by category, team, merchant, employee,
+month, cost center, project or one of the company's free dimensions (`dim:<name>`, e.g. `dim:fund`),
+in the company currency. Use it for "how much did we spend on X" questions; then use search_expenses
+with the same filters (and `cost_center`, `project` or `dimensions` for those groups) to list the rows
+behind a group.
 
 The period is either `period` (2026, 2026-Q3 or 2026-07), or `date_from` (+ optional `date_to`,
 default today), both inclusive; with neither it is the current month to date (the server's today).
 Groups come largest first (month: every month of the period in order, empty months as 0); grouping
-by category adds an 'Uncategorized' bucket (key null) for expenses not categorized yet. At most `top`
+by category adds an 'Uncategorized' bucket (key null) for expenses not categorized yet, and grouping
+by cost center, project or a dimension a 'No ...' group (key null) for expenses without a value. A
+dimension name the company does not have returns an error listing the ones it has. At most `top`
 groups are listed; the rest are added together in `others`. Refunds count negative. An empty
 `groups` list means no spend matched."""
 
@@ -38,7 +42,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
 
 async def summarize_spend(
     ctx: Context[AppContext],
-    group_by: Annotated[GroupBy, Field(description="The dimension to total by.")] = "category",
+    group_by: Annotated[
+        GroupBy,
+        Field(
+            description="The dimension to total by: category, team, merchant, employee, month, cost_center, "
+            "project, or dim:<name> for a free dimension of the company's expenses (e.g. dim:fund)."
+        ),
+    ] = "category",
     period: Annotated[
         PeriodText | None, Field(description="A year '2026', a quarter '2026-Q3' or a month '2026-07'.")
     ] = None,
