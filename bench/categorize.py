@@ -35,8 +35,8 @@ from server.calls import resolve_caller
 from server.db.models import Expense
 from server.runtime import Runtime
 from server.settings import Settings
-from tools.categorize import pipeline, queries, service, training
-from tools.categorize.books import facts_of, open_books
+from tools.categorize import facts, pipeline, service, training
+from tools.categorize.books import open_books
 from tools.categorize.commands import company_named
 from tools.categorize.logic import Selection
 
@@ -75,20 +75,20 @@ async def _pipeline(app: Any) -> dict[str, Any]:
         caller = await resolve_caller(app, session)
         books = await open_books(app, session, caller)
         ids = list(await session.scalars(select(Expense.id).where(Expense.category_id.is_(None))))
-        rows = await queries.facts_by_ids(session, caller.company_id, ids)
-    facts = [facts_of(row, caller.currency) for row in rows]
+        rows = await facts.by_ids(session, caller.company_id, ids)
+    items = [facts.facts_of(row, caller.currency, books.parents) for row in rows]
     singles = []
-    for item in facts[:300]:
+    for item in items[:300]:
         started = time.perf_counter()
         pipeline.decide(books.company, books.artifact, [item])
         singles.append((time.perf_counter() - started) * 1000)
     started = time.perf_counter()
-    pipeline.decide(books.company, books.artifact, facts)
+    pipeline.decide(books.company, books.artifact, items)
     seconds = time.perf_counter() - started
     return {
         "single_p50_ms": round(statistics.median(singles), 3),
-        "batch_rows": len(facts),
-        "batch_per_second": round(len(facts) / seconds),
+        "batch_rows": len(items),
+        "batch_per_second": round(len(items) / seconds),
     }
 
 

@@ -42,7 +42,10 @@ def write_folder(
     today: dt.date,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    _write(folder / "company.csv", [{"slug": SLUG, "name": "Meridian Analytics GmbH", "currency": CURRENCY}])
+    # The company states its auto-apply threshold (as the demo does): the scenarios name which answers
+    # are confident, and a company this small could not show 97% precision from its own held-out answers.
+    company = {"slug": SLUG, "name": "Meridian Analytics GmbH", "currency": CURRENCY}
+    _write(folder / "company.csv", [{**company, "categorize_auto_apply_threshold": "0.95"}])
     _write(folder / "teams.csv", _teams())
     _write(folder / "employees.csv", _employees(absences))
     _write(folder / "categories.csv", _categories())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.kit.merchants import merchant_key
-from tools.categorize.features import ExpenseFacts, amount_band, descriptor_words, tokens
+from tools.categorize.features import TABLES, ExpenseFacts, amount_band, descriptor_words, tokens
 
 
 @pytest.mark.parametrize(
@@ -37,21 +37,46 @@ def test_descriptor_words_drop_processors_numbers_legal_forms_and_trailing_place
     assert descriptor_words("SUMUP *CAFE FRISCHHUT") == ("CAFE", "FRISCHHUT")
 
 
-def test_tokens_carry_merchant_text_memo_mcc_amount_and_team() -> None:
+def test_tokens_carry_merchant_text_memo_mcc_amount_teams_and_dimensions() -> None:
     facts = ExpenseFacts(
-        descriptor="HOTEL ADLON BERLIN", mcc="7011", memo="Hotel for trade fair", amount=-240.0, team="Sales"
+        descriptor="HOTEL ADLON BERLIN",
+        mcc="7011",
+        memo="Hotel for trade fair",
+        amount=-240.0,
+        team="Sales DACH",
+        parents=("Sales", "Company"),
+        cost_center="RV12N",
+        project="FAIR-26",
+        dims=(("fund", "GF01"),),
     )
 
-    found = set(tokens(facts, "HOTELADLON", {"7011": ["TRAVEL-HOTEL"]}))
+    found = set(tokens(facts, {"7011": ["TRAVEL-HOTEL"]}))
 
-    assert {"m:HOTELADLON", "w:hotel", "w:adlon", "g:hote", "u:trade", "v:trade_fair"} <= found
-    assert {"c:7011", "d:hotels", "k:TRAVEL-HOTEL", "refund", f"a:{amount_band(240.0)}", "t:Sales"} <= found
-    assert "nomemo" not in found
+    assert {"m:HOTELADLON", "s:hotel adlon berlin", "w:hotel", "w:adlon", "w0:hotel", "g:hote"} <= found
+    assert {"u:trade", "v:trade_fair", "c:7011", "d:hotels", "k:TRAVEL-HOTEL", "refund"} <= found
+    assert {f"a:{amount_band(240.0)}", "t0:Sales DACH", "t1:Sales", "t2:Company"} <= found
+    assert {"cc:RV12N", "cc1:R", "cc2:RV", "cc3:RV1", "j:FAIR-26", "f:fund=GF01"} <= found
     assert "w:berlin" not in found  # a place says nothing about what was bought
 
 
-def test_an_expense_without_memo_or_mcc_still_has_tokens() -> None:
-    found = tokens(ExpenseFacts(descriptor="ACME"), "ACME", {})
+def test_an_expense_without_memo_mcc_or_dimensions_has_descriptor_and_amount_tokens() -> None:
+    found = tokens(ExpenseFacts(descriptor="ACME"), {})
 
-    assert "nomemo" in found
-    assert not [t for t in found if t.startswith(("c:", "d:", "k:", "t:"))]
+    assert {"m:ACME", "s:acme", "w:acme", "a:0"} <= set(found)
+    assert not [t for t in found if t.startswith(("c:", "d:", "k:", "t0:", "cc:", "j:", "f:", "u:"))]
+
+
+def test_history_keys_pool_a_merchant_with_its_cost_centre_team_and_parent_team() -> None:
+    facts = ExpenseFacts(
+        "SHELL KINGS 587", merchant="SHELL KINGS", team="Fleet", parents=("Ops",), cost_center="RV12N"
+    )
+
+    keys = {name: key_of(facts) for name, key_of in TABLES.items()}
+
+    assert keys["key"] == "SHELLKINGS"
+    assert (keys["key_cc"], keys["key_team"], keys["key_parent"]) == (
+        "SHELLKINGS|RV12N",
+        "SHELLKINGS|Fleet",
+        "SHELLKINGS|Ops",
+    )
+    assert (keys["key_project"], keys["mcc"], keys["team_mcc"]) == ("", "", "")

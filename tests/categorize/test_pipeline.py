@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from tests.categorize import books
 from tools.categorize import learn
 from tools.categorize.features import ExpenseFacts
-from tools.categorize.model import Artifact
+from tools.categorize.model import Artifact, Corrections
 from tools.categorize.pipeline import RULE_CONFIDENCE, Guess, Scores, decide
 
 UBER = ExpenseFacts("UBER *TRIP HELP.UBER.COM", None, "4121", None, 18.0, "Sales")
@@ -51,15 +53,38 @@ def test_when_the_model_disagrees_with_history_the_model_decides(artifact: Artif
     assert (found.source, found.best and found.best.code) == ("model", "MEALS")
 
 
-def test_without_a_model_history_decides_with_its_smoothed_share(artifact: Artifact) -> None:
-    tables_only = Artifact(
-        artifact.classes,
-        {},
-        np.zeros((0, len(artifact.classes)), np.float32),
-        artifact.intercept,
-        merchants=artifact.merchants,
-        mccs=artifact.mccs,
+def test_corrections_since_training_count_as_evidence_at_once(artifact: Artifact) -> None:
+    new = ExpenseFacts("FREENOW TAXI 8812", "FreeNow", "4121", None, 22.0, "Sales")
+    corrections = Corrections()
+    for _ in range(10):
+        corrections.add(new, "MEALS")
+    for _ in range(2):
+        corrections.add(UBER, "MEALS")
+
+    before = decide(books.company(), artifact, [new, UBER])
+    after = decide(books.company(), artifact, [new, UBER], corrections=corrections)
+
+    assert [(d.source, d.best and d.best.code) for d in before] == [
+        ("model", "TAXI"),
+        ("history", "TAXI"),
+    ]
+    # A merchant the books never saw follows its corrections; Uber's long history outweighs two of them.
+    assert [(d.source, d.best and d.best.code) for d in after] == [
+        ("correction", "MEALS"),
+        ("history", "TAXI"),
+    ]
+    assert after[0].reason == (
+        "corrected by a person since the model was trained: FreeNow was recategorized as MEALS 10 of 10 "
+        "times, and the company model agrees"
     )
+    assert after[1].reason.endswith(
+        "; since the model was trained Uber was recategorized as MEALS 2 of 2 times, not enough yet to "
+        "outweigh its history"
+    )
+
+
+def test_without_a_model_history_decides_with_its_smoothed_share(artifact: Artifact) -> None:
+    tables_only = replace(artifact, vocabulary={})
 
     [found] = decide(books.company(), tables_only, [UBER])
 

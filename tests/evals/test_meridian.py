@@ -96,7 +96,7 @@ async def test_the_backlog_is_clear_or_ambiguous_as_named(client: Client, facts:
         assert (verdicts[ref]["category"]["code"], verdicts[ref]["needs_review"]) == (code, False), ref
         assert verdicts[ref]["category"]["confidence"] >= answers["thresholds"]["auto_apply"], ref
     for ref in facts.backlog_ambiguous:
-        assert verdicts[ref]["needs_review"], ref
+        assert verdicts[ref]["needs_review"], (ref, verdicts[ref])
 
 
 @pytest.mark.anyio

@@ -1,17 +1,16 @@
-"""What one categorize call knows about the caller's company (categories, rules, thresholds, the
-serving model, decoded once per process), and an expense's facts as the stages read them."""
+"""What one categorize call knows about the caller's company (categories, rules, thresholds, team tree,
+the serving model, decoded once per process)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import anyio
 
-from server.kit.money import currency_exponent
-from tools.categorize import pipeline, queries
-from tools.categorize.features import ExpenseFacts
+from tools.categorize import facts, pipeline, queries
 from tools.categorize.model import Artifact, load
 from tools.categorize.schemas import Thresholds
 
@@ -20,15 +19,19 @@ if TYPE_CHECKING:
 
     from server.context import AppContext, Caller
 
+log = logging.getLogger("outlay.categorize")
+NOTHING_APPLIES = 1.0  # no threshold reached the company's target: nothing is written without a person
+
 
 @dataclass(frozen=True)
 class Books:
-    """What one call knows about the caller's company: categories, rules, thresholds, model."""
+    """What one call knows about the caller's company: categories, rules, thresholds, teams, model."""
 
     categories: dict[str, queries.CategoryRow]
     company: pipeline.Company
     version: queries.ServingVersion | None
     artifact: Artifact | None
+    parents: facts.Parents
 
     @property
     def thresholds(self) -> Thresholds:
@@ -39,14 +42,25 @@ class Books:
 async def open_books(app: AppContext, session: AsyncSession, caller: Caller) -> Books:
     found = await queries.setup(session, caller.company_id)
     categories = {c.code: c for c in found.categories}
+    artifact = await _artifact(app, session, found.serving)
     settings = found.settings
     company = pipeline.Company(
         codes=frozenset(categories),
         rules=found.rules,
         mcc_categories=mcc_categories(found.categories),
-        thresholds=pipeline.Thresholds(settings.review_threshold, settings.auto_apply_threshold),
+        thresholds=pipeline.Thresholds(settings.review_threshold, auto_apply_threshold(settings, artifact)),
     )
-    return Books(categories, company, found.serving, await _artifact(app, session, found.serving))
+    parents = await facts.team_parents(session, caller.company_id)
+    return Books(categories, company, found.serving, artifact, parents)
+
+
+def auto_apply_threshold(settings: queries.Settings, artifact: Artifact | None) -> float:
+    """The company's own threshold when it set one; else the one its serving model chose for its target
+    precision (never below the review threshold); before any model, the stored default."""
+    if settings.auto_apply_given or artifact is None or not artifact.fitted:
+        return settings.auto_apply_threshold
+    chosen = NOTHING_APPLIES if artifact.auto_apply is None else artifact.auto_apply
+    return max(chosen, settings.review_threshold)
 
 
 def mcc_categories(categories: Sequence[queries.CategoryRow]) -> dict[str, list[str]]:
@@ -69,26 +83,10 @@ async def _artifact(
     blob = await queries.artifact(session, version.id)
     if blob is None:
         return None
-    artifact = await anyio.to_thread.run_sync(load, blob)
+    try:
+        artifact = await anyio.to_thread.run_sync(load, blob)
+    except ValueError as exc:  # a version an older release trained: answer without it until retrained
+        log.warning("categorizer model not loaded", extra={"version": version.version, "error": str(exc)})
+        return None
     app.models.put(version.id, artifact)
     return artifact
-
-
-def facts_of(row: queries.ExpenseFactsRow, currency: str) -> ExpenseFacts:
-    return ExpenseFacts(
-        descriptor=row.descriptor,
-        merchant=row.merchant,
-        mcc=row.mcc,
-        memo=row.memo,
-        amount=major(row.amount_company_minor, currency),
-        team=row.team,
-    )
-
-
-def major(minor: int, currency: str) -> float:
-    """Company-currency amount in major units: what the amount bands are measured in."""
-    return minor / 10.0 ** currency_exponent(currency)
-
-
-def minor(amount: float, currency: str) -> int:
-    return round(amount * 10.0 ** currency_exponent(currency))

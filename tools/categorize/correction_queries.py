@@ -4,12 +4,11 @@ Every query is filtered by the caller's company."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from server.audit import changes
 from server.db.models import (
@@ -19,7 +18,6 @@ from server.db.models import (
     Expense,
     Merchant,
     ModelVersion,
-    utc,
 )
 from server.db.rollups import recount_spend_monthly
 
@@ -39,15 +37,6 @@ class ExpenseCategory:
     name: str | None
     source: str | None
     confidence: float | None
-
-
-@dataclass(frozen=True)
-class MerchantCorrections:
-    """One merchant's corrections since the serving model was trained."""
-
-    counts: dict[str, int]  # category code -> corrections to it
-    first: dt.date
-    last: dt.date
 
 
 @dataclass(frozen=True)
@@ -133,30 +122,28 @@ def _change(correction: Correction) -> dict[str, Any]:
     }
 
 
+# Read at each call: beyond this many since training, the newest count (a retraining is due anyway).
+MAX_CORRECTIONS = 5000
+
+
 async def since_training(
     session: AsyncSession, company_id: int, keys: Collection[str], version_id: int | None
-) -> dict[str, MerchantCorrections]:
-    """Merchant key -> its corrections made after the serving model version was trained (all of them
-    when there is no model): what the model has not learned yet."""
+) -> list[tuple[int, str]]:
+    """(expense id, category code) of the corrections of these merchants made after the serving model
+    version was trained (all of them when there is no model), newest first: what the model has not
+    learned yet."""
     if not keys:
-        return {}
-    at = CategoryCorrection.at
+        return []
     query = (
-        select(CategoryCorrection.merchant_key, Category.code, func.count(), func.min(at), func.max(at))
+        select(CategoryCorrection.expense_id, Category.code)
         .join(Category, Category.id == CategoryCorrection.category_id)
         .where(CategoryCorrection.company_id == company_id, CategoryCorrection.merchant_key.in_(list(keys)))
-        .group_by(CategoryCorrection.merchant_key, Category.code)
+        .order_by(CategoryCorrection.at.desc(), CategoryCorrection.id.desc())
+        .limit(MAX_CORRECTIONS)
     )
     if version_id is not None:
         trained = select(ModelVersion.created_at).where(
             ModelVersion.company_id == company_id, ModelVersion.id == version_id
         )
-        query = query.where(at > trained.scalar_subquery())
-    counts: dict[str, dict[str, int]] = {}
-    dates: dict[str, list[dt.date]] = {}
-    for key, code, n, first, last in (await session.execute(query)).all():
-        counts.setdefault(key, {})[code] = n
-        dates.setdefault(key, []).extend((utc(first).date(), utc(last).date()))
-    return {
-        key: MerchantCorrections(found, min(dates[key]), max(dates[key])) for key, found in counts.items()
-    }
+        query = query.where(CategoryCorrection.at > trained.scalar_subquery())
+    return [(expense_id, code) for expense_id, code in (await session.execute(query)).all()]

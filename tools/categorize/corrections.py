@@ -1,77 +1,48 @@
-"""The corrections stage: what people said about a merchant since the serving model was trained.
+"""The corrections stage: what people said since the serving model was trained.
 
-A person's correction (`recategorize_expense`) reaches the model only at its next training; until then
-the categorizer reads the corrections themselves, by merchant key. When the corrections since training
-name one category at least 2/3 of the time, that category wins with the Laplace-smoothed share
-(agree + 1) / (total + 2), capped at 0.99: one correction gives 0.67 (shown, but still reviewed at the
-default threshold of 0.8), two agreeing 0.75, three 0.8. An explicit company rule still comes first.
-The answer it overrules keeps its other guesses as alternatives, rescaled to the confidence left over.
+A person's correction (`recategorize_expense`) reaches the model's weights only at its next training,
+where a corrected expense weighs more than an old booking. Until then the categorizer reads the
+corrections themselves: for the merchants of a call, the expenses people corrected since training,
+added to the model's history tables as if booked `correction_weight` times (`model.Corrections`). The
+model then weighs them like any history, against what the same merchant, cost centre and team were
+booked as before; an answer that follows them says so (`pipeline.py`, source `correction`).
+
+Measured on real ledgers (docs/categorizer.md): this beats overruling the model with a merchant's
+corrections, which on books where one merchant carries many categories (Amazon, supermarkets) turns one
+team's correction into every team's mistake.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from tools.categorize.correction_queries import MerchantCorrections
-from tools.categorize.pipeline import MAX_GUESSES, MIN_GUESS, Company, Decision, Guess
+from server.kit.merchants import merchant_key
+from tools.categorize import correction_queries
+from tools.categorize.facts import by_ids, facts_of
+from tools.categorize.model import Corrections
 
-MAX_CONFIDENCE = 0.99
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
-
-@dataclass(frozen=True)
-class Verdict:
-    code: str
-    agree: int
-    total: int
-
-    @property
-    def confidence(self) -> float:
-        return min(MAX_CONFIDENCE, (self.agree + 1) / (self.total + 2))
+    from server.context import Caller
+    from tools.categorize.books import Books
+    from tools.categorize.features import ExpenseFacts
 
 
-def verdict(counts: Mapping[str, int]) -> Verdict | None:
-    """The category that at least 2/3 of the corrections name; None when people disagree more."""
-    total = sum(counts.values())
-    if total <= 0:
+async def since_training(
+    session: AsyncSession, caller: Caller, books: Books, items: Sequence[ExpenseFacts]
+) -> Corrections | None:
+    """The corrections of these expenses' merchants since the serving model was trained; None: none."""
+    artifact = books.artifact
+    keys = {artifact.key_of(f) if artifact else merchant_key(f.merchant or f.descriptor) for f in items}
+    version = books.version.id if books.version else None
+    found = await correction_queries.since_training(session, caller.company_id, keys, version)
+    if not found:
         return None
-    code, agree = min(counts.items(), key=lambda item: (-item[1], item[0]))
-    return Verdict(code, agree, total) if 3 * agree >= 2 * total else None
-
-
-def overrule(
-    decision: Decision, found: MerchantCorrections | None, company: Company, merchant: str
-) -> Decision:
-    """The decision after the merchant's corrections (module docstring); `merchant` names it in the reason."""
-    if found is None or decision.source == "rule":
-        return decision
-    winner = verdict(found.counts)
-    if winner is None or winner.code not in company.codes:
-        return decision
-    confidence = winner.confidence
-    return replace(
-        decision,
-        guesses=(Guess(winner.code, round(confidence, 4)), *_rest(decision.guesses, winner.code, confidence)),
-        source="correction",
-        reason=_reason(winner, found, merchant),
-        needs_review=confidence < company.thresholds.review,
-    )
-
-
-def _reason(winner: Verdict, found: MerchantCorrections, merchant: str) -> str:
-    last = f", last on {found.last:%Y-%m-%d}" if found.last != found.first else ""
-    return (
-        f"corrected by a person: {merchant} was recategorized as {winner.code} "
-        f"{winner.agree} of {winner.total} times since {found.first:%Y-%m-%d}{last}"
-    )
-
-
-def _rest(guesses: tuple[Guess, ...], code: str, confidence: float) -> list[Guess]:
-    """The other guesses, with what is left of the probability shared as they shared the rest of theirs."""
-    others = [g for g in guesses if g.code != code]
-    mass = 1.0 - sum(g.confidence for g in guesses if g.code == code)
-    if not others or mass <= 0:
-        return []
-    scale = (1.0 - confidence) / mass
-    rescaled = [Guess(g.code, round(g.confidence * scale, 4)) for g in others[: MAX_GUESSES - 1]]
-    return [g for g in rescaled if g.confidence >= MIN_GUESS]
+    rows = {r.id: r for r in await by_ids(session, caller.company_id, list({i for i, _ in found}))}
+    corrections = Corrections()
+    for expense_id, code in found:
+        if expense_id in rows:
+            corrections.add(facts_of(rows[expense_id], caller.currency, books.parents), code)
+    return corrections

@@ -1,53 +1,65 @@
 """Training a company model from its categorized history, with a time-based split.
 
-    examples, oldest first
-    ├── early 80% ── model A ──> the late 20% ──> calibration curve for seen merchants + holdout metrics
-    │   └── minus a quarter of the merchants ── model B ──> those merchants' late expenses
-    │                                              ──> calibration curve for unseen merchants + their metrics
-    └── all ── model C (served), with both curves
+    examples, oldest first (at most the newest `max_rows`), each weighted by recency
+    ├── early 80% ── model A ──> its answers on the late 20% (held out)
+    │                             ├── temperature, confidence trees (each half scored by trees
+    │                             │   fitted on the other half: honest confidences)
+    │                             ├── the auto-apply threshold for the company's target precision
+    │                             └── holdout metrics of the whole pipeline
+    └── all ── model A continued for a few epochs: the served model, with A's calibration
 
-A quarter of the merchants (by a hash of the merchant key) is hidden from model B, because a
-time-based holdout alone has few merchants that are new: B shows how the model does on a merchant
-it never met, from the MCC, the descriptor's words and the memo.
-
-The holdout metrics are those of the whole pipeline (learned rules, then model A) on expenses after
-the split, so a model version states how it did on data it had not seen. Model C learns the same way
-from everything, because the newest months carry the newest merchants.
+Recency: a row weighs 0.5 ** (its age in days / `half_life_days`), in the fit and in the history
+counts, because books drift (a council re-codes its ledger; a team moves to another supplier). A
+row a person corrected weighs `correction_weight` more: a correction is the freshest word on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import warnings
-import zlib
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse  # type: ignore[import-untyped]
-from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
-from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped]
-from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from server.kit.merchants import merchant_key
-from tools.categorize import metrics
-from tools.categorize.features import ExpenseFacts, tokens
-from tools.categorize.model import Artifact, Calibration, Matrix, MerchantHistory, counts_table, softmax
+from tools.categorize import auto_apply, confidence, metrics, softmax
+from tools.categorize.features import TABLES, ExpenseFacts
+from tools.categorize.history import (
+    PER_TABLE,
+    Histories,
+    class_features,
+    count_matrix,
+    distinct,
+    learn_vocabulary,
+    lookup,
+    out_of_fold,
+    table_keys,
+)
+from tools.categorize.model import Artifact, Encoding, MerchantHistory, counts_table
 from tools.categorize.pipeline import Company, Scores, Thresholds, decide
 
-HOLDOUT_SHARE = 0.2
 MIN_EXAMPLES = 20  # fewer labelled expenses: rules and MCC only
-MIN_CALIBRATION = 30  # fewer held-out answers: no calibration curve (the identity)
-MIN_TOKEN_COUNT = 3  # rarer tokens are noise (a memo's one-off name) and slow the fit down
-MAX_HIDDEN_TRAINING = 30_000  # model B only calibrates: its most recent examples are enough
-MAX_EXAMPLES = 100_000  # the most recent: a bound on training time, and the books' current habits
-UNSEEN_FOLD = 4  # one merchant in four is hidden from model B
-C = 4.0
-MAX_ITER = 200
+MIN_CALIBRATION = 60  # fewer held-out answers: no confidence trees (the top probability)
+F32 = np.float32
+Array = npt.NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Settings:
+    epochs: int = 4
+    final_epochs: int = 2  # of the served model over all rows, continuing model A
+    half_life_days: float = 180.0
+    max_rows: int = 300_000  # the newest only: a bound on time and memory, and the books' current habits
+    holdout_share: float = 0.2
+    min_count: int = 2  # tokens of fewer rows are left out
+    folds: int = 5  # out-of-fold history for the training rows
+    correction_weight: float = 4.0
+    schedule: softmax.Schedule = field(default_factory=softmax.Schedule)
+    encoding: Encoding = field(default_factory=Encoding)
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,7 @@ class Example:
     code: str
     day: dt.date
     ref: str = ""
+    corrected: bool = False  # a person corrected its category (recategorize_expense)
 
 
 @dataclass(frozen=True)
@@ -67,212 +80,239 @@ class Trained:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-class Corpus:
-    """The examples, oldest first, encoded once: merchant keys and token ids serve every fit and score.
-
-    The vocabulary (tokens seen at least twice) comes from all examples; a fit on a subset simply
-    learns nothing for the tokens it never sees, which is what a model that never met them does."""
-
-    def __init__(self, examples: Sequence[Example], mcc_categories: Mapping[str, Sequence[str]]) -> None:
-        self.examples = sorted(examples, key=lambda e: e.day)[-MAX_EXAMPLES:]
-        self.mcc_categories = {mcc: list(found) for mcc, found in mcc_categories.items()}
-        self.keys = [merchant_key(e.facts.merchant or e.facts.descriptor) for e in self.examples]
-        rows = [
-            tuple(tokens(e.facts, k, self.mcc_categories))
-            for e, k in zip(self.examples, self.keys, strict=True)
-        ]
-        self.vocabulary = _vocabulary(rows)
-        self.encoded = _encode(rows, self.vocabulary)
-
-    def matrix(self, chosen: Sequence[int]) -> sparse.csr_matrix:
-        indptr, indices = [0], list[int]()
-        for i in chosen:
-            indices.extend(self.encoded[i])
-            indptr.append(len(indices))
-        data = np.ones(len(indices), dtype=np.float64)
-        return sparse.csr_matrix((data, indices, indptr), shape=(len(chosen), len(self.vocabulary)))
-
-    def probabilities(self, artifact: Artifact, chosen: Sequence[int]) -> Matrix:
-        """The artifact's softmax for these examples, before calibration, without tokenizing again."""
-        logits: Matrix = np.asarray(self.matrix(chosen) @ artifact.weights, dtype=np.float64)
-        return softmax(logits + artifact.intercept)
-
-    def correct(
-        self, artifact: Artifact, chosen: Sequence[int], probabilities: Matrix
-    ) -> npt.NDArray[np.bool_]:
-        top = np.asarray(artifact.classes)[probabilities.argmax(axis=1)]
-        result: npt.NDArray[np.bool_] = np.array([self.examples[i].code for i in chosen]) == top
-        return result
-
-
 @dataclass
-class Backtest:
-    """Model A (early -> late) and model B (hidden merchants), each with the calibration curves fitted
-    on all their held-out answers; `late` and `hidden` are corpus positions (hidden: the late expenses
-    of B's hidden merchants). `scores` and `hidden_scores` are the honest calibrated probabilities on
-    them: each half of the held-out answers calibrated by a curve fitted on the other half."""
+class Heldout:
+    """Model A and its honest answers on the held-out slice (what the metrics and the eval score)."""
 
-    corpus: Corpus
     model: Artifact
-    early: range
-    late: range
+    examples: list[Example]
     scores: Scores
-    hidden_model: Artifact | None = None
-    hidden: list[int] = field(default_factory=list)
-    hidden_scores: Scores | None = None
-
-    def examples(self, chosen: Sequence[int]) -> list[Example]:
-        return [self.corpus.examples[i] for i in chosen]
+    chosen: auto_apply.Chosen
+    trained_rows: int  # model A learned from this many (the rows before the held-out ones)
 
 
-def backtest(corpus: Corpus) -> Backtest | None:
-    """None when there is too little history to hold any out."""
-    split = split_by_time(corpus.examples)
-    early, late = range(split), range(split, len(corpus.examples))
-    if len(late) < MIN_CALIBRATION or len(early) < MIN_EXAMPLES:
-        return None
-    model_a = fit(corpus, early)
-    if not model_a.vocabulary:
-        return None
-    tested = Backtest(corpus, model_a, early, late, Scores(model_a.classes, np.zeros((0, 0))))
-    unseen = _hidden_merchants(tested) or Calibration()
-    raw = corpus.probabilities(model_a, late)
-    seen = np.array([model_a.seen(corpus.keys[i]) for i in late], dtype=bool)
-    model_a.calibration_seen, honest = cross_fitted(raw[seen], corpus.correct(model_a, late, raw)[seen])
-    model_a.calibration_unseen = unseen
-    calibrated = raw.copy()
-    calibrated[seen] = honest
-    calibrated[~seen] = unseen.apply(raw[~seen])
-    tested.scores = Scores(model_a.classes, calibrated)
-    return tested
+class _Prepared:
+    """The training rows encoded once: tokens, history keys, labels, weights, folds."""
 
+    def __init__(self, examples: Sequence[Example], mcc_categories: Mapping[str, Sequence[str]], s: Settings):
+        self.classes = sorted({e.code for e in examples})
+        index = {code: i for i, code in enumerate(self.classes)}
+        self.labels = np.fromiter((index[e.code] for e in examples), np.int32, len(examples))
+        unique, which = distinct([e.facts for e in examples])
+        self.X, self.vocabulary = learn_vocabulary(unique, which, mcc_categories, s.min_count)
+        self.key_ids, self.key_maps = table_keys(unique, which, s.encoding.tables)
+        days = np.fromiter((e.day.toordinal() for e in examples), np.float64, len(examples))
+        recency = 0.5 ** ((days.max() - days) / s.half_life_days) if len(days) else days
+        boost = np.fromiter((s.correction_weight if e.corrected else 1.0 for e in examples), np.float64)
+        self.weights = (recency * boost).astype(F32)
+        self.fold = np.random.default_rng(s.schedule.seed + 1).integers(0, s.folds, len(examples))
 
-def _hidden_merchants(tested: Backtest) -> Calibration | None:
-    """Fit model B without a quarter of the merchants; its curve on their late expenses is the one for
-    merchants never seen. None: too little data for it."""
-    corpus = tested.corpus
-    hidden = [zlib.crc32(key.encode()) % UNSEEN_FOLD == 0 for key in corpus.keys]
-    visible = [i for i in tested.early if not hidden[i]][-MAX_HIDDEN_TRAINING:]
-    held = [i for i in tested.late if hidden[i]]
-    if len(visible) < MIN_EXAMPLES or len(held) < MIN_CALIBRATION:
-        return None
-    model_b = fit(corpus, visible)
-    if not model_b.vocabulary:
-        return None
-    raw = corpus.probabilities(model_b, held)
-    calibration, honest = cross_fitted(raw, corpus.correct(model_b, held, raw))
-    model_b.calibration_seen = model_b.calibration_unseen = calibration
-    tested.hidden_model, tested.hidden, tested.hidden_scores = model_b, held, Scores(model_b.classes, honest)
-    return calibration
+    def part(self, rows: Array, s: Settings) -> tuple[Any, Any, Array, Array]:
+        """The rows' matrices, identical (tokens, keys, fold, label) rows once with their weights summed,
+        with out-of-fold history features."""
+        labels, weights, fold = self.labels[rows], self.weights[rows], self.fold[rows]
+        ids = [k[rows] for k in self.key_ids]
+        X = self.X[rows]
+        extra = np.ascontiguousarray(np.column_stack([*ids, fold, labels]).astype(np.int64))
+        groups: dict[bytes, int] = {}
+        ip, ind = X.indptr, X.indices
+        group = np.fromiter(
+            (
+                groups.setdefault(ind[ip[i] : ip[i + 1]].tobytes() + extra[i].tobytes(), len(groups))
+                for i in range(len(rows))
+            ),
+            np.int64,
+            len(rows),
+        )
+        first = np.full(len(groups), -1, np.int64)
+        first[group[::-1]] = np.arange(len(rows))[::-1]
+        summed = np.bincount(group, weights=weights, minlength=len(groups)).astype(F32)
+        del groups, group, extra
+        oof = out_of_fold(ids, labels, weights, len(self.classes), fold, s.folds, s.encoding.keep, first)
+        T = class_features(oof, len(first), len(self.classes))
+        return X[first], T, labels[first], summed
 
-
-def cross_fitted(raw: Matrix, correct: npt.NDArray[np.bool_]) -> tuple[Calibration, Matrix]:
-    """The curve fitted on all answers, and the answers calibrated honestly: the earlier half by a curve
-    fitted on the later half and the other way round (too few for halves: in sample)."""
-    whole = fit_calibration(raw, correct)
-    half = len(raw) // 2
-    if half < MIN_CALIBRATION:
-        return whole, whole.apply(raw)
-    first = fit_calibration(raw[:half], correct[:half])
-    second = fit_calibration(raw[half:], correct[half:])
-    return whole, np.concatenate([second.apply(raw[:half]), first.apply(raw[half:])])
-
-
-def fit_calibration(raw: Matrix, correct: npt.NDArray[np.bool_]) -> Calibration:
-    """Isotonic regression of being right on the top probability (identity with too few answers)."""
-    if len(raw) < MIN_CALIBRATION:
-        return Calibration()
-    curve = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    curve.fit(raw.max(axis=1), correct.astype(float))
-    points = zip(curve.X_thresholds_.tolist(), curve.y_thresholds_.tolist(), strict=True)
-    return Calibration(tuple((round(x, 6), round(y, 6)) for x, y in points))
+    def histories(self, rows: Array, s: Settings) -> Histories:
+        counts = [
+            count_matrix(ids[rows], self.labels[rows], self.weights[rows], len(known), len(self.classes))
+            for ids, known in zip(self.key_ids, self.key_maps, strict=True)
+        ]
+        return Histories(list(s.encoding.tables), self.key_maps, counts)
 
 
 def train(
-    examples: Sequence[Example], mcc_categories: Mapping[str, Sequence[str]], thresholds: Thresholds
+    examples: Sequence[Example],
+    mcc_categories: Mapping[str, Sequence[str]],
+    thresholds: Thresholds,
+    target: float = 0.97,
+    s: Settings = Settings(),
 ) -> Trained:
-    """Model C with the calibration curves, and the metrics of models A and B (module docstring)."""
-    # One BLAS thread: the matrices are small, and threads fighting over two cores cost 3-5x.
-    with threadpool_limits(limits=1):
-        return _train(Corpus(examples, mcc_categories), thresholds)
-
-
-def _train(corpus: Corpus, thresholds: Thresholds) -> Trained:
-    found: dict[str, Any] = {"rows": len(corpus.examples)}
-    final = fit(corpus, range(len(corpus.examples)))
-    tested = backtest(corpus)
-    if tested is not None:
-        company = Company(frozenset(final.classes), {}, corpus.mcc_categories, thresholds)
-        found["holdout_from"] = corpus.examples[tested.late[0]].day.isoformat()
-        found["holdout"] = holdout_metrics(company, tested.model, tested.examples(tested.late), tested.scores)
-        if tested.hidden_model is not None and tested.hidden_scores is not None:
-            hidden = tested.examples(tested.hidden)
-            found["hidden_merchants"] = holdout_metrics(
-                company, tested.hidden_model, hidden, tested.hidden_scores
-            )
-        final.calibration_seen = tested.model.calibration_seen
-        final.calibration_unseen = tested.model.calibration_unseen
-    found["calibrated"] = tested is not None
-    ordered = corpus.examples
+    """The served model with its calibration and auto-apply threshold, and the holdout metrics."""
+    started = time.process_time()
+    ordered = sorted(examples, key=lambda e: e.day)[-s.max_rows :]
+    artifact = _tables(ordered, mcc_categories, s)
+    found: dict[str, Any] = {"rows": len(ordered)}
+    held_out = False
+    if len(ordered) >= MIN_EXAMPLES and len(artifact.classes) > 1:
+        prepared = _Prepared(ordered, mcc_categories, s)
+        start, held = _backtest(prepared, ordered, mcc_categories, s, target)
+        if held is not None:
+            company = Company(frozenset(artifact.classes), {}, artifact.mcc_categories, thresholds)
+            found.update(_held_metrics(held, company))
+            # The served model keeps model A's calibration: nothing is held out from it to calibrate on.
+            artifact.temperature, artifact.trees = held.model.temperature, held.model.trees
+            artifact.auto_apply, held_out = held.model.auto_apply, True
+        _final(prepared, artifact, start, s)
+    found["calibrated"] = held_out
+    found["cpu_seconds"] = round(time.process_time() - started, 2)
     first, last = (ordered[0].day, ordered[-1].day) if ordered else (None, None)
-    return Trained(final, len(ordered), first, last, found)
+    return Trained(artifact, len(ordered), first, last, found)
 
 
-def split_by_time(ordered: Sequence[Example]) -> int:
+def backtest(
+    examples: Sequence[Example],
+    mcc_categories: Mapping[str, Sequence[str]],
+    target: float = 0.97,
+    s: Settings = Settings(),
+) -> Heldout | None:
+    """Model A's honest answers on the held-out slice; None with too little history to hold any out."""
+    ordered = sorted(examples, key=lambda e: e.day)[-s.max_rows :]
+    if len(ordered) < MIN_EXAMPLES or len({e.code for e in ordered}) < 2:
+        return None
+    return _backtest(_Prepared(ordered, mcc_categories, s), ordered, mcc_categories, s, target)[1]
+
+
+def _backtest(
+    p: _Prepared,
+    ordered: Sequence[Example],
+    mcc_categories: Mapping[str, Sequence[str]],
+    s: Settings,
+    target: float,
+) -> tuple[softmax.Weights | None, Heldout | None]:
+    """Model A on the early rows, calibrated on the late ones: its weights, to continue, and its
+    held-out answers."""
+    cut = split_by_time(ordered, s.holdout_share)
+    if cut < MIN_EXAMPLES or len(ordered) - cut < MIN_CALIBRATION:
+        return None, None
+    early, late = np.arange(cut), np.arange(cut, len(ordered))
+    classes, features = len(p.classes), PER_TABLE * len(s.encoding.tables)
+    X, T, labels, weights = p.part(early, s)
+    start = softmax.Weights.zeros(X.shape[1], classes, features)
+    start = softmax.train(X, T, labels, weights, start, s.epochs, s.schedule)
+    history = p.histories(early, s)
+    per_table = [
+        lookup(c, ids[late], s.encoding.keep) for c, ids in zip(history.counts, p.key_ids, strict=True)
+    ]
+    Z = softmax.logits(p.X[late], class_features(per_table, len(late), classes), start.W, start.b, start.v)
+    seen = per_table[s.encoding.tables.index("key")][1] > 0
+    # Model A's own lookup tables, of the early rows: the history stage must not know the late ones.
+    model_a = replace(
+        _tables(ordered[:cut], mcc_categories, s),
+        classes=p.classes,
+        vocabulary=p.vocabulary,
+        W=start.W.copy(),
+        b=start.b.copy(),
+        v=start.v.copy(),
+        histories=history,
+    )
+    P, honest, chosen = _calibrate(model_a, Z, p.labels[late], seen, per_table, target)
+    scores = Scores(p.classes, confidence.with_top(P, honest))
+    held = Heldout(model_a, list(ordered[cut:]), scores, chosen, cut)
+    return start, held
+
+
+def _calibrate(
+    artifact: Artifact, Z: Array, labels: Array, seen: Array, per_table: list[Any], target: float
+) -> tuple[Array, Array, auto_apply.Chosen]:
+    """Temperature, confidence trees and auto-apply threshold onto `artifact`, from held-out answers
+    (oldest first); the calibrated probabilities and the honest confidences."""
+    step = max(1, len(labels) // 20_000)  # one number: 20k answers are plenty
+    artifact.temperature = confidence.fit_temperature(Z[::step], labels[::step])
+    P = softmax.softmax(Z / artifact.temperature)
+    correct = (P.argmax(axis=1) == labels).astype(float)
+    honest = P.max(axis=1)  # a single temperature, fitted on all of them, is honest enough
+    if len(labels) >= confidence.TREES_FROM:
+        half = len(labels) // 2
+        X = confidence.features(P, per_table, seen)
+        a, b = confidence.fit_trees(X[:half], correct[:half]), confidence.fit_trees(X[half:], correct[half:])
+        honest = np.concatenate(
+            [confidence.predict_trees(b, X[:half]), confidence.predict_trees(a, X[half:])]
+        )
+        artifact.trees = confidence.averaged(a, b)
+    chosen = auto_apply.choose(honest, correct.astype(bool), target)
+    artifact.auto_apply = chosen.threshold
+    return P, honest, chosen
+
+
+def _final(p: _Prepared, artifact: Artifact, start: softmax.Weights | None, s: Settings) -> None:
+    """The served weights and history tables, over all rows."""
+    every = np.arange(len(p.labels))
+    X, T, labels, weights = p.part(every, s)
+    classes, features = len(p.classes), PER_TABLE * len(s.encoding.tables)
+    epochs = s.final_epochs if start is not None else s.epochs
+    weights_now = start or softmax.Weights.zeros(X.shape[1], classes, features)
+    trained = softmax.train(X, T, labels, weights, weights_now, epochs, s.schedule)
+    artifact.vocabulary, artifact.W, artifact.b, artifact.v = p.vocabulary, trained.W, trained.b, trained.v
+    artifact.histories = p.histories(every, s)
+
+
+def _tables(ordered: Sequence[Example], mcc_categories: Mapping[str, Sequence[str]], s: Settings) -> Artifact:
+    """An artifact with the plain lookup tables and no model yet (enough for rules, history and MCC)."""
+    classes = sorted({e.code for e in ordered})
+    keys = [merchant_key(e.facts.merchant or e.facts.descriptor) for e in ordered]
+    return Artifact(
+        classes=classes,
+        encoding=replace(s.encoding, correction_weight=s.correction_weight),
+        vocabulary={},
+        W=np.zeros((0, len(classes)), F32),
+        b=np.zeros(len(classes), F32),
+        v=np.zeros(PER_TABLE * len(s.encoding.tables), F32),
+        histories=Histories([], [], []),
+        mcc_categories={mcc: list(found) for mcc, found in mcc_categories.items()},
+        merchants=_merchants(ordered, keys),
+        mccs=counts_table(Counter((e.facts.mcc, e.code) for e in ordered if e.facts.mcc)),
+        aliases=_aliases(ordered, keys),
+    )
+
+
+def split_by_time(ordered: Sequence[Example], holdout_share: float = 0.2) -> int:
     """How many of the examples (oldest first) are early; a day never straddles the cut."""
     if not ordered:
         return 0
-    cut_day = ordered[min(len(ordered) - 1, int(len(ordered) * (1 - HOLDOUT_SHARE)))].day
+    cut_day = ordered[min(len(ordered) - 1, int(len(ordered) * (1 - holdout_share)))].day
     return next(i for i, e in enumerate(ordered) if e.day >= cut_day)
 
 
-def fit(corpus: Corpus, chosen: Sequence[int]) -> Artifact:
-    """History tables and, with enough examples of at least two categories, a logistic regression,
-    from the corpus examples at the `chosen` positions."""
-    examples = [corpus.examples[i] for i in chosen]
-    keys = [corpus.keys[i] for i in chosen]
-    classes = sorted({e.code for e in examples})
-    artifact = Artifact(
-        classes=classes,
-        vocabulary={},
-        weights=np.zeros((0, len(classes)), dtype=np.float32),
-        intercept=np.zeros(len(classes), dtype=np.float32),
-        mcc_categories=corpus.mcc_categories,
-        merchants=_merchants(examples, keys),
-        mccs=counts_table(Counter((e.facts.mcc, e.code) for e in examples if e.facts.mcc)),
-        aliases=_aliases(examples, keys),
-    )
-    if len(examples) < MIN_EXAMPLES or len(classes) < 2:
-        return artifact
-    matrix, labels, weights = _deduplicated(corpus, chosen)
-    with warnings.catch_warnings():
-        # A loose tolerance is enough for ranking and calibration: the calibration curves absorb the rest.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = LogisticRegression(C=C, max_iter=MAX_ITER, tol=1e-3)
-        model.fit(matrix, labels, sample_weight=weights)
-    artifact.vocabulary = corpus.vocabulary
-    artifact.weights = np.ascontiguousarray(model.coef_.T, dtype=np.float32)
-    artifact.intercept = model.intercept_.astype(np.float32)
-    return artifact
+def _held_metrics(held: Heldout, company: Company) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "holdout_from": held.examples[0].day.isoformat(),
+        "holdout": holdout_metrics(company, held.model, held.examples, held.scores),
+        "auto_apply": {
+            "threshold": held.chosen.threshold,
+            "coverage": round(held.chosen.coverage, 4),
+            "precision_lower_bound": None
+            if held.chosen.lower_bound is None
+            else round(held.chosen.lower_bound, 4),
+            "answers": held.chosen.answers,
+        },
+    }
+    return found
 
 
 def holdout_metrics(
     company: Company, artifact: Artifact, held: Sequence[Example], scores: Scores
 ) -> dict[str, Any]:
     """The pipeline (learned rules, then the model's `scores`) on held-out examples, against the books."""
-    thresholds = company.thresholds
     decisions = decide(company, artifact, [e.facts for e in held], scores)
     predicted = [d.best.code if d.best else None for d in decisions]
-    confidence = [d.confidence for d in decisions]
+    sure = [d.confidence for d in decisions]
     truth = [e.code for e in held]
-    found = metrics.summary(predicted, confidence, truth, thresholds.auto_apply)
+    auto = artifact.auto_apply if artifact.auto_apply is not None else company.thresholds.auto_apply
+    found = metrics.summary(predicted, sure, truth, auto)
     unseen = [i for i, d in enumerate(decisions) if not d.merchant_seen]
     if unseen and len(unseen) < len(held):
         found["unseen_merchants"] = metrics.summary(
-            [predicted[i] for i in unseen],
-            [confidence[i] for i in unseen],
-            [truth[i] for i in unseen],
-            thresholds.auto_apply,
+            [predicted[i] for i in unseen], [sure[i] for i in unseen], [truth[i] for i in unseen], auto
         )
     return found
 
@@ -297,38 +337,4 @@ def _aliases(examples: Sequence[Example], keys: Sequence[str]) -> dict[str, str]
     return {raw: found.most_common(1)[0][0] for raw, found in seen.items()}
 
 
-def _vocabulary(rows: Sequence[tuple[str, ...]]) -> dict[str, int]:
-    counts: Counter[str] = Counter()
-    for row, n in Counter(rows).items():  # most rows repeat: count each distinct one once, weighted
-        for token in set(row):
-            counts[token] += n
-    kept = sorted(token for token, n in counts.items() if n >= MIN_TOKEN_COUNT)
-    return {token: index for index, token in enumerate(kept)}
-
-
-def _encode(rows: Sequence[tuple[str, ...]], vocabulary: Mapping[str, int]) -> list[tuple[int, ...]]:
-    """Each row's known token ids, sorted; identical rows (most are) are encoded once."""
-    done: dict[tuple[str, ...], tuple[int, ...]] = {}
-    encoded = []
-    for row in rows:
-        found = done.get(row)
-        if found is None:
-            found = done[row] = tuple(sorted({vocabulary[t] for t in row if t in vocabulary}))
-        encoded.append(found)
-    return encoded
-
-
-def _deduplicated(
-    corpus: Corpus, chosen: Sequence[int]
-) -> tuple[sparse.csr_matrix, list[str], npt.NDArray[np.float64]]:
-    """Identical (features, category) rows once, weighted by how often they occur: the same fit,
-    a fraction of the work (most charges repeat a merchant, band and empty memo)."""
-    counts = Counter((corpus.encoded[i], corpus.examples[i].code) for i in chosen)
-    indptr, indices, labels = [0], list[int](), list[str]()
-    for found, code in counts:
-        indices.extend(found)
-        indptr.append(len(indices))
-        labels.append(code)
-    data = np.ones(len(indices), dtype=np.float64)
-    matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(counts), len(corpus.vocabulary)))
-    return matrix, labels, np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+__all__ = ["TABLES", "Example", "Heldout", "Settings", "Trained", "backtest", "split_by_time", "train"]

@@ -1,14 +1,17 @@
-"""A company model as data: what `learn.py` produces, what a model version stores, what both
-the categorizer and `outlay model serve` load.
+"""A company model as data: what `learn.py` produces, what a model version stores, what the categorizer
+and `outlay model serve` load.
 
-The artifact is an `.npz` of plain arrays plus one JSON document; it is read with
-`allow_pickle=False`, so loading a model can never run code. Inference is a sparse dot product and
-a softmax in numpy (sklearn is only needed to train): a single expense costs microseconds.
+The artifact is an `.npz` of plain arrays plus one JSON document, read with `allow_pickle=False`, so
+loading a model can never run code. Inference needs numpy and scipy.sparse only (scikit-learn is not
+used at all):
 
-    logits = intercept + sum of the weight rows of the expense's known tokens
-    p      = softmax(logits), then the top probability mapped through a calibration curve fitted on
-             held-out expenses (one for merchants the model saw, one for those it never saw: it is
-             overconfident there), the other probabilities scaled to keep the sum at 1
+    logits     = tokens @ W + b + history features @ v           (softmax.py, history.py)
+    p          = softmax(logits / temperature)
+    confidence = the confidence trees' P(top category is right)  (confidence.py)
+    answer     = p with its top category's probability set to the confidence
+
+People's corrections since training are added to the history tables' counts before the lookup
+(`Corrections`), so that they count at once, without retraining.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -24,15 +27,30 @@ import numpy.typing as npt
 from scipy import sparse  # type: ignore[import-untyped]
 
 from server.kit.merchants import merchant_key
-from tools.categorize.features import ExpenseFacts, tokens
+from tools.categorize import confidence, softmax
+from tools.categorize.features import GROUPS, TABLES, ExpenseFacts
+from tools.categorize.history import Counts, Histories, class_features, distinct, token_matrix
 
-FORMAT = 1
+FORMAT = 2
 Matrix = npt.NDArray[np.float64]
+# An expense none of whose keys the books have seen (merchant, team, cost centre...) and without an MCC
+# is out of everything the confidence model was fitted on: whatever its words say, a person decides.
+NOTHING_KNOWN = 0.5
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """What the model reads, fixed at training: token groups, history tables, categories kept per key."""
+
+    groups: tuple[str, ...] = GROUPS
+    tables: tuple[str, ...] = tuple(TABLES)
+    keep: int = 4  # per key and table, the most frequent categories only
+    correction_weight: float = 4.0  # a correction counts like this many expenses of the last training day
 
 
 @dataclass(frozen=True)
 class MerchantHistory:
-    """How one merchant (by key) was categorized in the training window."""
+    """How one merchant (by key) was categorized in the training window, as plain counts."""
 
     name: str  # the merchant name as the books spell it most often
     counts: dict[str, int]  # category code -> expenses
@@ -41,45 +59,60 @@ class MerchantHistory:
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def top(self) -> tuple[str, int]:
-        return min(self.counts.items(), key=lambda item: (-item[1], item[0]))
 
+class Corrections:
+    """People's corrections since the model was trained, as history: per table, key -> category -> count."""
 
-@dataclass(frozen=True)
-class Calibration:
-    """A monotone map of the top probability to the observed accuracy (isotonic, on held-out data):
-    piecewise linear through `points`, flat beyond them; no points: the identity."""
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, dict[str, int]]] = {}
+        self.by_merchant: dict[str, dict[str, int]] = {}  # merchant key -> category -> corrections
 
-    points: tuple[tuple[float, float], ...] = ()
+    def add(self, facts: ExpenseFacts, code: str) -> None:
+        for name, key_of in TABLES.items():
+            if key := key_of(facts):
+                entry = self.tables.setdefault(name, {}).setdefault(key, {})
+                entry[code] = entry.get(code, 0) + 1
+        merchant = self.by_merchant.setdefault(merchant_key(facts.merchant or facts.descriptor), {})
+        merchant[code] = merchant.get(code, 0) + 1
 
-    def apply(self, probabilities: Matrix) -> Matrix:
-        if not self.points or not len(probabilities):
-            return probabilities
-        xs, ys = zip(*self.points, strict=True)
-        rows = np.arange(len(probabilities))
-        top = probabilities.argmax(axis=1)
-        old = probabilities[rows, top]
-        new = np.interp(old, xs, ys)
-        rest = np.where(old < 1.0, (1.0 - new) / np.maximum(1.0 - old, 1e-12), 0.0)
-        result: Matrix = probabilities * rest[:, None]
-        result[rows, top] = new
-        return result
+    def matrix(
+        self, table: str, unique: Sequence[ExpenseFacts], classes: Mapping[str, int], weight: float
+    ) -> sparse.csr_matrix:
+        """(expenses, classes): the weighted corrections of `table` for each expense's key."""
+        entries, key_of = self.tables.get(table, {}), TABLES[table]
+        rows, columns, values = [], [], []
+        for i, facts in enumerate(unique):
+            for code, n in entries.get(key_of(facts), {}).items():
+                if code in classes:
+                    rows.append(i)
+                    columns.append(classes[code])
+                    values.append(weight * n)
+        data = np.asarray(values, np.float32)
+        return sparse.csr_matrix((data, (rows, columns)), shape=(len(unique), len(classes)))
 
 
 @dataclass
 class Artifact:
     classes: list[str]
+    encoding: Encoding
     vocabulary: dict[str, int]
-    weights: npt.NDArray[np.float32]  # (tokens, classes)
-    intercept: npt.NDArray[np.float32]  # (classes,)
-    calibration_seen: Calibration = field(default_factory=Calibration)
-    calibration_unseen: Calibration = field(default_factory=Calibration)
+    W: npt.NDArray[np.float32]  # (tokens, classes)
+    b: npt.NDArray[np.float32]  # (classes,)
+    v: npt.NDArray[np.float32]  # (history features,)
+    histories: Histories
+    temperature: float = 1.0
+    trees: dict[str, npt.NDArray[Any]] | None = None  # the confidence model; None: the top probability
+    auto_apply: float | None = None  # the threshold training chose for the company's target precision
     # Company categories by MCC at training time (the k:CODE tokens), so the artifact stands alone.
     mcc_categories: dict[str, list[str]] = field(default_factory=dict)
     merchants: dict[str, MerchantHistory] = field(default_factory=dict)
     mccs: dict[str, dict[str, int]] = field(default_factory=dict)  # MCC -> code -> expenses
     # Descriptor-derived keys that the books file under another merchant name (DELTA AIR -> DELTA).
     aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fitted(self) -> bool:
+        return bool(self.vocabulary) and len(self.classes) > 1
 
     def key_of(self, facts: ExpenseFacts) -> str:
         """The merchant key as the training data spelled it, from a name or a raw descriptor."""
@@ -91,75 +124,127 @@ class Artifact:
     def seen(self, key: str) -> bool:
         return key in self.merchants
 
-    def logits(self, rows: Sequence[tuple[ExpenseFacts, str]]) -> Matrix:
-        """Raw scores (rows, classes) for (facts, merchant key) pairs."""
-        indptr, indices = [0], list[int]()
-        vocabulary = self.vocabulary
-        for facts, key in rows:
-            found = {vocabulary[t] for t in tokens(facts, key, self.mcc_categories) if t in vocabulary}
-            indices.extend(found)
-            indptr.append(len(indices))
-        data = np.ones(len(indices), dtype=np.float32)
-        shape = (len(rows), len(vocabulary))
-        matrix = sparse.csr_matrix((data, np.asarray(indices, dtype=np.int64), indptr), shape=shape)
-        scores: Matrix = np.asarray(matrix @ self.weights, dtype=np.float64) + self.intercept
-        return scores
+    def as_booked(self, facts: ExpenseFacts) -> ExpenseFacts:
+        """A raw charge without a merchant name gets the name the books file its descriptor under."""
+        key = self.key_of(facts)
+        if facts.merchant or key not in self.merchants:
+            return facts
+        return replace(facts, merchant=self.merchants[key].name)
 
-    def probabilities(self, rows: Sequence[tuple[ExpenseFacts, str]]) -> Matrix:
-        """Calibrated class probabilities (rows, classes)."""
-        return self.calibrate(softmax(self.logits(rows)), [self.seen(key) for _, key in rows])
+    def predict(
+        self, rows: Sequence[ExpenseFacts], corrections: Corrections | None = None
+    ) -> tuple[Matrix, npt.NDArray[np.float64]]:
+        """Calibrated probabilities (rows, classes), whose top entry is the confidence, and the
+        confidences."""
+        Z, per_table, seen = self.encode([self.as_booked(f) for f in rows], corrections)
+        P = softmax.softmax(Z / self.temperature)
+        sure = self.confidence(P, per_table, seen)
+        known = np.zeros(len(rows), bool)
+        for _, total in per_table:
+            known |= total > 0
+        known |= np.fromiter((bool(f.mcc) for f in rows), bool, len(rows))
+        sure = np.where(known, sure, np.minimum(sure, NOTHING_KNOWN))
+        return confidence.with_top(P, sure), sure
 
-    def calibrate(self, probabilities: Matrix, seen: Sequence[bool]) -> Matrix:
-        known = np.asarray(seen, dtype=bool)
-        result = probabilities.copy()
-        if known.any():
-            result[known] = self.calibration_seen.apply(probabilities[known])
-        if (~known).any():
-            result[~known] = self.calibration_unseen.apply(probabilities[~known])
-        return result
+    def encode(
+        self, rows: Sequence[ExpenseFacts], corrections: Corrections | None = None
+    ) -> tuple[Matrix, list[Counts], npt.NDArray[np.bool_]]:
+        """Logits, each table's counts (corrections added), and whether each merchant has history."""
+        unique, which = distinct(rows)
+        X = token_matrix(unique, which, self.mcc_categories, self.vocabulary)
+        extra = None
+        if corrections is not None and corrections.tables:
+            index = {code: i for i, code in enumerate(self.classes)}
+            weight = self.encoding.correction_weight
 
+            def extra(table: str) -> sparse.csr_matrix:
+                return corrections.matrix(table, unique, index, weight)
 
-def softmax(scores: Matrix) -> Matrix:
-    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-    result: Matrix = shifted / shifted.sum(axis=1, keepdims=True)
-    return result
+        per_table = self.histories.lookup(unique, which, self.encoding.keep, extra)
+        T = class_features(per_table, len(rows), len(self.classes)) if per_table else None
+        Z = softmax.logits(X, T, self.W, self.b, self.v)
+        names = self.histories.names
+        seen = per_table[names.index("key")][1] > 0 if "key" in names else np.ones(len(rows), bool)
+        return Z, per_table, seen
+
+    def confidence(self, P: Matrix, per_table: Sequence[Counts], seen: npt.NDArray[np.bool_]) -> Matrix:
+        if self.trees is not None:
+            return confidence.predict_trees(self.trees, confidence.features(P, per_table, seen))
+        top: Matrix = P.max(axis=1)
+        return top
 
 
 def dump(artifact: Artifact) -> bytes:
+    histories = artifact.histories
     meta = {
         "format": FORMAT,
         "classes": artifact.classes,
+        "encoding": asdict(artifact.encoding),
         "vocabulary": sorted(artifact.vocabulary, key=artifact.vocabulary.__getitem__),
-        "calibration_seen": artifact.calibration_seen.points,
-        "calibration_unseen": artifact.calibration_unseen.points,
+        "tables": histories.names,
+        "keys": [sorted(keys, key=keys.__getitem__) for keys in histories.keys],
+        "temperature": artifact.temperature,
+        "auto_apply": artifact.auto_apply,
         "mcc_categories": artifact.mcc_categories,
         "merchants": {k: [m.name, m.counts] for k, m in artifact.merchants.items()},
         "mccs": artifact.mccs,
         "aliases": artifact.aliases,
     }
+    arrays: dict[str, npt.NDArray[Any]] = {
+        "W": artifact.W,
+        "b": artifact.b,
+        "v": artifact.v,
+        "meta": np.frombuffer(json.dumps(meta, separators=(",", ":")).encode(), dtype=np.uint8),
+    }
+    for i, counts in enumerate(histories.counts):
+        arrays[f"h{i}_data"], arrays[f"h{i}_indices"], arrays[f"h{i}_indptr"] = (
+            counts.data,
+            counts.indices,
+            counts.indptr,
+        )
+    for name, array in (artifact.trees or {}).items():
+        arrays[f"trees_{name}"] = array
     buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer,
-        weights=artifact.weights,
-        intercept=artifact.intercept,
-        meta=np.frombuffer(json.dumps(meta, separators=(",", ":")).encode(), dtype=np.uint8),
-    )
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     return buffer.getvalue()
 
 
 def load(blob: bytes) -> Artifact:
     with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
         meta: dict[str, Any] = json.loads(arrays["meta"].tobytes())
-        weights, intercept = arrays["weights"], arrays["intercept"]
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"model artifact format {meta.get('format')!r} is not {FORMAT}: retrain the model")
+        if meta.get("format") != FORMAT:
+            raise ValueError(
+                f"model artifact format {meta.get('format')!r} is not {FORMAT}: retrain the model"
+            )
+        classes = list(meta["classes"])
+        counts = [
+            sparse.csr_matrix(
+                (arrays[f"h{i}_data"], arrays[f"h{i}_indices"], arrays[f"h{i}_indptr"]),
+                shape=(len(keys) + 1, len(classes)),
+            )
+            for i, keys in enumerate(meta["keys"])
+        ]
+        trees = {name[6:]: arrays[name] for name in arrays.files if name.startswith("trees_")} or None
+        W, b, v = arrays["W"], arrays["b"], arrays["v"]
+    encoding = meta["encoding"]
     return Artifact(
-        classes=list(meta["classes"]),
-        vocabulary={token: index for index, token in enumerate(meta["vocabulary"])},
-        weights=weights,
-        intercept=intercept,
-        calibration_seen=Calibration(tuple((float(x), float(y)) for x, y in meta["calibration_seen"])),
-        calibration_unseen=Calibration(tuple((float(x), float(y)) for x, y in meta["calibration_unseen"])),
+        classes=classes,
+        encoding=Encoding(
+            tuple(encoding["groups"]),
+            tuple(encoding["tables"]),
+            encoding["keep"],
+            encoding["correction_weight"],
+        ),
+        vocabulary={token: i for i, token in enumerate(meta["vocabulary"])},
+        W=W,
+        b=b,
+        v=v,
+        histories=Histories(
+            list(meta["tables"]), [{key: i for i, key in enumerate(keys)} for keys in meta["keys"]], counts
+        ),
+        temperature=float(meta["temperature"]),
+        trees=trees,
+        auto_apply=meta["auto_apply"],
         mcc_categories=meta["mcc_categories"],
         merchants={k: MerchantHistory(name, counts) for k, (name, counts) in meta["merchants"].items()},
         mccs=meta["mccs"],

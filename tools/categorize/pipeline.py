@@ -7,15 +7,15 @@ rules, model artifact and thresholds:
             confidence is the model's calibrated probability (without a model: the Laplace-smoothed
             share, (agree + 1) / (seen + 2)). When the model disagrees, the model decides: on books
             that drift (a council re-coding its ledger), an old habit is the weaker witness;
-3. model    the company model's calibrated probabilities (in process, or from a remote endpoint);
+3. model    the company model's calibrated probabilities (in process, or from a remote endpoint). People's
+            corrections since the model was trained are added to its history tables before it answers
+            (`model.Corrections`): an answer that follows them says so (source `correction`);
 4. mcc      no model answer: how the company booked this MCC before, else the categories that list it
             in their `mcc_codes` (a weak prior that always needs review);
 5. fallback nothing to go on: no guess, needs review.
 
 The LLM (see `llm.py`) is consulted afterwards, only for answers that need review or whose merchant
-the model never saw; abstaining is a `needs_review` flag on whatever answer came out last. Between the
-two, people's corrections since the model was trained overrule every stage but a company rule
-(`corrections.py`, run by `stages.py`).
+the model never saw; abstaining is a `needs_review` flag on whatever answer came out last.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 
 from server.kit.merchants import merchant_key
 from tools.categorize.features import ExpenseFacts
-from tools.categorize.model import Artifact, Matrix, top_share
+from tools.categorize.model import Artifact, Corrections, Matrix, top_share
 
 Source = Literal["rule", "correction", "history", "model", "mcc", "llm", "fallback"]
 RULE_CONFIDENCE = 0.99
@@ -88,20 +88,30 @@ class Scores:
 
 
 def decide(
-    company: Company, artifact: Artifact | None, items: Sequence[ExpenseFacts], scores: Scores | None = None
+    company: Company,
+    artifact: Artifact | None,
+    items: Sequence[ExpenseFacts],
+    scores: Scores | None = None,
+    corrections: Corrections | None = None,
 ) -> list[Decision]:
     """One decision per item. Without `scores` the artifact's model scores the items that no explicit
-    rule settles; with neither, there is no model stage."""
+    rule settles (with the `corrections` since training); with neither, there is no model stage."""
     keys = [artifact.key_of(f) if artifact else merchant_key(f.merchant or f.descriptor) for f in items]
-    if scores is None and artifact is not None and artifact.vocabulary:
+    if scores is None and artifact is not None and artifact.fitted:
         pending = [i for i, key in enumerate(keys) if _rule(company, artifact, key) is None]
         matrix = np.zeros((len(items), len(artifact.classes)))
         if pending:
-            matrix[pending] = artifact.probabilities([(items[i], keys[i]) for i in pending])
+            matrix[pending] = artifact.predict([items[i] for i in pending], corrections)[0]
         scores = Scores(artifact.classes, matrix)
+    corrected = corrections.by_merchant if corrections else {}
     return [
         _decide_one(
-            company, artifact, facts, key, None if scores is None else (scores.classes, scores.matrix[i])
+            company,
+            artifact,
+            facts,
+            key,
+            None if scores is None else (scores.classes, scores.matrix[i]),
+            corrected.get(key),
         )
         for i, (facts, key) in enumerate(zip(items, keys, strict=True))
     ]
@@ -113,14 +123,20 @@ def _decide_one(
     facts: ExpenseFacts,
     key: str,
     scored: tuple[Sequence[str], Matrix] | None,
+    corrected: Mapping[str, int] | None,
 ) -> Decision:
     seen = artifact is not None and artifact.seen(key)
     decision = _rule(company, artifact, key)
     model = None if decision is not None or scored is None else _model(company, artifact, scored, key)
+    if decision is None and scored is None and corrected:
+        decision = _corrected(company, corrected, facts.merchant or key, key)
     if decision is None:
         decision = _history(company, artifact, key, model)
     if decision is None:
         decision = model or _mcc(company, artifact, facts, key)
+    if corrected and decision.source != "rule":
+        known = artifact.merchants.get(key) if artifact else None
+        decision = _heeding(decision, corrected, known.name if known else facts.merchant or key)
     needs_review = decision.confidence < company.thresholds.review
     return replace(decision, needs_review=needs_review, merchant_seen=seen)
 
@@ -164,6 +180,37 @@ def _model(
         top, agree, seen = top_share(history.counts)
         reason = f"company model; {history.name} was booked as {top} {agree} of {seen} times"
     return _decision(guesses, "model", reason, key)
+
+
+def _corrected(company: Company, corrected: Mapping[str, int], merchant: str, key: str) -> Decision | None:
+    """Without a model to weigh them, people's corrections decide when two thirds of them agree, as sure
+    as their Laplace-smoothed share: one correction 0.67 (still reviewed), two 0.75, three 0.8."""
+    code, agree, total = top_share(corrected)
+    if 3 * agree < 2 * total or code not in company.codes:
+        return None
+    confidence = min(RULE_CONFIDENCE, (agree + 1) / (total + 2))
+    said = _recategorized(merchant, code, agree, total)
+    reason = f"corrected by a person, and there is no company model yet: {said}"
+    return _decision([Guess(code, round(confidence, 4))], "correction", reason, key)
+
+
+def _heeding(decision: Decision, corrected: Mapping[str, int], merchant: str) -> Decision:
+    """The decision, saying what people's corrections of the merchant since training said: an answer
+    they point to is theirs (source `correction`); otherwise the reason says they were outweighed."""
+    total = sum(corrected.values())
+    best = decision.best
+    if best is not None and best.code in corrected:
+        said = _recategorized(merchant, best.code, corrected[best.code], total)
+        reason = f"corrected by a person since the model was trained: {said}, and the company model agrees"
+        return replace(decision, source="correction", reason=reason)
+    code, count = min(corrected.items(), key=lambda item: (-item[1], item[0]))
+    said = _recategorized(merchant, code, count, total)
+    outweighed = f"since the model was trained {said}, not enough yet to outweigh its history"
+    return replace(decision, reason=f"{decision.reason}; {outweighed}")
+
+
+def _recategorized(merchant: str, code: str, count: int, total: int) -> str:
+    return f"{merchant} was recategorized as {code} {count} of {total} time{'s' if total > 1 else ''}"
 
 
 def _mcc(company: Company, artifact: Artifact | None, facts: ExpenseFacts, key: str) -> Decision:

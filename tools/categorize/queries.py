@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, bindparam, func, select, update
 
@@ -14,25 +13,17 @@ from server.db.models import (
     Base,
     Category,
     CategoryRule,
-    CategorySource,
     Company,
     Employee,
     Expense,
-    Merchant,
     ModelVersion,
-    Team,
 )
 from server.db.rollups import recount_spend_monthly
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from server.kit.selection import ExpenseRow
-
 KIND = "categorizer"
-# What the books' humans decided (and the company's imported rules): the model learns from these only,
-# never from its own or the LLM's earlier answers.
-TRUSTED_SOURCES = (CategorySource.HUMAN, CategorySource.RULE)
 
 
 @dataclass(frozen=True)
@@ -48,24 +39,8 @@ class CategoryRow:
 class Settings:
     review_threshold: float
     auto_apply_threshold: float
-
-
-@dataclass(frozen=True)
-class ExpenseFactsRow:
-    id: int
-    ref: str
-    spent_on: dt.date
-    descriptor: str
-    merchant: str
-    mcc: str | None
-    memo: str | None
-    amount_minor: int
-    currency: str
-    amount_company_minor: int
-    team: str
-    category_code: str | None
-    category_name: str | None
-    category_source: str | None
+    auto_apply_given: bool  # company.csv set it: it stays; else the serving model's choice applies
+    target_precision: float
 
 
 @dataclass(frozen=True)
@@ -85,8 +60,7 @@ class Setup:
 
 
 async def setup(session: AsyncSession, company_id: int) -> Setup:
-    """Categories, rules, thresholds and the serving model version, in one round trip (a call that
-    categorizes one expense makes three: caller, this, the expense)."""
+    """Categories, rules, thresholds and the serving model version, in one round trip."""
     serving = and_(
         ModelVersion.company_id == Company.id, ModelVersion.kind == KIND, ModelVersion.serving.is_(True)
     )
@@ -94,6 +68,8 @@ async def setup(session: AsyncSession, company_id: int) -> Setup:
         select(
             Company.categorize_review_threshold,
             Company.categorize_auto_apply_threshold,
+            Company.categorize_auto_apply_given,
+            Company.categorize_target_precision,
             ModelVersion.id,
             ModelVersion.version,
             Category.id,
@@ -110,7 +86,7 @@ async def setup(session: AsyncSession, company_id: int) -> Setup:
         .order_by(Category.code)
     )
     rows = (await session.execute(query)).all()
-    review, auto_apply, version_id, version = rows[0][:4]
+    review, auto_apply, given, target, version_id, version = rows[0][:6]
     categories: dict[str, CategoryRow] = {}
     rules: dict[str, str] = {}
     for *_, category_id, code, name, description, mccs, key in rows:
@@ -120,72 +96,7 @@ async def setup(session: AsyncSession, company_id: int) -> Setup:
         if key is not None:
             rules[key] = code
     found = None if version_id is None else ServingVersion(version_id, version)
-    return Setup(list(categories.values()), rules, Settings(review, auto_apply), found)
-
-
-def _facts_query() -> Any:
-    return (
-        select(
-            Expense.id,
-            Expense.ref,
-            Expense.spent_on,
-            Expense.descriptor,
-            Merchant.name,
-            func.coalesce(Expense.mcc, Merchant.mcc),
-            Expense.memo,
-            Expense.amount_minor,
-            Expense.currency,
-            Expense.amount_company_minor,
-            Team.name,
-            Category.code,
-            Category.name,
-            Expense.category_source,
-        )
-        .join(Merchant, Merchant.id == Expense.merchant_id)
-        .join(Team, Team.id == Expense.team_id)
-        .outerjoin(Category, Category.id == Expense.category_id)
-    )
-
-
-def facts_of_row(row: ExpenseRow) -> ExpenseFactsRow:
-    """The facts of a row the expenses capability's search already loaded."""
-    expense, category = row.expense, row.category
-    return ExpenseFactsRow(
-        expense.id,
-        expense.ref,
-        expense.spent_on,
-        expense.descriptor,
-        row.merchant.name,
-        expense.mcc or row.merchant.mcc,
-        expense.memo,
-        expense.amount_minor,
-        expense.currency,
-        expense.amount_company_minor,
-        row.team.name,
-        category.code if category else None,
-        category.name if category else None,
-        expense.category_source,
-    )
-
-
-async def facts_by_refs(session: AsyncSession, company_id: int, refs: Sequence[str]) -> list[ExpenseFactsRow]:
-    query = _facts_query().where(Expense.company_id == company_id, Expense.ref.in_(list(refs)))
-    return [ExpenseFactsRow(*row) for row in (await session.execute(query)).all()]
-
-
-async def facts_by_ids(session: AsyncSession, company_id: int, ids: Sequence[int]) -> list[ExpenseFactsRow]:
-    query = _facts_query().where(Expense.company_id == company_id, Expense.id.in_(list(ids)))
-    return [ExpenseFactsRow(*row) for row in (await session.execute(query)).all()]
-
-
-async def training_history(session: AsyncSession, company_id: int) -> list[ExpenseFactsRow]:
-    """Every expense a human (or an imported rule) categorized: what the model learns from."""
-    query = _facts_query().where(
-        Expense.company_id == company_id,
-        Expense.category_id.is_not(None),
-        Expense.category_source.in_([s.value for s in TRUSTED_SOURCES]),
-    )
-    return [ExpenseFactsRow(*row) for row in (await session.execute(query)).all()]
+    return Setup(list(categories.values()), rules, Settings(review, auto_apply, given, target), found)
 
 
 async def artifact(session: AsyncSession, version_id: int) -> bytes | None:

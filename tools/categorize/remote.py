@@ -3,6 +3,10 @@
     POST /v2/models/categorize-<company slug>/infer
     inputs   descriptor, merchant, mcc, memo, team   BYTES [n]   ("" when unknown)
              amount                                  FP64  [n]   company currency, major units
+             parents, cost_center, project,          BYTES [n]   optional: the teams above `team`
+             dimensions                                          (JSON list, nearest first), the
+                                                                 expense's cost centre and project, its
+                                                                 free dimensions (JSON object)
     outputs  probabilities                           FP32  [n, k] calibrated, rows sum to 1
              classes                                 BYTES [k]   the category codes, in column order
 
@@ -13,6 +17,7 @@ own behind the same contract.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +29,8 @@ from tools.categorize.model import Artifact
 from tools.categorize.pipeline import Scores
 
 TEXT_INPUTS = ("descriptor", "merchant", "mcc", "memo", "team")
+# Added with the dimensions: a client of the first contract leaves them out, and they count as empty.
+OPTIONAL_INPUTS = ("parents", "cost_center", "project", "dimensions")
 
 
 class WireError(ValueError):
@@ -41,6 +48,13 @@ def encode(facts: Sequence[ExpenseFacts]) -> list[Tensor]:
         for name in TEXT_INPUTS
     ]
     tensors.append(Tensor(name="amount", shape=[n], datatype="FP64", data=[f.amount for f in facts]))
+    optional = {
+        "parents": [json.dumps(list(f.parents)) for f in facts],
+        "cost_center": [f.cost_center or "" for f in facts],
+        "project": [f.project or "" for f in facts],
+        "dimensions": [json.dumps(dict(f.dims)) for f in facts],
+    }
+    tensors += [Tensor(name=name, shape=[n], datatype="BYTES", data=data) for name, data in optional.items()]
     return tensors
 
 
@@ -54,26 +68,44 @@ def decode(inputs: Sequence[Mapping[str, Any]]) -> list[ExpenseFacts]:
     sizes = {len(column) for column in columns.values()}
     if len(sizes) != 1:
         raise WireError("input tensors differ in length")
+    n = sizes.pop()
+    for name in OPTIONAL_INPUTS:
+        columns[name] = list(by_name[name].get("data") or []) if name in by_name else [""] * n
+        if len(columns[name]) != n:
+            raise WireError("input tensors differ in length")
     try:
         amounts = [float(a) for a in columns["amount"]]
     except (TypeError, ValueError):
         raise WireError("amount must be numbers") from None
-    return [
-        ExpenseFacts(
-            descriptor=str(columns["descriptor"][i]),
-            merchant=str(columns["merchant"][i]) or None,
-            mcc=str(columns["mcc"][i]) or None,
-            memo=str(columns["memo"][i]) or None,
-            amount=amounts[i],
-            team=str(columns["team"][i]) or None,
-        )
-        for i in range(sizes.pop())
-    ]
+    return [_facts(columns, amounts, i) for i in range(n)]
+
+
+def _facts(columns: Mapping[str, list[Any]], amounts: list[float], i: int) -> ExpenseFacts:
+    def text(name: str) -> str | None:
+        return str(columns[name][i]) or None
+
+    try:
+        parents = tuple(str(p) for p in json.loads(text("parents") or "[]"))
+        dims = tuple(sorted((str(k), str(v)) for k, v in json.loads(text("dimensions") or "{}").items()))
+    except (ValueError, AttributeError, TypeError):
+        raise WireError("parents must be JSON lists and dimensions JSON objects") from None
+    return ExpenseFacts(
+        descriptor=str(columns["descriptor"][i]),
+        merchant=text("merchant"),
+        mcc=text("mcc"),
+        memo=text("memo"),
+        amount=amounts[i],
+        team=text("team"),
+        parents=parents,
+        cost_center=text("cost_center"),
+        project=text("project"),
+        dims=dims,
+    )
 
 
 def outputs(artifact: Artifact, facts: Sequence[ExpenseFacts]) -> list[dict[str, Any]]:
     """What the server answers: the artifact's calibrated probabilities, and its classes."""
-    matrix = artifact.probabilities([(f, artifact.key_of(f)) for f in facts]) if facts else np.zeros((0, 0))
+    matrix = artifact.predict(facts)[0] if facts else np.zeros((0, 0))
     k = len(artifact.classes)
     return [
         {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,8 @@ from server.kit.fx import to_company_currency
 from server.kit.money import MoneyError, currency_exponent, normalize_currency, to_minor
 from server.kit.resolve import given, resolve_team
 from tools.categorize import pipeline, queries
-from tools.categorize.books import Books, facts_of, major, open_books
+from tools.categorize.books import Books, open_books
+from tools.categorize.facts import ExpenseFactsRow, by_refs, facts_of, facts_of_row, major, with_dims
 from tools.categorize.features import ExpenseFacts
 from tools.categorize.logic import Selection
 from tools.categorize.schemas import (
@@ -50,17 +52,17 @@ async def categorize_one(
 ) -> CategorizeExpenseOutput:
     books = await open_books(app, session, caller)
     if ref is not None:
-        rows = await queries.facts_by_refs(session, caller.company_id, [ref.strip()])
+        rows = await by_refs(session, caller.company_id, [ref.strip()])
         if not rows:
             raise NotFound(f"no expense with id {ref.strip()!r}; search_expenses lists ids")
         facts, amounts, current = (
-            [facts_of(rows[0], caller.currency)],
+            [facts_of(rows[0], caller.currency, books.parents)],
             [(rows[0].amount_company_minor)],
             _current(rows[0]),
         )
     else:
         assert raw is not None
-        one, minor = await raw_facts(session, caller, raw, app.clock.today())
+        one, minor = await raw_facts(session, caller, raw, app.clock.today(), books.parents)
         facts, amounts, current = [one], [minor], None
     decision = (await decide(app, caller, session, books, facts, amounts))[0]
     answer = categorization(books, decision, ref.strip() if ref else None, current)
@@ -72,7 +74,11 @@ async def categorize_one(
 
 
 async def raw_facts(
-    session: AsyncSession, caller: Caller, raw: RawExpense, today: dt.date
+    session: AsyncSession,
+    caller: Caller,
+    raw: RawExpense,
+    today: dt.date,
+    parents: Mapping[str, tuple[str, ...]],
 ) -> tuple[ExpenseFacts, int]:
     """Facts from what the agent typed; the amount in company currency (converted at the company's
     rate for the currency when there is one, else taken as is: it only sets an amount band)."""
@@ -99,6 +105,7 @@ async def raw_facts(
         memo=given(raw.memo),
         amount=major(minor, caller.currency),
         team=team.name if team else None,
+        parents=parents.get(team.name, ()) if team else (),
     )
     return facts, minor
 
@@ -108,7 +115,7 @@ async def raw_facts(
 
 @dataclass(frozen=True)
 class Batch:
-    rows: list[queries.ExpenseFactsRow]
+    rows: list[ExpenseFactsRow]
     total_matched: int
     next_cursor: str | None
 
@@ -119,7 +126,7 @@ async def select_batch(session: AsyncSession, caller: Caller, secret: bytes, sel
         if selection.filtered:
             raise InvalidArgument("pass either expense_ids or backlog filters and cursor, not both")
         refs = list(dict.fromkeys(ref.strip() for ref in selection.expense_ids))
-        found = {r.ref: r for r in await queries.facts_by_refs(session, caller.company_id, refs)}
+        found = {r.ref: r for r in await by_refs(session, caller.company_id, refs)}
         if missing := [ref for ref in refs if ref not in found]:
             raise NotFound(
                 f"no expense with id {', '.join(repr(m) for m in missing[:5])}; search_expenses lists ids"
@@ -139,7 +146,8 @@ async def select_batch(session: AsyncSession, caller: Caller, secret: bytes, sel
     page = await expense_selection.page(session, secret, filters, cursor=request.cursor, limit=request.limit)
     # Exact: "categorized n of N" needs N, and a backlog is the expenses without a category (few).
     backlog = await expense_selection.count_matching(session, filters, cap=None)
-    return Batch([queries.facts_of_row(row) for row in page.rows], backlog.count, page.next_cursor)
+    rows = await with_dims(session, caller.company_id, [facts_of_row(row) for row in page.rows])
+    return Batch(rows, backlog.count, page.next_cursor)
 
 
 async def categorize_batch(
@@ -153,7 +161,7 @@ async def categorize_batch(
     progress: Progress | None = None,
 ) -> CategorizeExpensesOutput:
     books = await open_books(app, session, caller)
-    facts = [facts_of(row, caller.currency) for row in batch.rows]
+    facts = [facts_of(row, caller.currency, books.parents) for row in batch.rows]
     report = progress or _silent
     await report(0, len(facts), f"categorizing {len(facts)} expenses")
     decisions = await decide(
@@ -191,7 +199,7 @@ async def categorize_batch(
 
 
 def _outcome(
-    books: Books, row: queries.ExpenseFactsRow, decision: pipeline.Decision, *, apply: bool, dry_run: bool
+    books: Books, row: ExpenseFactsRow, decision: pipeline.Decision, *, apply: bool, dry_run: bool
 ) -> Outcome:
     if row.category_code is not None:
         return "already_categorized"
@@ -214,9 +222,7 @@ def applicable(books: Books, decision: pipeline.Decision) -> bool:
     )
 
 
-def _assignment(
-    books: Books, row: queries.ExpenseFactsRow, decision: pipeline.Decision
-) -> queries.Assignment:
+def _assignment(books: Books, row: ExpenseFactsRow, decision: pipeline.Decision) -> queries.Assignment:
     best = decision.best
     assert best is not None
     return queries.Assignment(
@@ -265,7 +271,7 @@ def _guess(books: Books, guess: pipeline.Guess) -> CategoryGuess:
     return CategoryGuess(code=guess.code, name=books.categories[guess.code].name, confidence=guess.confidence)
 
 
-def _current(row: queries.ExpenseFactsRow) -> CurrentCategory | None:
+def _current(row: ExpenseFactsRow) -> CurrentCategory | None:
     if row.category_code is None or row.category_name is None:
         return None
     return CurrentCategory(code=row.category_code, name=row.category_name, source=row.category_source)

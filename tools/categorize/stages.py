@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 import anyio
 
 from server.gateway import GatewayError, Redactor
-from tools.categorize import correction_queries, corrections, llm, pipeline, queries, remote
+from tools.categorize import corrections, llm, pipeline, queries, remote
 from tools.categorize.books import Books
 from tools.categorize.features import ExpenseFacts
+from tools.categorize.model import Corrections
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,9 +35,9 @@ async def decide(
     progress: Progress | None = None,
 ) -> list[pipeline.Decision]:
     """Rules, model (remote when configured), MCC prior, corrections; then the LLM where it may help."""
-    scores = await _remote_probabilities(app, caller, books, facts)
-    decisions = pipeline.decide(books.company, books.artifact, facts, scores)
-    decisions = await corrected(caller, session, books, facts, decisions)
+    found = await corrections.since_training(session, caller, books, facts)
+    scores = await _remote_probabilities(app, caller, books, facts, found)
+    decisions = pipeline.decide(books.company, books.artifact, facts, scores, found)
     limit = app.settings.categorize_llm_calls
     return await consult_llm(app, caller, session, books, facts, amounts, decisions, limit, progress)
 
@@ -60,32 +61,13 @@ async def consult_llm(
     return decisions
 
 
-async def corrected(
-    caller: Caller,
-    session: AsyncSession,
-    books: Books,
-    facts: Sequence[ExpenseFacts],
-    decisions: list[pipeline.Decision],
-) -> list[pipeline.Decision]:
-    """The decisions after people's corrections of their merchants since the serving model was trained:
-    what the model has not learned yet (`corrections.py`)."""
-    version = books.version.id if books.version else None
-    keys = {d.merchant for d in decisions}
-    found = await correction_queries.since_training(session, caller.company_id, keys, version)
-    if not found:
-        return decisions
-    return [
-        corrections.overrule(d, found.get(d.merchant), books.company, f.merchant or d.merchant)
-        for d, f in zip(decisions, facts, strict=True)
-    ]
-
-
 async def _remote_probabilities(
-    app: AppContext, caller: Caller, books: Books, facts: Sequence[ExpenseFacts]
+    app: AppContext, caller: Caller, books: Books, facts: Sequence[ExpenseFacts], found: Corrections | None
 ) -> pipeline.Scores | None:
     """The served model's probabilities, when the company model runs remotely; None: compute locally
     (also when the model server fails: the in-process model is the fallback)."""
-    if app.settings.categorize_model != "remote" or books.artifact is None or not facts:
+    # Corrections live in this process's tables: with some, the in-process model answers.
+    if app.settings.categorize_model != "remote" or books.artifact is None or not facts or found:
         return None
     try:
         return await remote.probabilities(app.gateway, caller.company_slug, books.artifact, facts)

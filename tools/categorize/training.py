@@ -12,8 +12,8 @@ import anyio
 from server.audit import changes
 from server.db.models import Company, ModelVersion
 from server.errors import OutlayError
-from tools.categorize import learn, queries
-from tools.categorize.books import facts_of, mcc_categories
+from tools.categorize import facts, learn, queries
+from tools.categorize.books import mcc_categories
 from tools.categorize.model import dump
 from tools.categorize.pipeline import Thresholds
 
@@ -29,21 +29,33 @@ class History:
 
     examples: list[learn.Example]
     mcc_categories: dict[str, list[str]]
-    thresholds: Thresholds
+    settings: queries.Settings
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.settings.review_threshold, self.settings.auto_apply_threshold)
+
+    @property
+    def target_precision(self) -> float:
+        return self.settings.target_precision
 
 
 async def history(session: AsyncSession, company: Company) -> History:
-    rows = await queries.training_history(session, company.id)
+    rows = await facts.training_history(session, company.id, learn.Settings().max_rows)
+    parents = await facts.team_parents(session, company.id)
     examples = [
-        learn.Example(facts_of(r, company.currency), r.category_code or "", r.spent_on, r.ref) for r in rows
+        learn.Example(
+            facts.facts_of(r, company.currency, parents),
+            r.category_code or "",
+            r.spent_on,
+            r.ref,
+            r.corrected,
+        )
+        for r in rows
     ]
+    del rows
     found = await queries.setup(session, company.id)
-    settings = found.settings
-    return History(
-        examples,
-        mcc_categories(found.categories),
-        Thresholds(settings.review_threshold, settings.auto_apply_threshold),
-    )
+    return History(examples, mcc_categories(found.categories), found.settings)
 
 
 class NothingToLearn(OutlayError):
@@ -59,7 +71,7 @@ async def train_company(session: AsyncSession, company: Company, *, serve: bool,
             f"no expense of {company.slug} has a category yet: there is nothing to learn from"
         )
     trained = await anyio.to_thread.run_sync(
-        learn.train, books.examples, books.mcc_categories, books.thresholds
+        learn.train, books.examples, books.mcc_categories, books.thresholds, books.target_precision
     )
     blob = await anyio.to_thread.run_sync(dump, trained.artifact)
     metrics = {**trained.metrics, "seconds": round(time.perf_counter() - started, 2), "bytes": len(blob)}
