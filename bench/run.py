@@ -4,7 +4,9 @@
 
 Sections (all by default): throughput (tools over streamable HTTP at 1/8/32/64 clients), side_by_side
 (raw SQL, the generic PostgreSQL MCP server, ours over stdio and HTTP), startup (cold start, import time,
-idle memory), models (categorizer training and batches, forecasts), scaling (summarize/search from the
+idle memory), models (categorizer training and batches, forecasts), training (the categorizer's
+training curve, rows x categories -> seconds and peak memory; `outlay train` on the large company),
+scaling (summarize/search from the
 default to the large company, with their query plans). `--quick` measures the default company only, with
 shorter runs: about four minutes instead of the full run's eleven (plus the large company's first load).
 
@@ -43,7 +45,7 @@ DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
 LARGE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_big"
 CATEGORIZE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_categorize"
 DEFAULT_SIZE, LARGE_SIZE = (250, 24), (5000, 36)
-SECTIONS = ("throughput", "side_by_side", "startup", "models", "scaling")
+SECTIONS = ("throughput", "side_by_side", "startup", "models", "training", "scaling")
 
 
 async def ensure_database(url: str) -> None:
@@ -229,6 +231,20 @@ def _runners(
             )
         return result
 
+    def training() -> dict[str, Any]:
+        from bench import training
+
+        result: dict[str, Any] = {"curve": training.curve(quick)}
+        if "large" in urls:
+            large = training.outlay_train(urls["large"], "acme")
+            expenses = asyncio.run(_expenses(urls["large"]))
+            result["outlay_train_large"] = {
+                **large,
+                "expenses": expenses,
+                "learned_from": min(expenses, training.MAX_ROWS),
+            }
+        return result
+
     def scaling() -> dict[str, Any]:
         from bench import plans
 
@@ -240,6 +256,7 @@ def _runners(
         "side_by_side": side_by_side,
         "startup": startup,
         "models": models,
+        "training": training,
         "scaling": scaling,
     }
 

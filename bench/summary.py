@@ -13,6 +13,9 @@ LOOKUP_OVERHEAD_MS = 1.5
 READ_CALLS_PER_S_AT_32 = 1000
 COLD_START_S = 1.5
 IDLE_RSS_MB = 200
+# Issue 17's: training on one core.
+TRAIN_ROWS, TRAIN_SECONDS, TRAIN_RSS_MB = 100_000, 30.0, 600
+LARGE_TRAIN_SECONDS, LARGE_TRAIN_RSS_MB = 300.0, 2048
 
 
 def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -77,6 +80,34 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 max(idle.values()) <= IDLE_RSS_MB,
             )
         )
+    rows += _training(sections.get("training"))
+    return rows
+
+
+def _training(training: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not training:
+        return []
+    rows = []
+    for run in training["curve"]:
+        if run["rows"] == TRAIN_ROWS:
+            rows.append(
+                _row(
+                    f"training {TRAIN_ROWS:,} expenses x {run['classes']} categories ≤ {TRAIN_SECONDS:g} s "
+                    f"and ≤ {TRAIN_RSS_MB} MB peak RSS, one core",
+                    f"{run['seconds']} s ({run['cpu_seconds']} s CPU), {run['peak_rss_mb']} MB",
+                    run["seconds"] <= TRAIN_SECONDS and run["peak_rss_mb"] <= TRAIN_RSS_MB,
+                )
+            )
+    if large := training.get("outlay_train_large"):
+        rows.append(
+            _row(
+                f"`outlay train` on the 1.7 M-expense company ≤ {LARGE_TRAIN_SECONDS:g} s and "
+                f"≤ {LARGE_TRAIN_RSS_MB} MB",
+                f"{large['seconds']} s, {large['peak_rss_mb']} MB "
+                f"(learns from the newest {large['learned_from']:,})",
+                large["seconds"] <= LARGE_TRAIN_SECONDS and large["peak_rss_mb"] <= LARGE_TRAIN_RSS_MB,
+            )
+        )
     return rows
 
 
@@ -109,7 +140,7 @@ def render(report: dict[str, Any]) -> str:
 
 
 def _sections(sections: dict[str, Any]) -> list[str]:
-    from bench import categorize, plans, side_by_side, startup, throughput
+    from bench import categorize, plans, side_by_side, startup, throughput, training
 
     lines: list[str] = []
     if "throughput" in sections:
@@ -133,6 +164,8 @@ def _sections(sections: dict[str, Any]) -> list[str]:
         models = sections["models"]
         lines += ["", "## Model paths", "", categorize.render(models["categorize"]).replace("# ", "### ", 1)]
         lines += _forecasts(models)
+    if "training" in sections:
+        lines += ["", training.render(sections["training"]).replace("# ", "## ", 1)]
     if "scaling" in sections:
         scaling = sections["scaling"]
         lines += [

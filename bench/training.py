@@ -27,9 +27,9 @@ from tools.categorize import learn
 from tools.categorize.features import ExpenseFacts
 from tools.categorize.pipeline import Thresholds
 
+MAX_ROWS = learn.Settings().max_rows
 SIZES = ((10_000, 50), (30_000, 150), (100_000, 150), (300_000, 150))
 QUICK_SIZES = ((10_000, 50), (100_000, 150))
-TARGET = {"rows": 100_000, "seconds": 30.0, "peak_rss_mb": 600.0}
 MCCS = ("5411", "5812", "4121", "5942", "5541", "7011", "4511", "5999", "7399", "5732")
 
 
@@ -42,7 +42,11 @@ def examples(rows: int, classes: int, seed: int = 7) -> list[learn.Example]:
     start = dt.date(2024, 1, 1)
     found = []
     for n in range(rows):
-        m = min(merchants - 1, int(rng.paretovariate(0.8)) - 1) if rng.random() < 0.7 else rng.randrange(merchants)
+        m = (
+            min(merchants - 1, int(rng.paretovariate(0.8)) - 1)
+            if rng.random() < 0.7
+            else rng.randrange(merchants)
+        )
         team, division = teams[(m + rng.randrange(3)) % len(teams)]
         code = usual[m] if rng.random() < 0.7 else rng.randrange(classes)
         facts = ExpenseFacts(
@@ -54,7 +58,9 @@ def examples(rows: int, classes: int, seed: int = 7) -> list[learn.Example]:
             parents=(division,),
             cost_center=f"CC{(m * 7 + rng.randrange(2)) % 400:03d}",
         )
-        found.append(learn.Example(facts, f"CAT-{code:03d}", start + dt.timedelta(days=n * 730 // rows), f"S-{n}"))
+        found.append(
+            learn.Example(facts, f"CAT-{code:03d}", start + dt.timedelta(days=n * 730 // rows), f"S-{n}")
+        )
     return found
 
 
@@ -123,7 +129,8 @@ def render(report: dict[str, Any]) -> str:
         lines += [
             "",
             f"`outlay train` on the large company ({large['expenses']:,} expenses, the newest "
-            f"{large['learned_from']:,} learned from): {large['seconds']} s, peak RSS {large['peak_rss_mb']} MB.",
+            f"{large['learned_from']:,} learned from): {large['seconds']} s, "
+            f"peak RSS {large['peak_rss_mb']} MB.",
         ]
     return "\n".join(lines) + "\n"
 

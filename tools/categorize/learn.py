@@ -215,7 +215,8 @@ def _backtest(
         v=start.v.copy(),
         histories=history,
     )
-    P, honest, chosen = _calibrate(model_a, Z, p.labels[late], seen, per_table, target)
+    chosen_tables = s.encoding.confidence_counts(per_table)
+    P, honest, chosen = _calibrate(model_a, Z, p.labels[late], seen, chosen_tables, target)
     scores = Scores(p.classes, confidence.with_top(P, honest))
     held = Heldout(model_a, list(ordered[cut:]), scores, chosen, cut)
     return start, held

@@ -46,6 +46,20 @@ class Encoding:
     tables: tuple[str, ...] = tuple(TABLES)
     keep: int = 4  # per key and table, the most frequent categories only
     correction_weight: float = 4.0  # a correction counts like this many expenses of the last training day
+    # The tables the confidence trees read (more made them fit the held-out answers' noise).
+    confidence_tables: tuple[str, ...] = (
+        "raw",
+        "key",
+        "key_cc",
+        "key_team",
+        "key_band",
+        "cc",
+        "mcc",
+        "team_mcc",
+    )
+
+    def confidence_counts(self, per_table: Sequence[Counts]) -> list[Counts]:
+        return [per_table[self.tables.index(t)] for t in self.confidence_tables if t in self.tables]
 
 
 @dataclass(frozen=True)
@@ -169,7 +183,8 @@ class Artifact:
 
     def confidence(self, P: Matrix, per_table: Sequence[Counts], seen: npt.NDArray[np.bool_]) -> Matrix:
         if self.trees is not None:
-            return confidence.predict_trees(self.trees, confidence.features(P, per_table, seen))
+            chosen = self.encoding.confidence_counts(per_table)
+            return confidence.predict_trees(self.trees, confidence.features(P, chosen, seen))
         top: Matrix = P.max(axis=1)
         return top
 
@@ -234,6 +249,7 @@ def load(blob: bytes) -> Artifact:
             tuple(encoding["tables"]),
             encoding["keep"],
             encoding["correction_weight"],
+            tuple(encoding["confidence_tables"]),
         ),
         vocabulary={token: i for i, token in enumerate(meta["vocabulary"])},
         W=W,
