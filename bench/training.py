@@ -17,6 +17,7 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -100,15 +101,18 @@ def outlay_train(url: str, company: str) -> dict[str, Any]:
     """`outlay train --no-serve` on a loaded company, as an operator runs it: wall seconds, peak RSS."""
     env = os.environ | {"OUTLAY_DATABASE_URL": url, "OUTLAY_LOG_LEVEL": "WARNING"}
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "train", "--company", company, "--no-serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"outlay train failed: {child.stderr.read().decode() if child.stderr else ''}")
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "train", "--company", company, "--no-serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        if child.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"outlay train failed: {errors.read().decode()[-2000:]}")
     return {"seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
 
 

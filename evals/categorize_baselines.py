@@ -12,6 +12,7 @@ training rows and inputs the categorizer gets:
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]
+from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer  # type: ignore[import-untyped]
 from sklearn.linear_model import SGDClassifier  # type: ignore[import-untyped]
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
@@ -79,7 +81,9 @@ class _TfidfSgd:
                 self.tokens.fit_transform([_dimension_tokens(r) for r in rows]),
             ]
         ).tocsr()
-        self.model.fit(matrix, [r.label for r in rows])
+        with warnings.catch_warnings():  # 30 epochs is the budget; a looser fit is what the baseline is
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.model.fit(matrix, [r.label for r in rows])
         return self
 
     def predict(self, rows: Sequence[LedgerRow]) -> tuple[list[str], list[float]]:

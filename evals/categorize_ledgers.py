@@ -8,10 +8,10 @@ user meets it, beside two baselines the eval fits itself on the same rows (evals
    alone (wall seconds, and the peak resident memory of that process).
 3. The test period answered by `categorize_expenses` (a dry run of apply) through an MCP client session:
    what the server says would be auto-applied, and what needs review. LLM off.
-4. Online replay, on a copy of the database: the test period a day at a time in date order; each day's
-   expenses answered, then every answer that needs review corrected through `recategorize_expense` with
-   the true category, as a person reviewing the queue would. Accuracy per month, beside the same months
-   answered without any correction (step 3).
+4. Online replay, on a copy of the database: the test period in date order, each expense answered and,
+   when its answer needs review, corrected through `recategorize_expense` with the true category before
+   the next one is answered, as a person working the review queue would. Accuracy per month, beside the
+   same months answered without any correction (step 3).
 
 JSON and Markdown go to `evals/results/categorize-<dataset>.{json,md}` (or `--out`).
 """
@@ -19,6 +19,7 @@ JSON and Markdown go to `evals/results/categorize-<dataset>.{json,md}` (or `--ou
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import platform
 import shutil
@@ -56,6 +57,7 @@ TARGETS = {
     "replay": "accuracy with corrections >= without + 3 points",
 }
 BATCH = 1000  # categorize_expenses takes at most this many ids
+AHEAD = 4  # the replay's answers per call: more are wasted when an early one needs review
 CURSOR_SECRET = "outlay-evals-cursor-secret"  # noqa: S105  (signs cursors of a throwaway eval database)
 
 
@@ -83,7 +85,13 @@ class ChildRun:
     peak_rss_mb: float
 
 
+def run_sync(options: LedgerOptions) -> dict[str, Any]:
+    return anyio.run(run, options)
+
+
 async def run(options: LedgerOptions) -> dict[str, Any]:
+    # The in-memory server logs a line per call; tens of thousands of them say nothing here.
+    logging.getLogger("outlay").setLevel(logging.WARNING)
     ledger = LEDGERS[options.dataset](options.datasets)
     train = [r for r in ledger.rows if not r.test]
     test = sorted((r for r in ledger.rows if r.test), key=lambda r: (r.date, r.ref))
@@ -96,8 +104,10 @@ async def run(options: LedgerOptions) -> dict[str, Any]:
             answers = await _answer(url, ledger.slug, test)
             replay = None
             if options.replay:
+                started = time.perf_counter()
                 async with _copy(url, options.postgres_url, Path(work)) as copy:
                     replay = await _replay(copy, ledger.slug, test, answers)
+                replay["seconds"] = round(time.perf_counter() - started)
     report = _report(ledger, train, test, answers, written, imported, trained)
     report["replay"] = replay
     return report
@@ -194,6 +204,7 @@ def _child(arguments: list[str], url: str, log: Path) -> ChildRun:
             [sys.executable, "-m", "server.cli", *arguments], env=env, stdout=output, stderr=output
         )
         _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"outlay {' '.join(arguments)} failed: {log.read_text()[-2000:]}")
@@ -239,17 +250,18 @@ async def _answer(url: str, slug: str, test: Sequence[LedgerRow]) -> dict[str, A
 async def _replay(
     url: str, slug: str, test: Sequence[LedgerRow], without: dict[str, Answer]
 ) -> dict[str, Any]:
-    """A day at a time: answer, then correct what needs review; accuracy per month with and without."""
-    by_day: defaultdict[str, list[LedgerRow]] = defaultdict(list)
-    for row in test:
-        by_day[row.date].append(row)
+    """In date order: answer each expense, and correct it when it needs review before the next is
+    answered; accuracy per month with corrections and without. A few expenses are answered per call
+    (`AHEAD`): the answers up to the first that needs review stand as they are (no correction came
+    between them), the rest are asked again after the correction."""
     months: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    corrections = 0
+    corrections, i = 0, 0
     async with _session(url, slug) as client:
-        for day in sorted(by_day):
-            rows = by_day[day]
-            answered = await _categorize(client, [r.ref for r in rows])
-            for row in rows:
+        while i < len(test):
+            ahead = test[i : i + AHEAD]
+            answered = await _categorize(client, [r.ref for r in ahead])
+            for row in ahead:
+                i += 1
                 truth, month = code_for(row.label), row.date[:7]
                 months[month]["expenses"] += 1
                 months[month]["with"] += answered[row.ref].code == truth
@@ -257,6 +269,7 @@ async def _replay(
                 if answered[row.ref].needs_review:
                     await _correct(client, row.ref, truth)
                     corrections += 1
+                    break
     return _replay_table(months, corrections)
 
 

@@ -110,7 +110,7 @@ def _categorize_ledger(args: argparse.Namespace) -> int:
     options = ledgers.LedgerOptions(
         args.dataset, args.datasets, args.out or RESULTS, args.postgres_url, replay=not args.no_replay
     )
-    report = asyncio.run(ledgers.run(options))
+    report = ledgers.run_sync(options)
     markdown = ledgers.render(report)
     paths = write_report(options.out, f"categorize-{args.dataset}", report, markdown)
     print(markdown, end="")

@@ -86,11 +86,13 @@ async def import_company(
 
 async def _refresh_statistics(sessions: async_sessionmaker[AsyncSession]) -> None:
     """PostgreSQL plans from table statistics; right after a bulk load they still describe the tables
-    before it (a 1.7 M row company planned as if it had none), until autovacuum gets round to them."""
+    before it (a 1.7 M row company planned as if it had none), until autovacuum gets round to them.
+    SQLite has none until asked: without them it reads a company's expense dimensions through the
+    (company, name, value) index rather than by expense (72 ms instead of 0.1 ms for four expenses)."""
     async with sessions() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            await session.execute(text(f"ANALYZE {', '.join(ANALYZED)}"))
-            await session.commit()
+        postgres = session.get_bind().dialect.name == "postgresql"
+        await session.execute(text(f"ANALYZE {', '.join(ANALYZED)}" if postgres else "ANALYZE"))
+        await session.commit()
 
 
 async def _existing_company(session: AsyncSession, slug: str) -> int | None:

@@ -4,7 +4,6 @@ Every query is filtered by the caller's company."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -122,28 +121,23 @@ def _change(correction: Correction) -> dict[str, Any]:
     }
 
 
-# Read at each call: beyond this many since training, the newest count (a retraining is due anyway).
-MAX_CORRECTIONS = 5000
-
-
 async def since_training(
-    session: AsyncSession, company_id: int, keys: Collection[str], version_id: int | None
-) -> list[tuple[int, str]]:
-    """(expense id, category code) of the corrections of these merchants made after the serving model
-    version was trained (all of them when there is no model), newest first: what the model has not
-    learned yet."""
-    if not keys:
-        return []
+    session: AsyncSession, company_id: int, version_id: int | None, after_id: int, limit: int
+) -> list[tuple[int, int, str]]:
+    """(correction id, expense id, category code) of the corrections with an id above `after_id` made
+    after the serving model version was trained (all of them when there is no model), the newest
+    `limit`, oldest first: what the model has not learned yet."""
     query = (
-        select(CategoryCorrection.expense_id, Category.code)
+        select(CategoryCorrection.id, CategoryCorrection.expense_id, Category.code)
         .join(Category, Category.id == CategoryCorrection.category_id)
-        .where(CategoryCorrection.company_id == company_id, CategoryCorrection.merchant_key.in_(list(keys)))
-        .order_by(CategoryCorrection.at.desc(), CategoryCorrection.id.desc())
-        .limit(MAX_CORRECTIONS)
+        .where(CategoryCorrection.company_id == company_id, CategoryCorrection.id > after_id)
+        .order_by(CategoryCorrection.id.desc())
+        .limit(limit)
     )
     if version_id is not None:
         trained = select(ModelVersion.created_at).where(
             ModelVersion.company_id == company_id, ModelVersion.id == version_id
         )
         query = query.where(CategoryCorrection.at > trained.scalar_subquery())
-    return [(expense_id, code) for expense_id, code in (await session.execute(query)).all()]
+    found = [(id_, expense_id, code) for id_, expense_id, code in (await session.execute(query)).all()]
+    return found[::-1]

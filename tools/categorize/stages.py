@@ -35,7 +35,7 @@ async def decide(
     progress: Progress | None = None,
 ) -> list[pipeline.Decision]:
     """Rules, model (remote when configured), MCC prior, corrections; then the LLM where it may help."""
-    found = await corrections.since_training(session, caller, books, facts)
+    found = await corrections.since_training(app, session, caller, books)
     scores = await _remote_probabilities(app, caller, books, facts, found)
     decisions = pipeline.decide(books.company, books.artifact, facts, scores, found)
     limit = app.settings.categorize_llm_calls
