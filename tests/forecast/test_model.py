@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.forecast.model import forecast_months
+from tools.forecast.model import forecast_months, level_shift
 
 SEASON = np.array([0.8, 0.9, 1.0, 1.1, 1.2, 1.0, 0.9, 0.7, 1.0, 1.1, 1.2, 1.1])
 
@@ -53,3 +53,44 @@ def test_short_and_intermittent_histories_fall_back_and_say_so() -> None:
     assert "intermittent" in sparse.notes[0]
     assert not sparse.follows_run_rate
     assert list(sparse.mean) == pytest.approx([2416.667] * 3, abs=0.001)
+
+
+def test_a_flat_history_has_no_season_and_a_finite_forecast() -> None:
+    """Its detrended log months are all zero: the lag-12 autocorrelation is 0/0, which is no season."""
+    fit = forecast_months(np.full(30, 1000.0), 3)
+
+    assert "no season found" in fit.method
+    assert "nan" not in fit.method.lower()
+    assert list(fit.mean) == pytest.approx([1000.0] * 3)
+    assert np.isfinite(fit.sigma)
+
+
+@pytest.mark.parametrize(("months", "shift_at", "factor"), [(24, 18, 2.0), (30, 21, 0.5), (14, 10, 0.6)])
+def test_a_level_shift_is_found_named_by_its_month_and_forecast_at_the_new_level(
+    months: int, shift_at: int, factor: float
+) -> None:
+    y = _series(months, season=False, growth=0.0)
+    y[shift_at:] *= factor
+    first_month = 2024 * 12  # January 2024
+
+    fit = forecast_months(y, 3, first_month=first_month)
+
+    assert fit.shift is not None
+    assert fit.shift.at == shift_at
+    assert fit.shift.ratio == pytest.approx(factor, rel=0.1)
+    shifted = first_month + shift_at
+    assert any(f"level shift from {shifted // 12}-{shifted % 12 + 1:02d}" in note for note in fit.notes)
+    assert fit.mean == pytest.approx(np.full(3, 20_000 * factor), rel=0.1)
+
+
+@pytest.mark.parametrize(
+    ("label", "y"),
+    [
+        ("trend", _series(30, season=False, growth=0.04)),
+        ("decline", _series(30, season=False, growth=-0.03)),
+        ("flat noise", _series(30, season=False, growth=0.0)),
+        ("season", _series(30, season=True, growth=0.0)),
+    ],
+)
+def test_a_trend_noise_or_a_season_is_no_level_shift(label: str, y: np.ndarray) -> None:
+    assert level_shift(y) is None, label

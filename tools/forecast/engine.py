@@ -21,7 +21,7 @@ import datetime as dt
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from tools.forecast.history import (
     month_index,
     month_start,
 )
-from tools.forecast.model import ModelName, MonthlyForecast, forecast_months
+from tools.forecast.model import MODEL_FROM, ModelName, MonthlyForecast, forecast_months
 from tools.forecast.recurring import Recurring, detect, recurring_on
 
 HISTORY_MONTHS = 36  # what the model sees at most
@@ -44,63 +44,83 @@ CALIBRATION_SERIES = 12  # team histories replayed at most, spread over the comp
 DEFAULT_MODEL: ModelName = "theta"
 
 
-# Errors grow faster than the square root of the horizon when a trend drifts: the errors are kept apart
-# by how many months were still to come (up to one, up to two, more), as in Mondrian conformal prediction.
+# Errors are kept apart (Mondrian conformal prediction) by what they depend on: how many months are still
+# to come (up to one, up to two, more: a drifting trend makes errors grow faster than the square root of
+# the horizon), how much of the period is gone (early, middle, late: the last weeks' lumps do not average
+# out), and whether the history is short (one or two complete months: the level itself is uncertain).
 LOAD_BUCKETS = (1.0, 2.0)
-MIN_BUCKET = 30  # a bucket with fewer errors borrows the pooled ones
+POSITION_BUCKETS = (0.3, 0.6)  # of the current month gone: the replays cut on month ends, the 10th, the 20th
+SHORT_MONTHS = 3  # fewer complete months than this: a short history
+MIN_BUCKET = 30  # a bucket with fewer errors falls back to a coarser one, then to the pooled errors
+PRIOR_MONTHS = 6  # weight, in months, of the company's pooled dispersion in a short history's noise
+DEFAULT_DISPERSION = 0.25  # one-month noise / level when the company has nothing to pool
 
 
-def load_bucket(load: float) -> int:
-    return sum(load > edge for edge in LOAD_BUCKETS)
+@dataclass(frozen=True)
+class Where:
+    """Where a forecast stands: months still to come, share of the period gone, short history."""
+
+    load: float
+    position: float = 0.0
+    short: bool = False
+
+    def buckets(self) -> tuple[tuple[int, ...], ...]:
+        """Finest bucket first."""
+        load = sum(self.load > edge for edge in LOAD_BUCKETS)
+        position = sum(self.position >= edge for edge in POSITION_BUCKETS)
+        return (int(self.short), load, position), (int(self.short), load), (int(self.short),)
+
+    def at(self, load: float) -> Where:
+        return Where(load, self.position, self.short)
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Normalized backtest errors (actual - forecast) / scale, sorted, pooled and per load bucket."""
+    """Normalized backtest errors (actual - forecast) / scale, sorted, pooled and per bucket (Where)."""
 
     errors: np.ndarray
     backtests: int
     series: int
-    by_load: dict[int, np.ndarray] = field(default_factory=dict)
+    buckets: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)
+    dispersion: float = DEFAULT_DISPERSION  # the company's typical one-month noise / level
 
     @classmethod
-    def gaussian(cls) -> Calibration:
+    def gaussian(cls, dispersion: float = DEFAULT_DISPERSION) -> Calibration:
         # A standard normal drawn as evenly spaced quantiles: the model-based interval when a company
         # has too little history to replay.
         normal = statistics.NormalDist()
         errors = np.asarray([normal.inv_cdf((k - 0.5) / 399) for k in range(1, 400)])
-        return cls(errors=errors, backtests=0, series=0)
+        return cls(errors=errors, backtests=0, series=0, dispersion=dispersion)
 
     @classmethod
-    def of(cls, samples: Sequence[tuple[float, float]], series: int) -> Calibration:
-        """From (error, load) pairs."""
+    def of(cls, samples: Sequence[tuple[float, Where]], series: int, dispersion: float) -> Calibration:
         if len(samples) < MIN_BACKTESTS:
-            return cls.gaussian()
-        buckets: dict[int, list[float]] = {}
-        for error, load in samples:
-            buckets.setdefault(load_bucket(load), []).append(error)
+            return cls.gaussian(dispersion)
+        grouped: dict[tuple[int, ...], list[float]] = {}
+        for error, where in samples:
+            for key in where.buckets():
+                grouped.setdefault(key, []).append(error)
         return cls(
             errors=np.sort([error for error, _ in samples]),
             backtests=len(samples),
             series=series,
-            by_load={
-                bucket: np.sort(errors) for bucket, errors in buckets.items() if len(errors) >= MIN_BUCKET
-            },
+            buckets={key: np.sort(errors) for key, errors in grouped.items() if len(errors) >= MIN_BUCKET},
+            dispersion=dispersion,
         )
 
     @property
     def calibrated(self) -> bool:
         return self.backtests > 0
 
-    def errors_at(self, load: float) -> np.ndarray:
-        return self.by_load.get(load_bucket(load), self.errors)
+    def errors_at(self, where: Where) -> np.ndarray:
+        return next((self.buckets[key] for key in where.buckets() if key in self.buckets), self.errors)
 
-    def quantile(self, q: float, load: float) -> float:
-        return float(np.quantile(self.errors_at(load), q))
+    def quantile(self, q: float, where: Where) -> float:
+        return float(np.quantile(self.errors_at(where), q))
 
-    def exceedance(self, threshold: float, load: float) -> float:
+    def exceedance(self, threshold: float, where: Where) -> float:
         """Share of errors above `threshold`: P(actual - forecast > threshold * scale)."""
-        errors = self.errors_at(load)
+        errors = self.errors_at(where)
         above = len(errors) - np.searchsorted(errors, threshold, side="right")
         return float(above / len(errors))
 
@@ -109,7 +129,8 @@ class Calibration:
             return "Gaussian on the model's residuals (too little history to calibrate on backtests)"
         return (
             f"conformal: {self.backtests} rolling-origin backtests over {self.series} "
-            f"{'history' if self.series == 1 else 'histories'} of this company, by months still to come"
+            f"{'history' if self.series == 1 else 'histories'} of this company, by months still to come, "
+            "share of the period gone and length of history"
         )
 
 
@@ -161,6 +182,7 @@ class Expectation:
     committed: dict[dt.date, int]  # projected recurring charges in the window, by day
     variable: float
     scale: float  # of the error of the remaining total
+    where: Where  # which calibration bucket the remaining total's error falls in
 
     @property
     def committed_minor(self) -> int:
@@ -195,13 +217,61 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
         for day in series.next_dates(max(snap.as_of, start - dt.timedelta(days=1)), end):
             committed[day] = committed.get(day, 0) + series.amount_minor
     variable = sum(share.variable for share in shares)
-    scale = fit.sigma * math.sqrt(sum(share.load for share in shares))
-    return Expectation(shares, committed, variable, scale)
+    load = sum(share.load for share in shares)
+    where = Where(load, snap.elapsed_days / days_in_month(snap.origin), len(snap.months) < SHORT_MONTHS)
+    return Expectation(shares, committed, variable, fit.sigma * math.sqrt(load), where)
 
 
-def fit_for(snap: Snapshot, end: dt.date, model: ModelName = DEFAULT_MODEL) -> MonthlyForecast:
+def fit_for(
+    snap: Snapshot,
+    end: dt.date,
+    model: ModelName = DEFAULT_MODEL,
+    dispersion: float = DEFAULT_DISPERSION,
+) -> MonthlyForecast:
     horizon = max(month_index(end) - snap.origin + 1, 1)
-    return forecast_months(snap.months, horizon, model)
+    fit = forecast_months(snap.months, horizon, model, first_month=snap.origin - len(snap.months))
+    return borrow(fit, snap, dispersion)
+
+
+def borrow(fit: MonthlyForecast, snap: Snapshot, dispersion: float) -> MonthlyForecast:
+    """A short history (fewer than MODEL_FROM months) borrows its noise from the company's other teams:
+    its own spread and the pooled one (`dispersion` x its level) weighted by their months of evidence,
+    PRIOR_MONTHS for the pool, one less than its months for its own. With no complete month, the level
+    is the month-to-date run rate."""
+    months = len(snap.months)
+    if months >= MODEL_FROM:
+        return fit
+    mean = fit.mean
+    if months == 0 and snap.elapsed_days > 0:
+        run_rate = max(snap.month_to_date, 0) / snap.elapsed_days * days_in_month(snap.origin)
+        mean = np.full(len(fit.mean), run_rate)
+    level = float(mean[0]) if len(mean) else 0.0
+    own = max(months - 1, 0)
+    sigma = math.sqrt((own * fit.sigma**2 + PRIOR_MONTHS * (dispersion * level) ** 2) / (own + PRIOR_MONTHS))
+    note = (
+        f"short history: noise pooled with the company's other teams' ({dispersion:.0%} of the level a "
+        f"month, worth {PRIOR_MONTHS} months against this scope's {months})"
+    )
+    return replace(fit, mean=mean, sigma=max(sigma, fit.sigma), notes=(*fit.notes, note))
+
+
+@dataclass
+class _Replays:
+    """What the replays of a company's histories collect: each forecast's error (actual - expected) with
+    its bucket, fit and snapshot, normalized once the pooled dispersion is known (short histories borrow
+    it); and each long fit's noise relative to its level, which that dispersion is the median of."""
+
+    errors: list[tuple[float, Where, MonthlyForecast, Snapshot]] = field(default_factory=list)
+    dispersions: list[float] = field(default_factory=list)
+
+    def calibration(self, series: int) -> Calibration:
+        dispersion = float(np.median(self.dispersions)) if self.dispersions else DEFAULT_DISPERSION
+        samples = []
+        for error, where, fit, snap in self.errors:
+            scale = borrow(fit, snap, dispersion).sigma * math.sqrt(where.load)
+            if scale > 0:
+                samples.append((error / scale, where))
+        return Calibration.of(samples, series, dispersion)
 
 
 def calibrate(
@@ -211,42 +281,44 @@ def calibrate(
     origins: int = BACKTEST_ORIGINS,
     model: ModelName = DEFAULT_MODEL,
 ) -> Calibration:
-    """Replay the forecast from past days of each history and keep its normalized errors."""
-    samples: list[tuple[float, float]] = []
+    """Replay the forecast from past days of each history and keep its errors."""
+    replays = _Replays()
     series = 0
     current = month_index(as_of + dt.timedelta(days=1))
     step = max(1, -(-len(histories) // CALIBRATION_SERIES))
     for history in histories[::step]:
-        before = len(samples)
+        before = len(replays.errors)
         for origin in range(current - origins - max(BACKTEST_SPANS) + 1, current):
-            samples.extend(_replay(history, origin, as_of, model))
-        series += len(samples) > before
-    return Calibration.of(samples, series)
+            _replay(history, origin, as_of, model, replays)
+        series += len(replays.errors) > before
+    return replays.calibration(series)
 
 
-def _replay(
-    history: ScopeHistory, origin: int, as_of: dt.date, model: ModelName
-) -> list[tuple[float, float]]:
-    errors: list[tuple[float, float]] = []
-    fit: MonthlyForecast | None = None
+def _replay(history: ScopeHistory, origin: int, as_of: dt.date, model: ModelName, replays: _Replays) -> None:
+    """Forecasts from the start, the 10th and the 20th of month `origin` to the end of that month and the
+    next two; each also as a young team would have made it, with only its last one (odd origins) or two
+    (even origins) complete months."""
+    fits: list[MonthlyForecast] = []
     for day in BACKTEST_DAYS:
         cut = month_start(origin) + dt.timedelta(days=day - 1)
         if cut < history.first_day + dt.timedelta(days=90):
             continue
         snap = snapshot(history, cut)  # reads only what was known at `cut`
-        if fit is None:
-            fit = forecast_months(snap.months, max(BACKTEST_SPANS), model)
+        kept = 1 + origin % (SHORT_MONTHS - 1)  # one or two months, every other origin
+        cuts = [snap, *([replace(snap, months=snap.months[-kept:])] if kept < len(snap.months) else [])]
+        if not fits:  # the complete months are the same on every day of the month
+            fits = [forecast_months(one.months, max(BACKTEST_SPANS), model) for one in cuts]
+            if len(snap.months) >= MODEL_FROM and (level := float(np.mean(snap.months[-12:]))) > 0:
+                replays.dispersions.append(fits[0].sigma / level)
         for span in BACKTEST_SPANS:
             window_end = month_end(origin + span - 1)
             if window_end > as_of:
                 break
-            expected = expect(snap, fit, cut + dt.timedelta(days=1), window_end)
-            if expected.scale <= 0:
-                continue
             actual = history.total(cut + dt.timedelta(days=1), window_end)
-            error = (actual - expected.variable - expected.committed_minor) / expected.scale
-            errors.append((error, expected.load))
-    return errors
+            for one, fit in zip(cuts, fits, strict=True):
+                expected = expect(one, fit, month_start(origin), window_end)
+                error = actual - expected.variable - expected.committed_minor
+                replays.errors.append((error, expected.where, fit, one))
 
 
 def monthly_forecast(

@@ -4,7 +4,8 @@ The model is statsforecast's Dynamic Optimized Theta (the M4 competition's stron
 method family) on seasonally adjusted months once there are SEASONAL_FROM months of history (two years
 and a quarter) and a yearly pattern passes the seasonality test, on the raw months otherwise. Short or
 sparse histories fall back to the mean of recent months, which is the unbiased forecast of a total
-when there is too little signal to fit anything (and the method says so). docs/forecasting.md has the
+when there is too little signal to fit anything (and the method says so). A level shift (a step in the
+log months, `level_shift`) scales the months before it to the new level. docs/forecasting.md has the
 backtests behind the choice. statsforecast is imported on first use: it pulls in pandas and
 statsmodels, which the server's start-up should not pay for.
 """
@@ -21,6 +22,12 @@ SEASONAL_FROM = 27  # months of history before a season is looked for: two years
 MODEL_FROM = 6  # months of history before a model is fitted at all
 SPARSE_SHARE = 0.4  # share of empty months from which spend counts as intermittent
 RECENT = 12  # months the fallbacks and the noise scale look at
+# A level shift: a step in the log months on top of a straight-line trend, at least SHIFT_BEFORE months
+# before it and SHIFT_AFTER after, a likelihood-ratio gain above SHIFT_PENALTY * log(n) and at least
+# SHIFT_MIN in size (log, ~20%). docs/forecasting.md has the simulation behind the numbers.
+SHIFT_BEFORE, SHIFT_AFTER = 3, 2
+SHIFT_PENALTY = 4.0
+SHIFT_MIN = 0.2
 
 ModelName = Literal["theta", "ets", "theta+ets"]
 
@@ -31,13 +38,30 @@ class MonthlyForecast:
     sigma: float  # typical size of a one-month error, from in-sample residuals (see _noise)
     method: str
     notes: tuple[str, ...] = ()
+    shift: LevelShift | None = None
     # Whether this month's spend so far says something about the rest of it: not for intermittent
     # spend, where one purchase is no rate.
     follows_run_rate: bool = True
 
 
-def forecast_months(history: np.ndarray, h: int, model: ModelName = "theta") -> MonthlyForecast:
-    """Forecast the `h` months after `history` (complete months, oldest first)."""
+@dataclass(frozen=True)
+class LevelShift:
+    at: int  # index of the first month at the new level
+    ratio: float  # new level / old level
+
+    def note(self, first_month: int | None, months: int) -> str:
+        when = f"{months - self.at} month(s) ago" if first_month is None else _label(first_month + self.at)
+        return (
+            f"level shift from {when}: spend x{self.ratio:.2f} since; the {self.at} month(s) before "
+            "are scaled to the new level"
+        )
+
+
+def forecast_months(
+    history: np.ndarray, h: int, model: ModelName = "theta", *, first_month: int | None = None
+) -> MonthlyForecast:
+    """Forecast the `h` months after `history` (complete months, oldest first; the first one's month
+    index `first_month`, for the notes)."""
     y = np.asarray(history, dtype=float)
     n = len(y)
     if n == 0:
@@ -50,8 +74,13 @@ def forecast_months(history: np.ndarray, h: int, model: ModelName = "theta") -> 
         note = f"intermittent spend: {share} of months empty; this month's purchases are not a run rate"
         return _mean(recent, h, f"mean of {len(recent)} months", note, intermittent=True)
     season = _seasonality(y) if n >= SEASONAL_FROM else None
+    shift = level_shift(y / season.factors[np.arange(n) % SEASON] if season else y)
+    if shift is not None:
+        y = np.concatenate([y[: shift.at] * shift.ratio, y[shift.at :]])
+        season = _seasonality(y) if n >= SEASONAL_FROM else None  # a step is no longer in the way
     short = f"{n} months of history: too short for seasonality (needs {SEASONAL_FROM})"
-    notes = () if n >= SEASONAL_FROM else (short,)
+    notes: tuple[str, ...] = () if n >= SEASONAL_FROM else (short,)
+    notes += (shift.note(first_month, n),) if shift else ()
     mean, fitted = _fit(y, h, model, season)
     residuals = (y - fitted)[-RECENT:]
     residuals = residuals[np.isfinite(residuals)]
@@ -60,7 +89,38 @@ def forecast_months(history: np.ndarray, h: int, model: ModelName = "theta") -> 
         sigma=_noise(residuals, recent),
         method=_describe(model, season, n),
         notes=notes,
+        shift=shift,
     )
+
+
+def level_shift(y: np.ndarray) -> LevelShift | None:
+    """The most likely step in the log months, if it is one: binary segmentation's first split with a
+    straight-line trend in both models (a trend is not a shift), BIC-style penalty. O(n^2) for n <= 36."""
+    n = len(y)
+    if n < SHIFT_BEFORE + SHIFT_AFTER + 1 or np.any(y <= 0):
+        return None
+    z = np.log(y)
+    t = np.arange(n, dtype=float)
+    trend = np.column_stack([np.ones(n), t])
+    hat = trend @ np.linalg.pinv(trend)
+    residuals = z - hat @ z
+    rss = float(residuals @ residuals)
+    splits = np.arange(SHIFT_BEFORE, n - SHIFT_AFTER + 1)
+    steps = (t[:, None] >= splits[None, :]).astype(float)
+    steps -= hat @ steps  # each step with the trend taken out
+    along = residuals @ steps
+    gain = along**2 / np.sum(steps * steps, axis=0)
+    with np.errstate(divide="ignore"):
+        ratio = n * np.log(rss / np.maximum(rss - gain, 1e-12 * rss)) if rss > 0 else np.zeros_like(gain)
+    best = int(np.argmax(ratio))
+    size = float(along[best] / np.sum(steps[:, best] ** 2))
+    if not ratio[best] > SHIFT_PENALTY * np.log(n) or abs(size) < SHIFT_MIN:
+        return None
+    return LevelShift(at=int(splits[best]), ratio=float(np.exp(size)))
+
+
+def _label(month: int) -> str:
+    return f"{month // 12}-{month % 12 + 1:02d}"
 
 
 @dataclass(frozen=True)
@@ -84,8 +144,10 @@ def _seasonality(y: np.ndarray) -> Season | None:
     t = np.arange(n)
     z = np.log(y)
     z = z - np.polyval(np.polyfit(t, z, 1), t)
-    autocorrelation = float(np.sum(z[:-SEASON] * z[SEASON:]) / np.sum(z * z))
-    if autocorrelation <= 1.645 / np.sqrt(n):
+    energy = float(np.sum(z * z))
+    autocorrelation = float(np.sum(z[:-SEASON] * z[SEASON:]) / energy) if energy > 0 else 0.0
+    # `not >`: a NaN (a flat series has no variance to correlate) is no season.
+    if not autocorrelation > 1.645 / np.sqrt(n):
         return None
     parts = seasonal_decompose(y, model="multiplicative", period=SEASON)
     return Season(np.asarray(parts.seasonal[:SEASON]), autocorrelation)
@@ -118,7 +180,9 @@ def _mean(
 ) -> MonthlyForecast:
     level = float(np.mean(recent))
     sigma = _noise(recent - level, recent, robust=not intermittent)
-    return MonthlyForecast(np.full(h, max(level, 0.0)), sigma, method, (note,), not intermittent)
+    return MonthlyForecast(
+        np.full(h, max(level, 0.0)), sigma, method, (note,), follows_run_rate=not intermittent
+    )
 
 
 def _noise(residuals: np.ndarray, recent: np.ndarray, *, robust: bool = True) -> float:

@@ -77,7 +77,7 @@ def project(
     spent = history.total(start, min(as_of, end))
     if as_of >= end:
         return _closed(history, snap, start, end, as_of, budget, spent, calibration)
-    fit = fit_for(snap, end)
+    fit = fit_for(snap, end, dispersion=calibration.dispersion)
     expectation = expect(snap, fit, start, end)
     # Approved requests are about to be spent: they count in the period running now, not in later ones.
     known = history.known_minor if start <= as_of else 0
@@ -86,7 +86,7 @@ def project(
     expected = base + round(expectation.variable)
 
     def total_at(q: float) -> int:
-        error = calibration.quantile(q, expectation.load)
+        error = calibration.quantile(q, expectation.where)
         return max(floor, round(base + expectation.variable + error * expectation.scale))
 
     intervals = {level: (total_at((1 - level) / 2), total_at((1 + level) / 2)) for level in LEVELS}
@@ -94,7 +94,7 @@ def project(
     if budget is not None:
         gap = budget - base - expectation.variable
         probability = (
-            calibration.exceedance(gap / expectation.scale, expectation.load)
+            calibration.exceedance(gap / expectation.scale, expectation.where)
             if expectation.scale > 0
             else float(gap < 0)
         )
@@ -177,7 +177,8 @@ def _months(
         # Approved requests have no date: spread them over the days still to come.
         coming = actual + committed + share.variable + known * share.days / remaining_days
         width = sigma * math.sqrt(share.load)
-        low, high = calibration.quantile(0.10, share.load), calibration.quantile(0.90, share.load)
+        where = expectation.where.at(share.load)
+        low, high = calibration.quantile(0.10, where), calibration.quantile(0.90, where)
         interval = (max(actual, round(coming + low * width)), round(coming + high * width))
         path.append(MonthPath(index, actual, round(coming), interval))
     return path

@@ -30,6 +30,10 @@ _CADENCES: dict[Cadence, tuple[int, tuple[int, int], int]] = {
 _AMOUNT_STEP = 0.15  # median change between consecutive charges: seat counts and usage plans move a little
 _REGULAR_SHARE = 0.75  # share of gaps that must fit the cadence
 _OVERDUE_CYCLES = 1.5  # a series whose next charge is this late has stopped
+# Plans at one merchant are looked for when it charges the team at most this often (a few plans and a
+# few one-off purchases a month); a merchant charging more is a shop, not a vendor of plans, and
+# splitting its hundreds of charges by amount would cost more than the whole forecast.
+_PLANS_PER_MONTH = 4
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,44 @@ class Recurring:
 
 
 def detect(grouped: Mapping[int, tuple[list[dt.date], list[Charge]]], as_of: dt.date) -> list[Recurring]:
-    """The recurring series among the charges (`by_merchant`) that are still running at `as_of`."""
-    found = [_series(group[: bisect_right(dates, as_of)], as_of) for dates, group in grouped.values()]
+    """The recurring series among the charges (`by_merchant`) that are still running at `as_of`: a
+    merchant's charges as one series, else each of its amount clusters (two plans of one vendor)."""
+    found: list[Recurring | None] = []
+    for dates, group in grouped.values():
+        charges = group[: bisect_right(dates, as_of)]
+        whole = _series(charges, as_of)
+        if whole or not _few(charges):
+            found.append(whole)
+        else:
+            found.extend(_series(plan, as_of) for plan in amount_clusters(charges))
     return sorted((series for series in found if series is not None), key=lambda s: -s.amount_minor)
 
 
+def _few(charges: Sequence[Charge]) -> bool:
+    """Enough charges for two plans (two yearly ones: four), not so many that it is a shop."""
+    months = max((charges[-1].on - charges[0].on).days / 30.4, 1.0) if charges else 1.0
+    return 4 <= len(charges) <= _PLANS_PER_MONTH * months
+
+
+def amount_clusters(charges: Sequence[Charge]) -> list[list[Charge]]:
+    """Charges split into plans by amount: sorted by amount, a new plan starts where the next amount is
+    more than the step a plan may move from one charge to the next above the last (a bill that grows a
+    few percent a month stays one chain). Each plan oldest first; only plans charged twice or more, and
+    none when the merchant's charges are all one plan."""
+    ordered = sorted((charge for charge in charges if charge.amount_minor > 0), key=lambda c: c.amount_minor)
+    plans: list[list[Charge]] = []
+    for charge in ordered:
+        if plans and charge.amount_minor <= plans[-1][-1].amount_minor * (1 + _AMOUNT_STEP):
+            plans[-1].append(charge)
+        else:
+            plans.append([charge])
+    if len(plans) < 2:
+        return []
+    return [sorted(plan, key=lambda c: c.on) for plan in plans if len(plan) >= 2]
+
+
 def _series(charges: Sequence[Charge], as_of: dt.date) -> Recurring | None:
-    if len(charges) < 2 or any(charge.amount_minor <= 0 for charge in charges):
+    if len(charges) < 2 or min(charge.amount_minor for charge in charges) <= 0:
         return None
     gaps = [(later.on - earlier.on).days for earlier, later in itertools.pairwise(charges)]
     cadence = _cadence(gaps, len(charges))

@@ -1,0 +1,149 @@
+"""The engine's pieces on histories of known shape: recurring plans at one merchant, the calibration's
+buckets and their fallbacks, and what a short history borrows from the company."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import numpy as np
+import pytest
+
+from tools.forecast.engine import (
+    MIN_BUCKET,
+    PRIOR_MONTHS,
+    Calibration,
+    Snapshot,
+    Where,
+    borrow,
+    calibrate,
+)
+from tools.forecast.history import Charge, ScopeHistory, add_months, by_merchant
+from tools.forecast.model import forecast_months
+from tools.forecast.recurring import detect
+
+AS_OF = dt.date(2026, 9, 1)
+
+
+def _monthly(merchant_id: int, name: str, first: dt.date, amount: int, count: int = 8) -> list[Charge]:
+    return [Charge(merchant_id, name, add_months(first, k), amount) for k in range(count)]
+
+
+def test_two_plans_at_one_merchant_are_two_recurring_series() -> None:
+    plans = _monthly(1, "Acme SaaS", dt.date(2026, 1, 3), 1200_00) + _monthly(
+        1, "Acme SaaS", dt.date(2026, 1, 17), 450_00
+    )
+
+    found = detect(by_merchant(plans), AS_OF)
+
+    assert [(one.merchant, one.amount_minor, one.cadence) for one in found] == [
+        ("Acme SaaS", 1200_00, "monthly"),
+        ("Acme SaaS", 450_00, "monthly"),
+    ]
+    assert [len(one.charges) for one in found] == [8, 8]
+
+
+def test_a_plan_among_one_off_purchases_at_its_merchant_is_recurring() -> None:
+    plan = _monthly(2, "Cloud", dt.date(2026, 1, 9), 800_00)
+    one_offs = [
+        Charge(2, "Cloud", dt.date(2026, 2, 21), 2500_00),
+        Charge(2, "Cloud", dt.date(2026, 5, 2), 90_00),
+    ]
+
+    found = detect(by_merchant(plan + one_offs), AS_OF)
+
+    assert [(one.amount_minor, len(one.charges)) for one in found] == [(800_00, 8)]
+
+
+def test_random_purchases_at_one_merchant_are_not_recurring() -> None:
+    rng = random.Random(3)
+    day, charges = dt.date(2026, 1, 2), []
+    while day < AS_OF:
+        charges.append(Charge(3, "Taxi", day, rng.randrange(10_00, 60_00)))
+        day += dt.timedelta(days=rng.randint(1, 6))
+
+    assert detect(by_merchant(charges), AS_OF) == []
+
+
+def _where(short: bool, load: float = 0.5, position: float = 0.0) -> Where:
+    return Where(load=load, position=position, short=short)
+
+
+def test_errors_are_kept_by_bucket_and_a_thin_bucket_falls_back_to_a_coarser_one() -> None:
+    long_early = [(float(k % 5) - 2, _where(False)) for k in range(MIN_BUCKET)]
+    long_late = [(10.0, _where(False, position=0.7)) for _ in range(MIN_BUCKET // 2)]  # too few alone
+    short = [(float(k % 9) - 4, _where(True)) for k in range(MIN_BUCKET)]
+
+    calibration = Calibration.of(long_early + long_late + short, series=3, dispersion=0.2)
+
+    assert calibration.errors_at(_where(False)).tolist() == sorted(e for e, _ in long_early)
+    # The late bucket has too few errors: it falls back to all long histories' errors at that load.
+    assert len(calibration.errors_at(_where(False, position=0.7))) == len(long_early) + len(long_late)
+    assert calibration.errors_at(_where(True)).tolist() == sorted(e for e, _ in short)
+    # Nothing at all for long horizons of short histories: their history length's errors.
+    assert len(calibration.errors_at(_where(True, load=3.0))) == len(short)
+    assert calibration.backtests == len(long_early) + len(long_late) + len(short)
+
+
+def _snap(months: list[float], elapsed: int = 0, month_to_date: int = 0) -> Snapshot:
+    return Snapshot(
+        AS_OF, [], np.asarray(months), origin=2026 * 12 + 8, elapsed_days=elapsed, month_to_date=month_to_date
+    )
+
+
+def test_a_one_month_history_takes_its_noise_from_the_company() -> None:
+    snap = _snap([10_000.0])
+
+    fit = borrow(forecast_months(snap.months, 3), snap, dispersion=0.3)
+
+    assert fit.sigma == pytest.approx(3_000.0)
+    assert any("pooled with the company" in note for note in fit.notes)
+
+
+def test_a_two_month_history_weighs_its_own_noise_by_one_month_against_the_pool() -> None:
+    snap = _snap([9_000.0, 11_000.0])
+    own = forecast_months(snap.months, 3)
+
+    fit = borrow(own, snap, dispersion=0.3)
+
+    pooled = (0.3 * 10_000.0) ** 2
+    assert fit.sigma == pytest.approx(np.sqrt((own.sigma**2 + PRIOR_MONTHS * pooled) / (1 + PRIOR_MONTHS)))
+
+
+def test_with_no_complete_month_the_level_is_the_run_rate() -> None:
+    snap = _snap([], elapsed=10, month_to_date=3_000)
+
+    fit = borrow(forecast_months(snap.months, 2), snap, dispersion=0.2)
+
+    assert fit.mean.tolist() == pytest.approx([9_000.0, 9_000.0])  # September: 30 days at 300 a day
+    assert fit.sigma == pytest.approx(1_800.0)
+
+
+def test_a_long_history_borrows_nothing() -> None:
+    snap = _snap([10_000.0 + 100 * k for k in range(12)])
+    fit = forecast_months(snap.months, 3)
+
+    assert borrow(fit, snap, dispersion=0.5) is fit
+
+
+def _history(level: float, seed: int, first: dt.date = dt.date(2024, 1, 1)) -> ScopeHistory:
+    rng = random.Random(seed)
+    daily = {}
+    day = first
+    while day <= AS_OF:
+        if day.weekday() < 5:
+            daily[day] = round(level / 21 * rng.uniform(0.5, 1.5))
+        day += dt.timedelta(days=1)
+    return ScopeHistory(daily=daily, first_day=first)
+
+
+def test_the_calibration_replays_long_and_short_histories_and_pools_their_noise() -> None:
+    histories = [_history(level, seed) for seed, level in enumerate((20_000_00, 50_000_00, 8_000_00))]
+
+    calibration = calibrate(histories, AS_OF)
+
+    assert calibration.calibrated
+    assert calibration.series == 3
+    assert {key[0] for key in calibration.buckets} == {0, 1}  # long and short histories both
+    # Daily noise of +-50% makes months of about 6% noise: the pooled dispersion says so.
+    assert 0.04 < calibration.dispersion < 0.1
