@@ -13,9 +13,13 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evals.harness.arguments import add_arguments as add_conversation_arguments
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from tools.forecast.model import ModelName
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 COMPANY_HELP = "company slug (default OUTLAY_COMPANY, or the only company)"
@@ -41,12 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["calderdale", "birmingham"],
         help="a real ledger of the shared datasets, imported into a database of its own (else: --company)",
     )
-    categorize.add_argument(
-        "--datasets",
-        type=Path,
-        default=Path(os.environ.get("OUTLAY_DATASETS", DATASETS)),
-        help="the folder of the shared datasets (default OUTLAY_DATASETS, or ../shared/datasets)",
-    )
+    _datasets_argument(categorize)
     categorize.add_argument("--postgres-url", help="with --dataset: a PostgreSQL server to run it on")
     categorize.add_argument("--no-replay", action="store_true", help="with --dataset: skip the replay")
     categorize.add_argument("--company", help=COMPANY_HELP)
@@ -58,6 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     forecast = evals.add_parser(
         "forecast", help="rolling-origin backtests of the budget forecast: sMAPE, MASE, OWA, coverage, Brier"
     )
+    forecast.add_argument(
+        "--dataset",
+        choices=["calderdale", "birmingham"],
+        help="real monthly series of a shared dataset, each a team budgeted at last year's quarter "
+        "(else: --company)",
+    )
+    _datasets_argument(forecast)
     forecast.add_argument("--company", help=COMPANY_HELP)
     forecast.add_argument("--out", type=Path, help=OUT_HELP)
     forecast.add_argument("--origins", type=int, default=12, help="month ends to forecast from (default 12)")
@@ -77,6 +83,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gate.add_argument("--baseline", type=Path, required=True, help="results JSON of the accepted run")
     gate.add_argument("--latency-floor-ms", type=float, default=500.0, help="smaller slowdowns are noise")
     gate.set_defaults(command=cmd_gate)
+
+
+def _datasets_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--datasets",
+        type=Path,
+        default=Path(os.environ.get("OUTLAY_DATASETS", DATASETS)),
+        help="the folder of the shared datasets (default OUTLAY_DATASETS, or ../shared/datasets)",
+    )
 
 
 def cmd_categorize(settings: Settings, args: argparse.Namespace) -> int:
@@ -104,9 +119,7 @@ def _categorize_ledger(args: argparse.Namespace) -> int:
     from evals.reports import write_report
 
     if not args.datasets.is_dir():
-        return _fail(
-            f"no datasets folder at {args.datasets}: pass --datasets or set OUTLAY_DATASETS", EXIT_USAGE
-        )
+        return _no_datasets(args.datasets)
     options = ledgers.LedgerOptions(
         args.dataset, args.datasets, args.out or RESULTS, args.postgres_url, replay=not args.no_replay
     )
@@ -147,6 +160,8 @@ def cmd_forecast(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     if args.origins < 1:
         return _fail("--origins must be at least 1", EXIT_USAGE)
+    if args.dataset:
+        return _forecast_dataset(args, models)
     asyncio.run(check_schema(settings.database_url))
     try:
         report = asyncio.run(
@@ -158,6 +173,22 @@ def cmd_forecast(settings: Settings, args: argparse.Namespace) -> int:
     print(forecast.markdown(report), end="")
     print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
     return 0
+
+
+def _forecast_dataset(args: argparse.Namespace, models: list[ModelName]) -> int:
+    from evals import forecast, forecast_real
+
+    if not args.datasets.is_dir():
+        return _no_datasets(args.datasets)
+    report = forecast_real.run(args.dataset, args.datasets, models=models)
+    paths = forecast.write(report, args.out or forecast.RESULTS)
+    print(forecast.markdown(report), end="")
+    print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
+    return 0
+
+
+def _no_datasets(folder: Path) -> int:
+    return _fail(f"no datasets folder at {folder}: pass --datasets or set OUTLAY_DATASETS", EXIT_USAGE)
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:

@@ -9,12 +9,18 @@ Both questions are answered by the engine itself (`tools.forecast`), never by a 
    is loaded as the engine read it on each origin, HISTORY_DAYS back from there). Scored with
    M4's sMAPE, MASE and OWA against naive2 (`evals/forecast_metrics.py`): overall, per horizon and per
    series type, for every model asked for.
-2. Calibration. Every budget whose period has ended, and which starts at least six months into its
-   scope's history, is forecast as `forecast_budget` would have forecast it from the day before it
-   starts, a third of the way in and two thirds in (days 30 and 60 of a quarter), with the calibration
-   the service would have used that day (`calibrate_scopes` on the team and the category histories as
-   they stood). Scored: the actual total inside the 80% and 95% intervals, and the Brier score of the
-   overrun probability against that of the base rate.
+2. Calibration and the period total. Every budget whose period has ended, and which starts at least a
+   month into its scope's history, is forecast as `forecast_budget` would have forecast it from the day
+   before it starts and every 10th day after (`evals/forecast_periods.py`), with the calibration the
+   service would have used that day (`calibrate_scopes` on the team and the category histories as they
+   stood). Scored per origin bucket (the share of the period gone: early, middle, late) and per series
+   type (`shape_of`: the synthetic company's team names say it; "short history" for a budget that starts
+   less than six months into its scope's history): the actual total inside the 80% and
+   95% intervals, the Brier score of the overrun probability against that of the base rate, and the APE
+   of the expected total against the naive baselines' (`evals/forecast_buckets.py`).
+
+`outlay eval forecast --dataset calderdale|birmingham` runs the same on real monthly series instead of a
+loaded company (`evals/forecast_real.py`).
 
 `project` and `calibrate` are timed as they run. JSON and Markdown go to
 `evals/results/forecast-<company>.{json,md}` (`evals/forecast_report.py` writes them).
@@ -24,37 +30,53 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
-import numpy as np
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals import forecast_report
-from evals.forecast_metrics import Floats, mase_scale, naive, naive2, seasonal_naive
-from evals.forecast_report import RESULTS, Outcome, Point, Series, markdown, write
+from evals.forecast_metrics import mase_scale, naive, naive2, seasonal_naive
+from evals.forecast_periods import (
+    Calibrations,
+    Outcome,
+    Period,
+    Timings,
+    first_full_month,
+    month_sums,
+    monthly_totals,
+    period_outcomes,
+)
+from evals.forecast_report import RESULTS, Point, Series, markdown, write
 from evals.reports import company_named
 from server.context import Clock
 from server.db.engine import create_engine, create_session_factory
 from server.settings import Settings
 from tools.forecast import queries
-from tools.forecast.engine import DEFAULT_MODEL, Calibration, calibrate_scopes, monthly_forecast
-from tools.forecast.history import ScopeHistory, add_months, month_end, month_index, month_start
+from tools.forecast.engine import DEFAULT_MODEL, monthly_forecast
+from tools.forecast.history import ScopeHistory, add_months, month_end, month_index
 from tools.forecast.model import ModelName
-from tools.forecast.projection import project
 from tools.forecast.queries import BudgetRow, Scope
 
 __all__ = ["RESULTS", "markdown", "parse_models", "run", "write"]
 
 HORIZON = 3
 INSAMPLE_MONTHS = 36
-WARM_UP_MONTHS = 6  # a budget is scored only when its scope has this much history before it starts
-POSITIONS = {"start": 0.0, "one_third": 1 / 3, "two_thirds": 2 / 3}  # of the period, as-of days
-QUARTER_DAYS = {"start": 0, "one_third": 30, "two_thirds": 60}
+# A budget is scored when its scope has a month of history before it starts; with fewer than
+# SHORT_MONTHS, its series type is "short history" whatever the team's shape.
+WARM_UP_MONTHS = 1
+SHORT_MONTHS = 6
 MODELS: tuple[ModelName, ...] = get_args(ModelName)
+# The series types of issue 18, found in a team's name: the synthetic company's teams (Steady, Trend,
+# Seasonal, Shift, Sparse, Newcomer) are named after their shape; Steady carries the subscriptions.
+SHAPES = (
+    ("season", "seasonal"), ("trend", "trend"), ("shift", "level shift"), ("level", "level shift"),
+    ("sparse", "sparse"), ("subscri", "subscriptions"), ("steady", "subscriptions"),
+    ("newcomer", "short history"), ("short", "short history"), ("declin", "decline"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,16 +87,17 @@ class Books:
     histories: dict[Scope, ScopeHistory]  # every budget scope and every team, as of today
     teams: list[Scope]
     categories: list[Scope]  # the (team, category) scopes the company budgets for
+    shapes: dict[str, str] = field(default_factory=dict)  # team name -> series type
+    ends: dict[Scope, dt.date] = field(default_factory=dict)  # the last complete day, where before today
+
+    def end_of(self, scope: Scope) -> dt.date:
+        return self.ends.get(scope, self.today)
 
 
-@dataclass
-class Timings:
-    """Milliseconds per engine call, by call name."""
-
-    calls: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-
-    def add(self, name: str, started: float) -> None:
-        self.calls[name].append((time.perf_counter() - started) * 1000)
+def shape_of(team: str) -> str:
+    """The series type a team's name gives (issue 18's types), else "other"."""
+    name = team.casefold()
+    return next((shape for word, shape in SHAPES if word in name), "other")
 
 
 def parse_models(text: str) -> list[ModelName]:
@@ -101,15 +124,28 @@ async def run(
             books = await load(session, company or settings.company, Clock(settings.today).today())
     finally:
         await engine.dispose()
+    backend = make_url(settings.database_url).get_backend_name()
+    return evaluate(books, origin_months(books.today, origins), models, backend=backend, started=started)
+
+
+def evaluate(
+    books: Books,
+    months: Sequence[int],
+    models: Sequence[ModelName],
+    *,
+    backend: str,
+    started: float,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Both backtests on `books` (loaded since `started`, a perf_counter reading): the report."""
     load_seconds = time.perf_counter() - started
-    months = origin_months(books.today, origins)
     points, skipped = baseline_points(books, months)
     seconds: dict[str, float] = {model: forecast_points(books, points, model) for model in models}
     timings = Timings()
     outcomes = calibration_outcomes(books, timings)
     return forecast_report.build(
         company=books.slug,
-        backend=make_url(settings.database_url).get_backend_name(),
+        backend=backend,
         today=books.today,
         months=months,
         series=budget_series(books),
@@ -117,9 +153,11 @@ async def run(
         skipped=skipped,
         model_seconds=seconds,
         outcomes=outcomes,
+        periods=len(scored_budgets(books)),
         timings=timings.calls,
         seconds={"load": load_seconds, "total": time.perf_counter() - started},
         horizon=HORIZON,
+        extra=extra,
     )
 
 
@@ -135,7 +173,8 @@ async def load(session: AsyncSession, slug: str | None, today: dt.date) -> Books
     before = today - dt.timedelta(days=queries.HISTORY_DAYS + 1)
     older = await queries.histories(session, company.id, scopes, before, exact_from=dt.date.min)
     histories = {scope: joined(older[scope], recent[scope]) for scope in scopes}
-    return Books(company.slug, today, budgets, histories, teams, categories)
+    shapes = {row.team: shape_of(row.team) for row in budgets}
+    return Books(company.slug, today, budgets, histories, teams, categories, shapes)
 
 
 def joined(older: ScopeHistory, recent: ScopeHistory) -> ScopeHistory:
@@ -159,15 +198,6 @@ def origin_months(today: dt.date, count: int) -> list[int]:
     return list(range(latest - count + 1, latest + 1))
 
 
-def monthly_totals(history: ScopeHistory, first: int, last: int) -> Floats:
-    totals = [history.total(month_start(index), month_end(index)) for index in range(first, last + 1)]
-    return np.asarray(totals, dtype=np.float64)
-
-
-def first_full_month(history: ScopeHistory) -> int:
-    return month_index(history.first_day) + (0 if history.first_day.day == 1 else 1)
-
-
 def kind_of(scope: Scope) -> str:
     return "team" if scope.category_id is None else "team+category"
 
@@ -178,8 +208,10 @@ def budget_series(books: Books) -> list[Series]:
         row.scope: row.team if row.category is None else f"{row.team} / {row.category}"
         for row in books.budgets
     }
+    shapes = {row.scope: books.shapes.get(row.team, "other") for row in books.budgets}
     return sorted(
-        (Series(scope, kind_of(scope), name) for scope, name in names.items()), key=lambda s: s.label
+        (Series(scope, kind_of(scope), name, shapes[scope]) for scope, name in names.items()),
+        key=lambda s: s.label,
     )
 
 
@@ -189,9 +221,13 @@ def baseline_points(books: Books, months: Sequence[int]) -> tuple[list[Point], C
     skipped: Counter[str] = Counter()
     for series in budget_series(books):
         history = books.histories[series.scope]
-        first = first_full_month(history)
+        first, sums = first_full_month(history), month_sums(history)
+        last = month_index(books.end_of(series.scope) + dt.timedelta(days=1)) - 1  # the last complete month
         for origin in months:
-            insample = monthly_totals(history, max(first, origin - INSAMPLE_MONTHS + 1), origin)
+            if origin + HORIZON > last:
+                skipped["the series ends before the horizon"] += 1
+                continue
+            insample = monthly_totals(sums, max(first, origin - INSAMPLE_MONTHS + 1), origin)
             scale = mase_scale(insample)
             if len(insample) < 2:
                 skipped["fewer than 2 complete months before the origin"] += 1
@@ -205,7 +241,7 @@ def baseline_points(books: Books, months: Sequence[int]) -> tuple[list[Point], C
                 "snaive": seasonal_naive(insample, HORIZON),
                 "naive2": benchmark.forecast,
             }
-            actual = monthly_totals(history, origin + 1, origin + HORIZON)
+            actual = monthly_totals(sums, origin + 1, origin + HORIZON)
             points.append(Point(series, origin, actual, scale, benchmark.seasonal, forecasts))
     return points, skipped
 
@@ -221,17 +257,6 @@ def forecast_points(books: Books, points: Sequence[Point], model: ModelName) -> 
     return time.perf_counter() - started
 
 
-def as_of_days(row: BudgetRow) -> list[tuple[str, dt.date]]:
-    """The days a budget is forecast from: before it starts, a third and two thirds of the way in."""
-    eve = row.start - dt.timedelta(days=1)
-    is_quarter = row.start.day == 1 and row.end == month_end(month_index(row.start) + 2)
-    length = (row.end - row.start).days + 1
-    return [
-        (name, eve + dt.timedelta(days=QUARTER_DAYS[name] if is_quarter else round(share * length)))
-        for name, share in POSITIONS.items()
-    ]
-
-
 def scored_budgets(books: Books) -> list[BudgetRow]:
     return [
         row
@@ -241,37 +266,21 @@ def scored_budgets(books: Books) -> list[BudgetRow]:
     ]
 
 
+def period_shape(books: Books, row: BudgetRow) -> str:
+    if row.start < add_months(books.histories[row.scope].first_day, SHORT_MONTHS):
+        return "short history"
+    return books.shapes.get(row.team, "other")
+
+
 def calibration_outcomes(books: Books, timings: Timings) -> list[Outcome]:
-    """Each ended budget forecast from its as-of days, as forecast_budget would have on those days."""
-    calibrations: dict[dt.date, tuple[Calibration, Calibration]] = {}  # (team, category budgets)
-    teams = [books.histories[scope] for scope in books.teams]
-    categories = [books.histories[scope] for scope in books.categories]
-    outcomes = []
-    for row in scored_budgets(books):
-        history = books.histories[row.scope]
-        actual = history.total(row.start, row.end)
-        for position, as_of in as_of_days(row):
-            if as_of not in calibrations:
-                cut = [one.until(as_of) for one in teams], [one.until(as_of) for one in categories]
-                started = time.perf_counter()
-                calibrations[as_of] = calibrate_scopes(*cut, as_of)
-                timings.add("calibrate", started)
-            for_teams, for_categories = calibrations[as_of]
-            calibration = for_teams if row.scope.category_id is None else for_categories
-            started = time.perf_counter()
-            projection = project(
-                history.until(as_of), row.start, row.end, as_of, row.amount_minor, calibration
-            )
-            timings.add("project", started)
-            (low_80, high_80), (low_95, high_95) = projection.intervals[0.80], projection.intervals[0.95]
-            outcomes.append(
-                Outcome(
-                    position=position,
-                    kind=kind_of(row.scope),
-                    inside_80=low_80 <= actual <= high_80,
-                    inside_95=low_95 <= actual <= high_95,
-                    probability=projection.probability or 0.0,
-                    over=actual > row.amount_minor,
-                )
-            )
-    return outcomes
+    """Each ended budget forecast from every 10th day, as forecast_budget would have on those days."""
+    periods = [
+        Period(row.scope, kind_of(row.scope), period_shape(books, row), row.start, row.end, row.amount_minor)
+        for row in scored_budgets(books)
+    ]
+    calibrations = Calibrations(
+        teams=[(books.histories[scope], books.end_of(scope)) for scope in books.teams],
+        categories=[(books.histories[scope], books.end_of(scope)) for scope in books.categories],
+        timings=timings,
+    )
+    return period_outcomes(periods, books.histories, calibrations)

@@ -1,5 +1,6 @@
-"""Forecast accuracy as the M4 competition scores it, and the M4 benchmarks (numpy only, no model library,
-so the yardstick stays independent of the forecaster it measures).
+"""Forecast accuracy as the M4 competition scores it, and the M4 benchmarks (numpy, and scipy's beta
+quantile for the binomial interval: no model library, so the yardstick stays independent of the
+forecaster it measures).
 
 - sMAPE = mean(200 |y - f| / (|y| + |f|)); a 0/0 term counts 0.
 - MASE = mean |y - f| / scale, scale = mean |y_t - y_{t-m}| over the in-sample series, m = 12 (monthly)
@@ -10,8 +11,10 @@ so the yardstick stays independent of the forecaster it measures).
   n >= 3m); plain naive otherwise.
 - OWA = (sMAPE / sMAPE_naive2 + MASE / MASE_naive2) / 2, on sMAPE and MASE averaged over every forecast
   point first (as M4 does over all its series and horizons).
-- Interval coverage, the Brier score of a probability, and the Brier score of the base rate (the
-  reference a skill score compares against).
+- Interval coverage, with the Clopper-Pearson interval of an observed share (how far a coverage
+  measured on few outcomes may be from the truth); the Brier score of a probability, and the Brier
+  score of the base rate (the reference a skill score compares against).
+- APE of a period total: |y - f| / |y|, undefined when nothing was spent (y = 0).
 
 Sources: the M4 Competitor's Guide and the benchmarks' R code (`SeasonalityTest`, `Benchmarks`,
 `naive_seasonal`, `smape_cal`, `mase_cal` in github.com/Mcompetitions/M4-methods), which uses R's
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import betaincinv  # type: ignore[import-untyped]
 
 Floats = npt.NDArray[np.float64]
 Values = Sequence[float] | Floats
@@ -162,6 +166,22 @@ def owa(smape_value: float, mase_value: float, smape_naive2: float, mase_naive2:
 
 def coverage(inside: Sequence[bool]) -> float | None:
     return None if not inside else sum(inside) / len(inside)
+
+
+def binomial_interval(successes: int, n: int, level: float = 0.90) -> tuple[float, float] | None:
+    """Two-sided Clopper-Pearson interval of the share successes / n: the (1 - level) / 2 and
+    (1 + level) / 2 quantiles of the beta distributions that bound it (exact, so never too narrow)."""
+    if n <= 0:
+        return None
+    tail = (1 - level) / 2
+    low = 0.0 if successes == 0 else float(betaincinv(successes, n - successes + 1, tail))
+    high = 1.0 if successes == n else float(betaincinv(successes + 1, n - successes, 1 - tail))
+    return low, high
+
+
+def ape(actual: float, forecast: float) -> float | None:
+    """|y - f| / |y| of one period total; None when nothing was spent (no percentage of 0)."""
+    return None if actual == 0 else abs(actual - forecast) / abs(actual)
 
 
 def brier(probabilities: Values, outcomes: Sequence[bool]) -> float | None:

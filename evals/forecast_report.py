@@ -1,5 +1,6 @@
 """The forecast eval's scores and report: what one backtest recorded, the M4 aggregates over all of them,
-the JSON (stable keys) and the Markdown tables. `evals/forecast.py` runs the backtests."""
+the JSON (stable keys) and the Markdown tables. `evals/forecast.py` runs the backtests; the period totals
+per origin bucket and the targets are scored in `evals/forecast_buckets.py`."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from evals import forecast_buckets as buckets
 from evals import forecast_metrics as metrics
 from evals.forecast_metrics import Floats, Scale
+from evals.forecast_periods import ORIGIN_STEP, Outcome
 from evals.reports import write_report
 from tools.forecast.engine import DEFAULT_MODEL
 from tools.forecast.history import month_start
@@ -23,8 +26,7 @@ from tools.forecast.queries import Scope
 RESULTS = Path(__file__).parent / "results"
 BASELINES = {"naive": "naive", "snaive": "seasonal naive", "naive2": "naive2 (M4)"}
 SERIES_TYPES = ("team", "team+category")
-POSITION_NAMES = {"start": "day before the start", "one_third": "a third in", "two_thirds": "two thirds in"}
-TARGETS = {"owa": "<= 0.85 against naive2", "coverage_80": "0.77 to 0.83", "coverage_95": "0.92 to 0.98"}
+TARGETS = {"owa": "<= 0.85 against naive2"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Series:
     scope: Scope
     kind: str  # team | team+category
     label: str  # "Sales", "Sales / TRAVEL"
+    shape: str = "other"  # the series type: seasonal, trend, level shift, ...
 
 
 @dataclass
@@ -46,18 +49,6 @@ class Point:
     scale: Scale  # the MASE denominator (never None for a scored point)
     naive2_seasonal: bool
     forecasts: dict[str, Floats]  # method -> the HORIZON forecasts
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One ended budget forecast from one as-of day."""
-
-    position: str
-    kind: str
-    inside_80: bool
-    inside_95: bool
-    probability: float
-    over: bool
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -92,6 +83,10 @@ def scores(points: Sequence[Point], method: str, horizon: int) -> dict[str, Any]
         "by_series_type": {
             kind: summary([p for p in points if p.series.kind == kind], method) for kind in SERIES_TYPES
         },
+        "by_shape": {
+            shape: summary([p for p in points if p.series.shape == shape], method)
+            for shape in sorted({p.series.shape for p in points})
+        },
         "by_series": {
             label: summary([p for p in points if p.series.label == label], method)
             for label in dict.fromkeys(p.series.label for p in points)
@@ -99,19 +94,10 @@ def scores(points: Sequence[Point], method: str, horizon: int) -> dict[str, Any]
     }
 
 
-def calibration_scores(outcomes: Sequence[Outcome]) -> dict[str, Any]:
-    outcome = [o.over for o in outcomes]
-    score = metrics.brier([o.probability for o in outcomes], outcome)
-    reference = metrics.brier_base_rate(outcome)
-    return {
-        "n": len(outcomes),
-        "coverage_80": _round(metrics.coverage([o.inside_80 for o in outcomes])),
-        "coverage_95": _round(metrics.coverage([o.inside_95 for o in outcomes])),
-        "brier": _round(score),
-        "brier_base_rate": _round(reference),
-        "brier_skill": _round(metrics.brier_skill(score, reference)),
-        "overrun_rate": _round(statistics.fmean(outcome) if outcome else None),
-    }
+def against(points: Sequence[Point], method: str, reference: str) -> float | None:
+    """OWA of `method` with `reference` in naive2's place (the model against seasonal naive)."""
+    found, base = accuracy(points, method), accuracy(points, reference)
+    return None if found is None or base is None else _round(metrics.owa(*found, *base))
 
 
 def latency(timings: dict[str, list[float]]) -> dict[str, dict[str, float | int]]:
@@ -138,10 +124,32 @@ def build(
     skipped: Counter[str],
     model_seconds: dict[str, float],
     outcomes: Sequence[Outcome],
+    periods: int,
     timings: dict[str, list[float]],
     seconds: dict[str, float],
     horizon: int = 3,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    calibration = {
+        "model": DEFAULT_MODEL,
+        "periods": periods,
+        "origin_step": ORIGIN_STEP,
+        **buckets.calibration_scores(outcomes),
+        "by_bucket": buckets.by_bucket(outcomes),
+        "by_shape": buckets.by_shape(outcomes),
+        "by_series_type": {
+            kind: buckets.calibration_scores([o for o in outcomes if o.kind == kind]) for kind in SERIES_TYPES
+        },
+    }
+    models = {
+        model: {
+            **scores(points, model, horizon),
+            "owa_vs_snaive": against(points, model, "snaive"),
+            "seconds": round(spent, 2),
+        }
+        for model, spent in model_seconds.items()
+    }
+    owa = models[DEFAULT_MODEL]["owa"] if DEFAULT_MODEL in models else None
     return {
         "company": company,
         "backend": backend,
@@ -158,24 +166,13 @@ def build(
             "mase_lag_1": sum(p.scale.m == 1 for p in points),
             "naive2_seasonal": sum(p.naive2_seasonal for p in points),
         },
-        "models": {
-            model: {**scores(points, model, horizon), "seconds": round(spent, 2)}
-            for model, spent in model_seconds.items()
-        },
+        "models": models,
         "baselines": {method: scores(points, method, horizon) for method in BASELINES},
-        "calibration": {
-            "model": DEFAULT_MODEL,
-            **calibration_scores(outcomes),
-            "by_position": {
-                name: calibration_scores([o for o in outcomes if o.position == name])
-                for name in POSITION_NAMES
-            },
-            "by_series_type": {
-                kind: calibration_scores([o for o in outcomes if o.kind == kind]) for kind in SERIES_TYPES
-            },
-        },
+        "calibration": calibration,
         "latency": latency(timings),
         "targets": TARGETS,
+        "issue_18": buckets.targets(calibration, owa),
+        **(extra or {}),
         "seconds": {name: round(value, 2) for name, value in seconds.items()},
     }
 
@@ -239,10 +236,6 @@ def _calibration_rows(calibration: dict[str, Any]) -> list[tuple[str, ...]]:
     return [
         _calibration_row("all", calibration),
         *(
-            _calibration_row(f"as of {POSITION_NAMES[name]}", found)
-            for name, found in calibration["by_position"].items()
-        ),
-        *(
             _calibration_row(f"{kind} budgets", found)
             for kind, found in calibration["by_series_type"].items()
         ),
@@ -254,6 +247,30 @@ def _point_row(label: str, found: dict[str, Any]) -> tuple[str, ...]:
     return (label, _number(found["smape"], ".2f"), _number(found["mase"]), _number(found["owa"]), spent)
 
 
+def _selection(report: dict[str, Any]) -> list[str]:
+    """Which real series were kept and why the others were left out (`--dataset` only)."""
+    found = report.get("series_selection")
+    if not found:
+        return []
+    kept = ", ".join(f"{one['name']} ({one['months']})" for one in found["kept"])
+    left = "; ".join(f"{one['name']} ({one['months']}: {one['why']})" for one in found["left_out"])
+    return [
+        "## The series",
+        "",
+        *found["notes"],
+        "",
+        f"Kept, with their complete months ({len(found['kept'])}): {kept}.",
+        "",
+        f"Left out ({len(found['left_out'])}): {left or 'none'}.",
+        "",
+    ]
+
+
+def _owa_vs_snaive(report: dict[str, Any]) -> str:
+    found = [f"{model} {_number(one['owa_vs_snaive'])}" for model, one in report["models"].items()]
+    return f"OWA with seasonal naive in naive2's place: {', '.join(found) or 'n/a'}."
+
+
 def markdown(report: dict[str, Any]) -> str:
     series, calibration = report["series"], report["calibration"]
     skipped = "; ".join(f"{count} {why}" for why, count in series["skipped"].items()) or "none"
@@ -261,6 +278,9 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Forecast eval: {report['company']} (today {report['today']}, {report['backend']})",
         "",
+        *buckets.targets_markdown(report["issue_18"]),
+        "",
+        *_selection(report),
         f"Rolling-origin backtests: {series['scopes']} budget scopes ({series['by_type']['team']} teams, "
         f"{series['by_type']['team+category']} team + category; {series['scored']} with forecasts to "
         f"score) forecast 1 to {report['horizon']} months "
@@ -273,6 +293,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         *_table(("method", "sMAPE", "MASE", f"OWA (target {TARGETS['owa']})", "time"), point_rows),
         "",
+        _owa_vs_snaive(report),
+        "",
         "### By horizon: OWA (sMAPE / MASE)",
         "",
         *_breakdown(report, "by_horizon", [str(h) for h in range(1, report["horizon"] + 1)]),
@@ -281,14 +303,21 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         *_breakdown(report, "by_series_type", SERIES_TYPES),
         "",
+        "### By series type (shape): OWA (sMAPE / MASE)",
+        "",
+        *_breakdown(
+            report,
+            "by_shape",
+            list(report["models"].get(DEFAULT_MODEL, report["baselines"]["naive2"])["by_shape"]),
+        ),
+        "",
         "### By series: OWA",
         "",
         *_by_series(report),
         "",
-        f"## Calibration: ended budget periods ({calibration['model']}, the engine's model for budgets)",
+        *buckets.markdown(calibration),
         "",
-        f"Target: coverage within 3 points of nominal (80%: {TARGETS['coverage_80']}, 95%: "
-        f"{TARGETS['coverage_95']}). Brier of the overrun probability against the base rate's.",
+        f"### All as-of days ({calibration['model']}, the engine's model for budgets)",
         "",
         *_table(
             ("budgets", "n", "80% coverage", "95% coverage", "Brier", "base-rate Brier", "skill", "overran"),

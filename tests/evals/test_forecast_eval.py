@@ -134,14 +134,27 @@ def test_the_backtests_score_the_engine_against_the_m4_benchmarks(trendco: str) 
     assert ets["mase"] < baselines["naive"]["mase"]
 
     calibration = report["calibration"]
-    assert calibration["n"] == 3 * 7 * 3  # 2024-Q3 .. 2026-Q1 for three budgets, from three days each
-    assert set(calibration["by_position"]) == {"start", "one_third", "two_thirds"}
-    assert calibration["by_position"]["start"]["n"] == 21
+    # 2024-Q2 .. 2026-Q1 (a month of history before each) for three budgets, each from the day before it
+    # starts and every 10th day after: days 0..90 of a 91- or 92-day quarter (10 days: 4 early, 3 middle,
+    # 3 late), 0..80 of the two 90-day ones (9: day 30 is a third gone, so 3 in each bucket): 78 days.
+    assert (calibration["periods"], calibration["n"]) == (24, 3 * 78)
+    buckets = calibration["by_bucket"]
+    assert list(buckets) == ["early", "middle", "late"]
+    assert [buckets[name]["n"] for name in buckets] == [3 * (6 * 4 + 2 * 3), 3 * 8 * 3, 3 * 8 * 3]
+    assert sum(found["ape"]["n"] + found["ape"]["left_out"] for found in buckets.values()) == 3 * 78
+    # The teams' names give no series type; 2024-Q2 starts under six months into the history.
+    assert {
+        shape: sum(found["n"] for found in by.values()) for shape, by in calibration["by_shape"].items()
+    } == {
+        "other": 3 * (78 - 10),
+        "short history": 3 * 10,
+    }
     assert 0.0 <= calibration["brier"] <= 1.0
     assert calibration["coverage_80"] <= calibration["coverage_95"]
+    assert [target["met"] for target in report["issue_18"]][-1] is None  # latency: the bench measures it
     assert {name: found["calls"] for name, found in report["latency"].items()} == {
-        "calibrate": 7 * 3,  # the budgets of a quarter share their as-of days
-        "project": 63,
+        "calibrate": 78,  # the budgets of a quarter share their as-of days
+        "project": 3 * 78,
     }
 
 
