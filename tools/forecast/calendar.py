@@ -63,6 +63,10 @@ class Profile:
         return self.months > 0
 
     def weight(self, day: dt.date) -> float:
+        prefix = self._month(month_index(day))
+        return prefix[day.day] - prefix[day.day - 1]
+
+    def _weigh(self, day: dt.date) -> float:
         kind = self.weekdays[day.weekday()]
         if day in self.holidays(day.year):
             kind = min(kind, self.holiday)
@@ -82,16 +86,20 @@ class Profile:
         if prefix is None:
             first = month_start(index)
             days = (first + dt.timedelta(days=n) for n in range(days_in_month(index)))
-            prefix = self._prefix[index] = [0.0, *itertools.accumulate(map(self.weight, days))]
+            prefix = self._prefix[index] = [0.0, *itertools.accumulate(map(self._weigh, days))]
         return prefix
 
     def describe(self, months: Iterable[int] = range(1, 13)) -> str:
         """What weighs the days, naming the weeks of `months` (1-12) that differ most."""
         if not self.learned:
             return "remaining days of a month counted alike (less than 3 months of company history by day)"
-        parts = [f"day of week ({self._weekdays_note()})"]
-        if self.country:
-            parts.append(f"{self.country} public holidays ({self.holiday:.2f} of an average day)")
+        working = sum(self.weekdays[:5]) / 5 or 1.0
+        weekend = (self.weekdays[5] + self.weekdays[6]) / 2
+        parts = [f"day of week (weekends {weekend / working:.2f} of a weekday)"]
+        if self.country and self.holiday < working:
+            parts.append(f"{self.country} public holidays ({self.holiday / working:.2f} of a weekday)")
+        elif self.country:
+            parts.append(f"{self.country} public holidays (spent on like weekdays here)")
         else:
             parts.append("no public holidays (the company has no country)")
         weeks = [
@@ -106,11 +114,6 @@ class Profile:
             f"remaining days weighted by the company's daily spend over {self.months} months: "
             + ", ".join(parts)
         )
-
-    def _weekdays_note(self) -> str:
-        working = sum(self.weekdays[:5]) / 5 or 1.0
-        weekend = (self.weekdays[5] + self.weekdays[6]) / 2
-        return f"weekends {weekend / working:.2f} of a weekday"
 
 
 UNIFORM = Profile()
@@ -128,7 +131,7 @@ def learn(
     ratios = [(day, min(ratio, cap)) for day, ratio in ratios]
     weekdays, holiday = _kinds(ratios, holidays)
     kinds = Profile(weekdays=weekdays, holiday=holiday, holidays=holidays)
-    weeks = _weeks((day, ratio, kinds.weight(day)) for day, ratio in ratios)
+    weeks = _weeks((day, ratio, kinds._weigh(day)) for day, ratio in ratios)
     return Profile(weekdays, holiday, weeks, holidays, country, len(months))
 
 
