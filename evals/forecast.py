@@ -188,6 +188,7 @@ def joined(older: ScopeHistory, recent: ScopeHistory) -> ScopeHistory:
         first_day=min(older.first_day, recent.first_day),
         charges=tuple(charge for charge in older.charges if charge.on < cut) + recent.charges,
         known_minor=recent.known_minor,
+        calendar=recent.calendar,
     )
 
 

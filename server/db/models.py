@@ -113,6 +113,8 @@ class Company(Base):
     )
     # The names of the company's free expense dimensions (`dim_<name>` columns of expenses.csv).
     dimensions: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    # ISO 3166-1 alpha-2: whose public holidays the forecasts expect less spend on (none when not given).
+    country: Mapped[str | None] = mapped_column(String(2))
 
 
 class Team(Base):

@@ -26,6 +26,7 @@ from server.demo.timeline import Window
 
 SLUG = "acme"
 NAME = "Acme Robotics GmbH"
+COUNTRY = "DE"  # its public holidays shape the forecasts' days
 MIN_EMPLOYEES = 10
 
 
@@ -78,7 +79,7 @@ def write_demo_company(
 
 
 def _write_reference_data(folder: Path, org: Org, policy: dict[str, Any]) -> None:
-    writer.write_table(folder, "company.csv", writer.company_rows(SLUG, NAME))
+    writer.write_table(folder, "company.csv", writer.company_rows(SLUG, NAME, COUNTRY))
     writer.write_table(folder, "teams.csv", writer.team_rows(org))
     writer.write_table(folder, "employees.csv", writer.employee_rows(org))
     writer.write_table(folder, "categories.csv", writer.category_rows(CATEGORIES))

@@ -36,6 +36,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "categorize_review_threshold",
         "categorize_auto_apply_threshold",
         "categorize_target_precision",
+        "country",
     ),
     "teams.csv": ("name", "parent", "manager_email", "cost_center"),
     "employees.csv": (
@@ -139,10 +140,10 @@ def write_policy(folder: Path, document: dict[str, Any]) -> None:
         handle.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
-def company_rows(slug: str, name: str) -> list[list[str]]:
+def company_rows(slug: str, name: str, country: str) -> list[list[str]]:
     # The demo states its auto-apply threshold, so its answers do not move with each training.
     thresholds = [DEFAULT_REVIEW_THRESHOLD, DEFAULT_AUTO_APPLY_THRESHOLD, DEFAULT_TARGET_PRECISION]
-    return [[slug, name, COMPANY_CURRENCY, *map(str, thresholds)]]
+    return [[slug, name, COMPANY_CURRENCY, *map(str, thresholds), country]]
 
 
 def rule_rows(plans: Iterable[Plan]) -> list[list[str]]:

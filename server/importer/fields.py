@@ -15,6 +15,7 @@ import iso18245
 
 from server.errors import InvalidArgument
 from server.kit.approval_policy import EMAIL_PATTERN, ROLE_PATTERN
+from server.kit.countries import country_code
 from server.kit.money import MoneyError, currency_exponent, normalize_currency, to_minor
 from server.kit.periods import parse_period
 
@@ -103,6 +104,12 @@ def currency(raw: str) -> str:
         return normalize_currency(raw)
     except MoneyError as error:  # "unknown ISO 4217 currency code 'EURO'", "'XAU' is not a spendable ..."
         raise ValueError(str(error)) from None
+
+
+def country(raw: str) -> str:
+    """ISO 3166-1 alpha-2, upper-cased ("'UK' is not an ISO 3166-1 alpha-2 country code; did you mean
+    'GB'?")."""
+    return country_code(raw)
 
 
 @cache

@@ -22,7 +22,7 @@ from server.importer.rows import Columns, Row, read_csv
 MIN_TARGET_PRECISION = 0.5
 COMPANY = Columns.of(
     "slug name currency",
-    "categorize_review_threshold categorize_auto_apply_threshold categorize_target_precision",
+    "categorize_review_threshold categorize_auto_apply_threshold categorize_target_precision country",
 )
 TEAMS = Columns.of("name", "parent manager_email cost_center")
 EMPLOYEES = Columns.of(
@@ -45,6 +45,7 @@ class CompanyRow:
     # Given: the threshold is the company's; not given, training chooses it to reach the target precision.
     auto_apply_given: bool = False
     target_precision: float = DEFAULT_TARGET_PRECISION
+    country: str | None = None  # ISO 3166-1 alpha-2: the public holidays forecasts expect
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,12 @@ def read_company(folder: Path, problems: Problems) -> CompanyCells:
             row.problem(
                 "categorize_target_precision", f"below {MIN_TARGET_PRECISION}: auto-apply would guess"
             )
+        country = row.value("country", fields.country)
         valid = None
         if slug is not None and name is not None and currency is not None and row.ok:
-            valid = CompanyRow(row.line, slug, name, currency, review, auto_apply, given is not None, target)
+            valid = CompanyRow(
+                row.line, slug, name, currency, review, auto_apply, given is not None, target, country
+            )
         company = CompanyCells(row.line, slug, currency, valid)
     if count == 0 and rows.complete:
         problems.add("company.csv", 0, WHOLE, "no company row; expected exactly one")

@@ -118,6 +118,7 @@ async def write_company(session: AsyncSession, data: Dataset, company_id: int | 
         "dimensions": data.expenses.dimensions,
         "categorize_auto_apply_given": company.auto_apply_given,
         "categorize_target_precision": company.target_precision,
+        "country": company.country,
     }
     if company_id is not None:
         await session.execute(update(companies).where(companies.c.id == company_id).values(values))

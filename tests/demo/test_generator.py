@@ -83,6 +83,7 @@ def test_summary_counts_what_was_written(small: Company) -> None:
             "categorize_review_threshold": "0.8",
             "categorize_auto_apply_threshold": "0.95",
             "categorize_target_precision": "0.97",
+            "country": "DE",
         }
     ]
 

@@ -7,19 +7,22 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs ship with it; it comes with mcp
 import pytest
 from mcp import Client
+from mcp.server import MCPServer
 from mcp_types import ImageContent, TextContent, ToolAnnotations
 from sqlalchemy import Date, bindparam, text
 
 from evals.datasets.synthetic import TEAMS, SyntheticTruth
+from server.context import AppContext
 from server.db.engine import create_engine
 from server.kit.money import to_minor
 from tests.forecast.conftest import OTHER, SLUG, TODAY
-from tests.world import call_error, call_ok, raw
+from tests.world import call_error, call_ok, connect, raw
 from tools.forecast.engine import MIN_BUCKET
 from tools.forecast.schemas import BudgetForecast, BudgetRanking
 
@@ -223,6 +226,31 @@ async def test_trend_is_likely_to_overrun_and_says_when(synthco: Client) -> None
     assert result.projected_overrun_date is not None
     assert TODAY < result.projected_overrun_date <= Q3[1]
     assert result.expected_overrun is not None
+
+
+async def test_the_rest_of_the_quarter_falls_on_the_companys_working_days(
+    synthco: Client,
+    synthetic_servers: Callable[[str, str], MCPServer[AppContext]],
+    synthetic_url: str,
+    era: str,
+) -> None:
+    """The synthetic company spends on weekdays: the remainder goes to weekdays, so the budget is passed
+    on one; given a country, its public holidays weigh in too, and the notes say so."""
+    result = await forecast(synthco, team="Trend")
+    await execute(synthetic_url, "UPDATE companies SET country = 'GB' WHERE slug = :slug", slug=SLUG)
+    try:
+        # A new connection: the company's days are read once a day per server lifespan, as calibrations.
+        async with connect(synthetic_servers(synthetic_url, SLUG), era) as client:
+            in_britain = await forecast(client, team="Trend")
+    finally:
+        await execute(synthetic_url, "UPDATE companies SET country = NULL WHERE slug = :slug", slug=SLUG)
+
+    assert result.projected_overrun_date is not None
+    assert result.projected_overrun_date.weekday() < 5
+    [profile] = [note for note in result.method.notes if note.startswith("remaining days weighted")]
+    assert "weekends 0.0" in profile
+    assert "no public holidays (the company has no country)" in profile
+    assert any("GB public holidays" in note for note in in_britain.method.notes)
 
 
 @pytest.mark.parametrize(("team", "note"), [("Sparse", "intermittent"), ("Newcomer", "3 complete month")])

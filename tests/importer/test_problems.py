@@ -83,6 +83,19 @@ CASES = [
         ],
     ),
     Case(
+        "bad_country",
+        (write("company.csv", "slug,name,currency,country\nacme,Acme Robotics GmbH,EUR,UK\n"),),
+        ["company.csv:2: country: 'UK' is not an ISO 3166-1 alpha-2 country code; did you mean 'GB'?"],
+    ),
+    Case(
+        "unknown_country",
+        (write("company.csv", "slug,name,currency,country\nacme,Acme Robotics GmbH,EUR,Germany\n"),),
+        [
+            "company.csv:2: country: 'Germany' is not an ISO 3166-1 alpha-2 country code (two letters, "
+            "such as GB, US or DE)"
+        ],
+    ),
+    Case(
         "duplicate_keys",
         (
             append("teams.csv", "Sales,Executive,,CC-301"),

@@ -38,6 +38,7 @@ HEAVY = (
     "boto3",
     "botocore",
     "faker",
+    "holidays",
     "mako",
     "matplotlib",
     "numpy",

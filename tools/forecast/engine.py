@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from tools.forecast.calendar import UNIFORM, Profile
 from tools.forecast.history import (
     ScopeHistory,
     days_in_month,
@@ -144,6 +145,7 @@ class Snapshot:
     origin: int  # month index of the month holding as_of + 1 day
     elapsed_days: int  # days of the origin month up to as_of
     month_to_date: int  # variable spend of the origin month up to as_of
+    profile: Profile = UNIFORM  # how the company's spend falls over the days of a month
 
 
 def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
@@ -165,7 +167,8 @@ def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
             totals[index - first] += amount
         elif index == origin:
             month_to_date += amount
-    return Snapshot(as_of, recurring, totals, origin, tomorrow.day - 1, month_to_date)
+    profile = history.calendar.profile(as_of) if history.calendar else UNIFORM
+    return Snapshot(as_of, recurring, totals, origin, tomorrow.day - 1, month_to_date, profile)
 
 
 @dataclass(frozen=True)
@@ -197,21 +200,23 @@ class Expectation:
 def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -> Expectation:
     """Expected spend from max(start, as_of + 1) to `end`."""
     first_day = max(start, snap.as_of + dt.timedelta(days=1))
+    profile = snap.profile
     shares = []
     for index in range(month_index(first_day), month_index(end) + 1):
-        days_total = days_in_month(index)
         lo, hi = max(first_day, month_start(index)), min(end, month_end(index))
         days = (hi - lo).days + 1
         if days <= 0:
             continue
         step = index - snap.origin
-        model_rate = float(fit.mean[min(step, len(fit.mean) - 1)]) / days_total
-        rate, load = model_rate, days / days_total
+        total = float(fit.mean[min(step, len(fit.mean) - 1)])  # the model's month
+        part = profile.share(lo, hi)  # of the month's spend that falls on these days
+        load = part
         if step == 0 and snap.elapsed_days > 0 and fit.follows_run_rate:
-            weight = snap.elapsed_days / days_total
-            rate = (1 - weight) * model_rate + weight * snap.month_to_date / snap.elapsed_days
-            load *= 1 - weight / 2  # a month that is partly known is partly certain
-        shares.append(MonthShare(index, days, max(rate, 0.0) * days, load))
+            # The month-to-date run rate (mtd / gone, the month it points to) weighs the share gone.
+            gone = profile.share(month_start(index), snap.as_of)
+            total = (1 - gone) * total + snap.month_to_date
+            load *= 1 - gone / 2  # a month that is partly known is partly certain
+        shares.append(MonthShare(index, days, max(total, 0.0) * part, load))
     committed: dict[dt.date, int] = {}
     for series in snap.recurring:
         for day in series.next_dates(max(snap.as_of, start - dt.timedelta(days=1)), end):

@@ -10,6 +10,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tools.forecast.calendar import CompanyDays
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class ScopeHistory:
     first_day: dt.date  # since when the scope could have spent (first expense, or the history window)
     charges: tuple[Charge, ...] = ()  # at merchants that may recur, oldest first
     known_minor: int = 0  # approved requests not spent yet
+    calendar: CompanyDays | None = None  # the company's days, whose pattern splits a month's total
 
     @cached_property
     def charges_by_merchant(self) -> dict[int, tuple[list[dt.date], list[Charge]]]:
@@ -45,6 +50,7 @@ class ScopeHistory:
             first_day=self.first_day,
             charges=tuple(charge for charge in self.charges if charge.on <= as_of),
             known_minor=0,
+            calendar=self.calendar,  # its profile as of a day reads only the months before
         )
 
     def total(self, start: dt.date, end: dt.date) -> int:

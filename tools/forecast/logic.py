@@ -111,6 +111,9 @@ def method(projection: Projection, notes: Sequence[str]) -> Method:
     all_notes = [*(fit.notes if fit else ()), *notes]
     if projection.closed:
         all_notes.append("the period is over: actuals only")
+    else:
+        to_come = [month_start(path.index).month for path in projection.months if path.interval_80]
+        all_notes.append(projection.snapshot.profile.describe(to_come))
     return Method(
         variable_model=fit.method if fit else "none (period closed)",
         history_months=len(projection.snapshot.months),

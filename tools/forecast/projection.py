@@ -7,6 +7,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from tools.forecast.calendar import Profile
 from tools.forecast.engine import Calibration, Expectation, Snapshot, expect, fit_for, snapshot
 from tools.forecast.history import ScopeHistory, month_end, month_index, month_start
 from tools.forecast.model import MonthlyForecast
@@ -84,6 +85,7 @@ def project(
     base = spent + known + expectation.committed_minor
     floor = spent + known  # spend cannot be undone (refunds aside)
     expected = base + round(expectation.variable)
+    expected_days, known_days = _days_to_come(expectation, snap.profile, start, end, as_of, known)
 
     def total_at(q: float) -> int:
         error = calibration.quantile(q, expectation.where)
@@ -110,8 +112,8 @@ def project(
         expected=expected,
         intervals=intervals,
         probability=probability,
-        overrun_date=_overrun_date(history, expectation, start, as_of, budget, known, end),
-        months=_months(history, expectation, calibration, start, end, as_of, known),
+        overrun_date=_overrun_date(history, start, end, as_of, budget, _plus(expected_days, known_days)),
+        months=_months(history, expectation, calibration, start, end, as_of, known_days),
         snapshot=snap,
         fit=fit,
         calibration=calibration,
@@ -145,7 +147,7 @@ def _closed(
         expected=spent,
         intervals={level: (spent, spent) for level in LEVELS},
         probability=None if budget is None else float(spent > budget),
-        overrun_date=_overrun_date(history, None, start, as_of, budget, 0, end),
+        overrun_date=_overrun_date(history, start, end, as_of, budget, {}),
         months=months,
         snapshot=snap,
         fit=None,
@@ -160,10 +162,9 @@ def _months(
     start: dt.date,
     end: dt.date,
     as_of: dt.date,
-    known: int,
+    known: dict[dt.date, float],
 ) -> list[MonthPath]:
     shares = {share.index: share for share in expectation.months}
-    remaining_days = sum(share.days for share in expectation.months) or 1
     sigma = expectation.scale / math.sqrt(expectation.load or 1.0)
     path = []
     for index in range(month_index(start), month_index(end) + 1):
@@ -174,8 +175,8 @@ def _months(
             path.append(MonthPath(index, actual, actual, None))
             continue
         committed = sum(amount for day, amount in expectation.committed.items() if first <= day <= last)
-        # Approved requests have no date: spread them over the days still to come.
-        coming = actual + committed + share.variable + known * share.days / remaining_days
+        requested = sum(amount for day, amount in known.items() if first <= day <= last)
+        coming = actual + committed + share.variable + requested
         width = sigma * math.sqrt(share.load)
         where = expectation.where.at(share.load)
         low, high = calibration.quantile(0.10, where), calibration.quantile(0.90, where)
@@ -186,30 +187,51 @@ def _months(
 
 def _overrun_date(
     history: ScopeHistory,
-    expectation: Expectation | None,
     start: dt.date,
+    end: dt.date,
     as_of: dt.date,
     budget: int | None,
-    known: int,
-    end: dt.date,
+    coming: dict[dt.date, float],
 ) -> dt.date | None:
-    """The first day the running total passes the budget: in the actuals, else along the expected path."""
+    """The first day the running total passes the budget: in the actuals, else along the expected path
+    (`coming`: the expected spend of each day still to come)."""
     if budget is None:
         return None
     running = 0.0
     day = start
-    while day <= min(as_of, end):
-        running += history.daily.get(day, 0)
-        if running > budget:
-            return day
-        day += dt.timedelta(days=1)
-    if expectation is None:
-        return None
-    rates = {share.index: share.variable / share.days for share in expectation.months if share.days}
-    days_left = sum(share.days for share in expectation.months) or 1
     while day <= end:
-        running += rates.get(month_index(day), 0.0) + expectation.committed.get(day, 0) + known / days_left
+        running += history.daily.get(day, 0) if day <= as_of else coming.get(day, 0.0)
         if running > budget:
             return day
         day += dt.timedelta(days=1)
     return None
+
+
+def _days_to_come(
+    expectation: Expectation, profile: Profile, start: dt.date, end: dt.date, as_of: dt.date, known: int
+) -> tuple[dict[dt.date, float], dict[dt.date, float]]:
+    """The expected spend of each day from max(start, as_of + 1) to `end` (variable and committed), and
+    the approved requests', which have no date: both fall over the days as the company's spend does."""
+    first = max(start, as_of + dt.timedelta(days=1))
+    weights = {
+        day: profile.weight(day)
+        for day in (first + dt.timedelta(days=n) for n in range((end - first).days + 1))
+    }
+    expected = {day: float(amount) for day, amount in expectation.committed.items()}
+    for share in expectation.months:
+        in_month = {day: weight for day, weight in weights.items() if month_index(day) == share.index}
+        for day, amount in _spread(share.variable, in_month).items():
+            expected[day] = expected.get(day, 0.0) + amount
+    return expected, _spread(known, weights)
+
+
+def _spread(total: float, weights: dict[dt.date, float]) -> dict[dt.date, float]:
+    """`total` over the days of `weights`, in proportion to them (evenly when they are all nil)."""
+    whole = sum(weights.values())
+    if whole <= 0:
+        return {day: total / len(weights) for day in weights}
+    return {day: total * weight / whole for day, weight in weights.items()}
+
+
+def _plus(one: dict[dt.date, float], other: dict[dt.date, float]) -> dict[dt.date, float]:
+    return {day: one.get(day, 0.0) + other.get(day, 0.0) for day in one.keys() | other.keys()}

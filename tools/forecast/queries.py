@@ -9,6 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, case, extract, func, null, or_, select
@@ -17,12 +18,15 @@ from server.db.models import (
     ApprovalRequest,
     Budget,
     Category,
+    Company,
     Expense,
     Merchant,
     RepeatCharge,
     Team,
     TeamDailySpend,
 )
+from server.kit.countries import public_holidays
+from tools.forecast.calendar import CompanyDays, no_holidays
 from tools.forecast.engine import BACKTEST_DAYS
 from tools.forecast.history import Charge, ScopeHistory, month_end, month_index
 
@@ -91,16 +95,20 @@ async def histories(
     as_of: dt.date,
     *,
     exact_from: dt.date | None = None,
+    calendar: CompanyDays | None = None,
 ) -> dict[Scope, ScopeHistory]:
     """The history of each scope up to `as_of` (team scopes: every category of the team): by day from
     `exact_from` (default: about three months back; pass a period's start to read it day by day), by
-    thirds of a month before (ScopeHistory explains why that is enough)."""
+    thirds of a month before (ScopeHistory explains why that is enough); with the company's days
+    (`calendar`, read here unless given)."""
     wanted = set(scopes)
-    since = _month_start(as_of - dt.timedelta(days=HISTORY_DAYS))
+    since = history_start(as_of)
     recent = _month_start(min(exact_from or as_of, as_of - dt.timedelta(days=EXACT_DAYS)))
     spend = await _spend(session, company_id, wanted, since, recent, as_of)
     charges = await _charges(session, company_id, wanted, since, as_of)
     known = await _known(session, company_id, as_of)
+    if calendar is None:
+        calendar = await company_days(session, company_id, as_of, since)
     result = {}
     for scope in wanted:
         days, first = spend.get(scope, ({}, as_of))
@@ -109,8 +117,37 @@ async def histories(
             first_day=first,
             charges=tuple(charges.get(scope, ())),
             known_minor=_known_for(known, scope),
+            calendar=calendar,
         )
     return result
+
+
+async def company_days(
+    session: AsyncSession, company_id: int, as_of: dt.date, since: dt.date | None = None
+) -> CompanyDays:
+    """The company's spend per day (every team, from the rollups: ~1,100 rows for three years whatever its
+    size), less the charges that may recur (they are forecast on their own dates, not by the calendar),
+    and its country: how the forecast learns the way variable spend falls over a month's days."""
+    since = since or history_start(as_of)
+    country = await session.scalar(select(Company.country).where(Company.id == company_id))
+    daily: dict[dt.date, int] = defaultdict(int)
+    for rollup, amount, sign in (
+        (TeamDailySpend, TeamDailySpend.total_minor, 1),
+        (RepeatCharge, RepeatCharge.amount_minor, -1),
+    ):
+        query = (
+            select(rollup.spent_on, func.sum(amount))
+            .where(rollup.company_id == company_id, rollup.spent_on >= since, rollup.spent_on <= as_of)
+            .group_by(rollup.spent_on)
+        )
+        for day, total in await session.execute(query):
+            daily[day] += sign * int(total)
+    holidays = partial(public_holidays, country) if country else no_holidays
+    return CompanyDays(dict(daily), country, holidays)
+
+
+def history_start(as_of: dt.date) -> dt.date:
+    return _month_start(as_of - dt.timedelta(days=HISTORY_DAYS))
 
 
 def _month_start(day: dt.date) -> dt.date:

@@ -11,6 +11,7 @@ from server.kit.money import format_amount
 from server.kit.periods import Period, asked_period, date_range, parse_period
 from server.kit.resolve import given, resolve_category, resolve_team
 from tools.forecast import drivers, logic, queries
+from tools.forecast.calendar import CompanyDays
 from tools.forecast.engine import Calibration, calibrate_scopes
 from tools.forecast.history import ScopeHistory
 from tools.forecast.projection import Projection, project
@@ -35,7 +36,10 @@ async def forecast_budget(
         period = await _running_period(session, company, scope, today)
     budgets = await queries.budgets_overlapping(session, company, period.start, period.end, scope)
     budget, budget_note = logic.budget_for(period, budgets)
-    history = (await queries.histories(session, company, [scope], today, exact_from=period.start))[scope]
+    calendar = await _company_days(app, session, company, today)
+    history = (
+        await queries.histories(session, company, [scope], today, exact_from=period.start, calendar=calendar)
+    )[scope]
     for_teams, for_categories = await _calibrations(app, session, company, today, {scope: history})
     calibration = for_teams if scope.category_id is None else for_categories
     projection = project(history, period.start, period.end, today, budget, calibration)
@@ -77,7 +81,10 @@ async def rank_budgets(
     rows = await queries.budgets_overlapping(session, company, start, end)
     exact_from = min((row.start for row in rows), default=today)
     wanted = {row.scope for row in rows}
-    histories = await queries.histories(session, company, wanted, today, exact_from=exact_from)
+    calendar = await _company_days(app, session, company, today)
+    histories = await queries.histories(
+        session, company, wanted, today, exact_from=exact_from, calendar=calendar
+    )
     # The calibration (once a day) reads the other teams' and categories' histories itself.
     for_teams, for_categories = await _calibrations(app, session, company, today, histories)
 
@@ -129,10 +136,23 @@ async def _calibrations(
     categories = await queries.category_scopes(session, company)
     histories = dict(loaded or {})
     if missing := [scope for scope in (*teams, *categories) if scope not in histories]:
-        histories |= await queries.histories(session, company, missing, today)
+        calendar = await _company_days(app, session, company, today)
+        histories |= await queries.histories(session, company, missing, today, calendar=calendar)
     team_histories = [histories[team] for team in teams]
     category_histories = [histories[scope] for scope in categories]
     # CPU-bound (a few hundred model fits): off the event loop so other calls keep flowing.
     pair = await anyio.to_thread.run_sync(lambda: calibrate_scopes(team_histories, category_histories, today))
     app.derived.put(key, pair)
     return pair
+
+
+async def _company_days(app: AppContext, session: AsyncSession, company: int, today: dt.date) -> CompanyDays:
+    """The company's spend by day and country, from which the within-period calendar is learned: read
+    once per company and day (and after 15 minutes, as data arrives), like the calibration."""
+    key = ("forecast-calendar", company, today)
+    cached = app.derived.get(key)
+    if isinstance(cached, CompanyDays):
+        return cached
+    days = await queries.company_days(session, company, today)
+    app.derived.put(key, days)
+    return days
