@@ -145,7 +145,9 @@ async def categorize_expenses(
         list[str] | None,
         Field(
             max_length=1000,
-            description="Expense ids to categorize; omit to work on the uncategorized backlog.",
+            description=(
+                "Expense ids to categorize; omit (not an empty list) to work on the uncategorized backlog."
+            ),
         ),
     ] = None,
     date_from: Annotated[dt.date | None, Field(description="Backlog filter: first day, YYYY-MM-DD.")] = None,
