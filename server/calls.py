@@ -118,7 +118,8 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         extra = {kind: record.name, "company": record.company, "ms": latency_ms, "outcome": record.outcome}
         log.info(f"{kind} call", extra=extra)
-        observe_call(kind, record.name, record.company, record.outcome, latency_ms / 1000)
+        label = ctx.lifespan_context.call_names.label(kind, record.name)
+        observe_call(kind, label, record.company, record.outcome, latency_ms / 1000)
         await audited.finish(ctx.lifespan_context, record, ctx.params or {}, latency_ms)
 
 
