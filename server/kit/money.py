@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import iso4217
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, WithJsonSchema
 
 
 class MoneyError(ValueError):
@@ -69,9 +69,19 @@ def _number_as_text(value: Any) -> Any:
     return value
 
 
-def _amount_text(value: str) -> str:
+# Integer minor units of any currency (up to 4 decimals) stay far inside int64, also converted at any
+# exchange rate; 30 digits would not even fit Decimal's default precision.
+MAX_WHOLE_DIGITS, MAX_DECIMALS = 12, 4
+AMOUNT_SIZE_HELP = f"at most {MAX_WHOLE_DIGITS} digits before the point and {MAX_DECIMALS} after"
+
+
+def _amount_text(value: str, info: ValidationInfo) -> str:
     if not re.match(AMOUNT_PATTERN, value):
         raise ValueError(f"{value!r} is not a decimal amount: use digits and a point, e.g. '1234.50'")
+    whole, _, decimals = value.strip().lstrip("-").partition(".")
+    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS or len(decimals.rstrip("0")) > MAX_DECIMALS:
+        named = f"{info.field_name}: " if info.field_name else ""
+        raise ValueError(f"{named}{AMOUNT_SIZE_HELP}, e.g. '999999999999.99'")
     return value.strip()
 
 

@@ -72,8 +72,9 @@ async def test_names_a_caller_makes_up_cannot_grow_the_series(spawn: Spawn, seed
     made_up = {"kind": "tool", "name": "unknown", "outcome": "invalid_arguments"}
     assert _sample(text, "outlay_calls_total", **made_up) == 150
     assert _sample(text, "outlay_calls_total", kind="tool", name="search_expenses", outcome="ok") == 1
-    assert _sample(text, "outlay_calls_total", kind="resource", name="unknown", outcome="error") == 20
-    assert _sample(text, "outlay_calls_total", kind="prompt", name="unknown", outcome="error") == 20
+    assert _sample(text, "outlay_calls_total", kind="resource", name="unknown", outcome="not_found") == 20
+    unknown_prompt = {"kind": "prompt", "name": "unknown", "outcome": "invalid_arguments"}
+    assert _sample(text, "outlay_calls_total", **unknown_prompt) == 20
     expense = [line for line in _series(text, "outlay_calls_total") if 'kind="resource"' in line]
     assert all("EXP-" not in line for line in expense), expense
     assert 'name="outlay://expenses/{expense_id}"' in str(expense)
