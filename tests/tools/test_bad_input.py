@@ -106,17 +106,29 @@ async def test_bad_resource_uris_are_the_callers_mistake(
 
 
 @pytest.mark.parametrize(
-    ("arguments", "message"),
+    ("prompt", "arguments", "message"),
     [
-        ({"team": "Marketing", "period": "9999-Q4"}, f"period: '9999-Q4' is outside {PERIODS}"),
-        ({"team": "Market\x00ing", "period": "2026-Q2"}, f"team: {NUL}"),
+        (
+            "budget_check",
+            {"team": "Marketing", "period": "9999-Q4"},
+            f"period: '9999-Q4' is outside {PERIODS}",
+        ),
+        ("budget_check", {"team": "Market\x00ing", "period": "2026-Q2"}, f"team: {NUL}"),
+        ("categorize_backlog", {"since": "9999-12-31"}, f"since: '9999-12-31' is outside {DAYS}"),
+        ("categorize_backlog", {"since": "0001"}, "since: '0001' is neither a date nor a period"),
+        (
+            "approval_triage",
+            {"requester": "Ann Lee", "amount": THIRTY_DIGITS},
+            f"amount: {THIRTY_DIGITS} is too",
+        ),
+        ("approval_triage", {"requester": "Ann Lee", "amount": "1" * 13}, f"large or too precise: {AMOUNTS}"),
     ],
 )
 async def test_bad_prompt_arguments_are_the_callers_mistake(
-    acme: Client, caplog: pytest.LogCaptureFixture, arguments: dict[str, str], message: str
+    acme: Client, caplog: pytest.LogCaptureFixture, prompt: str, arguments: dict[str, str], message: str
 ) -> None:
     with caplog.at_level(logging.INFO), pytest.raises(MCPError) as refused:
-        await acme.get_prompt("budget_check", arguments)
+        await acme.get_prompt(prompt, arguments)
 
     assert message in refused.value.error.message
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
