@@ -24,8 +24,9 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ from evals.datasets import birmingham, calderdale
 from evals.datasets.ledgers import Ledger, LedgerRow
 from evals.forecast_periods import month_sums
 from server.db.rollups import REPEAT_SPREAD
+from server.kit.countries import public_holidays
 from server.kit.merchants import merchant_key
+from tools.forecast.calendar import CompanyDays
 from tools.forecast.engine import DEFAULT_MODEL
 from tools.forecast.history import Charge, ScopeHistory, month_end, month_index, month_start
 from tools.forecast.model import ModelName
@@ -157,6 +160,8 @@ def books_of(dataset: str, ledger: Ledger, *, min_months: int = MIN_MONTHS) -> S
             row = BudgetRow(len(budgets) + 1, scope, series.name, None, month_start(quarter),
                             month_end(quarter + 2), budget)  # fmt: skip
             budgets.append(row)
+    days = council_days(histories.values())
+    histories = {scope: replace(history, calendar=days) for scope, history in histories.items()}
     books = forecast.Books(
         slug=dataset,
         today=month_end(high),
@@ -168,6 +173,21 @@ def books_of(dataset: str, ledger: Ledger, *, min_months: int = MIN_MONTHS) -> S
         ends=ends,
     )
     return Selection(books, _selection_report(dataset, ledger, window, kept, left_out, min_months))
+
+
+def council_days(histories: Iterable[ScopeHistory]) -> CompanyDays:
+    """The council's spend per day less its recurring-charge candidates, with England's bank holidays: the
+    calendar `forecast_budget` learns for a company whose `country` is GB (`queries.company_days`)."""
+    daily: defaultdict[dt.date, int] = defaultdict(int)
+    for history in histories:
+        for day, amount in history.daily.items():
+            daily[day] += amount
+        for charge in history.charges:
+            daily[charge.on] -= charge.amount_minor
+    return CompanyDays(dict(daily), COUNTRY, partial(public_holidays, COUNTRY))
+
+
+COUNTRY = "GB"  # both councils are in England
 
 
 def _month(index: int) -> str:

@@ -20,7 +20,7 @@ from tools.forecast.engine import (
 )
 from tools.forecast.history import Charge, ScopeHistory, add_months, by_merchant
 from tools.forecast.model import forecast_months
-from tools.forecast.recurring import detect
+from tools.forecast.recurring import Schedules, detect
 
 AS_OF = dt.date(2026, 9, 1)
 
@@ -65,6 +65,25 @@ def test_random_purchases_at_one_merchant_are_not_recurring() -> None:
     assert detect(by_merchant(charges), AS_OF) == []
 
 
+def test_schedules_kept_between_days_find_what_a_fresh_detection_finds() -> None:
+    """The calibration reads one history as of many days and keeps each merchant's schedules (`memo`):
+    a stopped series, a plan that starts, a one-off, all as a fresh detection on each day sees them."""
+    charges = (
+        _monthly(1, "Acme SaaS", dt.date(2025, 11, 3), 1200_00, count=6)  # stops in April
+        + _monthly(1, "Acme SaaS", dt.date(2026, 3, 17), 450_00, count=5)
+        + _monthly(2, "Cloud", dt.date(2025, 12, 9), 800_00, count=9)
+        + [Charge(2, "Cloud", dt.date(2026, 2, 21), 2500_00)]
+    )
+    grouped = by_merchant(charges)
+    memo: Schedules = {}
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=10 * k) for k in range(30)]
+
+    kept = [detect(grouped, day, memo) for day in days]
+
+    assert kept == [detect(by_merchant(charges), day) for day in days]
+    assert {len(found) for found in kept} == {0, 1, 2}
+
+
 def _where(short: bool, load: float = 0.5, position: float = 0.0) -> Where:
     return Where(load=load, position=position, short=short)
 
@@ -83,6 +102,18 @@ def test_errors_are_kept_by_bucket_and_a_thin_bucket_falls_back_to_a_coarser_one
     # Nothing at all for long horizons of short histories: their history length's errors.
     assert len(calibration.errors_at(_where(True, load=3.0))) == len(short)
     assert calibration.backtests == len(long_early) + len(long_late) + len(short)
+
+
+def test_intermittent_spend_has_errors_of_its_own_and_falls_back_to_its_history_length() -> None:
+    dense = [(float(k % 5) - 2, _where(False)) for k in range(MIN_BUCKET)]
+    sparse = [(float(k % 7), Where(0.5, intermittent=True)) for k in range(MIN_BUCKET)]
+
+    calibration = Calibration.of(dense + sparse, series=2, dispersion=0.2)
+
+    assert calibration.errors_at(Where(0.5, intermittent=True)).tolist() == sorted(e for e, _ in sparse)
+    assert calibration.errors_at(_where(False)).tolist() == sorted(e for e, _ in dense)
+    # No short history was replayed at all: a short intermittent one falls back to all errors.
+    assert len(calibration.errors_at(Where(0.5, short=True, intermittent=True))) == len(dense) + len(sparse)
 
 
 def _snap(months: list[float], elapsed: int = 0, month_to_date: int = 0) -> Snapshot:

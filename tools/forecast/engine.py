@@ -48,7 +48,8 @@ DEFAULT_MODEL: ModelName = "theta"
 # Errors are kept apart (Mondrian conformal prediction) by what they depend on: how many months are still
 # to come (up to one, up to two, more: a drifting trend makes errors grow faster than the square root of
 # the horizon), how much of the period is gone (early, middle, late: the last weeks' lumps do not average
-# out), and whether the history is short (one or two complete months: the level itself is uncertain).
+# out), whether the history is short (one or two complete months: the level itself is uncertain) and
+# whether the spend is intermittent (a dense team's errors, pooled with them, were too narrow for it).
 LOAD_BUCKETS = (1.0, 2.0)
 POSITION_BUCKETS = (0.3, 0.6)  # of the current month gone: the replays cut on month ends, the 10th, the 20th
 SHORT_MONTHS = 3  # fewer complete months than this: a short history
@@ -59,20 +60,24 @@ DEFAULT_DISPERSION = 0.25  # one-month noise / level when the company has nothin
 
 @dataclass(frozen=True)
 class Where:
-    """Where a forecast stands: months still to come, share of the period gone, short history."""
+    """Where a forecast stands: months still to come, share of the period gone, short history, and
+    whether the spend is intermittent (its forecast is the typical month, nothing or little, and its
+    noise the spread of all months: errors of another shape than a dense team's)."""
 
     load: float
     position: float = 0.0
     short: bool = False
+    intermittent: bool = False
 
     def buckets(self) -> tuple[tuple[int, ...], ...]:
         """Finest bucket first."""
         load = sum(self.load > edge for edge in LOAD_BUCKETS)
         position = sum(self.position >= edge for edge in POSITION_BUCKETS)
-        return (int(self.short), load, position), (int(self.short), load), (int(self.short),)
+        kind = (int(self.short), int(self.intermittent))
+        return (*kind, load, position), (*kind, load), kind, (int(self.short),)
 
     def at(self, load: float) -> Where:
-        return Where(load, self.position, self.short)
+        return Where(load, self.position, self.short, self.intermittent)
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ class Calibration:
         return (
             f"conformal: {self.backtests} rolling-origin backtests over {self.series} "
             f"{'history' if self.series == 1 else 'histories'} of this company, by months still to come, "
-            "share of the period gone and length of history"
+            "share of the period gone, length of history and intermittent spend"
         )
 
 
@@ -149,7 +154,7 @@ class Snapshot:
 
 
 def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
-    recurring = detect(history.charges_by_merchant, as_of)
+    recurring = detect(history.charges_by_merchant, as_of, history.schedules)
     charged = recurring_on(recurring)
     variable = {day: amount - charged.get(day, 0) for day, amount in history.daily.items() if day <= as_of}
     for day, amount in charged.items():
@@ -223,7 +228,8 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
             committed[day] = committed.get(day, 0) + series.amount_minor
     variable = sum(share.variable for share in shares)
     load = sum(share.load for share in shares)
-    where = Where(load, snap.elapsed_days / days_in_month(snap.origin), len(snap.months) < SHORT_MONTHS)
+    position = snap.elapsed_days / days_in_month(snap.origin)
+    where = Where(load, position, len(snap.months) < SHORT_MONTHS, not fit.follows_run_rate)
     return Expectation(shares, committed, variable, fit.sigma * math.sqrt(load), where)
 
 

@@ -9,11 +9,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tools.forecast.calendar import CompanyDays
+    from tools.forecast.recurring import Schedules
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class ScopeHistory:
     def charges_by_merchant(self) -> dict[int, tuple[list[dt.date], list[Charge]]]:
         return by_merchant(self.charges)
 
+    @cached_property
+    def schedules(self) -> Schedules:
+        """What recurring.detect found in each merchant's first k charges: kept with the history, which
+        the calibration reads as of dozens of days."""
+        return {}
+
     def until(self, as_of: dt.date) -> ScopeHistory:
         """The history as it stood at the end of `as_of` (for backtests)."""
         return ScopeHistory(
@@ -65,6 +72,7 @@ def month_start(index: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+@cache  # the engine asks for the same few months thousands of times a calibration
 def month_end(index: int) -> dt.date:
     year, month = index // 12, index % 12 + 1
     return dt.date(year, month, calendar.monthrange(year, month)[1])

@@ -64,18 +64,44 @@ class Recurring:
         return add_months(self.last, months * step)
 
 
-def detect(grouped: Mapping[int, tuple[list[dt.date], list[Charge]]], as_of: dt.date) -> list[Recurring]:
+# What a merchant's first k charges make, whatever the day it is read on: the series they form as a whole
+# and, when they are few enough to be plans, each plan's. Keyed (merchant, k): the calibration reads one
+# history as of dozens of days, and its charges change only when a new one comes.
+Schedules = dict[tuple[int, int], tuple["Recurring | None", list["Recurring | None"]]]
+
+
+def detect(
+    grouped: Mapping[int, tuple[list[dt.date], list[Charge]]],
+    as_of: dt.date,
+    memo: Schedules | None = None,
+) -> list[Recurring]:
     """The recurring series among the charges (`by_merchant`) that are still running at `as_of`: a
-    merchant's charges as one series, else each of its amount clusters (two plans of one vendor)."""
-    found: list[Recurring | None] = []
-    for dates, group in grouped.values():
-        charges = group[: bisect_right(dates, as_of)]
-        whole = _series(charges, as_of)
-        if whole or not _few(charges):
+    merchant's charges as one series, else each of its amount clusters (two plans of one vendor). `memo`
+    keeps each merchant's schedules between calls on the same charges."""
+    memo = {} if memo is None else memo
+    found: list[Recurring] = []
+    for merchant, (dates, group) in grouped.items():
+        count = bisect_right(dates, as_of)
+        if (merchant, count) not in memo:
+            memo[merchant, count] = _schedules(group[:count])
+        whole, plans = memo[merchant, count]
+        if whole is not None and _running(whole, as_of):
             found.append(whole)
-        else:
-            found.extend(_series(plan, as_of) for plan in amount_clusters(charges))
-    return sorted((series for series in found if series is not None), key=lambda s: -s.amount_minor)
+        else:  # no series as a whole, or a stopped one: its plans (none unless its charges are few)
+            found.extend(plan for plan in plans if plan is not None and _running(plan, as_of))
+    return sorted(found, key=lambda s: -s.amount_minor)
+
+
+def _schedules(charges: Sequence[Charge]) -> tuple[Recurring | None, list[Recurring | None]]:
+    """The series the charges make as a whole, and each plan's when they are few (see `_few`)."""
+    plans = [_series(plan) for plan in amount_clusters(charges)] if _few(charges) else []
+    return _series(charges), plans
+
+
+def _running(series: Recurring, as_of: dt.date) -> bool:
+    """Not stopped: the next charge is no more than _OVERDUE_CYCLES late at `as_of`."""
+    typical, _, _ = _CADENCES[series.cadence]
+    return (as_of - series.last).days <= typical * _OVERDUE_CYCLES
 
 
 def _few(charges: Sequence[Charge]) -> bool:
@@ -101,15 +127,13 @@ def amount_clusters(charges: Sequence[Charge]) -> list[list[Charge]]:
     return [sorted(plan, key=lambda c: c.on) for plan in plans if len(plan) >= 2]
 
 
-def _series(charges: Sequence[Charge], as_of: dt.date) -> Recurring | None:
+def _series(charges: Sequence[Charge]) -> Recurring | None:
+    """The charges as one series on a schedule, if they are one (running or not)."""
     if len(charges) < 2 or min(charge.amount_minor for charge in charges) <= 0:
         return None
     gaps = [(later.on - earlier.on).days for earlier, later in itertools.pairwise(charges)]
     cadence = _cadence(gaps, len(charges))
     if cadence is None:
-        return None
-    typical, _, _ = _CADENCES[cadence]
-    if (as_of - charges[-1].on).days > typical * _OVERDUE_CYCLES:
         return None
     amounts = [charge.amount_minor for charge in charges]
     # Stable from one charge to the next, not over the whole life: a cloud bill that doubled over two
