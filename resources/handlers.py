@@ -15,7 +15,7 @@ from server import completions
 from server.calls import resource_call
 from server.db.models import utc
 from server.errors import InvalidArgument, NotFound
-from server.kit.periods import PERIOD_HELP, parse_period
+from server.kit.periods import PERIOD_HELP, YEARS_HELP, parse_period
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -78,7 +78,7 @@ async def budgets(period: str) -> str:
         try:
             wanted = parse_period(period)
         except InvalidArgument:
-            raise NotFound(f"no budget period {period!r}: use {PERIOD_HELP}") from None
+            raise NotFound(f"no budget period {period!r}: use {PERIOD_HELP}, in {YEARS_HELP}") from None
         rows = await queries.budgets_overlapping(
             call.session, call.caller.company_id, wanted.start, wanted.end
         )

@@ -25,6 +25,7 @@ from server.http.replicas import request_state_security
 from server.http.scopes import protect_write_tools
 from server.runtime import Runtime
 from server.settings import Settings
+from server.telemetry.names import CallNames
 from tools import approvers, categorize, expenses, forecast, spend
 
 INSTRUCTIONS = """\
@@ -77,8 +78,8 @@ def build_server(
     runtime = runtime or Runtime(settings, local_company=local_company)
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
-        async with runtime.open() as app:
+    async def lifespan(server: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
+        async with runtime.open(call_names=await CallNames.of(server)) as app:
             yield app
 
     verifier, auth = bearer_auth(settings)

@@ -18,10 +18,11 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, TextContent
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.arguments import problem_in
 from server.audit.trail import AuditedCall
 from server.context import AppContext, Caller
 from server.db.availability import DatabaseUnavailable, is_unavailable
@@ -105,12 +106,15 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
     record_token, started = _request_record.set(record), time.perf_counter()
     audited = AuditedCall()
     try:
+        if (problem := _unservable(ctx, record)) is not None:
+            record.outcome = "invalid_arguments"
+            return _refusal(kind, problem)
         result = await call_next(ctx)
         if record.outcome == "ok" and _is_error(result):
             record.outcome = "invalid_arguments"  # refused by the SDK before our code ran
         return result
-    except Exception:
-        record.outcome = "error" if record.outcome == "ok" else record.outcome
+    except Exception as exc:
+        record.outcome = _failure(exc) if record.outcome == "ok" else record.outcome
         raise
     finally:
         _request_record.reset(record_token)
@@ -118,8 +122,33 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         extra = {kind: record.name, "company": record.company, "ms": latency_ms, "outcome": record.outcome}
         log.info(f"{kind} call", extra=extra)
-        observe_call(kind, record.name, record.company, record.outcome, latency_ms / 1000)
+        label = ctx.lifespan_context.call_names.label(kind, record.name)
+        observe_call(kind, label, record.company, record.outcome, latency_ms / 1000)
         await audited.finish(ctx.lifespan_context, record, ctx.params or {}, latency_ms)
+
+
+def _unservable(ctx: ServerRequestContext[AppContext, Any], record: CallRecord) -> str | None:
+    """Why no handler should see this request (the caller's mistake), or None."""
+    prompts = ctx.lifespan_context.call_names.prompts
+    if record.kind == "prompt" and record.name not in prompts:
+        return f"no prompt named {record.name!r}; the prompts are: {', '.join(sorted(prompts))}"
+    return problem_in(ctx.method, ctx.params or {})
+
+
+def _refusal(kind: str, problem: str) -> CallToolResult:
+    """Arguments no handler should see: a tool error for a tool, -32602 for a prompt or resource."""
+    if kind == "tool":
+        return CallToolResult(content=[TextContent(type="text", text=problem)], is_error=True)
+    raise MCPError(code=INVALID_PARAMS, message=problem)
+
+
+def _failure(exc: Exception) -> str:
+    """How a request that raised ended: the SDK refusing its parameters is the caller's mistake."""
+    if isinstance(exc, ResourceNotFoundError) or isinstance(exc.__context__, ResourceNotFoundError):
+        return "not_found"  # the SDK answers an unknown resource URI with -32602
+    if isinstance(exc, ValidationError) or (isinstance(exc, MCPError) and exc.error.code == INVALID_PARAMS):
+        return "invalid_arguments"
+    return "error"
 
 
 def _request_target(params: Mapping[str, Any]) -> str:

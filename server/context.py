@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.gateway import ModelGateway
 from server.settings import Settings
+from server.telemetry.names import CallNames
 
 
 class Clock:
@@ -75,3 +76,6 @@ class AppContext:
     models: LoadedModels = field(default_factory=LoadedModels)
     # Derived from a company's data, recomputed after a while so that new expenses count.
     derived: LoadedModels = field(default_factory=lambda: LoadedModels(capacity=64, max_age=900.0))
+    # What a call's metric labels may name (the server's registered capabilities); unknown names
+    # are labelled `unknown`.
+    call_names: CallNames = field(default_factory=CallNames)

@@ -17,6 +17,7 @@ from server.db.engine import create_engine, create_session_factory
 from server.db.tenancy import tenant_role_problem
 from server.gateway import ModelGateway
 from server.settings import Settings
+from server.telemetry.names import CallNames
 
 
 class SchemaNotReady(RuntimeError):
@@ -92,7 +93,7 @@ class Runtime:
         self.current: AppContext | None = None
 
     @asynccontextmanager
-    async def open(self) -> AsyncIterator[AppContext]:
+    async def open(self, *, call_names: CallNames | None = None) -> AsyncIterator[AppContext]:
         engine = create_engine(self.settings.database_url)
         try:
             await ensure_schema(engine)
@@ -107,6 +108,7 @@ class Runtime:
                     clock=Clock(self.settings.today),
                     gateway=gateway,
                     local_company=self.local_company,
+                    call_names=call_names or CallNames(),
                 )
                 yield self.current
             finally:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from server.errors import InvalidArgument, OutlayError
 from server.kit.money import MoneyError, format_amount, normalize_currency, to_minor
-from server.kit.periods import Period, parse_period
+from server.kit.periods import DAYS_HELP, FIRST_DAY, LAST_DAY, Period, parse_period
 from server.kit.resolve import resolve_category, resolve_employee, resolve_team
 
 if TYPE_CHECKING:
@@ -63,9 +63,12 @@ def since(text: str) -> dt.date:
     value = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise InvalidArgument(f"since: {value!r} is not a date: use {SINCE_HELP}") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidArgument(f"since: {value!r} is outside {DAYS_HELP}")
+        return day
     try:
         return parse_period(value).start
     except InvalidArgument:

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from contextvars import Token
@@ -33,6 +34,7 @@ log = logging.getLogger("outlay.audit")
 AUDITED_KINDS = frozenset({"tool", "resource", "prompt"})
 WRITE_SECONDS = 5.0  # an unreachable database must not hold the call's answer (or a shutdown) for long
 _INSERT = insert(CallEvent)  # built once: its values are bound per row
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class CallNote(Protocol):
@@ -49,7 +51,15 @@ def arguments_digest(arguments: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of the arguments: two calls with the same arguments match, and the
     values (which can hold personal data) are not kept."""
     canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical.encode(errors="surrogatepass")).hexdigest()
+
+
+def storable(text: str, length: int) -> str:
+    """What a caller sent (a tool name, a resource URI, a token's subject or company), in a form every
+    backend stores: control characters (PostgreSQL refuses NUL in text) and lone surrogates written as
+    escapes (`\\x00`), cut to the column's length. The trail must never fail on what a caller sent."""
+    escaped = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    return escaped.encode(errors="backslashreplace").decode()[:length]
 
 
 class AuditedCall:
@@ -71,10 +81,10 @@ class AuditedCall:
             arguments = params.get("arguments") or {}
         row = {
             "at": utcnow(),
-            "subject": note.subject,
-            "company": None if note.company == "-" else note.company,
+            "subject": storable(note.subject, 200),
+            "company": None if note.company == "-" else storable(note.company, 64),
             "kind": note.kind,
-            "name": note.name[:200],
+            "name": storable(note.name, 200),
             "arguments_sha256": arguments_digest(arguments),
             "outcome": note.outcome,
             "latency_ms": latency_ms,

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+import pydantic_core
 from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -170,9 +171,11 @@ class WriteScopeGate:
 
 def called_tools(body: bytes) -> set[str]:
     """The tools a JSON-RPC body calls (one message or a batch); nothing for anything unparsable, which
-    the SDK refuses on its own."""
+    the SDK refuses on its own (400, a JSON-RPC parse error). Read with the SDK's own parser, so that the
+    gate sees what the SDK will see: `json.loads` would differ, e.g. raise RecursionError on deep nesting
+    where the SDK's parser stops at its depth limit with a ValueError."""
     try:
-        payload = json.loads(body)
+        payload = pydantic_core.from_json(body)
     except ValueError:
         return set()
     messages: Iterable[Any] = payload if isinstance(payload, list) else [payload]

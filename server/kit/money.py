@@ -10,7 +10,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import iso4217
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, WithJsonSchema
+
+# Integer minor units of any currency (up to 4 decimals) stay far inside int64, also converted at any
+# exchange rate; 30 digits would not even fit Decimal's default precision.
+MAX_WHOLE_DIGITS, MAX_DECIMALS = 12, 4
+AMOUNT_SIZE_HELP = f"at most {MAX_WHOLE_DIGITS} digits before the point and {MAX_DECIMALS} after"
 
 
 class MoneyError(ValueError):
@@ -42,6 +47,9 @@ def to_minor(amount: Decimal | str, currency: str) -> int:
         raise MoneyError(f"{amount!r} is not a decimal amount (use a point: 1234.56)") from None
     if not value.is_finite():
         raise MoneyError(f"{amount!r} is not a finite amount")
+    exponent = value.normalize().as_tuple().exponent  # an int: the value is finite
+    if value.adjusted() >= MAX_WHOLE_DIGITS or (isinstance(exponent, int) and -exponent > MAX_DECIMALS):
+        raise MoneyError(f"{str(amount).strip()} is too large or too precise: {AMOUNT_SIZE_HELP}")
     scaled = value.scaleb(currency_exponent(currency))
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"{amount} has more decimals than {currency} allows")
@@ -69,9 +77,13 @@ def _number_as_text(value: Any) -> Any:
     return value
 
 
-def _amount_text(value: str) -> str:
+def _amount_text(value: str, info: ValidationInfo) -> str:
     if not re.match(AMOUNT_PATTERN, value):
         raise ValueError(f"{value!r} is not a decimal amount: use digits and a point, e.g. '1234.50'")
+    whole, _, decimals = value.strip().lstrip("-").partition(".")
+    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS or len(decimals.rstrip("0")) > MAX_DECIMALS:
+        named = f"{info.field_name}: " if info.field_name else ""
+        raise ValueError(f"{named}{AMOUNT_SIZE_HELP}, e.g. '999999999999.99'")
     return value.strip()
 
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, ValidationInfo, WithJsonSchema
 
 from server.errors import InvalidArgument
 
@@ -18,10 +18,30 @@ PERIOD_HELP = "a year (2026), a quarter (2026-Q3) or a month (2026-07)"
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4])|-(?P<month>0[1-9]|1[0-2]))?$")
 
 
-def _period_text(value: str) -> str:
+# The days a caller may name: wide enough for any company's books and plans, narrow enough that the
+# arithmetic around them (the day after, the year before, a forecast's history) stays within the
+# calendar Python and the databases have (year 1 to 9999).
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+DAYS_HELP = f"the days this server handles: {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+YEARS_HELP = f"the years this server handles: {FIRST_DAY.year} to {LAST_DAY.year}"
+
+
+def _named(info: ValidationInfo, message: str) -> str:
+    return f"{info.field_name}: {message}" if info.field_name else message
+
+
+def _period_text(value: str, info: ValidationInfo) -> str:
     if not re.match(PERIOD_PATTERN, value.strip()):
         raise ValueError(f"{value!r} is not a period: use {PERIOD_HELP}")
+    if not FIRST_DAY.year <= int(value.strip()[:4]) <= LAST_DAY.year:
+        raise ValueError(_named(info, f"{value.strip()!r} is outside {YEARS_HELP}"))
     return value.strip()
+
+
+def _supported_day(value: dt.date, info: ValidationInfo) -> dt.date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(_named(info, f"{value.isoformat()} is outside {DAYS_HELP}"))
+    return value
 
 
 # A tool argument naming a period: checked with a message written for the model; the pattern is also
@@ -29,6 +49,8 @@ def _period_text(value: str) -> str:
 PeriodText = Annotated[
     str, AfterValidator(_period_text), WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN})
 ]
+# A tool argument naming a day (YYYY-MM-DD), between FIRST_DAY and LAST_DAY.
+Day = Annotated[dt.date, AfterValidator(_supported_day)]
 
 
 @dataclass(frozen=True)
@@ -43,6 +65,8 @@ def parse_period(text: str) -> Period:
     if match is None:
         raise InvalidArgument(f"{text!r} is not a period: use {PERIOD_HELP}")
     year = int(match["year"])
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise InvalidArgument(f"{text.strip()!r} is outside {YEARS_HELP}")
     if match["quarter"]:
         first_month = 3 * int(match["quarter"]) - 2
         return Period(dt.date(year, first_month, 1), _month_end(year, first_month + 2), text.strip().upper())

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from mcp import Client
+from mcp import Client, MCPError
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp_types import RequestParamsMeta
@@ -65,6 +65,23 @@ async def test_every_call_is_audited_with_how_it_ended(acme: Client, world_url: 
         ("tool", "broken", "error", "acme", "local"),
         ("resource", "outlay://categories", "ok", "acme", "local"),
         ("tool", "get_expense", "rejected", "nobody", "local"),
+    ]
+
+
+async def test_names_no_database_would_store_are_audited_in_a_sanitized_form(
+    acme: Client, world_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="outlay.audit"):
+        assert (await acme.call_tool("get_expense\x00; --", {"expense_id": "EXP-\x00"})).is_error
+        assert (await acme.call_tool("x" * 5000, {})).is_error
+        with pytest.raises(MCPError):
+            await acme.read_resource("outlay://no\x00where")
+
+    assert [record.getMessage() for record in caplog.records] == []
+    assert await raw(world_url, "SELECT kind, name FROM audit_events ORDER BY id") == [
+        ("tool", "get_expense\\x00; --"),
+        ("tool", "x" * 200),
+        ("resource", "outlay://no\\x00where"),
     ]
 
 

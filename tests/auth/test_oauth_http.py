@@ -185,6 +185,23 @@ async def test_calling_a_write_tool_without_spend_write_is_403_insufficient_scop
     assert await raw(seeded_url, categories) == before
 
 
+@pytest.mark.parametrize("scope", [READ, READ_WRITE])
+def test_deeply_nested_json_is_a_400_parse_error_whatever_the_scopes(
+    served: tuple[str, Path], issuer: FakeIssuer, scope: str
+) -> None:
+    server, log = served
+    nested = '{"a":' * 2000 + "1" + "}" * 2000
+    body = '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"search_expenses","arguments":'
+    headers = MCP_HEADERS | {"Authorization": f"Bearer {token(issuer, server, scope=scope)}"}
+    logged = len(log.read_text())
+
+    response = httpx2.post(f"{server}/mcp", content=f"{body}{nested}}}}}", headers=headers, timeout=30)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32700  # the SDK's own answer: a JSON-RPC parse error
+    assert "Traceback" not in log.read_text()[logged:]
+
+
 async def test_with_spend_write_the_write_tool_answers(server: str, issuer: FakeIssuer) -> None:
     async with http_client(server, token(issuer, server, scope=READ_WRITE)) as client:
         result = await client.call_tool("categorize_expenses", {"dry_run": True, "limit": 2})

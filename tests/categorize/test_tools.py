@@ -140,6 +140,22 @@ async def test_apply_writes_confident_answers_once_with_an_audit_row_each(
     assert written == audit == [(len(applied),)]
 
 
+@pytest.mark.parametrize("apply", [True, False])
+async def test_an_empty_list_of_ids_is_refused_and_writes_nothing(
+    fresh_books: Client, fresh_url: str, apply: bool
+) -> None:
+    before = await raw(fresh_url, UNCATEGORIZED)
+
+    message = await call_error(fresh_books, "categorize_expenses", {"expense_ids": [], "apply": apply})
+
+    assert message.endswith(
+        "expense_ids: an empty list selects nothing; give ids, or omit expense_ids to work on the "
+        "backlog of a filter"
+    )
+    assert await raw(fresh_url, UNCATEGORIZED) == before
+    assert await raw(fresh_url, "SELECT COUNT(*) FROM data_changes WHERE action = 'categorize'") == [(0,)]
+
+
 async def test_a_category_someone_set_is_never_changed(fresh_books: Client, fresh_url: str) -> None:
     ref = await one_ref(fresh_url, "category_source = 'human'")
     before = await raw(fresh_url, f"SELECT category_id, category_source FROM expenses WHERE ref = '{ref}'")

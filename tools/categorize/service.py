@@ -122,6 +122,11 @@ class Batch:
 
 async def select_batch(session: AsyncSession, caller: Caller, secret: bytes, selection: Selection) -> Batch:
     """The listed expenses (each must exist), or a page of the filtered uncategorized backlog."""
+    if selection.expense_ids == []:  # not "no filter": with apply=true that would write the whole backlog
+        raise InvalidArgument(
+            "expense_ids: an empty list selects nothing; give ids, or omit expense_ids to work on the "
+            "backlog of a filter"
+        )
     if selection.expense_ids:
         if selection.filtered:
             raise InvalidArgument("pass either expense_ids or backlog filters and cursor, not both")

@@ -2,7 +2,6 @@
 service call, result out."""
 
 # No `from __future__ import annotations`: the SDK evaluates these signatures to build the schemas.
-import datetime as dt
 from typing import Annotated
 
 from mcp.server import MCPServer
@@ -15,6 +14,7 @@ from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.errors import InvalidArgument
 from server.kit.money import AmountText
+from server.kit.periods import Day
 from tools.categorize import logic, recategorize
 from tools.categorize.schemas import (
     CategorizeExpenseOutput,
@@ -145,11 +145,13 @@ async def categorize_expenses(
         list[str] | None,
         Field(
             max_length=1000,
-            description="Expense ids to categorize; omit to work on the uncategorized backlog.",
+            description=(
+                "Expense ids to categorize; omit (not an empty list) to work on the uncategorized backlog."
+            ),
         ),
     ] = None,
-    date_from: Annotated[dt.date | None, Field(description="Backlog filter: first day, YYYY-MM-DD.")] = None,
-    date_to: Annotated[dt.date | None, Field(description="Backlog filter: last day, YYYY-MM-DD.")] = None,
+    date_from: Annotated[Day | None, Field(description="Backlog filter: first day, YYYY-MM-DD.")] = None,
+    date_to: Annotated[Day | None, Field(description="Backlog filter: last day, YYYY-MM-DD.")] = None,
     team: Annotated[str | None, Field(description="Backlog filter: team name.")] = None,
     employee: Annotated[str | None, Field(description="Backlog filter: employee e-mail or name.")] = None,
     merchant: Annotated[

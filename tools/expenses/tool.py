@@ -2,7 +2,6 @@
 same detail, to attach): arguments in, one service call, result out."""
 
 # No `from __future__ import annotations`: the SDK evaluates these signatures to build the schemas.
-import datetime as dt
 from typing import Annotated
 
 from mcp.server import MCPServer
@@ -15,6 +14,7 @@ from server import completions
 from server.calls import resource_call, tool_call, tool_result
 from server.context import AppContext
 from server.kit.money import AmountText
+from server.kit.periods import Day
 from server.kit.selection import SelectionRequest
 from tools.expenses import logic, queries, service
 from tools.expenses.schemas import ExpenseDetail, ExpenseStatusName, SearchExpensesOutput
@@ -59,8 +59,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
 
 async def search_expenses(
     ctx: Context[AppContext],
-    date_from: Annotated[dt.date | None, Field(description="First day, YYYY-MM-DD, inclusive.")] = None,
-    date_to: Annotated[dt.date | None, Field(description="Last day, YYYY-MM-DD, inclusive.")] = None,
+    date_from: Annotated[Day | None, Field(description="First day, YYYY-MM-DD, inclusive.")] = None,
+    date_to: Annotated[Day | None, Field(description="Last day, YYYY-MM-DD, inclusive.")] = None,
     team: Annotated[
         str | None,
         Field(description="Team name, e.g. 'Marketing' (the team charged; sub-teams are not included)."),

@@ -2,7 +2,6 @@
 
 # No `from __future__ import annotations`: the SDK evaluates these signatures to build the schemas.
 import base64
-import datetime as dt
 from typing import Annotated
 
 from mcp.server import MCPServer
@@ -12,7 +11,7 @@ from pydantic import Field
 
 from server.calls import tool_call, tool_result
 from server.context import AppContext
-from server.kit.periods import PeriodText
+from server.kit.periods import Day, PeriodText
 from tools.forecast.schemas import OUTLOOK_HELP, BudgetForecast, BudgetRanking, ForecastRequest
 
 READ_ONLY = ToolAnnotations(
@@ -66,10 +65,10 @@ async def forecast_budget(
         PeriodText | None, Field(description="A year '2026', a quarter '2026-Q4' or a month '2026-11'.")
     ] = None,
     date_from: Annotated[
-        dt.date | None, Field(description="First day, YYYY-MM-DD, inclusive (instead of period).")
+        Day | None, Field(description="First day, YYYY-MM-DD, inclusive (instead of period).")
     ] = None,
     date_to: Annotated[
-        dt.date | None, Field(description="Last day, YYYY-MM-DD, inclusive (with date_from).")
+        Day | None, Field(description="Last day, YYYY-MM-DD, inclusive (with date_from).")
     ] = None,
     chart: Annotated[
         bool, Field(description="Also return a PNG chart of actuals, forecast and intervals vs the budget.")

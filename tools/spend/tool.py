@@ -1,7 +1,6 @@
 """MCP adapter for summarize_spend: arguments in, one service call, result out."""
 
 # No `from __future__ import annotations`: the SDK evaluates these signatures to build the schemas.
-import datetime as dt
 from typing import Annotated
 
 from mcp.server import MCPServer
@@ -11,7 +10,7 @@ from pydantic import Field
 
 from server.calls import tool_call, tool_result
 from server.context import AppContext
-from server.kit.periods import PeriodText
+from server.kit.periods import Day, PeriodText
 from tools.spend import logic, service
 from tools.spend.schemas import GroupBy, SpendSummary, SummaryRequest
 
@@ -53,10 +52,10 @@ async def summarize_spend(
         PeriodText | None, Field(description="A year '2026', a quarter '2026-Q3' or a month '2026-07'.")
     ] = None,
     date_from: Annotated[
-        dt.date | None, Field(description="First day, YYYY-MM-DD, inclusive (instead of period).")
+        Day | None, Field(description="First day, YYYY-MM-DD, inclusive (instead of period).")
     ] = None,
     date_to: Annotated[
-        dt.date | None, Field(description="Last day, YYYY-MM-DD, inclusive; default today (with date_from).")
+        Day | None, Field(description="Last day, YYYY-MM-DD, inclusive; default today (with date_from).")
     ] = None,
     team: Annotated[
         str | None, Field(description="Only this team's spend (the team charged; sub-teams not included).")

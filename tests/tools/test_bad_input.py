@@ -1,0 +1,184 @@
+"""Ordinary bad input is the caller's mistake, whatever the tool: a NUL character in any text, text past
+any sensible length, dates and periods outside the years the server handles, amounts past what integer
+minor units hold. Each is a tool error naming the argument and what is accepted, counted as
+`invalid_arguments`, with nothing logged as a server failure."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client, MCPError
+from mcp_types import PromptReference
+
+from tests.transports.conftest import TOKENS, start_server
+from tests.world import call_error
+
+pytestmark = pytest.mark.anyio
+
+THIRTY_DIGITS = "1" + "0" * 29
+DAYS = "the days this server handles: 1900-01-01 to 2199-12-31"
+PERIODS = "the years this server handles: 1900 to 2199"
+AMOUNTS = "at most 12 digits before the point and 4 after"
+NUL = "contains a NUL character (\\u0000), which no text may hold"
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "message"),
+    [
+        ("search_expenses", {"merchant": "a\x00b"}, f"merchant: {NUL}"),
+        ("search_expenses", {"team": "\x00"}, f"team: {NUL}"),
+        ("search_expenses", {"dimensions": {"fund": "G\x00"}}, f"dimensions.fund: {NUL}"),
+        ("search_expenses", {"dimensions": {"f\x00": "G"}}, f"dimensions: {NUL}"),
+        ("search_expenses", {"f\x00": "G"}, f"arguments: {NUL}"),
+        ("get_expense", {"expense_id": "EXP-\x00"}, f"expense_id: {NUL}"),
+        ("categorize_expenses", {"merchant": "\x00"}, f"merchant: {NUL}"),
+        ("categorize_expenses", {"expense_ids": ["EXP-000001", "\x00"]}, f"expense_ids[1]: {NUL}"),
+        ("suggest_approver", {"requester": "\x00", "amount": "10"}, f"requester: {NUL}"),
+        ("recategorize_expense", {"expense_id": "EXP-000001", "category": "X\x00"}, f"category: {NUL}"),
+        ("search_expenses", {"merchant": "ab" * 50_000}, "merchant: 100,000 characters; at most 4,000"),
+        ("search_expenses", {"date_to": "9999-12-31"}, f"date_to: 9999-12-31 is outside {DAYS}"),
+        ("search_expenses", {"date_from": "0001-01-01"}, f"date_from: 0001-01-01 is outside {DAYS}"),
+        ("summarize_spend", {"date_from": "0001-01-01", "date_to": "0001-01-31"}, "date_from: 0001-01-01"),
+        ("categorize_expenses", {"date_to": "9999-12-31"}, f"date_to: 9999-12-31 is outside {DAYS}"),
+        (
+            "forecast_budget",
+            {"team": "Engineering", "date_from": "0001-01-01", "date_to": "0001-12-31"},
+            f"date_from: 0001-01-01 is outside {DAYS}",
+        ),
+        ("summarize_spend", {"period": "0000"}, f"period: '0000' is outside {PERIODS}"),
+        ("summarize_spend", {"period": "0001"}, f"period: '0001' is outside {PERIODS}"),
+        ("summarize_spend", {"period": "9999-Q4"}, f"period: '9999-Q4' is outside {PERIODS}"),
+        ("summarize_spend", {"period": "9999-12"}, f"period: '9999-12' is outside {PERIODS}"),
+        ("forecast_budget", {"team": "Engineering", "period": "9999-Q4"}, "period: '9999-Q4' is outside"),
+        ("forecast_budgets", {"period": "0000"}, f"period: '0000' is outside {PERIODS}"),
+        ("search_expenses", {"min_amount": "9223372036854775807"}, f"min_amount: {AMOUNTS}"),
+        ("search_expenses", {"min_amount": THIRTY_DIGITS}, f"min_amount: {AMOUNTS}"),
+        ("search_expenses", {"max_amount": f"-{THIRTY_DIGITS}"}, f"max_amount: {AMOUNTS}"),
+        ("search_expenses", {"max_amount": "1.000000000000000000000000000001"}, f"max_amount: {AMOUNTS}"),
+        ("suggest_approver", {"requester": "Ann Lee", "amount": THIRTY_DIGITS}, f"amount: {AMOUNTS}"),
+        ("categorize_expense", {"descriptor": "x", "amount": THIRTY_DIGITS}, f"amount: {AMOUNTS}"),
+    ],
+)
+async def test_bad_input_is_the_callers_mistake_named_by_argument(
+    acme: Client, caplog: pytest.LogCaptureFixture, tool: str, arguments: dict[str, Any], message: str
+) -> None:
+    with caplog.at_level(logging.INFO):
+        refused = await call_error(acme, tool, arguments)
+
+    assert message in refused
+    assert [record.__dict__["outcome"] for record in caplog.records if record.name == "outlay.calls"] == [
+        "invalid_arguments"
+    ]
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        (
+            "outlay://budgets/9999-Q4",
+            f"no budget period '9999-Q4': use a year (2026), a quarter (2026-Q3) "
+            f"or a month (2026-07), in {PERIODS}",
+        ),
+        (
+            "outlay://budgets/0000",
+            f"no budget period '0000': use a year (2026), a quarter (2026-Q3) "
+            f"or a month (2026-07), in {PERIODS}",
+        ),
+        ("outlay://expenses/EXP-%00", NUL),
+    ],
+)
+async def test_bad_resource_uris_are_the_callers_mistake(
+    acme: Client, caplog: pytest.LogCaptureFixture, uri: str, message: str
+) -> None:
+    with caplog.at_level(logging.INFO), pytest.raises(MCPError) as refused:
+        await acme.read_resource(uri)
+
+    assert message in refused.value.error.message
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+    outcomes = [record.__dict__["outcome"] for record in caplog.records if record.name == "outlay.calls"]
+    assert outcomes in (["not_found"], ["invalid_arguments"])
+
+
+@pytest.mark.parametrize(
+    ("prompt", "arguments", "message"),
+    [
+        (
+            "budget_check",
+            {"team": "Marketing", "period": "9999-Q4"},
+            f"period: '9999-Q4' is outside {PERIODS}",
+        ),
+        ("budget_check", {"team": "Market\x00ing", "period": "2026-Q2"}, f"team: {NUL}"),
+        ("categorize_backlog", {"since": "9999-12-31"}, f"since: '9999-12-31' is outside {DAYS}"),
+        ("categorize_backlog", {"since": "0001"}, "since: '0001' is neither a date nor a period"),
+        (
+            "approval_triage",
+            {"requester": "Ann Lee", "amount": THIRTY_DIGITS},
+            f"amount: {THIRTY_DIGITS} is too",
+        ),
+        ("approval_triage", {"requester": "Ann Lee", "amount": "1" * 13}, f"large or too precise: {AMOUNTS}"),
+    ],
+)
+async def test_bad_prompt_arguments_are_the_callers_mistake(
+    acme: Client, caplog: pytest.LogCaptureFixture, prompt: str, arguments: dict[str, str], message: str
+) -> None:
+    with caplog.at_level(logging.INFO), pytest.raises(MCPError) as refused:
+        await acme.get_prompt(prompt, arguments)
+
+    assert message in refused.value.error.message
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+async def test_a_completion_of_a_bad_value_is_the_callers_mistake(acme: Client) -> None:
+    with pytest.raises(MCPError) as refused:
+        await acme.complete(PromptReference(name="budget_check"), {"name": "team", "value": "Mar\x00"})
+
+    assert refused.value.error.message == f"argument.value: {NUL}"
+
+
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def served(seeded_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    log = tmp_path_factory.mktemp("bad-input") / "server.log"
+    process, url = start_server(seeded_url, log)
+    yield url, log
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"name": "search_expenses", "arguments": "merchant=Uber"},
+            'arguments: an object of arguments by name is expected, e.g. {"limit": 5}; got a string',
+        ),
+        ({"name": "search_expenses", "arguments": {"merchant": "U\x00ber"}}, f"merchant: {NUL}"),
+        ({"name": "summarize_spend", "arguments": {"period": "9999-Q4"}}, "period: '9999-Q4' is outside"),
+    ],
+)
+def test_over_http_bad_input_is_a_tool_error_and_no_traceback(
+    served: tuple[str, Path], params: dict[str, Any], message: str
+) -> None:
+    url, log = served
+    logged = len(log.read_text())
+    headers = MCP_HEADERS | {
+        "Authorization": f"Bearer {TOKENS['acme']}",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    request = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+
+    response = httpx2.post(f"{url}/mcp", json=request, headers=headers, timeout=30)
+
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert result["isError"] is True
+    assert message in result["content"][0]["text"]
+    assert "Traceback" not in log.read_text()[logged:]
