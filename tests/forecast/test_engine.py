@@ -116,6 +116,33 @@ def test_intermittent_spend_has_errors_of_its_own_and_falls_back_to_its_history_
     assert len(calibration.errors_at(Where(0.5, short=True, intermittent=True))) == len(dense) + len(sparse)
 
 
+def test_a_bucket_whose_errors_come_from_one_history_falls_back_to_a_coarser_one() -> None:
+    dense = [(float(k % 5) - 2, _where(False)) for k in range(MIN_BUCKET)]
+    sparse = [(0.0, Where(0.5, intermittent=True)) for _ in range(MIN_BUCKET)]  # one quiet history
+
+    sources = [k % 2 for k in range(MIN_BUCKET)] + [2] * MIN_BUCKET
+    calibration = Calibration.of(dense + sparse, series=3, dispersion=0.2, sources=sources)
+
+    assert len(calibration.errors_at(Where(0.5, intermittent=True))) == len(dense) + len(sparse)
+    assert calibration.errors_at(_where(False)).tolist() == sorted(e for e, _ in dense)
+
+
+def test_the_95_interval_ends_take_the_finite_sample_position() -> None:
+    errors = [(float(k), _where(False)) for k in range(1, 40)]  # 1..39
+
+    calibration = Calibration.of(errors, series=2, dispersion=0.2)
+
+    assert calibration.quantile(0.975, _where(False)) == pytest.approx(39.0)  # rank 0.975 x 40 = 39
+    assert calibration.quantile(0.025, _where(False)) == pytest.approx(1.0)
+    assert calibration.quantile(0.90, _where(False)) == pytest.approx(np.quantile(range(1, 40), 0.90))
+
+
+def test_with_too_little_to_replay_the_tails_are_a_students_t() -> None:
+    calibration = Calibration.gaussian(0.2)
+
+    assert calibration.quantile(0.975, _where(False)) > 3.0  # a normal's is 1.96
+
+
 def _snap(months: list[float], elapsed: int = 0, month_to_date: int = 0) -> Snapshot:
     return Snapshot(
         AS_OF, [], np.asarray(months), origin=2026 * 12 + 8, elapsed_days=elapsed, month_to_date=month_to_date
@@ -148,6 +175,14 @@ def test_with_no_complete_month_the_level_is_the_run_rate() -> None:
 
     assert fit.mean.tolist() == pytest.approx([9_000.0, 9_000.0])  # September: 30 days at 300 a day
     assert fit.sigma == pytest.approx(1_800.0)
+
+
+def test_a_history_of_empty_months_takes_the_company_level_for_its_noise() -> None:
+    snap = _snap([0.0, 0.0])
+
+    fit = borrow(forecast_months(snap.months, 3), snap, dispersion=0.2, company_level=10_000.0)
+
+    assert fit.sigma == pytest.approx(np.sqrt(PRIOR_MONTHS * 2_000.0**2 / (1 + PRIOR_MONTHS)), rel=1e-3)
 
 
 def test_a_long_history_borrows_nothing() -> None:

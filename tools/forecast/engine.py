@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import stats  # type: ignore[import-untyped]
 
 from tools.forecast.calendar import UNIFORM, Profile
 from tools.forecast.history import (
@@ -54,7 +54,10 @@ LOAD_BUCKETS = (1.0, 2.0)
 POSITION_BUCKETS = (0.3, 0.6)  # of the current month gone: the replays cut on month ends, the 10th, the 20th
 SHORT_MONTHS = 3  # fewer complete months than this: a short history
 MIN_BUCKET = 30  # a bucket with fewer errors falls back to a coarser one, then to the pooled errors
+MIN_BUCKET_SERIES = 2  # ... and so does one whose errors come from fewer histories (not exchangeable)
 PRIOR_MONTHS = 6  # weight, in months, of the company's pooled dispersion in a short history's noise
+FALLBACK_DOF = 3  # degrees of freedom of the Student t used when a company has too little to replay
+FINITE_TAIL = 0.05  # quantiles further out than this take the finite-sample (conformal) position
 DEFAULT_DISPERSION = 0.25  # one-month noise / level when the company has nothing to pool
 
 
@@ -89,29 +92,52 @@ class Calibration:
     series: int
     buckets: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)
     dispersion: float = DEFAULT_DISPERSION  # the company's typical one-month noise / level
+    level: float = 0.0  # the company's typical month of variable spend (0: unknown)
 
     @classmethod
-    def gaussian(cls, dispersion: float = DEFAULT_DISPERSION) -> Calibration:
-        # A standard normal drawn as evenly spaced quantiles: the model-based interval when a company
-        # has too little history to replay.
-        normal = statistics.NormalDist()
-        errors = np.asarray([normal.inv_cdf((k - 0.5) / 399) for k in range(1, 400)])
-        return cls(errors=errors, backtests=0, series=0, dispersion=dispersion)
+    def gaussian(cls, dispersion: float = DEFAULT_DISPERSION, level: float = 0.0) -> Calibration:
+        # A Student t on FALLBACK_DOF degrees of freedom drawn as evenly spaced quantiles: the model-based
+        # interval when a company has too little history to replay. Its noise is read off a few months, so
+        # a normal's tails were too thin (the synthetic company's first quarters: 56% inside the 80%).
+        errors = stats.t.ppf((np.arange(1, 400) - 0.5) / 399, FALLBACK_DOF)
+        return cls(
+            errors=np.asarray(errors, dtype=np.float64),
+            backtests=0,
+            series=0,
+            dispersion=dispersion,
+            level=level,
+        )
 
     @classmethod
-    def of(cls, samples: Sequence[tuple[float, Where]], series: int, dispersion: float) -> Calibration:
+    def of(
+        cls,
+        samples: Sequence[tuple[float, Where]],
+        series: int,
+        dispersion: float,
+        sources: Sequence[int] = (),
+        level: float = 0.0,
+    ) -> Calibration:
+        """`sources`, when given, names the history each sample was replayed from."""
         if len(samples) < MIN_BACKTESTS:
-            return cls.gaussian(dispersion)
+            return cls.gaussian(dispersion, level)
         grouped: dict[tuple[int, ...], list[float]] = {}
-        for error, where in samples:
+        origins: dict[tuple[int, ...], set[int]] = {}
+        for n, (error, where) in enumerate(samples):
             for key in where.buckets():
                 grouped.setdefault(key, []).append(error)
+                if sources:
+                    origins.setdefault(key, set()).add(sources[n])
         return cls(
             errors=np.sort([error for error, _ in samples]),
             backtests=len(samples),
             series=series,
-            buckets={key: np.sort(errors) for key, errors in grouped.items() if len(errors) >= MIN_BUCKET},
+            buckets={
+                key: np.sort(errors)
+                for key, errors in grouped.items()
+                if len(errors) >= MIN_BUCKET and (not sources or len(origins[key]) >= MIN_BUCKET_SERIES)
+            },
             dispersion=dispersion,
+            level=level,
         )
 
     @property
@@ -122,7 +148,15 @@ class Calibration:
         return next((self.buckets[key] for key in where.buckets() if key in self.buckets), self.errors)
 
     def quantile(self, q: float, where: Where) -> float:
-        return float(np.quantile(self.errors_at(where), q))
+        """The q-quantile of the bucket's errors. In the tails (the 95% interval's ends) at the finite-sample
+        plotting position q (n + 1) of the n sorted errors, the split-conformal rank interpolated: a
+        plain quantile of a bucket of 30-100 errors sits inside its largest ones and covered 86-88%
+        where 95% was meant. The 80% interval keeps the plain quantile (the conformal rank pushed it over
+        85% where buckets are small)."""
+        errors = self.errors_at(where)
+        if min(q, 1 - q) < FINITE_TAIL:
+            return float(np.quantile(errors, q, method="weibull"))
+        return float(np.quantile(errors, q))
 
     def exceedance(self, threshold: float, where: Where) -> float:
         """Share of errors above `threshold`: P(actual - forecast > threshold * scale)."""
@@ -132,7 +166,10 @@ class Calibration:
 
     def describe(self) -> str:
         if not self.calibrated:
-            return "Gaussian on the model's residuals (too little history to calibrate on backtests)"
+            return (
+                "Student t (3 degrees of freedom) on the model's residuals "
+                "(too little history to calibrate on backtests)"
+            )
         return (
             f"conformal: {self.backtests} rolling-origin backtests over {self.series} "
             f"{'history' if self.series == 1 else 'histories'} of this company, by months still to come, "
@@ -238,17 +275,21 @@ def fit_for(
     end: dt.date,
     model: ModelName = DEFAULT_MODEL,
     dispersion: float = DEFAULT_DISPERSION,
+    level: float = 0.0,
 ) -> MonthlyForecast:
     horizon = max(month_index(end) - snap.origin + 1, 1)
     fit = forecast_months(snap.months, horizon, model, first_month=snap.origin - len(snap.months))
-    return borrow(fit, snap, dispersion)
+    return borrow(fit, snap, dispersion, level)
 
 
-def borrow(fit: MonthlyForecast, snap: Snapshot, dispersion: float) -> MonthlyForecast:
+def borrow(
+    fit: MonthlyForecast, snap: Snapshot, dispersion: float, company_level: float = 0.0
+) -> MonthlyForecast:
     """A short history (fewer than MODEL_FROM months) borrows its noise from the company's other teams:
     its own spread and the pooled one (`dispersion` x its level) weighted by their months of evidence,
     PRIOR_MONTHS for the pool, one less than its months for its own. With no complete month, the level
-    is the month-to-date run rate."""
+    is the month-to-date run rate; with nothing spent yet, the noise is the company's typical month's
+    (`company_level`): a scope with no spend of its own is not a scope that cannot spend."""
     months = len(snap.months)
     if months >= MODEL_FROM:
         return fit
@@ -257,6 +298,8 @@ def borrow(fit: MonthlyForecast, snap: Snapshot, dispersion: float) -> MonthlyFo
         run_rate = max(snap.month_to_date, 0) / snap.elapsed_days * days_in_month(snap.origin)
         mean = np.full(len(fit.mean), run_rate)
     level = float(mean[0]) if len(mean) else 0.0
+    if level <= 0:
+        level = company_level
     own = max(months - 1, 0)
     sigma = math.sqrt((own * fit.sigma**2 + PRIOR_MONTHS * (dispersion * level) ** 2) / (own + PRIOR_MONTHS))
     note = (
@@ -273,16 +316,20 @@ class _Replays:
     it); and each long fit's noise relative to its level, which that dispersion is the median of."""
 
     errors: list[tuple[float, Where, MonthlyForecast, Snapshot]] = field(default_factory=list)
+    sources: list[int] = field(default_factory=list)  # the history each error was replayed from
     dispersions: list[float] = field(default_factory=list)
+    levels: list[float] = field(default_factory=list)  # each replayed history's level
 
     def calibration(self, series: int) -> Calibration:
         dispersion = float(np.median(self.dispersions)) if self.dispersions else DEFAULT_DISPERSION
-        samples = []
-        for error, where, fit, snap in self.errors:
+        level = float(np.median(self.levels)) if self.levels else 0.0
+        samples, sources = [], []
+        for (error, where, fit, snap), source in zip(self.errors, self.sources, strict=True):
             scale = borrow(fit, snap, dispersion).sigma * math.sqrt(where.load)
             if scale > 0:
                 samples.append((error / scale, where))
-        return Calibration.of(samples, series, dispersion)
+                sources.append(source)
+        return Calibration.of(samples, series, dispersion, sources, level)
 
 
 def calibrate(
@@ -301,6 +348,7 @@ def calibrate(
         before = len(replays.errors)
         for origin in range(current - origins - max(BACKTEST_SPANS) + 1, current):
             _replay(history, origin, as_of, model, replays)
+        replays.sources.extend([series] * (len(replays.errors) - before))
         series += len(replays.errors) > before
     return replays.calibration(series)
 
@@ -319,8 +367,10 @@ def _replay(history: ScopeHistory, origin: int, as_of: dt.date, model: ModelName
         cuts = [snap, *([replace(snap, months=snap.months[-kept:])] if kept < len(snap.months) else [])]
         if not fits:  # the complete months are the same on every day of the month
             fits = [forecast_months(one.months, max(BACKTEST_SPANS), model) for one in cuts]
-            if len(snap.months) >= MODEL_FROM and (level := float(np.mean(snap.months[-12:]))) > 0:
-                replays.dispersions.append(fits[0].sigma / level)
+            if len(snap.months) and (level := float(np.mean(snap.months[-12:]))) > 0:
+                replays.levels.append(level)
+                if len(snap.months) >= MODEL_FROM:
+                    replays.dispersions.append(fits[0].sigma / level)
         for span in BACKTEST_SPANS:
             window_end = month_end(origin + span - 1)
             if window_end > as_of:
@@ -355,4 +405,4 @@ def calibrate_scopes(
     a whole team's, so category budgets get their own errors when the company has enough of them."""
     team = calibrate(teams, as_of)
     category = calibrate(categories, as_of) if categories else team
-    return team, category if category.calibrated else team
+    return team, category if category.calibrated and category.series >= MIN_BUCKET_SERIES else team

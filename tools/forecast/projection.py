@@ -78,7 +78,7 @@ def project(
     spent = history.total(start, min(as_of, end))
     if as_of >= end:
         return _closed(history, snap, start, end, as_of, budget, spent, calibration)
-    fit = fit_for(snap, end, dispersion=calibration.dispersion)
+    fit = fit_for(snap, end, dispersion=calibration.dispersion, level=calibration.level)
     expectation = expect(snap, fit, start, end)
     # Approved requests are about to be spent: they count in the period running now, not in later ones.
     known = history.known_minor if start <= as_of else 0
