@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from tools.forecast.model import ModelName
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
+SHARED_DATASETS = ("calderdale", "birmingham")  # the real ledgers in ../shared/datasets
 COMPANY_HELP = "company slug (default OUTLAY_COMPANY, or the only company)"
 OUT_HELP = "folder for the results (default: evals/results)"
 # Beside the checkout, where the shared real ledgers live (README of each dataset there).
@@ -40,12 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     categorize = evals.add_parser(
         "categorize", help="the categorizer on a time-based holdout: accuracy, calibration, coverage, cost"
     )
-    categorize.add_argument(
-        "--dataset",
-        choices=["calderdale", "birmingham"],
-        help="a real ledger of the shared datasets, imported into a database of its own (else: --company)",
+    _dataset_arguments(
+        categorize,
+        "a real ledger of the shared datasets, imported into a database of its own (else: --company)",
     )
-    _datasets_argument(categorize)
     categorize.add_argument("--postgres-url", help="with --dataset: a PostgreSQL server to run it on")
     categorize.add_argument("--no-replay", action="store_true", help="with --dataset: skip the replay")
     categorize.add_argument("--company", help=COMPANY_HELP)
@@ -57,13 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     forecast = evals.add_parser(
         "forecast", help="rolling-origin backtests of the budget forecast: sMAPE, MASE, OWA, coverage, Brier"
     )
-    forecast.add_argument(
-        "--dataset",
-        choices=["calderdale", "birmingham"],
-        help="real monthly series of a shared dataset, each a team budgeted at last year's quarter "
+    _dataset_arguments(
+        forecast,
+        "real monthly series of a shared dataset, each a team budgeted at last year's quarter "
         "(else: --company)",
     )
-    _datasets_argument(forecast)
     forecast.add_argument("--company", help=COMPANY_HELP)
     forecast.add_argument("--out", type=Path, help=OUT_HELP)
     forecast.add_argument("--origins", type=int, default=12, help="month ends to forecast from (default 12)")
@@ -85,7 +82,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gate.set_defaults(command=cmd_gate)
 
 
-def _datasets_argument(parser: argparse.ArgumentParser) -> None:
+def _dataset_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--dataset", choices=SHARED_DATASETS, help=what)
     parser.add_argument(
         "--datasets",
         type=Path,
