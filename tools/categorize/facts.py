@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 
 from server.db.models import (
     Category,
@@ -130,13 +130,15 @@ def facts_of_row(row: ExpenseRow) -> ExpenseFactsRow:
 
 
 async def by_refs(session: AsyncSession, company_id: int, refs: Sequence[str]) -> list[ExpenseFactsRow]:
-    query = _facts_query().where(Expense.company_id == company_id, Expense.ref.in_(list(refs)))
-    rows = [ExpenseFactsRow(*row) for row in (await session.execute(query)).all()]
-    return await with_dims(session, company_id, rows)
+    return await _where(session, company_id, Expense.ref.in_(list(refs)))
 
 
 async def by_ids(session: AsyncSession, company_id: int, ids: Sequence[int]) -> list[ExpenseFactsRow]:
-    query = _facts_query().where(Expense.company_id == company_id, Expense.id.in_(list(ids)))
+    return await _where(session, company_id, Expense.id.in_(list(ids)))
+
+
+async def _where(session: AsyncSession, company_id: int, which: ColumnElement[bool]) -> list[ExpenseFactsRow]:
+    query = _facts_query().where(Expense.company_id == company_id, which)
     rows = [ExpenseFactsRow(*row) for row in (await session.execute(query)).all()]
     return await with_dims(session, company_id, rows)
 
