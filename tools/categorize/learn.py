@@ -10,7 +10,8 @@
 
 Recency: a row weighs 0.5 ** (its age in days / `half_life_days`), in the fit and in the history
 counts, because books drift (a council re-codes its ledger; a team moves to another supplier). A
-row a person corrected weighs `correction_weight` more: a correction is the freshest word on it.
+row a person corrected weighs `Encoding.correction_weight` more: a correction is the freshest word on
+it (and the served model counts a correction made after training by the same weight).
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ class Settings:
     holdout_share: float = 0.2
     min_count: int = 2  # tokens of fewer rows are left out
     folds: int = 5  # out-of-fold history for the training rows
-    correction_weight: float = 4.0
     schedule: softmax.Schedule = field(default_factory=softmax.Schedule)
     encoding: Encoding = field(default_factory=Encoding)
 
@@ -103,7 +103,8 @@ class _Prepared:
         self.key_ids, self.key_maps = table_keys(unique, which, s.encoding.tables)
         days = np.fromiter((e.day.toordinal() for e in examples), np.float64, len(examples))
         recency = 0.5 ** ((days.max() - days) / s.half_life_days) if len(days) else days
-        boost = np.fromiter((s.correction_weight if e.corrected else 1.0 for e in examples), np.float64)
+        corrected = s.encoding.correction_weight
+        boost = np.fromiter((corrected if e.corrected else 1.0 for e in examples), np.float64)
         self.weights = (recency * boost).astype(F32)
         self.fold = np.random.default_rng(s.schedule.seed + 1).integers(0, s.folds, len(examples))
 
@@ -263,7 +264,7 @@ def _tables(ordered: Sequence[Example], mcc_categories: Mapping[str, Sequence[st
     keys = [merchant_key(e.facts.merchant or e.facts.descriptor) for e in ordered]
     return Artifact(
         classes=classes,
-        encoding=replace(s.encoding, correction_weight=s.correction_weight),
+        encoding=s.encoding,
         vocabulary={},
         W=np.zeros((0, len(classes)), F32),
         b=np.zeros(len(classes), F32),
