@@ -38,7 +38,6 @@ import iso18245
 from server.kit.merchants import FILLER, PLACES, PROCESSOR, WORD, merchant_key
 
 _MCC_WORDS_MIN = 3
-GROUPS = ("key", "raw", "prefix", "words", "memo", "mcc", "band", "team", "cc", "project", "dims")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +88,11 @@ def key_of(facts: ExpenseFacts) -> str:
     return merchant_key(facts.merchant or facts.descriptor)
 
 
-def tokens(
-    facts: ExpenseFacts, mcc_categories: Mapping[str, Sequence[str]], groups: Sequence[str] = GROUPS
-) -> list[str]:
+def tokens(facts: ExpenseFacts, mcc_categories: Mapping[str, Sequence[str]]) -> list[str]:
     """The model's view of one expense (module docstring)."""
     found: list[str] = []
-    for group in groups:
-        found += _GROUPS[group](facts, mcc_categories)
+    for group in _GROUPS.values():
+        found += group(facts, mcc_categories)
     return found
 
 

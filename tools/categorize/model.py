@@ -28,7 +28,7 @@ from scipy import sparse  # type: ignore[import-untyped]
 
 from server.kit.merchants import merchant_key
 from tools.categorize import confidence, softmax
-from tools.categorize.features import GROUPS, TABLES, ExpenseFacts
+from tools.categorize.features import TABLES, ExpenseFacts
 from tools.categorize.history import Counts, Histories, class_features, distinct, token_matrix
 
 FORMAT = 2
@@ -40,9 +40,9 @@ NOTHING_KNOWN = 0.5
 
 @dataclass(frozen=True)
 class Encoding:
-    """What the model reads, fixed at training: token groups, history tables, categories kept per key."""
+    """What the model reads, fixed at training: history tables, categories kept per key, the weight of a
+    correction. (Its tokens are `features.tokens`: a change to them is a new artifact `FORMAT`.)"""
 
-    groups: tuple[str, ...] = GROUPS
     tables: tuple[str, ...] = tuple(TABLES)
     keep: int = 4  # per key and table, the most frequent categories only
     correction_weight: float = 4.0  # a correction counts like this many expenses of the last training day
@@ -245,7 +245,6 @@ def load(blob: bytes) -> Artifact:
     return Artifact(
         classes=classes,
         encoding=Encoding(
-            tuple(encoding["groups"]),
             tuple(encoding["tables"]),
             encoding["keep"],
             encoding["correction_weight"],
