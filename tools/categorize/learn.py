@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from server.kit.merchants import merchant_key
 from tools.categorize import auto_apply, confidence, metrics, softmax
-from tools.categorize.features import TABLES, ExpenseFacts
+from tools.categorize.features import ExpenseFacts
 from tools.categorize.history import (
     PER_TABLE,
     Histories,
@@ -337,6 +337,3 @@ def _aliases(examples: Sequence[Example], keys: Sequence[str]) -> dict[str, str]
         if raw != key:
             seen.setdefault(raw, Counter())[key] += 1
     return {raw: found.most_common(1)[0][0] for raw, found in seen.items()}
-
-
-__all__ = ["TABLES", "Example", "Heldout", "Settings", "Trained", "backtest", "split_by_time", "train"]
