@@ -79,15 +79,17 @@ class Corrections:
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, dict[str, int]]] = {}
-        self.by_merchant: dict[str, dict[str, int]] = {}  # merchant key -> category -> corrections
+
+    @property
+    def by_merchant(self) -> dict[str, dict[str, int]]:
+        """Merchant key -> category -> corrections: the merchant table itself."""
+        return self.tables.get("key", {})
 
     def add(self, facts: ExpenseFacts, code: str) -> None:
         for name, key_of in TABLES.items():
             if key := key_of(facts):
                 entry = self.tables.setdefault(name, {}).setdefault(key, {})
                 entry[code] = entry.get(code, 0) + 1
-        merchant = self.by_merchant.setdefault(merchant_key(facts.merchant or facts.descriptor), {})
-        merchant[code] = merchant.get(code, 0) + 1
 
     def matrix(
         self, table: str, unique: Sequence[ExpenseFacts], classes: Mapping[str, int], weight: float
