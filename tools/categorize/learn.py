@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from server.kit.merchants import merchant_key
 from tools.categorize import auto_apply, confidence, metrics, softmax
-from tools.categorize.features import ExpenseFacts
+from tools.categorize.features import ExpenseFacts, key_of
 from tools.categorize.history import (
     PER_TABLE,
     Histories,
@@ -261,7 +261,7 @@ def _final(p: _Prepared, artifact: Artifact, start: softmax.Weights | None, s: S
 def _tables(ordered: Sequence[Example], mcc_categories: Mapping[str, Sequence[str]], s: Settings) -> Artifact:
     """An artifact with the plain lookup tables and no model yet (enough for rules, history and MCC)."""
     classes = sorted({e.code for e in ordered})
-    keys = [merchant_key(e.facts.merchant or e.facts.descriptor) for e in ordered]
+    keys = [key_of(e.facts) for e in ordered]
     return Artifact(
         classes=classes,
         encoding=s.encoding,

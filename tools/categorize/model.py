@@ -26,8 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse  # type: ignore[import-untyped]
 
-from server.kit.merchants import merchant_key
-from tools.categorize import confidence, softmax
+from tools.categorize import confidence, features, softmax
 from tools.categorize.features import TABLES, ExpenseFacts
 from tools.categorize.history import Counts, Histories, class_features, distinct, token_matrix
 
@@ -132,7 +131,7 @@ class Artifact:
 
     def key_of(self, facts: ExpenseFacts) -> str:
         """The merchant key as the training data spelled it, from a name or a raw descriptor."""
-        key = merchant_key(facts.merchant or facts.descriptor)
+        key = features.key_of(facts)
         if key in self.merchants or facts.merchant:
             return key
         return self.aliases.get(key, key)

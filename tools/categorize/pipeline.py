@@ -26,8 +26,7 @@ from typing import Literal
 
 import numpy as np
 
-from server.kit.merchants import merchant_key
-from tools.categorize.features import ExpenseFacts
+from tools.categorize.features import ExpenseFacts, key_of
 from tools.categorize.model import Artifact, Corrections, Matrix, top_share
 
 Source = Literal["rule", "correction", "history", "model", "mcc", "llm", "fallback"]
@@ -96,7 +95,7 @@ def decide(
 ) -> list[Decision]:
     """One decision per item. Without `scores` the artifact's model scores the items that no explicit
     rule settles (with the `corrections` since training); with neither, there is no model stage."""
-    keys = [artifact.key_of(f) if artifact else merchant_key(f.merchant or f.descriptor) for f in items]
+    keys = [artifact.key_of(f) if artifact else key_of(f) for f in items]
     if scores is None and artifact is not None and artifact.fitted:
         pending = [i for i, key in enumerate(keys) if _rule(company, artifact, key) is None]
         matrix = np.zeros((len(items), len(artifact.classes)))
