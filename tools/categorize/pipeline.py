@@ -196,13 +196,12 @@ def _corrected(company: Company, corrected: Mapping[str, int], merchant: str, ke
 def _heeding(decision: Decision, corrected: Mapping[str, int], merchant: str) -> Decision:
     """The decision, saying what people's corrections of the merchant since training said: an answer
     they point to is theirs (source `correction`); otherwise the reason says they were outweighed."""
-    total = sum(corrected.values())
+    code, count, total = top_share(corrected)
     best = decision.best
     if best is not None and best.code in corrected:
         said = _recategorized(merchant, best.code, corrected[best.code], total)
         reason = f"corrected by a person since the model was trained: {said}, and the company model agrees"
         return replace(decision, source="correction", reason=reason)
-    code, count = min(corrected.items(), key=lambda item: (-item[1], item[0]))
     said = _recategorized(merchant, code, count, total)
     outweighed = f"since the model was trained {said}, not enough yet to outweigh its history"
     return replace(decision, reason=f"{decision.reason}; {outweighed}")
