@@ -16,7 +16,7 @@ Tokens (one weight row each in the model):
                           description words; k:CODE: a company category that lists the MCC
     a:N, refund           amount band (log2 of the amount in company currency), a negative amount
     t0:team, t1:parent..  the team charged and each team above it: sub-teams pool their evidence
-    k:CC, k1: k2: k3:     the cost centre and its first 1-3 characters (cost-centre codes are hierarchies)
+    cc:CC, cc1: cc2: cc3: the cost centre and its first 1-3 characters (cost-centre codes are hierarchies)
     j:PROJECT, f:name=v   the project, the free dimensions
 
 History tables (`TABLES`) count, per key, how the books categorized the training expenses: the merchant,

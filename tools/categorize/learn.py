@@ -44,7 +44,7 @@ from tools.categorize.model import Artifact, Encoding, MerchantHistory, counts_t
 from tools.categorize.pipeline import Company, Scores, Thresholds, decide
 
 MIN_EXAMPLES = 20  # fewer labelled expenses: rules and MCC only
-MIN_CALIBRATION = 60  # fewer held-out answers: no confidence trees (the top probability)
+MIN_CALIBRATION = 60  # fewer held-out answers: no calibration, no auto-apply threshold (trees: TREES_FROM)
 F32 = np.float32
 Array = npt.NDArray[Any]
 

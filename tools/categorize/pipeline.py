@@ -2,17 +2,20 @@
 rules, model artifact and thresholds:
 
 1. rule     an explicit merchant -> category rule of the company (imported), confidence 0.99;
-2. history  a learned rule: the merchant was booked one way consistently (at least 5 times, at least
+2. correction  only without a model to weigh them: people's corrections of the merchant, when two
+            thirds of them agree, as sure as their Laplace-smoothed share (with a model: see 4);
+3. history  a learned rule: the merchant was booked one way consistently (at least 5 times, at least
             95% of them), and the model, which also sees the team, memo and amount, agrees; the
             confidence is the model's calibrated probability (without a model: the Laplace-smoothed
             share, (agree + 1) / (seen + 2)). When the model disagrees, the model decides: on books
             that drift (a council re-coding its ledger), an old habit is the weaker witness;
-3. model    the company model's calibrated probabilities (in process, or from a remote endpoint). People's
+4. model    the company model's calibrated probabilities (in process, or from a remote endpoint). People's
             corrections since the model was trained are added to its history tables before it answers
-            (`model.Corrections`): an answer that follows them says so (source `correction`);
-4. mcc      no model answer: how the company booked this MCC before, else the categories that list it
+            (`model.Corrections`): an answer, of this stage or the history stage, that follows them
+            says so (source `correction`);
+5. mcc      no model answer: how the company booked this MCC before, else the categories that list it
             in their `mcc_codes` (a weak prior that always needs review);
-5. fallback nothing to go on: no guess, needs review.
+6. fallback nothing to go on: no guess, needs review.
 
 The LLM (see `llm.py`) is consulted afterwards, only for answers that need review or whose merchant
 the model never saw; abstaining is a `needs_review` flag on whatever answer came out last.
