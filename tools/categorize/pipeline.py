@@ -130,15 +130,17 @@ def _decide_one(
     seen = artifact is not None and artifact.seen(key)
     decision = _rule(company, artifact, key)
     model = None if decision is not None or scored is None else _model(company, artifact, scored, key)
+    known = artifact.merchants.get(key) if artifact else None
+    name = known.name if known else facts.merchant or key
     if decision is None and scored is None and corrected:
-        decision = _corrected(company, corrected, facts.merchant or key, key)
+        decision = _corrected(company, corrected, name, key)
     if decision is None:
         decision = _history(company, artifact, key, model)
     if decision is None:
         decision = model or _mcc(company, artifact, facts, key)
-    if corrected and decision.source != "rule":
-        known = artifact.merchants.get(key) if artifact else None
-        decision = _heeding(decision, corrected, known.name if known else facts.merchant or key)
+    # Without a model the corrections had their say above (`_corrected`): there is no model to agree.
+    if corrected and scored is not None and decision.source != "rule":
+        decision = _heeding(decision, corrected, name)
     needs_review = decision.confidence < company.thresholds.review
     return replace(decision, needs_review=needs_review, merchant_seen=seen)
 
