@@ -93,6 +93,28 @@ def test_without_a_model_history_decides_with_its_smoothed_share(artifact: Artif
     assert found.confidence == pytest.approx((history.total + 1) / (history.total + 2), abs=1e-4)
 
 
+def test_without_a_model_two_thirds_of_the_corrections_decide_before_history(artifact: Artifact) -> None:
+    tables_only = replace(artifact, vocabulary={})
+    agreeing, split = Corrections(), Corrections()
+    for code in ("MEALS", "MEALS"):
+        agreeing.add(UBER, code)
+    for code in ("MEALS", "TAXI"):
+        split.add(UBER, code)
+
+    [followed] = decide(books.company(), tables_only, [UBER], corrections=agreeing)
+    [held] = decide(books.company(), tables_only, [UBER], corrections=split)
+
+    assert (followed.source, followed.guesses) == ("correction", (Guess("MEALS", 0.75),))
+    assert followed.reason == (
+        "corrected by a person, and there is no company model yet: Uber was recategorized as MEALS 2 of 2 "
+        "times"
+    )
+    # Half of them is not two thirds: the merchant's history answers.
+    assert (held.source, held.best and held.best.code) == ("history", "TAXI")
+    assert "model" not in followed.reason.removeprefix("corrected by a person, and there is no company model")
+    assert "model" not in held.reason
+
+
 def test_an_unseen_merchant_is_answered_by_the_model_from_mcc_and_words(artifact: Artifact) -> None:
     [found] = decide(books.company(), artifact, [ExpenseFacts("FREENOW TAXI 8812", None, "4121", None, 22.0)])
 

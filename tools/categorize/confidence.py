@@ -4,12 +4,12 @@ answers the model gave on expenses it had not seen (the held-out slice of traini
 The softmax's top probability alone is overconfident where the books drift and underconfident where a
 merchant's history is long and one-sided. With enough held-out answers (`TREES_FROM`), the confidence
 model reads both: a few small boosted trees over the top probability, its margin over the second,
-whether the merchant was seen, and per history table the number of expenses of the key, the top
-category's share and whether it is the key's majority. Trees are fitted in numpy on histogram bins
-(scikit-learn's would need scikit-learn at inference; these are plain arrays in the artifact). With
-fewer, trees cannot isolate the ambiguous merchants among the many one-way ones (a leaf needs 40
-answers), and neither can an isotonic curve (its steps jump to "always right" wherever a few answers
-happened to be): the temperature-scaled top probability is the confidence.
+whether the merchant was seen, and per history table it reads (`Encoding.confidence_tables`) the
+number of expenses of the key, the top category's share and whether it is the key's majority. Trees
+are fitted in numpy on histogram bins (scikit-learn's would need scikit-learn at inference; these are
+plain arrays in the artifact). With fewer, trees cannot isolate the ambiguous merchants among the many
+one-way ones (a leaf needs 40 answers), and neither can an isotonic curve (its steps jump to "always
+right" wherever a few answers happened to be): the temperature-scaled top probability is the confidence.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 
 from server.db.models import (
     Category,
@@ -130,13 +130,15 @@ def facts_of_row(row: ExpenseRow) -> ExpenseFactsRow:
 
 
 async def by_refs(session: AsyncSession, company_id: int, refs: Sequence[str]) -> list[ExpenseFactsRow]:
-    query = _facts_query().where(Expense.company_id == company_id, Expense.ref.in_(list(refs)))
-    rows = [ExpenseFactsRow(*row) for row in (await session.execute(query)).all()]
-    return await with_dims(session, company_id, rows)
+    return await _where(session, company_id, Expense.ref.in_(list(refs)))
 
 
 async def by_ids(session: AsyncSession, company_id: int, ids: Sequence[int]) -> list[ExpenseFactsRow]:
-    query = _facts_query().where(Expense.company_id == company_id, Expense.id.in_(list(ids)))
+    return await _where(session, company_id, Expense.id.in_(list(ids)))
+
+
+async def _where(session: AsyncSession, company_id: int, which: ColumnElement[bool]) -> list[ExpenseFactsRow]:
+    query = _facts_query().where(Expense.company_id == company_id, which)
     rows = [ExpenseFactsRow(*row) for row in (await session.execute(query)).all()]
     return await with_dims(session, company_id, rows)
 
@@ -176,32 +178,21 @@ async def with_dims(
     """The rows with their free dimensions (one query for all of them)."""
     if not rows:
         return []
-    query = (
-        select(ExpenseDimension.expense_id, ExpenseDimension.name, ExpenseDimension.value)
-        .where(
-            ExpenseDimension.company_id == company_id,
-            ExpenseDimension.expense_id.in_([r.id for r in rows]),
-        )
-        .order_by(ExpenseDimension.expense_id, ExpenseDimension.name)
-    )
-    found = _grouped((await session.execute(query)).all())
+    found = await _dims_of(session, company_id, [r.id for r in rows])
     return [replace(r, dims=found[r.id]) if r.id in found else r for r in rows]
 
 
 async def _dims_of(
     session: AsyncSession, company_id: int, ids: Any
 ) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Expense id -> its free dimensions (name, value), sorted by name; `ids`: a list or a subquery."""
     query = (
         select(ExpenseDimension.expense_id, ExpenseDimension.name, ExpenseDimension.value)
         .where(ExpenseDimension.company_id == company_id, ExpenseDimension.expense_id.in_(ids))
         .order_by(ExpenseDimension.expense_id, ExpenseDimension.name)
     )
-    return _grouped((await session.execute(query)).all())
-
-
-def _grouped(rows: Sequence[Any]) -> dict[int, tuple[tuple[str, str], ...]]:
     found: dict[int, list[tuple[str, str]]] = {}
-    for expense_id, name, value in rows:
+    for expense_id, name, value in (await session.execute(query)).all():
         found.setdefault(expense_id, []).append((name, value))
     return {expense_id: tuple(pairs) for expense_id, pairs in found.items()}
 

@@ -16,7 +16,7 @@ Tokens (one weight row each in the model):
                           description words; k:CODE: a company category that lists the MCC
     a:N, refund           amount band (log2 of the amount in company currency), a negative amount
     t0:team, t1:parent..  the team charged and each team above it: sub-teams pool their evidence
-    k:CC, k1: k2: k3:     the cost centre and its first 1-3 characters (cost-centre codes are hierarchies)
+    cc:CC, cc1: cc2: cc3: the cost centre and its first 1-3 characters (cost-centre codes are hierarchies)
     j:PROJECT, f:name=v   the project, the free dimensions
 
 History tables (`TABLES`) count, per key, how the books categorized the training expenses: the merchant,
@@ -38,7 +38,6 @@ import iso18245
 from server.kit.merchants import FILLER, PLACES, PROCESSOR, WORD, merchant_key
 
 _MCC_WORDS_MIN = 3
-GROUPS = ("key", "raw", "prefix", "words", "memo", "mcc", "band", "team", "cc", "project", "dims")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +88,11 @@ def key_of(facts: ExpenseFacts) -> str:
     return merchant_key(facts.merchant or facts.descriptor)
 
 
-def tokens(
-    facts: ExpenseFacts, mcc_categories: Mapping[str, Sequence[str]], groups: Sequence[str] = GROUPS
-) -> list[str]:
+def tokens(facts: ExpenseFacts, mcc_categories: Mapping[str, Sequence[str]]) -> list[str]:
     """The model's view of one expense (module docstring)."""
     found: list[str] = []
-    for group in groups:
-        found += _GROUPS[group](facts, mcc_categories)
+    for group in _GROUPS.values():
+        found += group(facts, mcc_categories)
     return found
 
 

@@ -3,9 +3,10 @@ categorized the expenses with the same key — as features of each category.
 
 A category c with a (recency-weighted) count n among N expenses of the key gets, per table, two
 features: log(1 + n), and n / N in one of six bins of N (1, 2-3, 4-7, 8-15, 16-63, 64+), so that the
-model learns how far to trust "3 of 3" against "300 of 400". Only each key's `max_classes` most frequent
-categories count. A training row's counts are out of fold (its own fold of five left out), so that the
-model learns how history carries over to a new expense, not to copy the row's own label.
+model learns how far to trust "3 of 3" against "300 of 400". Only each key's `keep` most frequent
+categories count (`Encoding.keep`). A training row's counts are out of fold (its own fold of five left
+out), so that the model learns how history carries over to a new expense, not to copy the row's own
+label.
 
 Work is done once per distinct expense: most charges repeat a merchant, a band and an empty memo.
 """

@@ -10,7 +10,8 @@
 
 Recency: a row weighs 0.5 ** (its age in days / `half_life_days`), in the fit and in the history
 counts, because books drift (a council re-codes its ledger; a team moves to another supplier). A
-row a person corrected weighs `correction_weight` more: a correction is the freshest word on it.
+row a person corrected weighs `Encoding.correction_weight` more: a correction is the freshest word on
+it (and the served model counts a correction made after training by the same weight).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy.typing as npt
 
 from server.kit.merchants import merchant_key
 from tools.categorize import auto_apply, confidence, metrics, softmax
-from tools.categorize.features import TABLES, ExpenseFacts
+from tools.categorize.features import ExpenseFacts, key_of
 from tools.categorize.history import (
     PER_TABLE,
     Histories,
@@ -43,7 +44,7 @@ from tools.categorize.model import Artifact, Encoding, MerchantHistory, counts_t
 from tools.categorize.pipeline import Company, Scores, Thresholds, decide
 
 MIN_EXAMPLES = 20  # fewer labelled expenses: rules and MCC only
-MIN_CALIBRATION = 60  # fewer held-out answers: no confidence trees (the top probability)
+MIN_CALIBRATION = 60  # fewer held-out answers: no calibration, no auto-apply threshold (trees: TREES_FROM)
 F32 = np.float32
 Array = npt.NDArray[Any]
 
@@ -57,7 +58,6 @@ class Settings:
     holdout_share: float = 0.2
     min_count: int = 2  # tokens of fewer rows are left out
     folds: int = 5  # out-of-fold history for the training rows
-    correction_weight: float = 4.0
     schedule: softmax.Schedule = field(default_factory=softmax.Schedule)
     encoding: Encoding = field(default_factory=Encoding)
 
@@ -103,7 +103,8 @@ class _Prepared:
         self.key_ids, self.key_maps = table_keys(unique, which, s.encoding.tables)
         days = np.fromiter((e.day.toordinal() for e in examples), np.float64, len(examples))
         recency = 0.5 ** ((days.max() - days) / s.half_life_days) if len(days) else days
-        boost = np.fromiter((s.correction_weight if e.corrected else 1.0 for e in examples), np.float64)
+        corrected = s.encoding.correction_weight
+        boost = np.fromiter((corrected if e.corrected else 1.0 for e in examples), np.float64)
         self.weights = (recency * boost).astype(F32)
         self.fold = np.random.default_rng(s.schedule.seed + 1).integers(0, s.folds, len(examples))
 
@@ -260,10 +261,10 @@ def _final(p: _Prepared, artifact: Artifact, start: softmax.Weights | None, s: S
 def _tables(ordered: Sequence[Example], mcc_categories: Mapping[str, Sequence[str]], s: Settings) -> Artifact:
     """An artifact with the plain lookup tables and no model yet (enough for rules, history and MCC)."""
     classes = sorted({e.code for e in ordered})
-    keys = [merchant_key(e.facts.merchant or e.facts.descriptor) for e in ordered]
+    keys = [key_of(e.facts) for e in ordered]
     return Artifact(
         classes=classes,
-        encoding=replace(s.encoding, correction_weight=s.correction_weight),
+        encoding=s.encoding,
         vocabulary={},
         W=np.zeros((0, len(classes)), F32),
         b=np.zeros(len(classes), F32),
@@ -336,6 +337,3 @@ def _aliases(examples: Sequence[Example], keys: Sequence[str]) -> dict[str, str]
         if raw != key:
             seen.setdefault(raw, Counter())[key] += 1
     return {raw: found.most_common(1)[0][0] for raw, found in seen.items()}
-
-
-__all__ = ["TABLES", "Example", "Heldout", "Settings", "Trained", "backtest", "split_by_time", "train"]

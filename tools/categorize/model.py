@@ -26,9 +26,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse  # type: ignore[import-untyped]
 
-from server.kit.merchants import merchant_key
-from tools.categorize import confidence, softmax
-from tools.categorize.features import GROUPS, TABLES, ExpenseFacts
+from tools.categorize import confidence, features, softmax
+from tools.categorize.features import TABLES, ExpenseFacts
 from tools.categorize.history import Counts, Histories, class_features, distinct, token_matrix
 
 FORMAT = 2
@@ -40,9 +39,9 @@ NOTHING_KNOWN = 0.5
 
 @dataclass(frozen=True)
 class Encoding:
-    """What the model reads, fixed at training: token groups, history tables, categories kept per key."""
+    """What the model reads, fixed at training: history tables, categories kept per key, the weight of a
+    correction. (Its tokens are `features.tokens`: a change to them is a new artifact `FORMAT`.)"""
 
-    groups: tuple[str, ...] = GROUPS
     tables: tuple[str, ...] = tuple(TABLES)
     keep: int = 4  # per key and table, the most frequent categories only
     correction_weight: float = 4.0  # a correction counts like this many expenses of the last training day
@@ -79,15 +78,17 @@ class Corrections:
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, dict[str, int]]] = {}
-        self.by_merchant: dict[str, dict[str, int]] = {}  # merchant key -> category -> corrections
+
+    @property
+    def by_merchant(self) -> dict[str, dict[str, int]]:
+        """Merchant key -> category -> corrections: the merchant table itself."""
+        return self.tables.get("key", {})
 
     def add(self, facts: ExpenseFacts, code: str) -> None:
         for name, key_of in TABLES.items():
             if key := key_of(facts):
                 entry = self.tables.setdefault(name, {}).setdefault(key, {})
                 entry[code] = entry.get(code, 0) + 1
-        merchant = self.by_merchant.setdefault(merchant_key(facts.merchant or facts.descriptor), {})
-        merchant[code] = merchant.get(code, 0) + 1
 
     def matrix(
         self, table: str, unique: Sequence[ExpenseFacts], classes: Mapping[str, int], weight: float
@@ -130,7 +131,7 @@ class Artifact:
 
     def key_of(self, facts: ExpenseFacts) -> str:
         """The merchant key as the training data spelled it, from a name or a raw descriptor."""
-        key = merchant_key(facts.merchant or facts.descriptor)
+        key = features.key_of(facts)
         if key in self.merchants or facts.merchant:
             return key
         return self.aliases.get(key, key)
@@ -245,7 +246,6 @@ def load(blob: bytes) -> Artifact:
     return Artifact(
         classes=classes,
         encoding=Encoding(
-            tuple(encoding["groups"]),
             tuple(encoding["tables"]),
             encoding["keep"],
             encoding["correction_weight"],

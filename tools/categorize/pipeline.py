@@ -2,17 +2,20 @@
 rules, model artifact and thresholds:
 
 1. rule     an explicit merchant -> category rule of the company (imported), confidence 0.99;
-2. history  a learned rule: the merchant was booked one way consistently (at least 5 times, at least
+2. correction  only without a model to weigh them: people's corrections of the merchant, when two
+            thirds of them agree, as sure as their Laplace-smoothed share (with a model: see 4);
+3. history  a learned rule: the merchant was booked one way consistently (at least 5 times, at least
             95% of them), and the model, which also sees the team, memo and amount, agrees; the
             confidence is the model's calibrated probability (without a model: the Laplace-smoothed
             share, (agree + 1) / (seen + 2)). When the model disagrees, the model decides: on books
             that drift (a council re-coding its ledger), an old habit is the weaker witness;
-3. model    the company model's calibrated probabilities (in process, or from a remote endpoint). People's
+4. model    the company model's calibrated probabilities (in process, or from a remote endpoint). People's
             corrections since the model was trained are added to its history tables before it answers
-            (`model.Corrections`): an answer that follows them says so (source `correction`);
-4. mcc      no model answer: how the company booked this MCC before, else the categories that list it
+            (`model.Corrections`): an answer, of this stage or the history stage, that follows them
+            says so (source `correction`);
+5. mcc      no model answer: how the company booked this MCC before, else the categories that list it
             in their `mcc_codes` (a weak prior that always needs review);
-5. fallback nothing to go on: no guess, needs review.
+6. fallback nothing to go on: no guess, needs review.
 
 The LLM (see `llm.py`) is consulted afterwards, only for answers that need review or whose merchant
 the model never saw; abstaining is a `needs_review` flag on whatever answer came out last.
@@ -26,8 +29,7 @@ from typing import Literal
 
 import numpy as np
 
-from server.kit.merchants import merchant_key
-from tools.categorize.features import ExpenseFacts
+from tools.categorize.features import ExpenseFacts, key_of
 from tools.categorize.model import Artifact, Corrections, Matrix, top_share
 
 Source = Literal["rule", "correction", "history", "model", "mcc", "llm", "fallback"]
@@ -96,7 +98,7 @@ def decide(
 ) -> list[Decision]:
     """One decision per item. Without `scores` the artifact's model scores the items that no explicit
     rule settles (with the `corrections` since training); with neither, there is no model stage."""
-    keys = [artifact.key_of(f) if artifact else merchant_key(f.merchant or f.descriptor) for f in items]
+    keys = [artifact.key_of(f) if artifact else key_of(f) for f in items]
     if scores is None and artifact is not None and artifact.fitted:
         pending = [i for i, key in enumerate(keys) if _rule(company, artifact, key) is None]
         matrix = np.zeros((len(items), len(artifact.classes)))
@@ -128,15 +130,17 @@ def _decide_one(
     seen = artifact is not None and artifact.seen(key)
     decision = _rule(company, artifact, key)
     model = None if decision is not None or scored is None else _model(company, artifact, scored, key)
+    known = artifact.merchants.get(key) if artifact else None
+    name = known.name if known else facts.merchant or key
     if decision is None and scored is None and corrected:
-        decision = _corrected(company, corrected, facts.merchant or key, key)
+        decision = _corrected(company, corrected, name, key)
     if decision is None:
         decision = _history(company, artifact, key, model)
     if decision is None:
         decision = model or _mcc(company, artifact, facts, key)
-    if corrected and decision.source != "rule":
-        known = artifact.merchants.get(key) if artifact else None
-        decision = _heeding(decision, corrected, known.name if known else facts.merchant or key)
+    # Without a model the corrections had their say above (`_corrected`): there is no model to agree.
+    if corrected and scored is not None and decision.source != "rule":
+        decision = _heeding(decision, corrected, name)
     needs_review = decision.confidence < company.thresholds.review
     return replace(decision, needs_review=needs_review, merchant_seen=seen)
 
@@ -197,13 +201,12 @@ def _corrected(company: Company, corrected: Mapping[str, int], merchant: str, ke
 def _heeding(decision: Decision, corrected: Mapping[str, int], merchant: str) -> Decision:
     """The decision, saying what people's corrections of the merchant since training said: an answer
     they point to is theirs (source `correction`); otherwise the reason says they were outweighed."""
-    total = sum(corrected.values())
+    code, count, total = top_share(corrected)
     best = decision.best
     if best is not None and best.code in corrected:
         said = _recategorized(merchant, best.code, corrected[best.code], total)
         reason = f"corrected by a person since the model was trained: {said}, and the company model agrees"
         return replace(decision, source="correction", reason=reason)
-    code, count = min(corrected.items(), key=lambda item: (-item[1], item[0]))
     said = _recategorized(merchant, code, count, total)
     outweighed = f"since the model was trained {said}, not enough yet to outweigh its history"
     return replace(decision, reason=f"{decision.reason}; {outweighed}")

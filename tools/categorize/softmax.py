@@ -64,15 +64,18 @@ def logits(X: sparse.csr_matrix, T: sparse.csr_matrix | None, W: Array, b: Array
     """(rows, classes) scores for token matrix X and history-feature matrix T (rows, classes * len(v))."""
     Z = np.asarray(X @ W, dtype=np.float64) + b
     if T is not None and T.nnz:
-        Z += _history_term(T, v, Z.shape[1])
+        Z += _history_term(T, v, Z.shape[1])[0]
     return Z
 
 
-def _history_term(T: sparse.csr_matrix, v: Array, classes: int) -> Array:
+def _history_term(T: sparse.csr_matrix, v: Array, classes: int) -> tuple[Array, Array, Array]:
+    """T's share of the logits, (rows, classes); and, per stored entry of T, its flat (row, class) position
+    and its feature (what the gradient of v needs)."""
     row = np.repeat(np.arange(T.shape[0]), np.diff(T.indptr))
     cls, feature = np.divmod(T.indices, len(v))
     flat = row * classes + cls
-    return np.bincount(flat, weights=T.data * v[feature], minlength=T.shape[0] * classes).reshape(-1, classes)
+    term = np.bincount(flat, weights=T.data * v[feature], minlength=T.shape[0] * classes)
+    return term.reshape(-1, classes), flat, feature
 
 
 def train(
@@ -115,11 +118,8 @@ def _step(
     rows_W = w.W[columns]
     Z = batch @ rows_W + w.b
     if T is not None:
-        t_row = np.repeat(np.arange(m), np.diff(T.indptr))
-        t_cls, t_feature = np.divmod(T.indices, F)
-        t_value = T.data
-        flat = t_row * classes + t_cls
-        Z += np.bincount(flat, weights=t_value * w.v[t_feature], minlength=m * classes).reshape(m, classes)
+        term, flat, t_feature = _history_term(T, w.v, classes)
+        Z += term
     P = softmax(Z)
     P[np.arange(m), labels] -= 1.0
     P *= weights[:, None]
@@ -131,6 +131,6 @@ def _step(
     w.Gb += gb * gb
     w.b -= lr * gb / np.sqrt(w.Gb)
     if T is not None:
-        gv = np.bincount(t_feature, weights=t_value * P.ravel()[flat], minlength=F).astype(F32)
+        gv = np.bincount(t_feature, weights=T.data * P.ravel()[flat], minlength=F).astype(F32)
         w.Gv += gv * gv
         w.v -= lr * gv / np.sqrt(w.Gv)
