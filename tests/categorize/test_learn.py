@@ -13,7 +13,7 @@ from tests.categorize import books
 from tools.categorize import auto_apply, confidence, learn
 from tools.categorize.features import ExpenseFacts
 from tools.categorize.model import dump, load
-from tools.categorize.pipeline import decide
+from tools.categorize.pipeline import Thresholds, decide
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,17 @@ def test_with_enough_held_out_answers_training_chooses_an_auto_apply_threshold()
     assert chosen["threshold"] == trained.artifact.auto_apply
     assert chosen["precision_lower_bound"] >= 0.97
     assert 0.5 < chosen["coverage"] <= 1
+
+
+def test_the_holdout_is_scored_at_the_auto_apply_threshold_the_company_will_answer_with() -> None:
+    examples = books.examples(days=300)
+    own = Thresholds(review=0.5, auto_apply=0.6)
+
+    chosen = learn.train(examples, books.MCC_CATEGORIES, own, target=0.97)
+    given = learn.train(examples, books.MCC_CATEGORIES, own, target=0.97, auto_apply_given=True)
+
+    assert chosen.metrics["holdout"]["auto_apply"]["threshold"] == chosen.artifact.auto_apply
+    assert given.metrics["holdout"]["auto_apply"]["threshold"] == 0.6
 
 
 def test_the_model_learns_from_memo_and_amount_where_the_merchant_is_ambiguous(

@@ -27,7 +27,6 @@ STEP = 0.0025
 class Chosen:
     threshold: float | None  # None: no threshold reaches the target (nothing is written alone)
     answers: int  # held-out answers at or above it
-    right: int
     lower_bound: float | None  # of their precision
     coverage: float  # share of the held-out answers at or above it
 
@@ -41,7 +40,7 @@ def lower_bound(right: int, answers: int, alpha: float = ALPHA) -> float:
 def choose(confidence: npt.NDArray[Any], correct: npt.NDArray[Any], target: float) -> Chosen:
     """The threshold for `target` precision (module docstring), from held-out answers."""
     fewest = math.ceil(math.log(ALPHA) / math.log(target)) if target < 1 else len(confidence) + 1
-    chosen = Chosen(None, 0, 0, None, 0.0)
+    chosen = Chosen(None, 0, None, 0.0)
     for threshold in np.arange(1.0, 0.0, -STEP):
         above = confidence >= threshold - 1e-12
         answers, right = int(above.sum()), int(correct[above].sum())
@@ -50,5 +49,5 @@ def choose(confidence: npt.NDArray[Any], correct: npt.NDArray[Any], target: floa
         bound = lower_bound(right, answers)
         if bound < target:
             break
-        chosen = Chosen(round(float(threshold), 4), answers, right, bound, answers / len(confidence))
+        chosen = Chosen(round(float(threshold), 4), answers, bound, answers / len(confidence))
     return chosen
