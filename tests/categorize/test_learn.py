@@ -67,7 +67,9 @@ def test_the_holdout_is_scored_at_the_auto_apply_threshold_the_company_will_answ
     chosen = learn.train(examples, books.MCC_CATEGORIES, own, target=0.97)
     given = learn.train(examples, books.MCC_CATEGORIES, own, target=0.97, auto_apply_given=True)
 
-    assert chosen.metrics["holdout"]["auto_apply"]["threshold"] == chosen.artifact.auto_apply
+    assert chosen.artifact.auto_apply is not None
+    # the model's choice, never below the review threshold (the synthetic books are easy: it chose low)
+    assert chosen.metrics["holdout"]["auto_apply"]["threshold"] == max(chosen.artifact.auto_apply, 0.5)
     assert given.metrics["holdout"]["auto_apply"]["threshold"] == 0.6
 
 

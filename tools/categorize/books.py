@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from server.context import AppContext, Caller
 
 log = logging.getLogger("outlay.categorize")
-NOTHING_APPLIES = 1.0  # no threshold reached the company's target: nothing is written without a person
 
 
 @dataclass(frozen=True)
@@ -57,10 +56,10 @@ async def open_books(app: AppContext, session: AsyncSession, caller: Caller) -> 
 def auto_apply_threshold(settings: queries.Settings, artifact: Artifact | None) -> float:
     """The company's own threshold when it set one; else the one its serving model chose for its target
     precision (never below the review threshold); before any model, the stored default."""
+    given = pipeline.Thresholds(settings.review_threshold, settings.auto_apply_threshold)
     if settings.auto_apply_given or artifact is None or not artifact.fitted:
-        return settings.auto_apply_threshold
-    chosen = NOTHING_APPLIES if artifact.auto_apply is None else artifact.auto_apply
-    return max(chosen, settings.review_threshold)
+        return given.auto_apply
+    return given.with_model(artifact.auto_apply).auto_apply
 
 
 def mcc_categories(categories: Sequence[queries.CategoryRow]) -> dict[str, list[str]]:

@@ -147,8 +147,12 @@ def train(
     thresholds: Thresholds,
     target: float = 0.97,
     s: Settings = Settings(),
+    *,
+    auto_apply_given: bool = False,
 ) -> Trained:
-    """The served model with its calibration and auto-apply threshold, and the holdout metrics."""
+    """The served model with its calibration and auto-apply threshold, and the holdout metrics: scored at
+    the auto-apply threshold the company will answer with (its own when `auto_apply_given`, else the one
+    the model chose)."""
     started = time.process_time()
     ordered = sorted(examples, key=lambda e: e.day)[-s.max_rows :]
     artifact = _tables(ordered, mcc_categories, s)
@@ -158,7 +162,8 @@ def train(
         prepared = _Prepared(ordered, mcc_categories, s)
         start, held = _backtest(prepared, ordered, mcc_categories, s, target)
         if held is not None:
-            company = Company(frozenset(artifact.classes), {}, artifact.mcc_categories, thresholds)
+            answering = thresholds if auto_apply_given else thresholds.with_model(held.model.auto_apply)
+            company = Company(frozenset(artifact.classes), {}, artifact.mcc_categories, answering)
             found.update(_held_metrics(held, company))
             # The served model keeps model A's calibration: nothing is held out from it to calibrate on.
             artifact.temperature, artifact.trees = held.model.temperature, held.model.trees
@@ -309,7 +314,7 @@ def holdout_metrics(
     predicted = [d.best.code if d.best else None for d in decisions]
     sure = [d.confidence for d in decisions]
     truth = [e.code for e in held]
-    auto = artifact.auto_apply if artifact.auto_apply is not None else company.thresholds.auto_apply
+    auto = company.thresholds.auto_apply
     found = metrics.summary(predicted, sure, truth, auto)
     unseen = [i for i, d in enumerate(decisions) if not d.merchant_seen]
     if unseen and len(unseen) < len(held):

@@ -65,10 +65,18 @@ class Decision:
         return self.guesses[0].confidence if self.guesses else 0.0
 
 
+NOTHING_APPLIES = 1.0  # no threshold reached the company's target: nothing is written without a person
+
+
 @dataclass(frozen=True)
 class Thresholds:
     review: float  # below: needs_review
     auto_apply: float  # at or above: may be applied without a human
+
+    def with_model(self, chosen: float | None) -> Thresholds:
+        """The thresholds a company without its own auto-apply threshold answers with: the one its model
+        chose for the target precision (none chose: nothing applies), never below the review threshold."""
+        return Thresholds(self.review, max(NOTHING_APPLIES if chosen is None else chosen, self.review))
 
 
 @dataclass(frozen=True)

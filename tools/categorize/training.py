@@ -71,7 +71,13 @@ async def train_company(session: AsyncSession, company: Company, *, serve: bool,
             f"no expense of {company.slug} has a category yet: there is nothing to learn from"
         )
     trained = await anyio.to_thread.run_sync(
-        learn.train, books.examples, books.mcc_categories, books.thresholds, books.target_precision
+        lambda: learn.train(
+            books.examples,
+            books.mcc_categories,
+            books.thresholds,
+            books.target_precision,
+            auto_apply_given=books.settings.auto_apply_given,
+        )
     )
     blob = await anyio.to_thread.run_sync(dump, trained.artifact)
     metrics = {**trained.metrics, "seconds": round(time.perf_counter() - started, 2), "bytes": len(blob)}
