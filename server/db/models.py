@@ -249,11 +249,12 @@ class ExpenseDimension(Base):
 
 class CategoryCorrection(Base):
     """A person's correction of an expense's category (recategorize_expense): what the categorizer reads
-    at once, by merchant, and weighs up in its next training."""
+    at once (the expenses corrected since its training, caught up by id) and weighs up in its next
+    training."""
 
     __tablename__ = "category_corrections"
     __table_args__ = (
-        Index("ix_category_corrections_company_merchant", "company_id", "merchant_key"),
+        Index("ix_category_corrections_company_id", "company_id", "id"),
         Index("ix_category_corrections_expense_id", "expense_id"),
     )
 
