@@ -122,6 +122,11 @@ async def test_bad_resource_uris_are_the_callers_mistake(
             f"amount: {THIRTY_DIGITS} is too",
         ),
         ("approval_triage", {"requester": "Ann Lee", "amount": "1" * 13}, f"large or too precise: {AMOUNTS}"),
+        (  # past Decimal's 28 digits: refused, not rounded to 1.00
+            "approval_triage",
+            {"requester": "Ann Lee", "amount": "1.000000000000000000000000000001"},
+            f"large or too precise: {AMOUNTS}",
+        ),
     ],
 )
 async def test_bad_prompt_arguments_are_the_callers_mistake(
