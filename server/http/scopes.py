@@ -14,7 +14,6 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-import pydantic_core
 from mcp.server import MCPServer
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -171,12 +170,13 @@ class WriteScopeGate:
 
 def called_tools(body: bytes) -> set[str]:
     """The tools a JSON-RPC body calls (one message or a batch); nothing for anything unparsable, which
-    the SDK refuses on its own (400, a JSON-RPC parse error). Read with the SDK's own parser, so that the
-    gate sees what the SDK will see: `json.loads` would differ, e.g. raise RecursionError on deep nesting
-    where the SDK's parser stops at its depth limit with a ValueError."""
+    the SDK refuses on its own (400, a JSON-RPC parse error). Read as the SDK's 2026-07-28 transport reads
+    it (`json.loads`, nesting past its limit a RecursionError), which takes more than its legacy one
+    (`pydantic_core.from_json` stops at 200 levels and reads only UTF-8): a write call either would run
+    is answered 403 here."""
     try:
-        payload = pydantic_core.from_json(body)
-    except ValueError:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
         return set()
     messages: Iterable[Any] = payload if isinstance(payload, list) else [payload]
     return {

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, Validati
 # exchange rate; 30 digits would not even fit Decimal's default precision.
 MAX_WHOLE_DIGITS, MAX_DECIMALS = 12, 4
 AMOUNT_SIZE_HELP = f"at most {MAX_WHOLE_DIGITS} digits before the point and {MAX_DECIMALS} after"
+_FINEST = Decimal(1).scaleb(-MAX_DECIMALS)
 
 
 class MoneyError(ValueError):
@@ -47,13 +48,19 @@ def to_minor(amount: Decimal | str, currency: str) -> int:
         raise MoneyError(f"{amount!r} is not a decimal amount (use a point: 1234.56)") from None
     if not value.is_finite():
         raise MoneyError(f"{amount!r} is not a finite amount")
-    exponent = value.normalize().as_tuple().exponent  # an int: the value is finite
-    if value.adjusted() >= MAX_WHOLE_DIGITS or (isinstance(exponent, int) and -exponent > MAX_DECIMALS):
+    if not _within_size(value):
         raise MoneyError(f"{str(amount).strip()} is too large or too precise: {AMOUNT_SIZE_HELP}")
     scaled = value.scaleb(currency_exponent(currency))
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"{amount} has more decimals than {currency} allows")
     return int(scaled)
+
+
+def _within_size(value: Decimal) -> bool:
+    """The one amount bound, exact: comparisons are, while `normalize()` or arithmetic would first round
+    to Decimal's 28 digits (1.000000000000000000000000000001 to 1). Checking the whole digits first keeps
+    the quantize inside that precision."""
+    return value.adjusted() < MAX_WHOLE_DIGITS and value == value.quantize(_FINEST)
 
 
 def to_decimal(minor: int, currency: str) -> Decimal:
@@ -80,8 +87,7 @@ def _number_as_text(value: Any) -> Any:
 def _amount_text(value: str, info: ValidationInfo) -> str:
     if not re.match(AMOUNT_PATTERN, value):
         raise ValueError(f"{value!r} is not a decimal amount: use digits and a point, e.g. '1234.50'")
-    whole, _, decimals = value.strip().lstrip("-").partition(".")
-    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS or len(decimals.rstrip("0")) > MAX_DECIMALS:
+    if not _within_size(Decimal(value.strip())):
         named = f"{info.field_name}: " if info.field_name else ""
         raise ValueError(f"{named}{AMOUNT_SIZE_HELP}, e.g. '999999999999.99'")
     return value.strip()

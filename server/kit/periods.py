@@ -31,10 +31,10 @@ def _named(info: ValidationInfo, message: str) -> str:
 
 
 def _period_text(value: str, info: ValidationInfo) -> str:
-    if not re.match(PERIOD_PATTERN, value.strip()):
-        raise ValueError(f"{value!r} is not a period: use {PERIOD_HELP}")
-    if not FIRST_DAY.year <= int(value.strip()[:4]) <= LAST_DAY.year:
-        raise ValueError(_named(info, f"{value.strip()!r} is outside {YEARS_HELP}"))
+    try:
+        parse_period(value)
+    except InvalidArgument as exc:
+        raise ValueError(_named(info, str(exc))) from None
     return value.strip()
 
 

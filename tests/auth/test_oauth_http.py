@@ -202,6 +202,33 @@ def test_deeply_nested_json_is_a_400_parse_error_whatever_the_scopes(
     assert "Traceback" not in log.read_text()[logged:]
 
 
+def test_a_write_call_nested_deeper_than_pydantic_reads_is_still_a_403(
+    served: tuple[str, Path], issuer: FakeIssuer
+) -> None:
+    # 300 levels: past pydantic_core's limit (200), within what the 2026-07-28 transport's json.loads reads.
+    server, _ = served
+    version = "2026-07-28"
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": version,
+        "io.modelcontextprotocol/clientInfo": {"name": "probe", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    nested = '{"a":' * 300 + "1" + "}" * 300
+    params = json.dumps({"name": "categorize_expenses", "_meta": meta})[:-1]  # "arguments" follows
+    body = f'{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{params},"arguments":{nested}}}}}'
+    headers = MCP_HEADERS | {
+        "Authorization": f"Bearer {token(issuer, server, scope=READ)}",
+        "MCP-Protocol-Version": version,
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": "categorize_expenses",
+    }
+
+    response = httpx2.post(f"{server}/mcp", content=body, headers=headers, timeout=30)
+
+    assert response.status_code == 403
+    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+
+
 async def test_with_spend_write_the_write_tool_answers(server: str, issuer: FakeIssuer) -> None:
     async with http_client(server, token(issuer, server, scope=READ_WRITE)) as client:
         result = await client.call_tool("categorize_expenses", {"dry_run": True, "limit": 2})

@@ -78,23 +78,25 @@ async def test_bad_input_is_the_callers_mistake_named_by_argument(
 
 
 @pytest.mark.parametrize(
-    ("uri", "message"),
+    ("uri", "message", "outcome"),
     [
         (
             "outlay://budgets/9999-Q4",
             f"no budget period '9999-Q4': use a year (2026), a quarter (2026-Q3) "
             f"or a month (2026-07), in {PERIODS}",
+            "not_found",
         ),
         (
             "outlay://budgets/0000",
             f"no budget period '0000': use a year (2026), a quarter (2026-Q3) "
             f"or a month (2026-07), in {PERIODS}",
+            "not_found",
         ),
-        ("outlay://expenses/EXP-%00", NUL),
+        ("outlay://expenses/EXP-%00", NUL, "invalid_arguments"),
     ],
 )
 async def test_bad_resource_uris_are_the_callers_mistake(
-    acme: Client, caplog: pytest.LogCaptureFixture, uri: str, message: str
+    acme: Client, caplog: pytest.LogCaptureFixture, uri: str, message: str, outcome: str
 ) -> None:
     with caplog.at_level(logging.INFO), pytest.raises(MCPError) as refused:
         await acme.read_resource(uri)
@@ -102,7 +104,7 @@ async def test_bad_resource_uris_are_the_callers_mistake(
     assert message in refused.value.error.message
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
     outcomes = [record.__dict__["outcome"] for record in caplog.records if record.name == "outlay.calls"]
-    assert outcomes in (["not_found"], ["invalid_arguments"])
+    assert outcomes == [outcome]
 
 
 @pytest.mark.parametrize(
@@ -122,6 +124,11 @@ async def test_bad_resource_uris_are_the_callers_mistake(
             f"amount: {THIRTY_DIGITS} is too",
         ),
         ("approval_triage", {"requester": "Ann Lee", "amount": "1" * 13}, f"large or too precise: {AMOUNTS}"),
+        (  # past Decimal's 28 digits: refused, not rounded to 1.00
+            "approval_triage",
+            {"requester": "Ann Lee", "amount": "1.000000000000000000000000000001"},
+            f"large or too precise: {AMOUNTS}",
+        ),
     ],
 )
 async def test_bad_prompt_arguments_are_the_callers_mistake(
