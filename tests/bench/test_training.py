@@ -19,7 +19,7 @@ def test_one_size_reports_seconds_memory_and_holdout_accuracy() -> None:
     found = training.one(3000, 20)
 
     assert (found["rows"], found["classes"]) == (3000, 20)
-    assert found["seconds"] >= 0
+    assert found["seconds"] > 0  # a child process that trained, timed
     assert found["peak_rss_mb"] > 50
     assert 0 < found["holdout_accuracy"] <= 1
 
