@@ -107,8 +107,9 @@ def decide(
     """One decision per item. Without `scores` the artifact's model scores the items that no explicit
     rule settles (with the `corrections` since training); with neither, there is no model stage."""
     keys = [artifact.key_of(f) if artifact else key_of(f) for f in items]
+    ruled = [_rule(company, artifact, key) for key in keys]
     if scores is None and artifact is not None and artifact.fitted:
-        pending = [i for i, key in enumerate(keys) if _rule(company, artifact, key) is None]
+        pending = [i for i, rule in enumerate(ruled) if rule is None]
         matrix = np.zeros((len(items), len(artifact.classes)))
         if pending:
             matrix[pending] = artifact.predict([items[i] for i in pending], corrections)[0]
@@ -120,10 +121,11 @@ def decide(
             artifact,
             facts,
             key,
+            rule,
             None if scores is None else (scores.classes, scores.matrix[i]),
             corrected.get(key),
         )
-        for i, (facts, key) in enumerate(zip(items, keys, strict=True))
+        for i, (facts, key, rule) in enumerate(zip(items, keys, ruled, strict=True))
     ]
 
 
@@ -132,11 +134,11 @@ def _decide_one(
     artifact: Artifact | None,
     facts: ExpenseFacts,
     key: str,
+    decision: Decision | None,  # the company rule's, if one settles it
     scored: tuple[Sequence[str], Matrix] | None,
     corrected: Mapping[str, int] | None,
 ) -> Decision:
     seen = artifact is not None and artifact.seen(key)
-    decision = _rule(company, artifact, key)
     model = None if decision is not None or scored is None else _model(company, artifact, scored, key)
     known = artifact.merchants.get(key) if artifact else None
     name = known.name if known else facts.merchant or key
