@@ -216,7 +216,6 @@ def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
 @dataclass(frozen=True)
 class MonthShare:
     index: int
-    days: int  # days of the month inside (as_of, window end]
     variable: float  # expected variable spend over those days
     load: float  # months-equivalent of uncertainty those days add
 
@@ -246,8 +245,7 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
     shares = []
     for index in range(month_index(first_day), month_index(end) + 1):
         lo, hi = max(first_day, month_start(index)), min(end, month_end(index))
-        days = (hi - lo).days + 1
-        if days <= 0:
+        if hi < lo:
             continue
         step = index - snap.origin
         total = float(fit.mean[min(step, len(fit.mean) - 1)])  # the model's month
@@ -258,7 +256,7 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
             gone = profile.share(month_start(index), snap.as_of)
             total = (1 - gone) * total + snap.month_to_date
             load *= 1 - gone / 2  # a month that is partly known is partly certain
-        shares.append(MonthShare(index, days, max(total, 0.0) * part, load))
+        shares.append(MonthShare(index, max(total, 0.0) * part, load))
     committed: dict[dt.date, int] = {}
     for series in snap.recurring:
         for day in series.next_dates(max(snap.as_of, start - dt.timedelta(days=1)), end):
