@@ -40,7 +40,7 @@ HISTORY_MONTHS = 36  # what the model sees at most
 BACKTEST_ORIGINS = 6  # months replayed per team to calibrate
 BACKTEST_DAYS = (0, 10, 20)  # days into a month a backtest forecast is made on
 BACKTEST_SPANS = (1, 2, 3)  # months a backtest window runs (to a month end)
-MIN_BACKTESTS = 30  # fewer errors than this: fall back to the model's Gaussian intervals
+MIN_BACKTESTS = 30  # fewer errors than this: fall back to a Student t on the model's noise
 CALIBRATION_SERIES = 12  # team histories replayed at most, spread over the company (~700 errors)
 DEFAULT_MODEL: ModelName = "theta"
 
@@ -95,7 +95,7 @@ class Calibration:
     level: float = 0.0  # the company's typical month of variable spend (0: unknown)
 
     @classmethod
-    def gaussian(cls, dispersion: float = DEFAULT_DISPERSION, level: float = 0.0) -> Calibration:
+    def student_t(cls, dispersion: float = DEFAULT_DISPERSION, level: float = 0.0) -> Calibration:
         # A Student t on FALLBACK_DOF degrees of freedom drawn as evenly spaced quantiles: the model-based
         # interval when a company has too little history to replay. Its noise is read off a few months, so
         # a normal's tails were too thin (the synthetic company's first quarters: 56% inside the 80%).
@@ -119,7 +119,7 @@ class Calibration:
     ) -> Calibration:
         """`sources`, when given, names the history each sample was replayed from."""
         if len(samples) < MIN_BACKTESTS:
-            return cls.gaussian(dispersion, level)
+            return cls.student_t(dispersion, level)
         grouped: dict[tuple[int, ...], list[float]] = {}
         origins: dict[tuple[int, ...], set[int]] = {}
         for n, (error, where) in enumerate(samples):
