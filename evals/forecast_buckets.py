@@ -28,8 +28,7 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 def coverage(inside: Sequence[bool], level: str) -> dict[str, Any]:
     nominal, (low, high) = LEVELS[level]
-    n, hits = len(inside), sum(inside)
-    share = hits / n if n else None
+    n, hits, share = len(inside), sum(inside), metrics.coverage(inside)
     interval = metrics.binomial_interval(hits, n, INTERVAL_LEVEL)
     contains = None if interval is None else interval[0] <= nominal <= interval[1]
     meets = contains if n < MIN_OUTCOMES else share is not None and low <= share <= high
@@ -72,9 +71,7 @@ def ape_scores(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     found = {name: _ape(usable, guess) for name, guess in methods.items()}
     if not usable:
         return {"n": 0, "left_out": len(outcomes), "methods": found, "best_naive": None, "meets_target": None}
-    best = {
-        stat: min(PERIOD_BASELINES, key=lambda name: _value(found[name][stat])) for stat in ("mean", "median")
-    }
+    best = {stat: _best(found, stat) for stat in ("mean", "median")}
     engine = found["engine"]
     return {
         "n": len(usable),
