@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evals import forecast_report
 from evals.forecast_metrics import mase_scale, naive, naive2, seasonal_naive
 from evals.forecast_periods import (
+    INSAMPLE_MONTHS,
     Calibrations,
     Outcome,
     Period,
@@ -64,7 +65,6 @@ from tools.forecast.queries import BudgetRow, Scope
 __all__ = ["RESULTS", "markdown", "parse_models", "run", "write"]
 
 HORIZON = 3
-INSAMPLE_MONTHS = 36
 # A budget is scored when its scope has a month of history before it starts; with fewer than
 # SHORT_MONTHS, its series type is "short history" whatever the team's shape.
 WARM_UP_MONTHS = 1

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evals.forecast_metrics import Floats, naive, naive2
-from tools.forecast.engine import Calibration, calibrate_scopes
+from tools.forecast.engine import HISTORY_MONTHS, Calibration, calibrate_scopes
 from tools.forecast.history import (
     ScopeHistory,
     add_months,
@@ -36,7 +36,7 @@ from tools.forecast.queries import Scope
 
 ORIGIN_STEP = 10  # days between two forecasts of one period
 BUCKETS = ("early", "middle", "late")  # the first, middle and last third of the period gone
-INSAMPLE_MONTHS = 36
+INSAMPLE_MONTHS = HISTORY_MONTHS  # complete months the baselines see at most: what the model sees
 ONE_DAY = dt.timedelta(days=1)
 
 
