@@ -5,13 +5,13 @@ uncertainty.
 - known: approved purchase requests not spent yet;
 - committed: the recurring series (recurring.py) projected on their own dates to the period end;
 - variable: the rest, from the monthly model (model.py) with the current month's run rate folded in:
-  the month's daily rate is the model's rate and the month-to-date rate weighted by how much of the
-  month has passed.
+  the model's month and the month the month-to-date rate points to, weighted by the share of the
+  month's spend the company's calendar (calendar.py) puts before today.
 
 Uncertainty is conformal: `calibrate` replays the same forecast from past dates over the company's team
 histories (rolling origins) and keeps the errors, each divided by the forecast's own scale (the model's
-monthly noise times the square root of the months still to come). The intervals and the overrun
-probability are read off that one error distribution, so a 30% overrun probability and the 80%
+monthly noise times the square root of the months still to come), by bucket (`Where`). The intervals
+and the overrun probability are read off the same errors, so a 30% overrun probability and the 80%
 interval are two views of the same forecast.
 """
 
@@ -47,9 +47,10 @@ DEFAULT_MODEL: ModelName = "theta"
 
 # Errors are kept apart (Mondrian conformal prediction) by what they depend on: how many months are still
 # to come (up to one, up to two, more: a drifting trend makes errors grow faster than the square root of
-# the horizon), how much of the period is gone (early, middle, late: the last weeks' lumps do not average
-# out), whether the history is short (one or two complete months: the level itself is uncertain) and
-# whether the spend is intermittent (a dense team's errors, pooled with them, were too narrow for it).
+# the horizon), how much of the current month is gone (under 30%, under 60%, more: the run rate weighs
+# more as it goes, and the last weeks' lumps do not average out), whether the history is short (fewer
+# than SHORT_MONTHS complete months: the level itself is uncertain) and whether the spend is
+# intermittent (a dense team's errors, pooled with them, were too narrow for it).
 LOAD_BUCKETS = (1.0, 2.0)
 POSITION_BUCKETS = (0.3, 0.6)  # of the current month gone: the replays cut on month ends, the 10th, the 20th
 SHORT_MONTHS = 3  # fewer complete months than this: a short history
