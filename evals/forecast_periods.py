@@ -129,12 +129,6 @@ def monthly_totals(sums: dict[int, int], first: int, last: int) -> Floats:
     return np.asarray([sums.get(index, 0) for index in range(first, last + 1)], dtype=np.float64)
 
 
-def days_total(history: ScopeHistory, start: dt.date, end: dt.date) -> int:
-    """Spend from `start` to `end`, day by day (cheaper than a scan for a short span)."""
-    daily, span = history.daily, (end - start).days + 1
-    return sum(daily.get(start + dt.timedelta(days=n), 0) for n in range(max(span, 0)))
-
-
 def period_outcomes(
     periods: Sequence[Period],
     histories: dict[Scope, ScopeHistory],
@@ -145,7 +139,7 @@ def period_outcomes(
     for period in periods:
         history = histories[period.scope]
         sums = month_sums(history)
-        actual = days_total(history, period.start, period.end)
+        actual = history.total(period.start, period.end)
         length = (period.end - period.start).days + 1
         for gone, as_of in as_of_days(period.start, period.end):
             calibration = calibrations.on(as_of, period.kind)
@@ -178,7 +172,7 @@ def naive_totals(
 ) -> dict[str, float | None]:
     """The baselines' forecasts of the period total as of `as_of` (before the period ends)."""
     first = max(period.start, as_of + ONE_DAY)
-    spent = days_total(history, period.start, as_of)
+    spent = history.total(period.start, as_of)
     origin = month_index(as_of + ONE_DAY)  # the month holding the next day; complete months before it
     low = max(first_full_month(history), origin - INSAMPLE_MONTHS)
     insample = monthly_totals(sums, low, origin - 1)
@@ -196,7 +190,7 @@ def naive_totals(
             found[name] = spent + sum(float(monthly[step]) * share for step, share in shares)
     year_ago = add_months(first, -12)
     if year_ago >= history.first_day:
-        found["snaive"] = float(spent + days_total(history, year_ago, add_months(period.end, -12)))
+        found["snaive"] = float(spent + history.total(year_ago, add_months(period.end, -12)))
     return found
 
 

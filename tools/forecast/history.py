@@ -61,6 +61,11 @@ class ScopeHistory:
         )
 
     def total(self, start: dt.date, end: dt.date) -> int:
+        """Spend from `start` to `end`: looked up day by day when that is shorter than the history (the
+        calibration's and the evals' windows of a few weeks), else summed over it."""
+        span = (end - start).days + 1
+        if span < len(self.daily):
+            return sum(self.daily.get(start + dt.timedelta(days=n), 0) for n in range(span))
         return sum(amount for day, amount in self.daily.items() if start <= day <= end)
 
 
