@@ -20,7 +20,7 @@ from evals.forecast_metrics import Floats, Scale
 from evals.forecast_periods import ORIGIN_STEP, Outcome
 from evals.reports import percent, table, write_report
 from tools.forecast.engine import DEFAULT_MODEL
-from tools.forecast.history import month_start
+from tools.forecast.history import month_label
 from tools.forecast.queries import Scope
 
 RESULTS = Path(__file__).parent / "results"
@@ -156,7 +156,7 @@ def build(
         "today": today.isoformat(),
         "horizon": horizon,
         "origins": len(months),
-        "origin_months": [f"{month_start(index):%Y-%m}" for index in months],
+        "origin_months": [month_label(index) for index in months],
         "series": {
             "scopes": len(series),
             "by_type": {kind: sum(one.kind == kind for one in series) for kind in SERIES_TYPES},

@@ -87,6 +87,11 @@ def days_in_month(index: int) -> int:
     return month_end(index).day
 
 
+def month_label(index: int) -> str:
+    """'2026-03' for March 2026's index."""
+    return f"{month_start(index):%Y-%m}"
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day `months` later (or earlier), clamped to the month's last day (Mar 31 - 1 -> Feb 28)."""
     index = month_index(day) + months
