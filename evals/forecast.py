@@ -46,7 +46,6 @@ from evals.forecast_periods import (
     Outcome,
     Period,
     Timings,
-    first_full_month,
     month_sums,
     monthly_totals,
     period_outcomes,
@@ -222,7 +221,7 @@ def baseline_points(books: Books, months: Sequence[int]) -> tuple[list[Point], C
     skipped: Counter[str] = Counter()
     for series in budget_series(books):
         history = books.histories[series.scope]
-        first, sums = first_full_month(history), month_sums(history)
+        first, sums = history.first_full_month, month_sums(history)
         last = month_index(books.end_of(series.scope) + dt.timedelta(days=1)) - 1  # the last complete month
         for origin in months:
             if origin + HORIZON > last:

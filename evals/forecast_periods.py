@@ -121,10 +121,6 @@ def month_sums(history: ScopeHistory) -> dict[int, int]:
     return found
 
 
-def first_full_month(history: ScopeHistory) -> int:
-    return month_index(history.first_day) + (0 if history.first_day.day == 1 else 1)
-
-
 def monthly_totals(sums: dict[int, int], first: int, last: int) -> Floats:
     return np.asarray([sums.get(index, 0) for index in range(first, last + 1)], dtype=np.float64)
 
@@ -174,7 +170,7 @@ def naive_totals(
     first = max(period.start, as_of + ONE_DAY)
     spent = history.total(period.start, as_of)
     origin = month_index(as_of + ONE_DAY)  # the month holding the next day; complete months before it
-    low = max(first_full_month(history), origin - INSAMPLE_MONTHS)
+    low = max(history.first_full_month, origin - INSAMPLE_MONTHS)
     insample = monthly_totals(sums, low, origin - 1)
     shares = [
         (index - origin, _days_inside(index, first, period.end) / days_in_month(index))

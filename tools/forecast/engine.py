@@ -200,8 +200,7 @@ def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
             variable[day] = -amount
     tomorrow = as_of + dt.timedelta(days=1)
     origin = month_index(tomorrow)
-    first = month_index(history.first_day) + (0 if history.first_day.day == 1 else 1)
-    first = max(first, origin - HISTORY_MONTHS)
+    first = max(history.first_full_month, origin - HISTORY_MONTHS)
     totals = np.zeros(max(origin - first, 0))
     month_to_date = 0
     for day, amount in variable.items():

@@ -50,6 +50,11 @@ class ScopeHistory:
         the calibration reads as of dozens of days."""
         return {}
 
+    @property
+    def first_full_month(self) -> int:
+        """The month index of the first complete month (a history starting mid-month: the next one)."""
+        return month_index(self.first_day) + (0 if self.first_day.day == 1 else 1)
+
     def until(self, as_of: dt.date) -> ScopeHistory:
         """The history as it stood at the end of `as_of` (for backtests)."""
         return ScopeHistory(
