@@ -167,10 +167,16 @@ async def load(session: AsyncSession, slug: str | None, today: dt.date) -> Books
     categories = await queries.category_scopes(session, company.id)
     scopes = {row.scope for row in budgets} | set(teams) | set(categories)
     # The eval cuts histories on any day (day 30 of a quarter), so it reads them day by day; and an origin
-    # months ago read HISTORY_DAYS back from there, so the window before today's is loaded too.
-    recent = await queries.histories(session, company.id, scopes, today, exact_from=dt.date.min)
+    # months ago read HISTORY_DAYS back from there, so the window before today's is loaded too. Both take
+    # today's company calendar (`joined` keeps it), read once.
+    calendar = await queries.company_days(session, company.id, today)
+    recent = await queries.histories(
+        session, company.id, scopes, today, exact_from=dt.date.min, calendar=calendar
+    )
     before = today - dt.timedelta(days=queries.HISTORY_DAYS + 1)
-    older = await queries.histories(session, company.id, scopes, before, exact_from=dt.date.min)
+    older = await queries.histories(
+        session, company.id, scopes, before, exact_from=dt.date.min, calendar=calendar
+    )
     histories = {scope: joined(older[scope], recent[scope]) for scope in scopes}
     shapes = {row.team: shape_of(row.team) for row in budgets}
     return Books(company.slug, today, budgets, histories, teams, categories, shapes)
