@@ -41,11 +41,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evals import forecast_report
 from evals.forecast_metrics import mase_scale, naive, naive2, seasonal_naive
 from evals.forecast_periods import (
+    INSAMPLE_MONTHS,
     Calibrations,
     Outcome,
     Period,
     Timings,
-    first_full_month,
     month_sums,
     monthly_totals,
     period_outcomes,
@@ -64,7 +64,6 @@ from tools.forecast.queries import BudgetRow, Scope
 __all__ = ["RESULTS", "markdown", "parse_models", "run", "write"]
 
 HORIZON = 3
-INSAMPLE_MONTHS = 36
 # A budget is scored when its scope has a month of history before it starts; with fewer than
 # SHORT_MONTHS, its series type is "short history" whatever the team's shape.
 WARM_UP_MONTHS = 1
@@ -168,10 +167,16 @@ async def load(session: AsyncSession, slug: str | None, today: dt.date) -> Books
     categories = await queries.category_scopes(session, company.id)
     scopes = {row.scope for row in budgets} | set(teams) | set(categories)
     # The eval cuts histories on any day (day 30 of a quarter), so it reads them day by day; and an origin
-    # months ago read HISTORY_DAYS back from there, so the window before today's is loaded too.
-    recent = await queries.histories(session, company.id, scopes, today, exact_from=dt.date.min)
+    # months ago read HISTORY_DAYS back from there, so the window before today's is loaded too. Both take
+    # today's company calendar (`joined` keeps it), read once.
+    calendar = await queries.company_days(session, company.id, today)
+    recent = await queries.histories(
+        session, company.id, scopes, today, exact_from=dt.date.min, calendar=calendar
+    )
     before = today - dt.timedelta(days=queries.HISTORY_DAYS + 1)
-    older = await queries.histories(session, company.id, scopes, before, exact_from=dt.date.min)
+    older = await queries.histories(
+        session, company.id, scopes, before, exact_from=dt.date.min, calendar=calendar
+    )
     histories = {scope: joined(older[scope], recent[scope]) for scope in scopes}
     shapes = {row.team: shape_of(row.team) for row in budgets}
     return Books(company.slug, today, budgets, histories, teams, categories, shapes)
@@ -222,7 +227,7 @@ def baseline_points(books: Books, months: Sequence[int]) -> tuple[list[Point], C
     skipped: Counter[str] = Counter()
     for series in budget_series(books):
         history = books.histories[series.scope]
-        first, sums = first_full_month(history), month_sums(history)
+        first, sums = history.first_full_month, month_sums(history)
         last = month_index(books.end_of(series.scope) + dt.timedelta(days=1)) - 1  # the last complete month
         for origin in months:
             if origin + HORIZON > last:

@@ -12,6 +12,7 @@ from typing import Any
 
 from evals import forecast_metrics as metrics
 from evals.forecast_periods import BUCKETS, Outcome
+from evals.reports import percent, table
 
 MIN_OUTCOMES = 100  # below this, a coverage is judged by its binomial interval
 INTERVAL_LEVEL = 0.90
@@ -28,8 +29,7 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 def coverage(inside: Sequence[bool], level: str) -> dict[str, Any]:
     nominal, (low, high) = LEVELS[level]
-    n, hits = len(inside), sum(inside)
-    share = hits / n if n else None
+    n, hits, share = len(inside), sum(inside), metrics.coverage(inside)
     interval = metrics.binomial_interval(hits, n, INTERVAL_LEVEL)
     contains = None if interval is None else interval[0] <= nominal <= interval[1]
     meets = contains if n < MIN_OUTCOMES else share is not None and low <= share <= high
@@ -72,9 +72,7 @@ def ape_scores(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     found = {name: _ape(usable, guess) for name, guess in methods.items()}
     if not usable:
         return {"n": 0, "left_out": len(outcomes), "methods": found, "best_naive": None, "meets_target": None}
-    best = {
-        stat: min(PERIOD_BASELINES, key=lambda name: _value(found[name][stat])) for stat in ("mean", "median")
-    }
+    best = {stat: _best(found, stat) for stat in ("mean", "median")}
     engine = found["engine"]
     return {
         "n": len(usable),
@@ -192,8 +190,8 @@ def _ape_detail(bucket: str, found: dict[str, Any]) -> str:
     if best is None:
         return f"{bucket} n/a"
     return (
-        f"{bucket} {_percent(engine['mean'])} / {_percent(engine['median'])} vs "
-        f"{_percent(best['mean']['ape'])} / {_percent(best['median']['ape'])}"
+        f"{bucket} {percent(engine['mean'])} / {percent(engine['median'])} vs "
+        f"{percent(best['mean']['ape'])} / {percent(best['median']['ape'])}"
     )
 
 
@@ -202,15 +200,11 @@ def _best_cell(best: dict[str, Any] | None) -> str:
         return "n/a"
     mean, median = best["mean"], best["median"]
     names = f"{PERIOD_BASELINES[mean['method']]} / {PERIOD_BASELINES[median['method']]}"
-    return f"{_percent(mean['ape'])} / {_percent(median['ape'])} ({names})"
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
+    return f"{percent(mean['ape'])} / {percent(median['ape'])} ({names})"
 
 
 def _coverage_text(cell: dict[str, Any]) -> str:
-    text = f"{_percent(cell['coverage'])} (n={cell['n']}"
+    text = f"{percent(cell['coverage'])} (n={cell['n']}"
     if cell["n"] < MIN_OUTCOMES and cell["interval_90"] is not None:
         low, high = cell["interval_90"]
         text += f", 90% CI {low:.0%}-{high:.0%}"
@@ -219,14 +213,6 @@ def _coverage_text(cell: dict[str, Any]) -> str:
 
 def _mark(met: bool | None) -> str:
     return "—" if met is None else "✓" if met else "✗"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    return [
-        f"| {' | '.join(header)} |",
-        f"|{'|'.join(' --- ' for _ in header)}|",
-        *(f"| {' | '.join(row)} |" for row in rows),
-    ]
 
 
 def _coverage_cell(cell: dict[str, Any]) -> str:
@@ -246,8 +232,8 @@ def markdown(section: dict[str, Any]) -> list[str]:
         (
             BUCKET_NAMES[bucket],
             str(found["n"]),
-            f"{_percent(found['ape']['methods']['engine']['mean'])} / "
-            f"{_percent(found['ape']['methods']['engine']['median'])} (n={found['ape']['n']})",
+            f"{percent(found['ape']['methods']['engine']['mean'])} / "
+            f"{percent(found['ape']['methods']['engine']['median'])} (n={found['ape']['n']})",
             _best_cell(found["ape"]["best_naive"]),
             _coverage_cell(found["coverage"]["80"]),
             _coverage_cell(found["coverage"]["95"]),
@@ -267,8 +253,8 @@ def markdown(section: dict[str, Any]) -> list[str]:
             BUCKET_NAMES[bucket],
             str(found["ape"]["n"]),
             *(
-                f"{_percent(found['ape']['methods'][name]['mean'])} / "
-                f"{_percent(found['ape']['methods'][name]['median'])}"
+                f"{percent(found['ape']['methods'][name]['mean'])} / "
+                f"{percent(found['ape']['methods'][name]['median'])}"
                 for name in methods
             ),
         )
@@ -284,7 +270,7 @@ def markdown(section: dict[str, Any]) -> list[str]:
         "overrun probability (the base rate's Brier, outcomes). APE: outcomes with spend in the period "
         "and every baseline defined.",
         "",
-        *_table(
+        *table(
             (
                 "origin bucket",
                 "outcomes",
@@ -299,13 +285,13 @@ def markdown(section: dict[str, Any]) -> list[str]:
         "",
         "### By series type",
         "",
-        *_table(
+        *table(
             ("series type", "origin bucket", "outcomes", "80% coverage", "95% coverage", "Brier"), per_shape
         ),
         "",
         "### APE of the period total: every method (mean / median)",
         "",
-        *_table(
+        *table(
             ("origin bucket", "outcomes", *(PERIOD_BASELINES.get(name, name) for name in methods)), per_method
         ),
     ]
@@ -315,5 +301,5 @@ def targets_markdown(found: Sequence[dict[str, Any]]) -> list[str]:
     return [
         "## Targets (issue 18)",
         "",
-        *_table(("target", "met", "measured"), [(t["target"], _mark(t["met"]), t["detail"]) for t in found]),
+        *table(("target", "met", "measured"), [(t["target"], _mark(t["met"]), t["detail"]) for t in found]),
     ]

@@ -1,6 +1,5 @@
-"""Forecast accuracy as the M4 competition scores it, and the M4 benchmarks (numpy, and scipy's beta
-quantile for the binomial interval: no model library, so the yardstick stays independent of the
-forecaster it measures).
+"""Forecast accuracy as the M4 competition scores it, and the M4 benchmarks (numpy only, no model library,
+so the yardstick stays independent of the forecaster it measures).
 
 - sMAPE = mean(200 |y - f| / (|y| + |f|)); a 0/0 term counts 0.
 - MASE = mean |y - f| / scale, scale = mean |y_t - y_{t-m}| over the in-sample series, m = 12 (monthly)
@@ -12,8 +11,9 @@ forecaster it measures).
 - OWA = (sMAPE / sMAPE_naive2 + MASE / MASE_naive2) / 2, on sMAPE and MASE averaged over every forecast
   point first (as M4 does over all its series and horizons).
 - Interval coverage, with the Clopper-Pearson interval of an observed share (how far a coverage
-  measured on few outcomes may be from the truth); the Brier score of a probability, and the Brier
-  score of the base rate (the reference a skill score compares against).
+  measured on few outcomes may be from the truth: the categorizer's one-sided bound at each end); the
+  Brier score of a probability, and the Brier score of the base rate (the reference a skill score
+  compares against).
 - APE of a period total: |y - f| / |y|, undefined when nothing was spent (y = 0).
 
 Sources: the M4 Competitor's Guide and the benchmarks' R code (`SeasonalityTest`, `Benchmarks`,
@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import betaincinv  # type: ignore[import-untyped]
+
+from tools.categorize.auto_apply import lower_bound
 
 Floats = npt.NDArray[np.float64]
 Values = Sequence[float] | Floats
@@ -169,14 +170,12 @@ def coverage(inside: Sequence[bool]) -> float | None:
 
 
 def binomial_interval(successes: int, n: int, level: float = 0.90) -> tuple[float, float] | None:
-    """Two-sided Clopper-Pearson interval of the share successes / n: the (1 - level) / 2 and
-    (1 + level) / 2 quantiles of the beta distributions that bound it (exact, so never too narrow)."""
+    """Two-sided Clopper-Pearson interval of the share successes / n (exact, so never too narrow): the
+    one-sided lower bound at (1 - level) / 2 of the successes' share and of the failures'."""
     if n <= 0:
         return None
     tail = (1 - level) / 2
-    low = 0.0 if successes == 0 else float(betaincinv(successes, n - successes + 1, tail))
-    high = 1.0 if successes == n else float(betaincinv(successes + 1, n - successes, 1 - tail))
-    return low, high
+    return lower_bound(successes, n, tail), 1 - lower_bound(n - successes, n, tail)
 
 
 def ape(actual: float, forecast: float) -> float | None:

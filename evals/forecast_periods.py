@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evals.forecast_metrics import Floats, naive, naive2
-from tools.forecast.engine import Calibration, calibrate_scopes
+from tools.forecast.engine import HISTORY_MONTHS, Calibration, calibrate_scopes
 from tools.forecast.history import (
     ScopeHistory,
     add_months,
@@ -36,7 +36,7 @@ from tools.forecast.queries import Scope
 
 ORIGIN_STEP = 10  # days between two forecasts of one period
 BUCKETS = ("early", "middle", "late")  # the first, middle and last third of the period gone
-INSAMPLE_MONTHS = 36
+INSAMPLE_MONTHS = HISTORY_MONTHS  # complete months the baselines see at most: what the model sees
 ONE_DAY = dt.timedelta(days=1)
 
 
@@ -121,18 +121,8 @@ def month_sums(history: ScopeHistory) -> dict[int, int]:
     return found
 
 
-def first_full_month(history: ScopeHistory) -> int:
-    return month_index(history.first_day) + (0 if history.first_day.day == 1 else 1)
-
-
 def monthly_totals(sums: dict[int, int], first: int, last: int) -> Floats:
     return np.asarray([sums.get(index, 0) for index in range(first, last + 1)], dtype=np.float64)
-
-
-def days_total(history: ScopeHistory, start: dt.date, end: dt.date) -> int:
-    """Spend from `start` to `end`, day by day (cheaper than a scan for a short span)."""
-    daily, span = history.daily, (end - start).days + 1
-    return sum(daily.get(start + dt.timedelta(days=n), 0) for n in range(max(span, 0)))
 
 
 def period_outcomes(
@@ -145,7 +135,7 @@ def period_outcomes(
     for period in periods:
         history = histories[period.scope]
         sums = month_sums(history)
-        actual = days_total(history, period.start, period.end)
+        actual = history.total(period.start, period.end)
         length = (period.end - period.start).days + 1
         for gone, as_of in as_of_days(period.start, period.end):
             calibration = calibrations.on(as_of, period.kind)
@@ -178,9 +168,9 @@ def naive_totals(
 ) -> dict[str, float | None]:
     """The baselines' forecasts of the period total as of `as_of` (before the period ends)."""
     first = max(period.start, as_of + ONE_DAY)
-    spent = days_total(history, period.start, as_of)
+    spent = history.total(period.start, as_of)
     origin = month_index(as_of + ONE_DAY)  # the month holding the next day; complete months before it
-    low = max(first_full_month(history), origin - INSAMPLE_MONTHS)
+    low = max(history.first_full_month, origin - INSAMPLE_MONTHS)
     insample = monthly_totals(sums, low, origin - 1)
     shares = [
         (index - origin, _days_inside(index, first, period.end) / days_in_month(index))
@@ -196,7 +186,7 @@ def naive_totals(
             found[name] = spent + sum(float(monthly[step]) * share for step, share in shares)
     year_ago = add_months(first, -12)
     if year_ago >= history.first_day:
-        found["snaive"] = float(spent + days_total(history, year_ago, add_months(period.end, -12)))
+        found["snaive"] = float(spent + history.total(year_ago, add_months(period.end, -12)))
     return found
 
 

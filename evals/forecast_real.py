@@ -39,7 +39,7 @@ from server.kit.countries import public_holidays
 from server.kit.merchants import merchant_key
 from tools.forecast.calendar import CompanyDays
 from tools.forecast.engine import DEFAULT_MODEL
-from tools.forecast.history import Charge, ScopeHistory, month_end, month_index, month_start
+from tools.forecast.history import Charge, ScopeHistory, month_end, month_index, month_label, month_start
 from tools.forecast.model import ModelName
 from tools.forecast.queries import BudgetRow, Scope
 
@@ -144,7 +144,9 @@ def books_of(dataset: str, ledger: Ledger, *, min_months: int = MIN_MONTHS) -> S
     for number, series in enumerate(sorted(group(dataset, ledger.rows).values(), key=lambda s: s.name), 1):
         first, last = complete_months(series, (low, high))
         months = max(last - first + 1, 0)
-        span = f"{months} complete months" + (f", {_month(first)}..{_month(last)}" if months else "")
+        span = f"{months} complete months" + (
+            f", {month_label(first)}..{month_label(last)}" if months else ""
+        )
         if months < min_months:
             left_out.append({"name": series.name, "months": span, "why": f"fewer than {min_months}"})
             continue
@@ -190,10 +192,6 @@ def council_days(histories: Iterable[ScopeHistory]) -> CompanyDays:
 COUNTRY = "GB"  # both councils are in England
 
 
-def _month(index: int) -> str:
-    return f"{month_start(index):%Y-%m}"
-
-
 def _selection_report(
     dataset: str,
     ledger: Ledger,
@@ -205,7 +203,7 @@ def _selection_report(
     low, high = window
     notes = [
         f"{RESULT_NAMES[dataset]}: {len(ledger.rows):,} ledger rows ({ledger.name}). Months "
-        f"{_month(low)}..{_month(high)}, the span every release covers fully (`WINDOWS` in "
+        f"{month_label(low)}..{month_label(high)}, the span every release covers fully (`WINDOWS` in "
         "`evals/forecast_real.py`). A series is kept with at least "
         f"{min_months} complete months under one name; a name's first and last month count only at the "
         "window's edge (a reorganisation renames mid-month). Each calendar quarter with a year of the "
@@ -215,7 +213,7 @@ def _selection_report(
     ]
     return {
         "dataset": dataset,
-        "window": [_month(low), _month(high)],
+        "window": [month_label(low), month_label(high)],
         "min_months": min_months,
         "series_selection": {"notes": notes, "kept": kept, "left_out": left_out},
     }

@@ -18,9 +18,9 @@ from evals import forecast_buckets as buckets
 from evals import forecast_metrics as metrics
 from evals.forecast_metrics import Floats, Scale
 from evals.forecast_periods import ORIGIN_STEP, Outcome
-from evals.reports import write_report
+from evals.reports import percent, table, write_report
 from tools.forecast.engine import DEFAULT_MODEL
-from tools.forecast.history import month_start
+from tools.forecast.history import month_label
 from tools.forecast.queries import Scope
 
 RESULTS = Path(__file__).parent / "results"
@@ -156,7 +156,7 @@ def build(
         "today": today.isoformat(),
         "horizon": horizon,
         "origins": len(months),
-        "origin_months": [f"{month_start(index):%Y-%m}" for index in months],
+        "origin_months": [month_label(index) for index in months],
         "series": {
             "scopes": len(series),
             "by_type": {kind: sum(one.kind == kind for one in series) for kind in SERIES_TYPES},
@@ -186,20 +186,8 @@ def _number(value: float | None, form: str = ".3f") -> str:
     return "n/a" if value is None else format(value, form)
 
 
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
 def _cell(found: dict[str, Any]) -> str:
     return f"{_number(found['owa'])} ({_number(found['smape'], '.1f')} / {_number(found['mase'])})"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    return [
-        f"| {' | '.join(header)} |",
-        f"|{'|'.join(' --- ' for _ in header)}|",
-        *(f"| {' | '.join(row)} |" for row in rows),
-    ]
 
 
 def _methods(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -209,26 +197,26 @@ def _methods(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 def _breakdown(report: dict[str, Any], key: str, columns: Sequence[str]) -> list[str]:
     rows = [(label, *(_cell(found[key][column]) for column in columns)) for label, found in _methods(report)]
-    return _table(("method", *columns), rows)
+    return table(("method", *columns), rows)
 
 
 def _by_series(report: dict[str, Any]) -> list[str]:
     methods = _methods(report)
     labels = list(methods[0][1]["by_series"]) if methods else []
     rows = [(label, *(_number(found["by_series"][label]["owa"]) for _, found in methods)) for label in labels]
-    return _table(("series", *(name for name, _ in methods)), rows)
+    return table(("series", *(name for name, _ in methods)), rows)
 
 
 def _calibration_row(label: str, found: dict[str, Any]) -> tuple[str, ...]:
     return (
         label,
         str(found["n"]),
-        _percent(found["coverage_80"]),
-        _percent(found["coverage_95"]),
+        percent(found["coverage_80"]),
+        percent(found["coverage_95"]),
         _number(found["brier"]),
         _number(found["brier_base_rate"]),
         _number(found["brier_skill"]),
-        _percent(found["overrun_rate"]),
+        percent(found["overrun_rate"]),
     )
 
 
@@ -291,7 +279,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "## Point accuracy: monthly totals",
         "",
-        *_table(("method", "sMAPE", "MASE", f"OWA (target {TARGETS['owa']})", "time"), point_rows),
+        *table(("method", "sMAPE", "MASE", f"OWA (target {TARGETS['owa']})", "time"), point_rows),
         "",
         _owa_vs_snaive(report),
         "",
@@ -319,7 +307,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"### All as-of days ({calibration['model']}, the engine's model for budgets)",
         "",
-        *_table(
+        *table(
             ("budgets", "n", "80% coverage", "95% coverage", "Brier", "base-rate Brier", "skill", "overran"),
             _calibration_rows(calibration),
         ),
@@ -329,7 +317,7 @@ def markdown(report: dict[str, Any]) -> str:
         "`calibrate` is the service's `calibrate_scopes` (team and category calibrations), once per as-of "
         "day; `project` is one budget's projection.",
         "",
-        *_table(
+        *table(
             ("engine call", "calls", "p50 ms", "p95 ms", "max ms"),
             [
                 (name, str(found["calls"]), str(found["p50_ms"]), str(found["p95_ms"]), str(found["max_ms"]))

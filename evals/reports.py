@@ -1,9 +1,10 @@
 """What the model-quality evals (`outlay eval categorize|approvers|forecast`) share: the company they
-score and how their report is written."""
+score and how their report is written (its Markdown tables and percentages among it)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +34,16 @@ def write_report(out: Path, stem: str, report: dict[str, Any], markdown: str) ->
     paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     paths[1].write_text(markdown, encoding="utf-8")
     return paths
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table's lines."""
+    return [
+        f"| {' | '.join(header)} |",
+        f"|{'|'.join(' --- ' for _ in header)}|",
+        *(f"| {' | '.join(row)} |" for row in rows),
+    ]
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"

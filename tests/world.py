@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import anyio
+from alembic import command
 from mcp import Client
 from mcp.server import MCPServer
 from mcp_types import TextContent
@@ -21,6 +23,7 @@ from sqlalchemy import Date, bindparam, select, text
 
 from server.app import build_server
 from server.db.engine import create_engine, create_session_factory
+from server.db.migrate import alembic_config
 from server.db.models import Company
 from server.db.rollups import rebuild_spend_rollups
 from server.settings import Settings
@@ -334,3 +337,10 @@ async def raw(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
             return [tuple(row) for row in await connection.execute(statement, params)]
     finally:
         await engine.dispose()
+
+
+async def migrate(url: str, revision: str, *, down: bool = False) -> None:
+    """The database at `url` upgraded (or, `down`, downgraded) to `revision`, for the migrations' tests
+    (Alembic runs its own event loop: in a worker thread)."""
+    step = command.downgrade if down else command.upgrade
+    await anyio.to_thread.run_sync(step, alembic_config(url), revision)

@@ -8,14 +8,11 @@ import datetime as dt
 import json
 from typing import Any
 
-import anyio
 import pytest
-from alembic import command
 from sqlalchemy import text
 
 from server.db.engine import create_engine
-from server.db.migrate import alembic_config
-from tests.world import raw
+from tests.world import migrate, raw
 
 pytestmark = pytest.mark.anyio
 
@@ -37,11 +34,6 @@ LEGACY = [
 
 def decoded(stored: Any) -> Any:
     return json.loads(stored) if isinstance(stored, str) else stored
-
-
-async def migrate(url: str, revision: str, *, down: bool = False) -> None:
-    step = command.downgrade if down else command.upgrade
-    await anyio.to_thread.run_sync(step, alembic_config(url), revision)
 
 
 async def test_a_calls_changes_move_to_the_record_of_data_changes_once(database_url: str) -> None:

@@ -65,8 +65,8 @@ def test_the_overrun_date_lands_on_a_working_day() -> None:
     december = (dt.date(2026, 12, 1), dt.date(2026, 12, 31), dt.date(2026, 12, 23), budget)
     calendar = CompanyDays(daily, "GB", GB)
 
-    weighted = project(team(daily, calendar), *december, Calibration.gaussian())
-    even = project(team(daily, None), *december, Calibration.gaussian())
+    weighted = project(team(daily, calendar), *december, Calibration.student_t())
+    even = project(team(daily, None), *december, Calibration.student_t())
 
     # The 24th, then a holiday, the weekend and the substitute holiday: the budget goes on the 29th.
     assert weighted.overrun_date == dt.date(2026, 12, 29)
@@ -84,8 +84,8 @@ def test_the_late_december_drop_is_expected_from_past_decembers() -> None:
     actual = sum(amount for day, amount in truth.items() if day >= dt.date(2026, 12, 1))
     december = (dt.date(2026, 12, 1), dt.date(2026, 12, 31), dt.date(2026, 12, 16), None)
 
-    weighted = project(team(daily, CompanyDays(daily, "GB", GB)), *december, Calibration.gaussian())
-    even = project(team(daily, None), *december, Calibration.gaussian())
+    weighted = project(team(daily, CompanyDays(daily, "GB", GB)), *december, Calibration.student_t())
+    even = project(team(daily, None), *december, Calibration.student_t())
 
     assert abs(weighted.expected / actual - 1) < 0.08  # three Decembers, shrunk a little
     assert even.expected / actual - 1 > 0.15

@@ -138,7 +138,7 @@ def test_the_95_interval_ends_take_the_finite_sample_position() -> None:
 
 
 def test_with_too_little_to_replay_the_tails_are_a_students_t() -> None:
-    calibration = Calibration.gaussian(0.2)
+    calibration = Calibration.student_t(0.2)
 
     assert calibration.quantile(0.975, _where(False)) > 3.0  # a normal's is 1.96
 

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-import anyio
 import pytest
-from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from server.db.engine import create_engine
-from server.db.migrate import alembic_config
-from tests.world import raw
+from tests.world import migrate, raw
 
 pytestmark = pytest.mark.anyio
-
-
-async def migrate(url: str, revision: str, *, down: bool = False) -> None:
-    step = command.downgrade if down else command.upgrade
-    await anyio.to_thread.run_sync(step, alembic_config(url), revision)
 
 
 async def test_companies_get_a_country_column_and_lose_it_on_downgrade(database_url: str) -> None:

@@ -5,13 +5,13 @@ uncertainty.
 - known: approved purchase requests not spent yet;
 - committed: the recurring series (recurring.py) projected on their own dates to the period end;
 - variable: the rest, from the monthly model (model.py) with the current month's run rate folded in:
-  the month's daily rate is the model's rate and the month-to-date rate weighted by how much of the
-  month has passed.
+  the model's month and the month the month-to-date rate points to, weighted by the share of the
+  month's spend the company's calendar (calendar.py) puts before today.
 
 Uncertainty is conformal: `calibrate` replays the same forecast from past dates over the company's team
 histories (rolling origins) and keeps the errors, each divided by the forecast's own scale (the model's
-monthly noise times the square root of the months still to come). The intervals and the overrun
-probability are read off that one error distribution, so a 30% overrun probability and the 80%
+monthly noise times the square root of the months still to come), by bucket (`Where`). The intervals
+and the overrun probability are read off the same errors, so a 30% overrun probability and the 80%
 interval are two views of the same forecast.
 """
 
@@ -40,16 +40,17 @@ HISTORY_MONTHS = 36  # what the model sees at most
 BACKTEST_ORIGINS = 6  # months replayed per team to calibrate
 BACKTEST_DAYS = (0, 10, 20)  # days into a month a backtest forecast is made on
 BACKTEST_SPANS = (1, 2, 3)  # months a backtest window runs (to a month end)
-MIN_BACKTESTS = 30  # fewer errors than this: fall back to the model's Gaussian intervals
+MIN_BACKTESTS = 30  # fewer errors than this: fall back to a Student t on the model's noise
 CALIBRATION_SERIES = 12  # team histories replayed at most, spread over the company (~700 errors)
 DEFAULT_MODEL: ModelName = "theta"
 
 
 # Errors are kept apart (Mondrian conformal prediction) by what they depend on: how many months are still
 # to come (up to one, up to two, more: a drifting trend makes errors grow faster than the square root of
-# the horizon), how much of the period is gone (early, middle, late: the last weeks' lumps do not average
-# out), whether the history is short (one or two complete months: the level itself is uncertain) and
-# whether the spend is intermittent (a dense team's errors, pooled with them, were too narrow for it).
+# the horizon), how much of the current month is gone (under 30%, under 60%, more: the run rate weighs
+# more as it goes, and the last weeks' lumps do not average out), whether the history is short (fewer
+# than SHORT_MONTHS complete months: the level itself is uncertain) and whether the spend is
+# intermittent (a dense team's errors, pooled with them, were too narrow for it).
 LOAD_BUCKETS = (1.0, 2.0)
 POSITION_BUCKETS = (0.3, 0.6)  # of the current month gone: the replays cut on month ends, the 10th, the 20th
 SHORT_MONTHS = 3  # fewer complete months than this: a short history
@@ -95,7 +96,7 @@ class Calibration:
     level: float = 0.0  # the company's typical month of variable spend (0: unknown)
 
     @classmethod
-    def gaussian(cls, dispersion: float = DEFAULT_DISPERSION, level: float = 0.0) -> Calibration:
+    def student_t(cls, dispersion: float = DEFAULT_DISPERSION, level: float = 0.0) -> Calibration:
         # A Student t on FALLBACK_DOF degrees of freedom drawn as evenly spaced quantiles: the model-based
         # interval when a company has too little history to replay. Its noise is read off a few months, so
         # a normal's tails were too thin (the synthetic company's first quarters: 56% inside the 80%).
@@ -119,7 +120,7 @@ class Calibration:
     ) -> Calibration:
         """`sources`, when given, names the history each sample was replayed from."""
         if len(samples) < MIN_BACKTESTS:
-            return cls.gaussian(dispersion, level)
+            return cls.student_t(dispersion, level)
         grouped: dict[tuple[int, ...], list[float]] = {}
         origins: dict[tuple[int, ...], set[int]] = {}
         for n, (error, where) in enumerate(samples):
@@ -199,8 +200,7 @@ def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
             variable[day] = -amount
     tomorrow = as_of + dt.timedelta(days=1)
     origin = month_index(tomorrow)
-    first = month_index(history.first_day) + (0 if history.first_day.day == 1 else 1)
-    first = max(first, origin - HISTORY_MONTHS)
+    first = max(history.first_full_month, origin - HISTORY_MONTHS)
     totals = np.zeros(max(origin - first, 0))
     month_to_date = 0
     for day, amount in variable.items():
@@ -216,7 +216,6 @@ def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
 @dataclass(frozen=True)
 class MonthShare:
     index: int
-    days: int  # days of the month inside (as_of, window end]
     variable: float  # expected variable spend over those days
     load: float  # months-equivalent of uncertainty those days add
 
@@ -246,8 +245,7 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
     shares = []
     for index in range(month_index(first_day), month_index(end) + 1):
         lo, hi = max(first_day, month_start(index)), min(end, month_end(index))
-        days = (hi - lo).days + 1
-        if days <= 0:
+        if hi < lo:
             continue
         step = index - snap.origin
         total = float(fit.mean[min(step, len(fit.mean) - 1)])  # the model's month
@@ -258,7 +256,7 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
             gone = profile.share(month_start(index), snap.as_of)
             total = (1 - gone) * total + snap.month_to_date
             load *= 1 - gone / 2  # a month that is partly known is partly certain
-        shares.append(MonthShare(index, days, max(total, 0.0) * part, load))
+        shares.append(MonthShare(index, max(total, 0.0) * part, load))
     committed: dict[dt.date, int] = {}
     for series in snap.recurring:
         for day in series.next_dates(max(snap.as_of, start - dt.timedelta(days=1)), end):

@@ -50,6 +50,11 @@ class ScopeHistory:
         the calibration reads as of dozens of days."""
         return {}
 
+    @property
+    def first_full_month(self) -> int:
+        """The month index of the first complete month (a history starting mid-month: the next one)."""
+        return month_index(self.first_day) + (0 if self.first_day.day == 1 else 1)
+
     def until(self, as_of: dt.date) -> ScopeHistory:
         """The history as it stood at the end of `as_of` (for backtests)."""
         return ScopeHistory(
@@ -61,6 +66,11 @@ class ScopeHistory:
         )
 
     def total(self, start: dt.date, end: dt.date) -> int:
+        """Spend from `start` to `end`: looked up day by day when that is shorter than the history (the
+        calibration's and the evals' windows of a few weeks), else summed over it."""
+        span = (end - start).days + 1
+        if span < len(self.daily):
+            return sum(self.daily.get(start + dt.timedelta(days=n), 0) for n in range(span))
         return sum(amount for day, amount in self.daily.items() if start <= day <= end)
 
 
@@ -80,6 +90,11 @@ def month_end(index: int) -> dt.date:
 
 def days_in_month(index: int) -> int:
     return month_end(index).day
+
+
+def month_label(index: int) -> str:
+    """'2026-03' for March 2026's index."""
+    return f"{month_start(index):%Y-%m}"
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

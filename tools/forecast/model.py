@@ -19,6 +19,8 @@ from typing import Literal
 
 import numpy as np
 
+from tools.forecast.history import month_label
+
 SEASON = 12
 SEASONAL_FROM = 27  # months of history before a season is looked for: two years and a quarter
 MODEL_FROM = 6  # months of history before a model is fitted at all
@@ -60,7 +62,9 @@ class LevelShift:
     ratio: float  # new level / old level
 
     def note(self, first_month: int | None, months: int) -> str:
-        when = f"{months - self.at} month(s) ago" if first_month is None else _label(first_month + self.at)
+        when = (
+            f"{months - self.at} month(s) ago" if first_month is None else month_label(first_month + self.at)
+        )
         return (
             f"level shift from {when}: spend x{self.ratio:.2f} since; the {self.at} month(s) before "
             "are scaled to the new level"
@@ -126,10 +130,6 @@ def level_shift(y: np.ndarray) -> LevelShift | None:
     if not ratio[best] > SHIFT_PENALTY * np.log(n) or abs(size) < SHIFT_MIN:
         return None
     return LevelShift(at=int(splits[best]), ratio=float(np.exp(size)))
-
-
-def _label(month: int) -> str:
-    return f"{month // 12}-{month % 12 + 1:02d}"
 
 
 @dataclass(frozen=True)
