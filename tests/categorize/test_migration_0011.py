@@ -3,13 +3,11 @@ place of the (company, merchant key) one nothing reads; its downgrade puts the o
 
 from __future__ import annotations
 
-import anyio
 import pytest
-from alembic import command
 from sqlalchemy import inspect
 
 from server.db.engine import create_engine
-from server.db.migrate import alembic_config
+from tests.world import migrate
 
 pytestmark = pytest.mark.anyio
 
@@ -28,10 +26,10 @@ async def test_corrections_are_indexed_by_company_and_id_and_back_on_downgrade(d
     assert (await indexes(database_url))["ix_category_corrections_company_id"] == ["company_id", "id"]
     assert "ix_category_corrections_company_merchant" not in await indexes(database_url)
 
-    await anyio.to_thread.run_sync(command.downgrade, alembic_config(database_url), "0010")
+    await migrate(database_url, "0010", down=True)
     try:
         found = await indexes(database_url)
         assert found["ix_category_corrections_company_merchant"] == ["company_id", "merchant_key"]
         assert "ix_category_corrections_company_id" not in found
     finally:
-        await anyio.to_thread.run_sync(command.upgrade, alembic_config(database_url), "head")
+        await migrate(database_url, "head")
