@@ -62,7 +62,6 @@ async def run_scenarios(
         if progress:
             progress(_progress_line(scenario, result))
 
-    await _build_templates(scenarios, databases)
     async with anyio.create_task_group() as group:
         for scenario in scenarios:
             for trial in range(options.trials):
@@ -87,17 +86,6 @@ async def run_scenarios(
         git_commit=_git_commit(),
     )
     return RunResult(run=info, summary=summarize(results, options.trials), scenarios=results)
-
-
-async def _build_templates(scenarios: Sequence[Scenario], databases: FixtureDatabases) -> None:
-    """Import every fixture (and train its first categorizer) before any trial starts: building one while
-    other trials hold their conversations would count CPU-bound training in their latencies. A fixture
-    that does not build is left to its trials, each of which reports the failure."""
-    for fixture, today in dict.fromkeys((scenario.fixture, scenario.today) for scenario in scenarios):
-        try:
-            await databases.template(fixture, today)
-        except InfrastructureError:
-            continue
 
 
 async def run_trial(
