@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from evals.harness.metrics import conversation_p95, errored_trials, failed_trials
 from evals.harness.results import RunResult, ScenarioResult, Summary, TrialResult
+from evals.reports import percent, table
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -49,15 +50,7 @@ def cell(value: object) -> str:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    return [
-        f"| {' | '.join(header)} |",
-        f"|{'|'.join(' --- ' for _ in header)}|",
-        *(f"| {' | '.join(cell(value) for value in row)} |" for row in rows),
-    ]
-
-
-def _rate(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
+    return table(header, [[cell(value) for value in row] for row in rows])
 
 
 def _ms(value: float) -> str:
@@ -126,7 +119,7 @@ def _scenario_row(scenario: ScenarioResult, k: int) -> tuple[str, ...]:
         ", ".join(scenario.tags),
         "**failed**" if status(scenario) == "failed" else status(scenario),
         _successes(scenario),
-        _rate(scenario.pass_hat_k.get(k)),
+        percent(scenario.pass_hat_k.get(k)),
         _ms(conversation_p95(scenario)) if scenario.counted else "n/a",
         f"{calls:g}",
         f"{tokens:,}",
@@ -157,7 +150,7 @@ def _tag_table(summary: Summary) -> list[str]:
     ks = sorted(summary.pass_hat_k)
     header = ("tag", "scenarios", *(f"pass^{k}" for k in ks))
     rows = [
-        (tag, found.scenarios, *(_rate(found.pass_hat_k.get(k)) for k in ks))
+        (tag, found.scenarios, *(percent(found.pass_hat_k.get(k)) for k in ks))
         for tag, found in summary.by_tag.items()
     ]
     return _table(header, rows) if rows else ["No scenario has a tag."]
@@ -236,11 +229,11 @@ def _pass_rates(summary: Summary, scenarios: Sequence[ScenarioResult]) -> str:
         return "No trial ran, so there is no pass rate."
     rated = [scenario for scenario in scenarios if scenario.pass_hat_k]
     rates = " · ".join(
-        f"pass^{k} **{_rate(rate)}**{_over(k, rated)}" for k, rate in summary.pass_hat_k.items()
+        f"pass^{k} **{percent(rate)}**{_over(k, rated)}" for k, rate in summary.pass_hat_k.items()
     )
     k = max(summary.pass_at_k)
     return (
-        f"{rates} · pass@{k} {_rate(summary.pass_at_k[k])}{_over(k, rated)}. pass^k is the chance that k "
+        f"{rates} · pass@{k} {percent(summary.pass_at_k[k])}{_over(k, rated)}. pass^k is the chance that k "
         "attempts at a scenario all succeed (tau-bench), pass@k that at least one does; averaged over "
         "scenarios."
     )
@@ -339,7 +332,7 @@ def _bars(ax: Axes, rows: Sequence[tuple[str, dict[int, float]]], ks: Sequence[i
             label=_meaning(k),
             color="tab:blue" if k == 1 else "tab:orange",
         )
-        ax.bar_label(bars, labels=[_rate(value) for value in values], padding=3, fontsize=8)
+        ax.bar_label(bars, labels=[percent(value) for value in values], padding=3, fontsize=8)
 
 
 def render_chart(result: RunResult) -> bytes:
