@@ -53,9 +53,18 @@ def test_short_and_intermittent_histories_fall_back_and_say_so() -> None:
     assert "intermittent" in sparse.notes[0]
     assert not sparse.follows_run_rate
     # Most months are empty: the typical month is nothing; the purchases are the calibrated upper tail.
-    assert sparse.method == "median of 6 months"
+    assert sparse.method == "median of 3 months"
     assert list(sparse.mean) == [0.0] * 3
     assert sparse.sigma > 4000
+
+
+def test_intermittent_spend_follows_its_last_months_when_an_area_comes_back() -> None:
+    # Seven empty months of twelve, then three of spend in a row: the typical month is now one of them
+    # (the median of the last three), not nothing (the median of six held two of the empty months).
+    back = forecast_months(np.array([0, 3000, 0, 0, 4000, 0, 0, 0, 0, 5000, 6000, 5500], dtype=float), 2)
+
+    assert "intermittent" in back.notes[0]
+    assert list(back.mean) == [5500.0, 5500.0]
 
 
 def test_a_flat_history_has_no_season_and_a_finite_forecast() -> None:

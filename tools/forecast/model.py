@@ -36,7 +36,8 @@ SHIFT_MIN = 0.2
 # each, and the model sees months above the recent median + LUMP_MADS robust deviations clipped to that
 # bound: card spend is lumpy (a month of a trade show, a pandemic's bulk order), and a smoother that
 # averages a lump in forecasts it for months. docs/forecasting.md has the backtests.
-MEDIAN_MONTHS = 6
+MEDIAN_MONTHS = 9
+INTERMITTENT_MONTHS = 3  # the typical month of intermittent spend: the median of these last months
 LUMP_MADS = 2.0
 MODEL_WEIGHT = 0.5
 TREND_T = 5.0  # robust standard errors a recent slope needs before the median follows it (_clear_trend)
@@ -242,15 +243,16 @@ def _clear_trend(y: np.ndarray) -> float:
 
 
 def _intermittent(recent: np.ndarray, h: int) -> MonthlyForecast:
-    """Most months empty: the forecast is the typical month, the median of the last MEDIAN_MONTHS
-    (nothing, when half of them are empty), and the purchases are the calibrated upper tail, on the noise
+    """Most months empty: the forecast is the typical month, the median of the last INTERMITTENT_MONTHS
+    (nothing, when two of them are empty), and the purchases are the calibrated upper tail, on the noise
     of all the recent months. The mean (what the purchases add up to over a year) lost to it on every
-    measure the evals score: sMAPE and MASE of the months, and the APE of a period's total."""
+    measure the evals score: sMAPE and MASE of the months, and the APE of a period's total; the median
+    of six months followed an area that went quiet or came back too slowly (docs/forecasting.md)."""
     share = f"{np.mean(recent <= 0):.0%}"
     note = f"intermittent spend: {share} of months empty; this month's purchases are not a run rate"
-    level = max(float(np.median(recent[-MEDIAN_MONTHS:])), 0.0)
+    level = max(float(np.median(recent[-INTERMITTENT_MONTHS:])), 0.0)
     sigma = _noise(recent - float(np.mean(recent)), recent, robust=False)
-    method = f"median of {MEDIAN_MONTHS} months"
+    method = f"median of {INTERMITTENT_MONTHS} months"
     return MonthlyForecast(np.full(h, level), sigma, method, (note,), follows_run_rate=False)
 
 
