@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-sqlite test-postgres lint format typecheck bench eval demo clean
+.PHONY: run test test-sqlite test-postgres fuzz lint format typecheck bench eval demo clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -32,6 +32,10 @@ test-sqlite: $(VENV)/.synced
 
 test-postgres: $(VENV)/.synced
 	$(BIN)/pytest -k "not sqlite" $(PYTEST_ARGS)
+
+## The fuzz tests at length: 200 random examples per tool, client and backend (the suite draws 8, fixed).
+fuzz: $(VENV)/.synced
+	OUTLAY_FUZZ_EXAMPLES=$${OUTLAY_FUZZ_EXAMPLES:-200} $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
 lint: $(VENV)/.synced
 	$(BIN)/ruff check .
