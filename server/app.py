@@ -18,7 +18,7 @@ from mcp_types import (
 
 import resources
 from prompts import workflows
-from server.calls import observe_request
+from server.calls import note_outcome, observe_request
 from server.context import AppContext
 from server.http.auth import bearer_auth
 from server.http.replicas import request_state_security
@@ -103,7 +103,7 @@ def build_server(
     workflows.register(mcp)
     # mcp 2.3.0 leaves MCPServer.completion() unannotated; the handler itself is fully typed.
     mcp.completion()(complete)  # type: ignore[no-untyped-call]
-    protect_write_tools(mcp)
+    protect_write_tools(mcp, note_outcome)
     return mcp
 
 

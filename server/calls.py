@@ -127,6 +127,13 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
         await audited.finish(ctx.lifespan_context, record, ctx.params or {}, latency_ms)
 
 
+def note_outcome(outcome: str) -> None:
+    """How the current request ended, when middleware decided it (a refused scope) before any handler."""
+    record = _request_record.get()
+    if record is not None:
+        record.outcome = outcome
+
+
 def _unservable(ctx: ServerRequestContext[AppContext, Any], record: CallRecord) -> str | None:
     """Why no handler should see this request (the caller's mistake), or None."""
     prompts = ctx.lifespan_context.call_names.prompts

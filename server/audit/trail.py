@@ -94,6 +94,33 @@ class AuditedCall:
         await append(app.sessions, row)
 
 
+async def refused(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    subject: str,
+    company: str | None,
+    request: tuple[str, str, Mapping[str, Any]],
+    outcome: str,
+    latency_ms: float,
+) -> None:
+    """A request refused before any handler ran (a token without a scope it needs): its row, as the
+    call's would have been; `request` is (kind, name, arguments). No call id: nothing ran to change."""
+    kind, name, arguments = request
+    row = {
+        "at": utcnow(),
+        "subject": storable(subject, 200),
+        "company": None if company is None else storable(company, 64),
+        "kind": kind,
+        "name": storable(name, 200),
+        "arguments_sha256": arguments_digest(arguments),
+        "outcome": outcome,
+        "latency_ms": latency_ms,
+        "trace_id": trace_ids().get("trace_id"),
+        "call_id": None,
+    }
+    await append(sessions, row)
+
+
 async def append(sessions: async_sessionmaker[AsyncSession], row: Mapping[str, Any]) -> None:
     """Insert one event in its own transaction, even for a call being cancelled, but for a bounded time.
     A failure is logged with the event, not raised: the call's own answer is decided already and must
@@ -171,13 +198,14 @@ def as_json(event: CallEvent, changed: Sequence[Mapping[str, Any]]) -> dict[str,
         "name": event.name,
         "arguments_sha256": event.arguments_sha256,
         "outcome": event.outcome,
+        "count": event.count,
         "latency_ms": event.latency_ms,
         "trace_id": event.trace_id,
         "changes": list(changed) or None,
     }
 
 
-COLUMNS = ("at", "subject", "company", "kind", "name", "outcome", "ms", "changes")
+COLUMNS = ("at", "subject", "company", "kind", "name", "outcome", "count", "ms", "changes")
 
 
 def table(found: Sequence[CallEvent], changed: Mapping[str, Sequence[object]]) -> str:
@@ -190,6 +218,7 @@ def table(found: Sequence[CallEvent], changed: Mapping[str, Sequence[object]]) -
             e.kind,
             e.name,
             e.outcome,
+            str(e.count),
             f"{e.latency_ms:.1f}",
             str(len(changed.get(e.call_id or "", ()))),
         )

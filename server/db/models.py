@@ -424,7 +424,8 @@ class DataChange(Base):
 
 class CallEvent(Base):
     """The trail of calls: one MCP call (tool, resource or prompt) — who, which company, what, how it
-    ended. Append-only (a trigger refuses UPDATE and DELETE); written by server/audit/trail.py. Argument
+    ended — or the refusals of one caller by one abuse limit in a minute (kind `limit`, with their
+    count). Append-only (a trigger refuses UPDATE and DELETE); written by server/audit/trail.py. Argument
     values are never stored, only a digest of them; what a call changed is in `data_changes` (by
     `call_id`)."""
 
@@ -442,6 +443,9 @@ class CallEvent(Base):
     latency_ms: Mapped[float] = mapped_column(Float)
     trace_id: Mapped[str | None] = mapped_column(String(32))
     call_id: Mapped[str | None] = mapped_column(String(32))
+    # How many events the row stands for: 1 for a call; the refusals of one caller by one abuse limit
+    # within a minute for a `limit` row (server/audit/refusals.py), which are never written one by one.
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ModelVersion(Base):

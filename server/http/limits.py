@@ -1,9 +1,11 @@
 """Abuse limits on /mcp, per caller: a token bucket for the request rate, a few slots for requests in
-flight (more wait their turn, briefly), and a cap on the request body.
+flight (more wait their turn, briefly), and a cap on the request body; across callers, a cap on the
+requests open at once, so that many callers each within their limits cannot exhaust the replica.
 
 Mounted inside the SDK's authentication middleware, so a caller is the subject and company of a verified
 token; a request without one is counted by client address (it will get its 401 anyway, but cheaply).
-Per process: every replica counts its own callers until the counts live in a shared store.
+Per process: every replica counts its own callers until the counts live in a shared store. Every
+refusal is counted in metrics and in the trail's per-minute tally (server/audit/refusals.py).
 """
 
 from __future__ import annotations
@@ -19,12 +21,17 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from opentelemetry import metrics
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.audit.refusals import RefusalTally
 from server.http.scopes import replay
 from server.settings.operations import RateLimitSettings
 
 _MAX_TRACKED = 10_000  # callers remembered at once; idle full buckets are forgotten beyond it
-_refused = metrics.get_meter("outlay.limits").create_counter(
+_meter = metrics.get_meter("outlay.limits")
+_refused = _meter.create_counter(
     "outlay.http.refused", "{request}", "Requests on /mcp refused by the abuse limits, by status and reason"
+)
+_open = _meter.create_up_down_counter(
+    "outlay.http.open_requests", "{request}", "Requests on /mcp open now, across callers (capped)"
 )
 
 
@@ -96,44 +103,73 @@ class CallerSlots:
             del self._slots[key]
 
 
-def caller_key(scope: Scope) -> str:
+def caller_of(scope: Scope) -> tuple[str, str | None]:
+    """(subject, company) of a verified token; ("address:<client address>", None) without one."""
     user = scope.get("user")
     if isinstance(user, AuthenticatedUser):
         token = user.access_token
-        company = (token.claims or {}).get("company", "-")
-        return f"token:{company}:{token.subject or token.client_id}"
+        company = (token.claims or {}).get("company")
+        return str(token.subject or token.client_id), None if company is None else str(company)
     client = scope.get("client")
-    return f"address:{client[0] if client else '-'}"
+    return f"address:{client[0] if client else '-'}", None
+
+
+def caller_key(scope: Scope) -> str:
+    subject, company = caller_of(scope)
+    verified = isinstance(scope.get("user"), AuthenticatedUser)
+    return f"token:{company or '-'}:{subject}" if verified else subject
 
 
 class LimitsMiddleware:
-    """ASGI middleware: 413 for an oversized body, 429 with Retry-After past a caller's rate or slots."""
+    """ASGI middleware: 413 for an oversized body, 429 with Retry-After past a caller's rate or slots, 503
+    with Retry-After past the requests open across callers."""
 
     def __init__(
-        self, app: ASGIApp, settings: RateLimitSettings, clock: Callable[[], float] = time.monotonic
+        self,
+        app: ASGIApp,
+        settings: RateLimitSettings,
+        tally: RefusalTally | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
         self.settings = settings
+        self.tally = tally
         rate = settings.requests_per_second
         self.buckets = TokenBuckets(rate, settings.burst, clock) if rate > 0 else None
         self.slots = (
             CallerSlots(settings.concurrency, settings.queue_seconds) if settings.concurrency else None
         )
+        self.open = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/mcp"):
             await self.app(scope, receive, send)
             return
+        # Counted from the first byte: a slow body holds a connection as surely as a slow call.
+        cap = self.settings.max_connections
+        if cap and self.open >= cap:
+            message = "The server is at capacity: try again shortly."
+            await self._refuse(scope, send, 503, message, 1.0, "connections")
+            return
+        self.open += 1
+        _open.add(1)
+        try:
+            await self._per_caller(scope, receive, send)
+        finally:
+            self.open -= 1
+            _open.add(-1)
+
+    async def _per_caller(self, scope: Scope, receive: Receive, send: Send) -> None:
         announced = dict(scope["headers"]).get(b"content-length", b"0")
         too_long = announced.isdigit() and int(announced) > self.settings.max_body_bytes
         body = None if too_long else await _read_body(receive, self.settings.max_body_bytes)
         if body is None:
-            limit = self.settings.max_body_bytes
-            await _refuse(send, 413, f"Request body larger than {limit} bytes.", None, "body_size")
+            message = f"Request body larger than {self.settings.max_body_bytes} bytes."
+            await self._refuse(scope, send, 413, message, None, "body_size")
             return
         key = caller_key(scope)
         if self.buckets is not None and (wait := self.buckets.take(key)):
-            await _refuse(send, 429, "Too many requests: slow down.", wait, "rate")
+            await self._refuse(scope, send, 429, "Too many requests: slow down.", wait, "rate")
             return
         replayed = replay(body, receive)
         if self.slots is None:
@@ -141,12 +177,27 @@ class LimitsMiddleware:
             return
         slots = await self.slots.acquire(key)
         if slots is None:
-            await _refuse(send, 429, "Too many requests in flight for this caller.", 1.0, "concurrency")
+            message = "Too many requests in flight for this caller."
+            await self._refuse(scope, send, 429, message, 1.0, "concurrency")
             return
         try:
             await self.app(scope, replayed, send)
         finally:
             self.slots.release(key, slots)
+
+    async def _refuse(
+        self, scope: Scope, send: Send, status: int, message: str, retry_after: float | None, reason: str
+    ) -> None:
+        _refused.add(1, {"status": str(status), "reason": reason})
+        if self.tally is not None:
+            self.tally.count(*caller_of(scope), reason)
+        headers = [(b"content-type", b"application/json")]
+        if retry_after is not None:
+            headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))
+        body = json.dumps({"error": message}).encode()
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 async def _read_body(receive: Receive, limit: int) -> list[Message] | None:
@@ -164,14 +215,3 @@ async def _read_body(receive: Receive, limit: int) -> list[Message] | None:
             return None
         if not message.get("more_body", False):
             return messages
-
-
-async def _refuse(send: Send, status: int, message: str, retry_after: float | None, reason: str) -> None:
-    _refused.add(1, {"status": str(status), "reason": reason})
-    headers = [(b"content-type", b"application/json")]
-    if retry_after is not None:
-        headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))
-    body = json.dumps({"error": message}).encode()
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -5,13 +5,18 @@ Over HTTP the refusal is the MCP authorization spec's: 403 with `WWW-Authenticat
 error="insufficient_scope", scope="spend:write"`, so that a client can step up its token
 (`refuse_write_calls_over_http`). Behind it, the server middleware (`protect_write_tools`) refuses the
 call as a tool error too, whatever the transport. Local callers (stdio, in-memory) have every scope.
+
+Every refusal is in the trail (`audit_events`, outcome `insufficient_scope`) with the caller's subject and
+company and what it asked for: the gate writes the rows of the 403s, its own and the SDK's (a token
+without `spend:read`), and a tool error here is noted as the call's outcome.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mcp.server import MCPServer
@@ -26,9 +31,12 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.audit import trail
+from server.runtime import Runtime
 from server.settings.auth import ALL_SCOPES, WRITE_SCOPE
 
 log = logging.getLogger("outlay.scopes")
+REFUSED = "insufficient_scope"  # the outcome of a refusal, in the trail and the log
 
 # The SDK refuses bigger bodies with 413 anyway; past this the guard stops reading and lets it.
 _MAX_PEEK_BYTES = 4 * 1024 * 1024
@@ -60,8 +68,9 @@ def insufficient_scope_message(tool: str) -> str:
     return f"insufficient_scope: {tool} writes, and needs a token with the {WRITE_SCOPE} scope."
 
 
-def protect_write_tools(mcp: MCPServer[Any]) -> None:
-    """Hide write tools from tools/list, and refuse calls to them, for callers without `spend:write`."""
+def protect_write_tools(mcp: MCPServer[Any], note_outcome: Callable[[str], None]) -> None:
+    """Hide write tools from tools/list, and refuse calls to them, for callers without `spend:write`;
+    `note_outcome` tells the call's audit row and metrics why it ended (`server.calls.note_outcome`)."""
     write_tools = WriteTools(mcp)
 
     async def guard(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
@@ -70,6 +79,7 @@ def protect_write_tools(mcp: MCPServer[Any]) -> None:
         hidden = await write_tools.names()
         name = (ctx.params or {}).get("name")
         if ctx.method == "tools/call" and name in hidden:
+            note_outcome(REFUSED)
             return CallToolResult(
                 content=[TextContent(type="text", text=insufficient_scope_message(str(name)))], is_error=True
             )
@@ -87,7 +97,7 @@ def _without_tools(result: HandlerResult, hidden: frozenset[str]) -> HandlerResu
     return result
 
 
-def refuse_write_calls_over_http(app: Starlette, mcp: MCPServer[Any]) -> None:
+def refuse_write_calls_over_http(app: Starlette, mcp: MCPServer[Any], runtime: Runtime) -> None:
     """Mounts the 403 step-up answer inside the SDK's authentication (which sets the caller's scopes), and
     advertises every scope in the protected-resource metadata, where clients learn what to ask for."""
     auth = mcp.settings.auth
@@ -98,8 +108,15 @@ def refuse_write_calls_over_http(app: Starlette, mcp: MCPServer[Any]) -> None:
         if auth and auth.resource_server_url
         else None
     )
+    required = frozenset(auth.required_scopes or []) if auth else frozenset()
     app.user_middleware.append(
-        Middleware(WriteScopeGate, write_tools=WriteTools(mcp), resource_metadata_url=metadata)
+        Middleware(
+            WriteScopeGate,
+            write_tools=WriteTools(mcp),
+            resource_metadata_url=metadata,
+            required_scopes=required,
+            runtime=runtime,
+        )
     )
 
 
@@ -117,12 +134,23 @@ def _advertise_scopes(app: Starlette, resource: AnyHttpUrl, issuer: AnyHttpUrl) 
 
 class WriteScopeGate:
     """ASGI: a POST from a caller without `spend:write` is read first; if it calls a write tool, the
-    answer is 403 `insufficient_scope`, otherwise the body is passed on unchanged."""
+    answer is 403 `insufficient_scope`, otherwise the body is passed on unchanged. A caller without the
+    scopes every request needs gets the SDK's 403 next; both are audited here, before the answer."""
 
-    def __init__(self, app: ASGIApp, *, write_tools: WriteTools, resource_metadata_url: str | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        write_tools: WriteTools,
+        resource_metadata_url: str | None,
+        required_scopes: frozenset[str] = frozenset(),
+        runtime: Runtime | None = None,
+    ) -> None:
         self.app = app
         self._write_tools = write_tools
         self._metadata_url = resource_metadata_url
+        self._required = required_scopes
+        self._runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         user = scope.get("user")
@@ -130,21 +158,45 @@ class WriteScopeGate:
             scope["type"] != "http"
             or scope["method"] != "POST"
             or not isinstance(user, AuthenticatedUser)  # no token: the SDK's 401 comes next
-            or WRITE_SCOPE in user.scopes
+            or self._required | {WRITE_SCOPE} <= set(user.scopes)
         ):
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         messages, body = await _read_body(receive)
-        refused = sorted(called_tools(body) & await self._write_tools.names())
+        if not self._required <= set(user.scopes):  # the SDK's 403 follows
+            await self._audit(user, requests_in(body) or [("request", "-", {})], started)
+            await self.app(scope, replay(messages, receive), send)
+            return
+        writes = await self._write_tools.names()
+        refused = [request for request in requests_in(body) if request[0] == "tool" and request[1] in writes]
         if refused:
             company = (user.access_token.claims or {}).get("company", "-")
-            log.info(
-                "tool call refused",
-                extra={"tool": refused[0], "company": company, "outcome": "insufficient_scope"},
-            )
-            await self._refuse(send, refused[0])
+            tool = min(name for _, name, _ in refused)
+            log.info("tool call refused", extra={"tool": tool, "company": company, "outcome": REFUSED})
+            await self._audit(user, refused, started)
+            await self._refuse(send, tool)
             return
         await self.app(scope, replay(messages, receive), send)
+
+    async def _audit(
+        self, user: AuthenticatedUser, refused: list[tuple[str, str, Mapping[str, Any]]], started: float
+    ) -> None:
+        app = self._runtime.current if self._runtime else None
+        if app is None:
+            return  # only before start-up or after shutdown, when no request is served
+        token = user.access_token
+        company = (token.claims or {}).get("company")
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        for request in refused:
+            await trail.refused(
+                app.sessions,
+                subject=str(token.subject or token.client_id),
+                company=None if company is None else str(company),
+                request=request,
+                outcome=REFUSED,
+                latency_ms=latency_ms,
+            )
 
     async def _refuse(self, send: Send, tool: str) -> None:
         challenge = ['error="insufficient_scope"', f'scope="{WRITE_SCOPE}"']
@@ -174,19 +226,38 @@ def called_tools(body: bytes) -> set[str]:
     it (`json.loads`, nesting past its limit a RecursionError), which takes more than its legacy one
     (`pydantic_core.from_json` stops at 200 levels and reads only UTF-8): a write call either would run
     is answered 403 here."""
+    return {name for kind, name, _ in requests_in(body) if kind == "tool"}
+
+
+_CALLS = {
+    "tools/call": ("tool", "name"),
+    "resources/read": ("resource", "uri"),
+    "prompts/get": ("prompt", "name"),
+}
+
+
+def requests_in(body: bytes) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """(kind, name, arguments) of each JSON-RPC message in a body, as the trail names them: a tool, a
+    resource or a prompt, any other method as a `request` named by its method; [] when unparsable."""
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        return set()
+        return []
     messages: Iterable[Any] = payload if isinstance(payload, list) else [payload]
-    return {
-        str(message["params"]["name"])
-        for message in messages
-        if isinstance(message, dict)
-        and message.get("method") == "tools/call"
-        and isinstance(message.get("params"), dict)
-        and "name" in message["params"]
-    }
+    return [_request(message) for message in messages if isinstance(message, dict)]
+
+
+def _request(message: dict[str, Any]) -> tuple[str, str, Mapping[str, Any]]:
+    method = str(message.get("method", "-"))
+    params = message.get("params")
+    call = _CALLS.get(method)
+    if call is None or not isinstance(params, dict) or call[1] not in params:
+        return "request", method, {}
+    kind, key = call
+    if kind == "resource":
+        return kind, str(params[key]), {"uri": params[key]}
+    arguments = params.get("arguments")
+    return kind, str(params[key]), arguments if isinstance(arguments, dict) else {}
 
 
 async def _read_body(receive: Receive) -> tuple[list[Message], bytes]:

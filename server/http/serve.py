@@ -1,12 +1,14 @@
-"""Streamable HTTP serving: the MCP endpoint at /mcp (behind per-caller limits) plus unauthenticated
-/healthz, /readyz and /metrics."""
+"""Streamable HTTP serving: the MCP endpoint at /mcp (POST only, behind per-caller limits and a cap on
+open requests) plus unauthenticated /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
+import anyio
 import uvicorn
 from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -18,11 +20,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server.audit.refusals import RefusalTally, keep_writing, write
 from server.calls import observe_request
 from server.context import AppContext
 from server.db.availability import RetryWhenUnavailable
 from server.http.limits import LimitsMiddleware
 from server.http.scopes import refuse_write_calls_over_http
+from server.http.stateless import PostOnly
 from server.runtime import Runtime
 from server.telemetry.exporters import (
     PROMETHEUS_CONTENT_TYPE,
@@ -104,11 +108,39 @@ def http_app(mcp: MCPServer[AppContext], runtime: Runtime) -> Starlette:
     mcp.middleware.insert(mcp.middleware.index(observe_request), RetryWhenUnavailable(mcp))
     # Stateless + JSON responses: any replica can answer any request behind a round-robin balancer.
     app = mcp.streamable_http_app(stateless_http=True, json_response=True, host=settings.host)
+    app.user_middleware.append(Middleware(PostOnly))
+    refusals = RefusalTally()
     # Appended, not `add_middleware`d: the limits run inside the SDK's authentication, on verified callers,
     # and before anything else reads the body.
-    app.user_middleware.append(Middleware(LimitsMiddleware, settings=settings.rate_limit))
-    refuse_write_calls_over_http(app, mcp)
+    app.user_middleware.append(Middleware(LimitsMiddleware, settings=settings.rate_limit, tally=refusals))
+    refuse_write_calls_over_http(app, mcp, runtime)
+    audit_refusals(app, refusals, runtime)
     return app
+
+
+def audit_refusals(app: Starlette, refusals: RefusalTally, runtime: Runtime) -> None:
+    """Around the SDK's lifespan (which opens the database): the limits' refusals go to the trail each
+    minute, and what is left is written before the database closes."""
+    serve = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(starlette: Starlette) -> AsyncIterator[None]:
+        async with serve(starlette):
+            if runtime.current is None:  # the MCP lifespan opens it; nothing to write into otherwise
+                yield
+                return
+            sessions = runtime.current.sessions
+            try:
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(keep_writing, refusals, sessions)
+                    try:
+                        yield
+                    finally:
+                        tasks.cancel_scope.cancel()
+            finally:
+                await write(sessions, refusals.remaining())
+
+    app.router.lifespan_context = lifespan
 
 
 async def serve_http(mcp: MCPServer[AppContext], runtime: Runtime) -> None:

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 class RateLimitSettings(BaseModel):
     """Per caller (bearer subject and company; client address without a token), per replica: each
-    process counts its own callers until the counts live in a shared store."""
+    process counts its own callers until the counts live in a shared store. `max_connections` alone
+    counts every caller together: many callers within their own limits must not exhaust the replica."""
 
     requests_per_second: float = Field(
         default=200.0, ge=0, description="Sustained MCP requests per second per caller (0: no rate limit)."
@@ -23,6 +24,12 @@ class RateLimitSettings(BaseModel):
     )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted on /mcp (larger: 413)."
+    )
+    max_connections: int = Field(
+        default=512,
+        ge=0,
+        description="Requests open on /mcp at once across all callers, per replica (0: no limit); more get "
+        "503 at once. Half the usual 1024 file descriptors a process may hold.",
     )
 
 

@@ -136,10 +136,12 @@ async def test_outlay_audit_filters_and_prints_a_table_or_json(
         ("get_expense", "ok", "local"),
     ]
     assert found[0]["arguments_sha256"] == arguments_digest({"expense_id": "EXP-999999"})
+    assert found[0]["count"] == 1
 
     assert await asyncio.to_thread(main, ["audit", "--outcome", "ok", "--since", "2000-01-01"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["at", "subject", "company", "kind", "name", "outcome", "ms", "changes"]
+    header = ["at", "subject", "company", "kind", "name", "outcome", "count", "ms", "changes"]
+    assert lines[0].split() == header
     assert [line.split()[5] for line in lines[1:]] == ["outlay://teams", "get_expense"]
 
     assert await asyncio.to_thread(main, ["audit", "--until", "2000-01-01"]) == 0

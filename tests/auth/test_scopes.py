@@ -19,7 +19,7 @@ from server.http.oauth import JwtVerifier
 from server.http.scopes import called_tools
 from server.settings import Settings
 from server.settings.auth import ApiKeyGrant, OAuthSettings
-from tests.world import connect
+from tests.world import connect, raw
 
 pytestmark = pytest.mark.anyio
 
@@ -58,6 +58,19 @@ async def test_without_spend_write_the_write_tools_are_hidden_and_refused(client
         (True, f"insufficient_scope: {name} writes, and needs a token with the spend:write scope.")
         for name in ("categorize_expenses", "recategorize_expense")
     ]
+
+
+@pytest.mark.parametrize("acting_for", [["spend:read"]], indirect=True)
+async def test_a_refused_write_call_is_audited_as_insufficient_scope(client: Client, seeded_url: str) -> None:
+    # The shared database's trail holds other tests' rows: this one's subject (`s`) writes no others.
+    await client.call_tool("recategorize_expense", {"expense_id": "EXP-000002", "category": "TRAVEL"})
+
+    rows = await raw(
+        seeded_url,
+        "SELECT DISTINCT company, kind, outcome FROM audit_events "
+        "WHERE subject = 's' AND name = 'recategorize_expense'",
+    )
+    assert rows == [("acme", "tool", "insufficient_scope")]
 
 
 @pytest.mark.parametrize("acting_for", [["spend:read", "spend:write"]], indirect=True)
