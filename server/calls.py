@@ -26,7 +26,7 @@ from server.arguments import problem_in
 from server.audit.trail import AuditedCall
 from server.context import AppContext, Caller
 from server.db.availability import DatabaseUnavailable, is_unavailable
-from server.db.tenancy import as_timeout, enter_company
+from server.db.tenancy import LOAD_A_COMPANY, as_timeout, enter_company, loaded_slugs
 from server.errors import NotFound, OutlayError
 from server.telemetry.metrics import observe_call
 
@@ -60,13 +60,22 @@ async def _identify(app: AppContext, session: AsyncSession, *, enter: bool) -> C
     else:
         raise CallerUnknown("This server requires a bearer token that names a company.")
     found = await enter_company(session, str(slug or ""), app.settings if enter else None)
-    if len(found) != 1 and slug:
+    if len(found) != 1 and token is not None:  # never list other tenants' slugs to a token holder
         raise CallerUnknown(f"No company with slug {slug!r} is loaded on this server.")
     if len(found) != 1:
-        what = "no company is loaded" if not found else "several companies are loaded"
-        raise CallerUnknown(f"Set OUTLAY_COMPANY to a company slug: {what}.")
+        raise CallerUnknown(_local_company_problem(str(slug or ""), await loaded_slugs(session)))
     company = found[0]
     return Caller(company.id, company.slug, company.name, company.currency, str(subject) if slug else "local")
+
+
+def _local_company_problem(slug: str, loaded: list[str]) -> str:
+    """Why a local (stdio, in-memory) caller has no company, and what to do about it."""
+    if not loaded:
+        return f"No company is loaded: {LOAD_A_COMPANY}."
+    choose = f"set OUTLAY_COMPANY to one of: {', '.join(loaded)}."
+    if slug:
+        return f"No company with slug {slug!r} is loaded on this server; {choose}"
+    return f"Several companies are loaded: {choose}"
 
 
 @dataclass

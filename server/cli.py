@@ -248,6 +248,7 @@ def _counts(report: ImportReport) -> str:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from server.demo import write_demo_company
 
+    asyncio.run(check_schema(settings.database_url))  # before any file is written
     if args.if_missing and asyncio.run(_any_company(settings)):
         print("A company is already loaded; leaving it as it is.", file=sys.stderr)
         return 0

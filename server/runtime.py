@@ -9,7 +9,8 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.context import AppContext, Clock
@@ -32,7 +33,20 @@ _DOWN_REVISION = re.compile(r"^down_revision\b[^=]*=(.*)$", re.MULTILINE)
 async def ensure_schema(engine: AsyncEngine) -> None:
     """Refuse a database whose schema is not the code's. Every start runs this: the usual case (up to
     date) is answered from the migration files' ids and one query, because importing Alembic costs
-    0.1-0.2 s; anything else is left to Alembic, which also words the message."""
+    0.1-0.2 s; anything else is left to Alembic, which also words the message. A database that is not
+    there is refused before anything connects: SQLite would create an empty file on the way."""
+    if (missing := missing_sqlite_file(engine.url)) is not None:
+        raise SchemaNotReady(
+            f"The database file {missing} does not exist. Run `outlay db upgrade` to create it "
+            "(or set OUTLAY_DATABASE_URL to the database you meant)."
+        )
+    try:
+        await _check_revision(engine)
+    except (DBAPIError, OSError) as exc:
+        raise SchemaNotReady(_unopenable(engine.url, exc)) from exc
+
+
+async def _check_revision(engine: AsyncEngine) -> None:
     head = head_revision()
     if head is not None and await stored_revision(engine) == head:
         return
@@ -40,6 +54,25 @@ async def ensure_schema(engine: AsyncEngine) -> None:
 
     if problem := await pending_migration_message(engine):
         raise SchemaNotReady(problem)
+
+
+def missing_sqlite_file(url: URL) -> Path | None:
+    """The file a SQLite URL names when it does not exist (None: it does, or the URL is not a file)."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or url.query.get("uri"):
+        return None
+    path = Path(database).expanduser()
+    return None if path.exists() else path
+
+
+def _unopenable(url: URL, exc: BaseException) -> str:
+    """One line on a database that refused the connection or the first query, and what to do next."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    where = url.render_as_string(hide_password=True)
+    if "does not exist" in reason:
+        return f"Cannot open the database {where}: {reason}. Create it, then run `outlay db upgrade`."
+    return f"Cannot open the database {where}: {reason}. Check OUTLAY_DATABASE_URL and that the server runs."
 
 
 @cache

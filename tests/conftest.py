@@ -59,25 +59,48 @@ def _postgres_or_skip() -> None:
 
 
 @pytest.fixture(scope="session")
-def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
-    """Factory: a fresh, migrated, empty database on the given backend; dropped at session end."""
+def make_unmigrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """Factory: a fresh database with no schema at all on the given backend (for SQLite: an empty
+    file); dropped at session end."""
     created: list[str] = []
 
     def make(backend: str) -> str:
         name = f"outlay_test_{uuid.uuid4().hex[:12]}"
         if backend == "sqlite":
-            url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('db')) / name}.db"
-        else:
-            _postgres_or_skip()
-            asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-            created.append(name)
-            url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        return url
+            path = Path(tmp_path_factory.mktemp("db")) / f"{name}.db"
+            path.touch()
+            return f"sqlite+aiosqlite:///{path}"
+        _postgres_or_skip()
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
     yield make
     for name in created:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def make_database(make_unmigrated_database: Callable[[str], str]) -> Callable[[str], str]:
+    """Factory: a fresh, migrated, empty database on the given backend; dropped at session end."""
+
+    def make(backend: str) -> str:
+        url = make_unmigrated_database(backend)
+        upgrade(url)
+        return url
+
+    return make
+
+
+@pytest.fixture
+def missing_database_url(backend: str, tmp_path: Path) -> str:
+    """A database URL that names nothing yet: a file in a folder that does not exist, or a PostgreSQL
+    database never created."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'absent' / 'outlay.db'}"
+    _postgres_or_skip()
+    name = f"outlay_missing_{uuid.uuid4().hex[:12]}"
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=BACKENDS)

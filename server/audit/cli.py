@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import sys
 from typing import TYPE_CHECKING
 
 from server.settings import Settings
@@ -44,14 +45,23 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
         subject=args.subject,
         limit=args.limit,
     )
-    print(asyncio.run(_render(settings, query, as_json=args.json)))
+    try:
+        print(asyncio.run(_render(settings, query, as_json=args.json)))
+    except UnknownCompany as exc:
+        print(f"outlay: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+class UnknownCompany(Exception):
+    """--company names no loaded company, and no audited call either: a typo, not an empty trail."""
 
 
 async def _render(settings: Settings, query: AuditQuery, *, as_json: bool) -> str:
     from server.audit import changes
     from server.audit import trail as audit
     from server.db.engine import create_engine, create_session_factory
+    from server.db.tenancy import loaded_slugs
     from server.runtime import ensure_schema
 
     engine = create_engine(settings.database_url)
@@ -59,6 +69,8 @@ async def _render(settings: Settings, query: AuditQuery, *, as_json: bool) -> st
         await ensure_schema(engine)
         async with create_session_factory(engine)() as session:
             found = await audit.events(session, query)
+            if query.company and not found and query.company not in (slugs := await loaded_slugs(session)):
+                raise UnknownCompany(_unknown(query.company, slugs))
             changed = await changes.of_calls(session, [e.call_id for e in found if e.call_id])
     finally:
         await engine.dispose()
@@ -66,6 +78,11 @@ async def _render(settings: Settings, query: AuditQuery, *, as_json: bool) -> st
         events = [audit.as_json(e, changed.get(e.call_id or "", [])) for e in found]
         return json.dumps(events, indent=2, ensure_ascii=False)
     return audit.table(found, changed)
+
+
+def _unknown(company: str, slugs: list[str]) -> str:
+    loaded = f"the companies are: {', '.join(slugs)}" if slugs else "no company is loaded"
+    return f"no company with slug {company!r} is loaded, and no audited call named it; {loaded}"
 
 
 def _moment(value: str) -> dt.datetime:

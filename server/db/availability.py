@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
@@ -57,8 +57,10 @@ def is_unavailable(exc: BaseException) -> bool:
 class RetryWhenUnavailable:
     """Server middleware: a read-only tool call that found the database away is tried again for a few
     seconds before its caller hears about it, so that a PostgreSQL restart or failover (usually under a
-    second or two) is a slower answer rather than an error. Writes are not retried: a connection lost
-    during COMMIT leaves it unknown whether the write happened, and the caller must decide."""
+    second or two) is a slower answer rather than an error. The seconds count from the first failure, not
+    from the start of the call: a slow call that meets a restart late gets the same chance as a quick
+    one. Writes are not retried: a connection lost during COMMIT leaves it unknown whether the write
+    happened, and the caller must decide."""
 
     def __init__(self, mcp: MCPServer[Any], budget: float = 3.0, pause: float = 0.5) -> None:
         self._write_tools = WriteTools(mcp)
@@ -69,12 +71,23 @@ class RetryWhenUnavailable:
         name = (ctx.params or {}).get("name")
         if ctx.method != "tools/call" or name in await self._write_tools.names():
             return await call_next(ctx)
-        deadline = time.monotonic() + self._budget
+        deadline: float | None = None
         while True:
             result = await call_next(ctx)
-            if not says_unavailable(result) or time.monotonic() + self._pause > deadline:
+            if not says_unavailable(result):
+                return result
+            deadline = time.monotonic() + self._budget if deadline is None else deadline
+            if time.monotonic() + self._pause > deadline:
                 return result
             await anyio.sleep(self._pause)
+
+
+def retry_reads(
+    mcp: MCPServer[Any], budget: float, *, before: Callable[..., Any], pause: float = 0.5
+) -> None:
+    """Install `RetryWhenUnavailable` right outside the middleware `before` (the call's own log line,
+    audit and metrics then count each attempt)."""
+    mcp.middleware.insert(mcp.middleware.index(before), RetryWhenUnavailable(mcp, budget, pause))
 
 
 def says_unavailable(result: HandlerResult) -> bool:

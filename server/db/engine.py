@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -25,9 +24,8 @@ def libpq_url(url: str, *, database: str | None = None) -> str:
 
 def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
-        database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # The file is created on first connect, which only `outlay db upgrade` should do
+        # (`server.runtime.ensure_schema` refuses a missing file before anything connects).
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine

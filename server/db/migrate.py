@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -28,7 +28,11 @@ def head_revision() -> str | None:
 
 
 def upgrade(url: str) -> None:
-    """Bring the database at `url` to the latest schema (runs its own event loop: call from sync code)."""
+    """Bring the database at `url` to the latest schema (runs its own event loop: call from sync code).
+    The one command that creates a SQLite file, and its folder, when they are not there yet."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "head")
 
 
@@ -47,4 +51,5 @@ async def pending_migration_message(engine: AsyncEngine) -> str | None:
     if current == head:
         return None
     state = "has no Outlay schema" if current is None else f"is at revision {current}, code expects {head}"
-    return f"The database {state}. Run `outlay db upgrade` first."
+    where = engine.url.render_as_string(hide_password=True)
+    return f"The database {where} {state}. Run `outlay db upgrade` first."

@@ -34,6 +34,7 @@ _ENTER = text(
     "SELECT set_config('role', :role, true), set_config(:company_setting, :company, true),"
     " set_config('statement_timeout', :timeout, true)"
 )
+_SLUGS = text("SELECT c.slug FROM companies AS c ORDER BY c.slug")
 _ROLE_STATE = text(
     "SELECT r.rolname IS NOT NULL, COALESCE(pg_has_role(current_user, r.oid, 'MEMBER'), false)"
     " FROM (SELECT 1) AS one LEFT JOIN pg_roles AS r ON r.rolname = :role"
@@ -74,6 +75,15 @@ async def enter_company(session: AsyncSession, slug: str, settings: Settings | N
     if settings is not None and len(found) == 1:
         await enter_tenant(session, settings, found[0].id)
     return found
+
+
+LOAD_A_COMPANY = "run `outlay import FOLDER` (or `outlay demo` for a demo company) to load one"
+
+
+async def loaded_slugs(session: AsyncSession) -> list[str]:
+    """Every company's slug, in order: to tell a local caller which ones there are (before any tenant is
+    entered, when the session still sees every company)."""
+    return [str(slug) for slug in (await session.execute(_SLUGS)).scalars()]
 
 
 async def tenant_role_problem(engine: AsyncEngine, role: str) -> str | None:

@@ -18,7 +18,7 @@ from server.gateway.accounting import Accounting, CallRecord, utc_today
 from server.gateway.answers import AnswerSpec
 from server.gateway.cache import ResponseCache
 from server.gateway.chat import ChatAnswer, ChatCalls
-from server.gateway.errors import NotConfigured
+from server.gateway.errors import CircuitOpen, NotConfigured
 from server.gateway.messages import Chat, ChatTurn, Tool
 from server.gateway.prompts import PromptLibrary
 from server.gateway.redaction import Redactor
@@ -143,7 +143,15 @@ class ModelGateway:
     @property
     def llm_available(self) -> bool:
         """Worth asking the LLM now: a provider is configured and its circuit is not open."""
-        return self._llm is not None and self._llm[1].breaker.state is not CircuitState.OPEN
+        return self.llm_unavailable is None
+
+    @property
+    def llm_unavailable(self) -> str | None:
+        """Why the LLM is not worth asking now, as a `GatewayError` reason (`not_configured`,
+        `circuit_open`); None when it is."""
+        if self._llm is None:
+            return NotConfigured.reason
+        return CircuitOpen.reason if self._llm[1].breaker.state is CircuitState.OPEN else None
 
     def status(self) -> dict[str, dict[str, str]]:
         """Per model backend: what it is and its circuit state (`not_configured` when absent)."""

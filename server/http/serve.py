@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from server.audit.refusals import RefusalTally, keep_writing, write
 from server.calls import observe_request
 from server.context import AppContext
-from server.db.availability import RetryWhenUnavailable
+from server.db.availability import retry_reads
 from server.http.limits import LimitsMiddleware
 from server.http.scopes import refuse_write_calls_over_http
 from server.http.stateless import PostOnly
@@ -104,8 +104,7 @@ def http_app(mcp: MCPServer[AppContext], runtime: Runtime) -> Starlette:
     add_health_routes(mcp, runtime)
     add_metrics_route(mcp, telemetry)
     mcp.middleware.insert(0, trace_from_headers)
-    # Around the call's own middleware (its log line, audit and metrics count each attempt).
-    mcp.middleware.insert(mcp.middleware.index(observe_request), RetryWhenUnavailable(mcp))
+    retry_reads(mcp, settings.read_retry_budget, before=observe_request)
     # Stateless + JSON responses: any replica can answer any request behind a round-robin balancer.
     app = mcp.streamable_http_app(stateless_http=True, json_response=True, host=settings.host)
     app.user_middleware.append(Middleware(PostOnly))

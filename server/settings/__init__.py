@@ -104,6 +104,20 @@ class Settings(BaseSettings):
         ge=0,
         description="PostgreSQL: longest one statement of a tool call may run (0: no limit).",
     )
+    read_retry_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        description="HTTP: how long a read-only tool call that found the database away is tried again, "
+        "counted from its first failure and never longer than the statement timeout (0: not retried).",
+    )
+
+    @property
+    def read_retry_budget(self) -> float:
+        """`read_retry_seconds`, bounded by the statement timeout: a call waits for the database no longer
+        than one of its statements may run."""
+        if self.statement_timeout_ms <= 0:
+            return self.read_retry_seconds
+        return min(self.read_retry_seconds, self.statement_timeout_ms / 1000)
 
     @property
     def server_url(self) -> str:

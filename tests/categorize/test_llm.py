@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp_types import TextContent
 
 from server.fakes.anthropic import FakeAnthropic
-from server.fakes.loopback import serve_on_loopback
+from server.fakes.loopback import free_port, serve_on_loopback
 from server.fakes.script import Answer, Status
 from server.gateway import GatewaySettings
 from tests.categorize.conftest import server_for
@@ -69,7 +70,15 @@ async def test_a_code_outside_the_company_is_dropped_after_one_repair(
 
     found = await call_ok(client, "categorize_expense", UNKNOWN)
 
-    assert found == await call_ok(acme_books, "categorize_expense", UNKNOWN)  # as if there were no LLM
+    # As if there were no LLM, but for saying that it was asked and its answer was dropped.
+    assert {**found, "degraded": []} == await call_ok(acme_books, "categorize_expense", UNKNOWN)
+    assert found["degraded"] == [
+        {
+            "link": "llm",
+            "reason": "invalid_answer",
+            "note": "LLM answer unusable (invalid answer); local model answer kept",
+        }
+    ]
     [question, repair] = fake.script.received
     codes = [code for (code,) in await raw(trained_url, "SELECT code FROM categories ORDER BY code")]
     assert question.json()["tools"][0]["input_schema"]["properties"]["category"]["enum"] == codes
@@ -118,6 +127,45 @@ async def test_when_the_llm_fails_the_local_answer_stands(
     client, fake = books_with_llm
     fake.reset(Status(500, "api_error"))
 
-    assert await call_ok(client, "categorize_expense", UNKNOWN) == await call_ok(
-        acme_books, "categorize_expense", UNKNOWN
+    answer = await call_ok(client, "categorize_expense", UNKNOWN)
+
+    assert {**answer, "degraded": []} == await call_ok(acme_books, "categorize_expense", UNKNOWN)
+    assert answer["degraded"] == [KEPT_AFTER["retries_exhausted"]]
+
+
+KEPT_AFTER = {
+    reason: {
+        "link": "llm",
+        "reason": reason,
+        "note": f"LLM unavailable ({reason.replace('_', ' ')}); local model answer kept",
+    }
+    for reason in ("retries_exhausted", "circuit_open")
+}
+
+
+async def test_with_the_llm_unreachable_each_answer_says_it_was_skipped_and_why(
+    trained_url: str, acme_books: Client
+) -> None:
+    unreachable = with_llm(trained_url, f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    local = await call_ok(acme_books, "categorize_expense", UNKNOWN)
+
+    async with connect(unreachable, "auto") as client:
+        answers = [await client.call_tool("categorize_expense", UNKNOWN) for _ in range(3)]
+        batch = await client.call_tool("categorize_expenses", {"limit": 5})
+
+    first, last = (dict(answers[i].structured_content or {}) for i in (0, -1))
+    assert (first["source"], first["needs_review"]) == ("model", True)
+    assert {**first, "degraded": []} == local
+    assert first["degraded"] == [KEPT_AFTER["retries_exhausted"]]  # asked, and every attempt failed
+    assert last["degraded"] == [KEPT_AFTER["circuit_open"]]  # then not asked at all while it recovers
+    summary = answers[-1].content[0]
+    assert isinstance(summary, TextContent)
+    assert summary.text.endswith(" Degraded: LLM unavailable (circuit open); local model answer kept.")
+    items = dict(batch.structured_content or {})["items"]
+    skipped = [item for item in items if item["degraded"]]
+    assert {note["reason"] for item in skipped for note in item["degraded"]} == {"circuit_open"}
+    text = batch.content[0]
+    assert isinstance(text, TextContent)
+    assert f"Degraded: LLM unavailable (circuit open); local model answer kept ({len(skipped)} of them)." in (
+        text.text
     )

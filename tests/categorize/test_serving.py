@@ -99,6 +99,14 @@ async def test_the_categorizer_uses_the_model_server_and_falls_back_when_it_is_g
     async with connect(server_for(trained_url), "auto") as client:
         local = await call_ok(client, "categorize_expense", {"expense_id": ref})
 
-    assert fallen_back == local
+    assert {**fallen_back, "degraded": []} == local
+    assert fallen_back["degraded"] == [  # the server is gone: connections refused on every attempt
+        {
+            "link": "model_server",
+            "reason": "retries_exhausted",
+            "note": "model server unavailable (retries exhausted); in-process model answered",
+        }
+    ]
+    assert served["degraded"] == []
     assert served["category"]["code"] == local["category"]["code"]
     assert served["category"]["confidence"] == pytest.approx(local["category"]["confidence"], abs=1e-3)

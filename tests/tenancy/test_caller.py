@@ -56,10 +56,15 @@ async def test_without_a_name_the_only_company_is_found_and_entered(database_url
 
 async def test_without_a_name_one_of_several_companies_is_never_picked(database_url: str) -> None:
     await seed_world(database_url)
-    with pytest.raises(CallerUnknown, match="several companies are loaded"):
+    with pytest.raises(CallerUnknown) as several:
         await in_scope(database_url, "")
-    with pytest.raises(CallerUnknown, match="No company with slug 'initech'"):
+    with pytest.raises(CallerUnknown) as unknown:
         await in_scope(database_url, "initech")
+
+    assert str(several.value) == "Several companies are loaded: set OUTLAY_COMPANY to one of: acme, globex."
+    assert str(unknown.value) == (
+        "No company with slug 'initech' is loaded on this server; set OUTLAY_COMPANY to one of: acme, globex."
+    )
 
 
 async def _ids(url: str, slug: str) -> int:

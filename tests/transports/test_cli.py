@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from tests.transports.conftest import OUTLAY, server_env
 
@@ -15,6 +18,7 @@ def run_outlay(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
 
 
 def test_serve_refuses_an_unmigrated_database_and_says_what_to_run(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()
     env = server_env(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
 
     result = run_outlay("serve", "--transport", "stdio", env=env)
@@ -23,6 +27,60 @@ def test_serve_refuses_an_unmigrated_database_and_says_what_to_run(tmp_path: Pat
     assert result.stdout == ""
     assert "has no Outlay schema. Run `outlay db upgrade` first." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_import_and_audit_refuse_a_database_that_is_not_there_and_create_nothing(
+    missing_database_url: str, backend: str, tmp_path: Path
+) -> None:
+    env = server_env(missing_database_url)
+    name = make_url(missing_database_url).database
+    expected = (
+        f"outlay: The database file {name} does not exist. Run `outlay db upgrade` to create it "
+        "(or set OUTLAY_DATABASE_URL to the database you meant)."
+        if backend == "sqlite"
+        else f'outlay: Cannot open the database {missing_database_url}: database "{name}" does not '
+        "exist. Create it, then run `outlay db upgrade`."
+    )
+
+    results = [
+        run_outlay("serve", "--transport", "stdio", env=env),
+        run_outlay("import", str(VALID_FOLDER), env=env),
+        run_outlay("audit", env=env),
+    ]
+
+    assert [(r.returncode, r.stdout, r.stderr.splitlines()) for r in results] == [(2, "", [expected])] * 3
+    assert not (tmp_path / "absent").exists()  # SQLite: neither the file nor its folder
+
+
+def test_demo_refuses_an_unmigrated_database_before_writing_anything(
+    make_unmigrated_database: Callable[[str], str], backend: str, tmp_path: Path
+) -> None:
+    url = make_unmigrated_database(backend)
+    env = server_env(url)
+    folder = tmp_path / "demo"
+    expected = f"outlay: The database {url} has no Outlay schema. Run `outlay db upgrade` first."
+
+    results = [
+        run_outlay("demo", "--employees", "12", "--months", "1", "--out", str(folder), env=env),
+        run_outlay("demo", "--if-missing", "--out", str(folder), env=env),
+    ]
+
+    assert [(r.returncode, r.stderr.splitlines()) for r in results] == [(2, [expected])] * 2
+    assert not folder.exists()
+
+
+def test_audit_names_the_loaded_companies_when_asked_for_an_unknown_one(seeded_url: str) -> None:
+    env = server_env(seeded_url)
+
+    unknown = run_outlay("audit", "--company", "initech", env=env)
+    quiet = run_outlay("audit", "--company", "globex", "--tool", "no_such_tool", env=env)
+
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert unknown.stderr.splitlines() == [
+        "outlay: no company with slug 'initech' is loaded, and no audited call named it; "
+        "the companies are: acme, globex"
+    ]
+    assert (quiet.returncode, len(quiet.stdout.splitlines())) == (0, 1)  # a loaded company: the header
 
 
 def test_claude_config_prints_a_stdio_entry_for_this_checkout(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp_types import TextContent
 
 from tests.transports.conftest import OUTLAY, server_env
 from tests.world import ACME_EXPENSES, GLOBEX_EXPENSES
@@ -66,3 +67,29 @@ async def test_stdio_serves_only_the_configured_company(
 
     assert page["total_matched"] == expenses
     assert summary["currency"] == currency
+
+
+async def refusal(env: dict[str, str]) -> list[str]:
+    """What a stdio server started with `env` answers a tool call that it refuses."""
+    params = StdioServerParameters(command=OUTLAY, args=["serve", "--transport", "stdio"], env=env)
+    async with Client(params) as client:
+        result = await client.call_tool("search_expenses", {"limit": 1})
+    assert result.is_error
+    return [block.text for block in result.content if isinstance(block, TextContent)]
+
+
+async def test_stdio_without_a_company_names_the_ones_there_are(seeded_url: str) -> None:
+    assert await refusal(server_env(seeded_url)) == [
+        "Error executing tool search_expenses: "
+        "Several companies are loaded: set OUTLAY_COMPANY to one of: acme, globex."
+    ]
+
+
+@pytest.mark.parametrize("company", ["", "acme"])
+async def test_stdio_on_an_empty_database_says_how_to_load_a_company(database_url: str, company: str) -> None:
+    env = server_env(database_url, **({"OUTLAY_COMPANY": company} if company else {}))
+
+    assert await refusal(env) == [
+        "Error executing tool search_expenses: "
+        "No company is loaded: run `outlay import FOLDER` (or `outlay demo` for a demo company) to load one."
+    ]

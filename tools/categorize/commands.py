@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from server.db.models import Company
+from server.db.tenancy import LOAD_A_COMPANY, loaded_slugs
 from server.runtime import Runtime
 from tools.categorize import queries, training
 
@@ -31,13 +32,13 @@ async def company_named(session: AsyncSession, slug: str | None) -> Company:
     """The company `slug`, or the only one loaded."""
     query = select(Company).order_by(Company.slug)
     found = list((await session.scalars(query.where(Company.slug == slug) if slug else query.limit(2))).all())
-    if slug and not found:
-        raise CommandFailed(f"no company with slug {slug!r} is loaded")
-    if len(found) != 1:
-        raise CommandFailed(
-            "several companies are loaded: pass --company SLUG" if found else "no company is loaded"
-        )
-    return found[0]
+    if len(found) == 1:
+        return found[0]
+    loaded = await loaded_slugs(session)
+    if not loaded:
+        raise CommandFailed(f"no company is loaded: {LOAD_A_COMPANY}")
+    named = f"no company with slug {slug!r} is loaded" if slug else "several companies are loaded"
+    raise CommandFailed(f"{named}: pass --company with one of: {', '.join(loaded)}")
 
 
 async def train(settings: Settings, slug: str | None, *, serve: bool) -> int:

@@ -20,10 +20,11 @@ from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
 
+from server.gateway import InvalidAnswer
 from server.kit.merchants import mcc_description
 from server.kit.money import format_amount
 from tools.categorize.features import ExpenseFacts
-from tools.categorize.pipeline import MAX_GUESSES, Decision, Guess, Thresholds
+from tools.categorize.pipeline import MAX_GUESSES, Decision, Degradation, Guess, Thresholds
 
 TEMPLATE = "categorize_expense"
 LLM_RELIABILITY = 0.6
@@ -51,6 +52,16 @@ def wants_llm(decision: Decision) -> bool:
     return decision.source in ("model", "mcc", "fallback") and (
         decision.needs_review or not decision.merchant_seen
     )
+
+
+_KEPT = {"model": "local model answer", "mcc": "MCC-based answer", "fallback": "no answer, needs review"}
+
+
+def unavailable(decision: Decision, reason: str) -> Degradation:
+    """The note on an answer the LLM should have weighed in on and did not: why, and what stands."""
+    kept = _KEPT.get(decision.source, f"{decision.source} answer")
+    what = "LLM answer unusable" if reason == InvalidAnswer.reason else "LLM unavailable"
+    return Degradation("llm", reason, f"{what} ({reason.replace('_', ' ')}); {kept} kept")
 
 
 def prompt_inputs(

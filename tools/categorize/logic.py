@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 from tools.categorize.schemas import CategorizeExpenseOutput, CategorizeExpensesOutput
@@ -28,11 +29,12 @@ class Selection:
 
 def one_summary(output: CategorizeExpenseOutput) -> str:
     subject = output.expense_id or "these details"
+    degraded = "".join(f" Degraded: {d.note}." for d in output.degraded)
     if output.category is None:
-        return f"No category for {subject}: {output.reason}. Needs review."
+        return f"No category for {subject}: {output.reason}. Needs review.{degraded}"
     best = f"{output.category.code} ({output.category.name}), confidence {output.category.confidence:.0%}"
     review = " Needs review: show the alternatives to a human." if output.needs_review else ""
-    return f"{subject}: {best}, by {output.source}.{review}"
+    return f"{subject}: {best}, by {output.source}.{review}{degraded}"
 
 
 def batch_summary(output: CategorizeExpensesOutput, *, declined: bool) -> str:
@@ -44,6 +46,8 @@ def batch_summary(output: CategorizeExpensesOutput, *, declined: bool) -> str:
         text += " Nothing was written: the user did not confirm."
     elif output.dry_run:
         text += " Dry run: nothing was written."
+    notes = Counter(d.note for item in output.items for d in item.degraded)
+    text += "".join(f" Degraded: {note} ({n} of them)." for note, n in sorted(notes.items()))
     if output.next_cursor:
         text += " More remain: pass next_cursor."
     return text

@@ -48,6 +48,16 @@ class Guess:
 
 
 @dataclass(frozen=True)
+class Degradation:
+    """A source that should have had its say and could not: which, why (the gateway's reason code) and
+    what answered instead, in words."""
+
+    link: Literal["llm", "model_server"]
+    reason: str
+    note: str
+
+
+@dataclass(frozen=True)
 class Decision:
     guesses: tuple[Guess, ...]  # best first; empty only for `fallback`
     source: Source
@@ -55,6 +65,10 @@ class Decision:
     needs_review: bool
     merchant: str  # the merchant key the decision was made for
     merchant_seen: bool  # the model's training window had this merchant
+    degraded: tuple[Degradation, ...] = ()  # sources skipped on the way to this answer
+
+    def skipping(self, degradation: Degradation) -> Decision:
+        return replace(self, degraded=(*self.degraded, degradation))
 
     @property
     def best(self) -> Guess | None:

@@ -37,6 +37,22 @@ class Thresholds(BaseModel):
     auto_apply: float = Field(description="At or above this confidence an answer may be applied.")
 
 
+DEGRADED_HELP = (
+    "Sources that should have been asked and could not be, and what answered instead; empty when every "
+    "source that applies answered. An LLM that is down leaves the local answer (source model, mcc or "
+    "fallback), usually with needs_review; a model server that is down leaves the in-process model."
+)
+
+
+class Degraded(BaseModel):
+    link: Literal["llm", "model_server"] = Field(description="The source that was skipped.")
+    reason: str = Field(
+        description="Why: circuit_open, retries_exhausted, deadline_exceeded, budget_exhausted, "
+        "invalid_answer, rejected, malformed, ..."
+    )
+    note: str = Field(description="One line, e.g. 'LLM unavailable (circuit open); local model answer kept'.")
+
+
 class Categorization(BaseModel):
     expense_id: str | None = Field(description="The expense categorized; null for raw details.")
     category: CategoryGuess | None = Field(description="The best answer; null only when source is fallback.")
@@ -45,6 +61,7 @@ class Categorization(BaseModel):
     reason: str = Field(description="One line on why.")
     needs_review: bool = Field(description="True: confidence is below the company's review threshold.")
     current: CurrentCategory | None = Field(description="The expense's category now, if it has one.")
+    degraded: list[Degraded] = Field(default_factory=list, description=DEGRADED_HELP)
 
 
 class CategorizeExpenseOutput(Categorization):

@@ -26,6 +26,7 @@ from tools.categorize.schemas import (
     CategorizeExpensesOutput,
     CategoryGuess,
     CurrentCategory,
+    Degraded,
     Outcome,
     RawExpense,
 )
@@ -269,6 +270,7 @@ def categorization(
         reason=decision.reason,
         needs_review=decision.needs_review,
         current=current,
+        degraded=[Degraded(link=d.link, reason=d.reason, note=d.note) for d in decision.degraded],
     )
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from server.gateway import GatewayError, Redactor
+from server.gateway import GatewayError, NotConfigured, Redactor
 from tools.categorize import corrections, llm, pipeline, queries, remote
 from tools.categorize.books import Books
 from tools.categorize.features import ExpenseFacts
@@ -36,8 +36,10 @@ async def decide(
 ) -> list[pipeline.Decision]:
     """Rules, model (remote when configured), MCC prior, corrections; then the LLM where it may help."""
     found = await corrections.since_training(app, session, caller, books)
-    scores = await _remote_probabilities(app, caller, books, facts, found)
+    scores, skipped = await _remote_probabilities(app, caller, books, facts, found)
     decisions = pipeline.decide(books.company, books.artifact, facts, scores, found)
+    if skipped is not None:  # a company rule needs no model: only the other answers lost the served one
+        decisions = [d if d.source == "rule" else d.skipping(skipped) for d in decisions]
     limit = app.settings.categorize_llm_calls
     return await consult_llm(app, caller, session, books, facts, amounts, decisions, limit, progress)
 
@@ -55,26 +57,33 @@ async def consult_llm(
 ) -> list[pipeline.Decision]:
     """Ask the LLM about up to `limit` of the decisions it may help with (in place), when it is up."""
     asking = [i for i, d in enumerate(decisions) if llm.wants_llm(d)][:limit]
-    if asking and app.gateway.llm_available:
-        names = await queries.employee_names(session, caller.company_id)
-        await _ask_llm(app, caller, books, facts, amounts, decisions, asking, Redactor(names), progress)
+    unavailable = app.gateway.llm_unavailable
+    if not asking or unavailable == NotConfigured.reason:  # no LLM at all is a choice, not a degradation
+        return decisions
+    if unavailable is not None:
+        for index in asking:
+            decisions[index] = decisions[index].skipping(llm.unavailable(decisions[index], unavailable))
+        return decisions
+    names = await queries.employee_names(session, caller.company_id)
+    await _ask_llm(app, caller, books, facts, amounts, decisions, asking, Redactor(names), progress)
     return decisions
 
 
 async def _remote_probabilities(
     app: AppContext, caller: Caller, books: Books, facts: Sequence[ExpenseFacts], found: Corrections | None
-) -> pipeline.Scores | None:
-    """The served model's probabilities, when the company model runs remotely; None: compute locally
-    (also when the model server fails: the in-process model is the fallback)."""
+) -> tuple[pipeline.Scores | None, pipeline.Degradation | None]:
+    """The served model's probabilities, when the company model runs remotely; None: compute locally.
+    When the model server fails the in-process model is the fallback, and the second value says so."""
     # Corrections live in this process's tables: with some, the in-process model answers.
     if app.settings.categorize_model != "remote" or books.artifact is None or not facts or found:
-        return None
+        return None, None
     try:
-        return await remote.probabilities(app.gateway, caller.company_slug, books.artifact, facts)
+        return await remote.probabilities(app.gateway, caller.company_slug, books.artifact, facts), None
     except (GatewayError, remote.WireError) as exc:
         reason = exc.reason if isinstance(exc, GatewayError) else "malformed"
         log.warning("model server gave no answer; using the in-process model", extra={"reason": reason})
-        return None
+        note = f"model server unavailable ({reason.replace('_', ' ')}); in-process model answered"
+        return None, pipeline.Degradation("model_server", reason, note)
 
 
 async def _ask_llm(
@@ -106,6 +115,7 @@ async def _ask_llm(
             )
         except GatewayError as exc:
             log.info("LLM gave no answer; keeping the local one", extra={"reason": exc.reason})
+            decisions[index] = decisions[index].skipping(llm.unavailable(decisions[index], exc.reason))
         else:
             decisions[index] = llm.combine(decisions[index], answer.value, codes, books.company.thresholds)
         done += 1

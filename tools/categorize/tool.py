@@ -46,8 +46,10 @@ charge that is not in the books yet (at least `descriptor`, the card-statement t
 
 The answer has the best category with a calibrated confidence, up to three alternatives, which stage
 decided (`source`), a one-line reason, and `needs_review` when the confidence is below the company's
-review threshold: then show the alternatives to a human rather than picking one yourself. For many
-expenses, or to write confident categories, use categorize_expenses."""
+review threshold: then show the alternatives to a human rather than picking one yourself. `degraded`
+lists the sources that should have been asked and were not reachable (e.g. the LLM while its provider
+is down) and what answered instead: tell the user the answer is a fallback. For many expenses, or to
+write confident categories, use categorize_expenses."""
 
 BATCH_DESCRIPTION = """\
 Categorize many expenses at once: the listed `expense_ids`, or else the uncategorized backlog matching
@@ -58,7 +60,8 @@ With `apply=true`, answers at or above the company's auto-apply threshold are wr
 have no category yet (a category someone set is never changed; LLM-decided answers are only
 suggested). The server asks the user to confirm first when the client supports it; otherwise ask the
 user yourself before calling with apply=true. `dry_run=true` shows what would be written without
-writing. Calling again with the same arguments writes nothing new. Each item says its `outcome`;
+writing. Calling again with the same arguments writes nothing new. Each item says its `outcome`, and in
+`degraded` which source could not be reached for it (e.g. the LLM while its provider is down);
 `counts` and `sources` sum them up. Progress is reported while it runs."""
 
 
