@@ -112,9 +112,14 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
 
 
 def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
+    from alembic.util import CommandError
+
     from server.db.migrate import upgrade
 
-    upgrade(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except CommandError as exc:  # a migration that refuses says why (0012: cross-company references)
+        return _fail(str(exc))
     print(f"Database is up to date ({_display_url(settings.database_url)}).", file=sys.stderr)
     return 0
 

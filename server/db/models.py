@@ -1,4 +1,5 @@
-"""ORM models for the core tables (DESIGN §2). Every tenant table carries `company_id`.
+"""ORM models for the core tables (DESIGN §2). Every tenant table carries `company_id`, and a reference
+from one tenant table to another is (company_id, x_id): a row can name only its own company's rows.
 
 Money is `*_minor` (integer minor units) plus a `currency` column. There are no ORM relationships:
 every query states its joins, so nothing is ever loaded behind a query's back.
@@ -18,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -89,6 +91,23 @@ def _company_fk() -> Mapped[int]:
     return mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"), index=True)
 
 
+def _same_company(table: str, column: str, target: str, **options: Any) -> ForeignKeyConstraint:
+    """`table.column` names a row of `target` of the row's own company. The key is (company_id, column),
+    so the database itself refuses another company's row: a foreign-key check does not see row security
+    (PostgreSQL runs it as the table owner). `target` has the unique key `_referenced()` for it."""
+    return ForeignKeyConstraint(
+        ["company_id", column],
+        [f"{target}.company_id", f"{target}.id"],
+        name=f"fk_{table}_{column}_{target}",
+        **options,
+    )
+
+
+def _referenced() -> UniqueConstraint:
+    """(company_id, id): what `_same_company` references (a composite foreign key needs a unique target)."""
+    return UniqueConstraint("company_id", "id")
+
+
 class Company(Base):
     __tablename__ = "companies"
 
@@ -119,47 +138,60 @@ class Company(Base):
 
 class Team(Base):
     __tablename__ = "teams"
-    __table_args__ = (UniqueConstraint("company_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "name"),
+        _referenced(),
+        _same_company("teams", "parent_id", "teams"),
+        # use_alter: teams and employees reference each other.
+        _same_company("teams", "manager_id", "employees", use_alter=True),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = _company_fk()
     name: Mapped[str] = mapped_column(String(200))
-    parent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("teams.id"))
-    # use_alter: teams and employees reference each other.
-    manager_id: Mapped[int | None] = mapped_column(
-        Id, ForeignKey("employees.id", use_alter=True, name="fk_teams_manager_id_employees")
-    )
+    parent_id: Mapped[int | None] = mapped_column(Id)
+    manager_id: Mapped[int | None] = mapped_column(Id)
     cost_center: Mapped[str | None] = mapped_column(String(64))
 
 
 class Employee(Base):
     __tablename__ = "employees"
-    __table_args__ = (UniqueConstraint("company_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "email"),
+        _referenced(),
+        _same_company("employees", "team_id", "teams"),
+        _same_company("employees", "manager_id", "employees"),
+        _same_company("employees", "delegate_id", "employees"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = _company_fk()
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
-    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"), index=True)
-    manager_id: Mapped[int | None] = mapped_column(Id, ForeignKey("employees.id"))
+    team_id: Mapped[int] = mapped_column(Id, index=True)
+    manager_id: Mapped[int | None] = mapped_column(Id)
     role: Mapped[str] = mapped_column(String(64))
     # In company currency; None means no authority to approve spend.
     approval_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     out_of_office_from: Mapped[dt.date | None] = mapped_column(Date)
     out_of_office_until: Mapped[dt.date | None] = mapped_column(Date)
-    delegate_id: Mapped[int | None] = mapped_column(Id, ForeignKey("employees.id"))
+    delegate_id: Mapped[int | None] = mapped_column(Id)
 
 
 class Category(Base):
     __tablename__ = "categories"
-    __table_args__ = (UniqueConstraint("company_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "code"),
+        _referenced(),
+        _same_company("categories", "parent_id", "categories"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = _company_fk()
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    parent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    parent_id: Mapped[int | None] = mapped_column(Id)
     gl_account: Mapped[str | None] = mapped_column(String(64))
     # Basis points (2000 = 20%): a rate, kept exact like money.
     vat_rate_bp: Mapped[int | None] = mapped_column(Integer)
@@ -172,18 +204,21 @@ class CategoryRule(Base):
     stage). `merchant_key` is the normalized merchant (`server.kit.merchants.merchant_key`)."""
 
     __tablename__ = "category_rules"
-    __table_args__ = (UniqueConstraint("company_id", "merchant_key"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "merchant_key"),
+        _same_company("category_rules", "category_id", "categories"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = _company_fk()
     merchant_key: Mapped[str] = mapped_column(String(200))
     merchant: Mapped[str] = mapped_column(String(200))  # as the company wrote it
-    category_id: Mapped[int] = mapped_column(Id, ForeignKey("categories.id"))
+    category_id: Mapped[int] = mapped_column(Id)
 
 
 class Merchant(Base):
     __tablename__ = "merchants"
-    __table_args__ = (UniqueConstraint("company_id", "name"),)
+    __table_args__ = (UniqueConstraint("company_id", "name"), _referenced())
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = _company_fk()
@@ -206,24 +241,29 @@ class Expense(Base):
         ),
         Index("ix_expenses_company_cost_center", "company_id", "cost_center"),
         Index("ix_expenses_company_project", "company_id", "project"),
+        _referenced(),
+        _same_company("expenses", "merchant_id", "merchants"),
+        _same_company("expenses", "employee_id", "employees"),
+        _same_company("expenses", "team_id", "teams"),
+        _same_company("expenses", "category_id", "categories"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
     ref: Mapped[str] = mapped_column(String(64))
     descriptor: Mapped[str] = mapped_column(String(200))
-    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
+    merchant_id: Mapped[int] = mapped_column(Id)
     mcc: Mapped[str | None] = mapped_column(String(4))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     amount_company_minor: Mapped[int] = mapped_column(BigInteger)
     spent_on: Mapped[dt.date] = mapped_column(Date)
-    employee_id: Mapped[int] = mapped_column(Id, ForeignKey("employees.id"))
-    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"))
+    employee_id: Mapped[int] = mapped_column(Id)
+    team_id: Mapped[int] = mapped_column(Id)
     memo: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=ExpenseStatus.PENDING)
     payment_type: Mapped[str] = mapped_column(String(16), default=PaymentType.CARD)
-    category_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    category_id: Mapped[int | None] = mapped_column(Id)
     category_source: Mapped[str | None] = mapped_column(String(16))
     category_confidence: Mapped[float | None] = mapped_column(Float)
     receipt_present: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -237,11 +277,12 @@ class ExpenseDimension(Base):
     """A free analytical field of one expense (`dim_<name>` in expenses.csv): fund, location, grant, ..."""
 
     __tablename__ = "expense_dimensions"
-    __table_args__ = (Index("ix_expense_dimensions_company_name_value", "company_id", "name", "value"),)
-
-    expense_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("expenses.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        Index("ix_expense_dimensions_company_name_value", "company_id", "name", "value"),
+        _same_company("expense_dimensions", "expense_id", "expenses", ondelete="CASCADE"),
     )
+
+    expense_id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
     value: Mapped[str] = mapped_column(String(200))
@@ -256,14 +297,17 @@ class CategoryCorrection(Base):
     __table_args__ = (
         Index("ix_category_corrections_company_id", "company_id", "id"),
         Index("ix_category_corrections_expense_id", "expense_id"),
+        _same_company("category_corrections", "expense_id", "expenses", ondelete="CASCADE"),
+        _same_company("category_corrections", "category_id", "categories"),
+        _same_company("category_corrections", "previous_category_id", "categories"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
-    expense_id: Mapped[int] = mapped_column(Id, ForeignKey("expenses.id", ondelete="CASCADE"))
+    expense_id: Mapped[int] = mapped_column(Id)
     merchant_key: Mapped[str] = mapped_column(String(200))
-    category_id: Mapped[int] = mapped_column(Id, ForeignKey("categories.id"))
-    previous_category_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    category_id: Mapped[int] = mapped_column(Id)
+    previous_category_id: Mapped[int | None] = mapped_column(Id)
     subject: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -274,11 +318,12 @@ class TeamDailySpend(Base):
     Forecasts read years of daily history for every team; a large company has millions of expenses."""
 
     __tablename__ = "team_daily_spend"
+    __table_args__ = (_same_company("team_daily_spend", "team_id", "teams"),)
 
     company_id: Mapped[int] = mapped_column(
         Id, ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
     )
-    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(Id, primary_key=True)
     spent_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     total_minor: Mapped[int] = mapped_column(BigInteger)
     expenses: Mapped[int] = mapped_column(Integer)
@@ -289,14 +334,17 @@ class RepeatCharge(Base):
     similar amounts, the only ones that can be a subscription (tools/forecast/recurring.py)."""
 
     __tablename__ = "repeat_charges"
-    __table_args__ = (Index("ix_repeat_charges_company_team", "company_id", "team_id"),)
-
-    expense_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("expenses.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        Index("ix_repeat_charges_company_team", "company_id", "team_id"),
+        _same_company("repeat_charges", "expense_id", "expenses", ondelete="CASCADE"),
+        _same_company("repeat_charges", "team_id", "teams"),
+        _same_company("repeat_charges", "merchant_id", "merchants"),
     )
+
+    expense_id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
-    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"))
-    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
+    team_id: Mapped[int] = mapped_column(Id)
+    merchant_id: Mapped[int] = mapped_column(Id)
     spent_on: Mapped[dt.date] = mapped_column(Date)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
 
@@ -314,25 +362,31 @@ class SpendMonthly(Base):
     __table_args__ = (
         Index("ix_spend_monthly_company_month", "company_id", "month"),
         Index("uq_spend_monthly_slice", "company_id", "team_id", "month", "category_id", unique=True),
+        _same_company("spend_monthly", "team_id", "teams"),
+        _same_company("spend_monthly", "category_id", "categories"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
     month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
-    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"))
-    category_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    team_id: Mapped[int] = mapped_column(Id)
+    category_id: Mapped[int | None] = mapped_column(Id)
     total_minor: Mapped[int] = mapped_column(BigInteger)
     expenses: Mapped[int] = mapped_column(Integer)
 
 
 class Budget(Base):
     __tablename__ = "budgets"
-    __table_args__ = (UniqueConstraint("company_id", "team_id", "category_id", "period_start"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "team_id", "category_id", "period_start"),
+        _same_company("budgets", "team_id", "teams"),
+        _same_company("budgets", "category_id", "categories"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = _company_fk()
-    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"))
-    category_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    team_id: Mapped[int] = mapped_column(Id)
+    category_id: Mapped[int | None] = mapped_column(Id)
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
@@ -373,14 +427,19 @@ class ApprovalRequest(Base):
         UniqueConstraint("company_id", "ref"),
         # get_expense lists an expense's requests: without it, a scan of the company's requests a lookup.
         Index("ix_approval_requests_company_expense", "company_id", "expense_id"),
+        _referenced(),
+        _same_company("approval_requests", "requester_id", "employees"),
+        _same_company("approval_requests", "team_id", "teams"),
+        _same_company("approval_requests", "category_id", "categories"),
+        _same_company("approval_requests", "expense_id", "expenses"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = _company_fk()
     ref: Mapped[str] = mapped_column(String(64))
-    requester_id: Mapped[int] = mapped_column(Id, ForeignKey("employees.id"))
-    team_id: Mapped[int] = mapped_column(Id, ForeignKey("teams.id"))
-    category_id: Mapped[int | None] = mapped_column(Id, ForeignKey("categories.id"))
+    requester_id: Mapped[int] = mapped_column(Id)
+    team_id: Mapped[int] = mapped_column(Id)
+    category_id: Mapped[int | None] = mapped_column(Id)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     amount_company_minor: Mapped[int] = mapped_column(BigInteger)
@@ -388,19 +447,24 @@ class ApprovalRequest(Base):
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     submitted_at: Mapped[dt.datetime] = mapped_column()
-    expense_id: Mapped[int | None] = mapped_column(Id, ForeignKey("expenses.id"))
+    expense_id: Mapped[int | None] = mapped_column(Id)
 
 
 class ApprovalDecision(Base):
     __tablename__ = "approval_decisions"
+    __table_args__ = (
+        _same_company("approval_decisions", "request_id", "approval_requests"),
+        _same_company("approval_decisions", "approver_id", "employees"),
+        _same_company("approval_decisions", "on_behalf_of_id", "employees"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = _company_fk()
-    request_id: Mapped[int] = mapped_column(Id, ForeignKey("approval_requests.id"), index=True)
+    request_id: Mapped[int] = mapped_column(Id, index=True)
     step: Mapped[int] = mapped_column(Integer)
-    approver_id: Mapped[int] = mapped_column(Id, ForeignKey("employees.id"), index=True)
+    approver_id: Mapped[int] = mapped_column(Id, index=True)
     # The person the approver stood in for (out-of-office delegation), if any.
-    on_behalf_of_id: Mapped[int | None] = mapped_column(Id, ForeignKey("employees.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(Id)
     decision: Mapped[str] = mapped_column(String(16))
     decided_at: Mapped[dt.datetime] = mapped_column()
 

@@ -31,9 +31,11 @@ async def run_online() -> None:
         run_migrations(connection)
         return
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-    async with engine.connect() as async_connection:
-        await async_connection.run_sync(run_migrations)
-    await engine.dispose()
+    try:
+        async with engine.connect() as async_connection:
+            await async_connection.run_sync(run_migrations)
+    finally:  # a migration that refuses must not leave its connection open
+        await engine.dispose()
 
 
 asyncio.run(run_online())
