@@ -118,7 +118,7 @@ def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
 
     try:
         upgrade(settings.database_url)
-    except CommandError as exc:  # a migration that refuses says why (0012: cross-company references)
+    except CommandError as exc:  # a migration that refuses says why (0013: cross-company references)
         return _fail(str(exc))
     print(f"Database is up to date ({_display_url(settings.database_url)}).", file=sys.stderr)
     return 0

@@ -1,5 +1,5 @@
 """The migrations build the schema the models describe, on both backends: columns, types, keys, unique
-constraints, indexes and foreign keys (with the composite references of migration 0012)."""
+constraints, indexes and foreign keys (with the composite references of migration 0013)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A row may name only its own company's rows, and the database itself holds that (migration 0012): every
+"""A row may name only its own company's rows, and the database itself holds that (migration 0013): every
 reference between two tenant tables is (company_id, x_id) -> (company_id, id). A foreign key on the id
 alone let an expense name another company's category, and on PostgreSQL even a tool call, which row
 security stops from seeing that category, could write it: foreign-key checks do not see row security.

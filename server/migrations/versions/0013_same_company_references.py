@@ -1,7 +1,7 @@
 """references within one company: a row may name only its own company's rows
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-08
 
 Every reference from one tenant table to another was a foreign key on the id alone, and a foreign-key
@@ -39,8 +39,8 @@ from alembic import op
 from alembic.operations import BatchOperations
 from alembic.util import CommandError
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -153,7 +153,7 @@ def _refuse_cross_company_references() -> None:
     ]
     if found:
         raise CommandError(
-            "Migration 0012 refused: these rows reference a row of another company, which the database "
+            "Migration 0013 refused: these rows reference a row of another company, which the database "
             "will refuse from this revision on. Nothing was changed; correct or delete them, then run "
             "`outlay db upgrade` again.\n" + "\n".join(found)
         )
@@ -198,7 +198,7 @@ def _sqlite_rebuild() -> Iterator[None]:
     if broken:
         rows = "; ".join(f"{table} rowid {rowid} -> {parent}" for table, rowid, parent, _ in broken[:LISTED])
         raise CommandError(
-            f"Migration 0012 refused: {len(broken)} row(s) reference rows that do not exist; nothing was "
+            f"Migration 0013 refused: {len(broken)} row(s) reference rows that do not exist; nothing was "
             f"changed: {rows}"
         )
     with context.autocommit_block():  # commits the tables; the revision is stamped just after

@@ -1,4 +1,4 @@
-"""Migration 0012 makes every reference between tenant tables composite, (company_id, x_id), on a database
+"""Migration 0013 makes every reference between tenant tables composite, (company_id, x_id), on a database
 full of rows: every row is kept on both backends (on SQLite each table is rebuilt, which must not cascade
 into the rows that reference it), and the downgrade puts the single-column references back. A database
 that already holds a cross-company reference is refused before anything changes, naming the rows."""
@@ -59,7 +59,7 @@ async def revision(url: str) -> str | None:
 
 
 async def test_references_become_composite_and_back_and_every_row_is_kept(database_url: str) -> None:
-    await migrate(database_url, "0011", down=True)
+    await migrate(database_url, "0012", down=True)
     await seed_world(database_url)
     rows = await snapshot(database_url)
     assert all(rows[table] for table in ("expense_dimensions", "repeat_charges", "approval_decisions"))
@@ -73,7 +73,7 @@ async def test_references_become_composite_and_back_and_every_row_is_kept(databa
         "fk_expenses_category_id_categories": (["company_id", "category_id"], ["company_id", "id"]),
     }
 
-    await migrate(database_url, "0011", down=True)
+    await migrate(database_url, "0012", down=True)
     try:
         assert await snapshot(database_url) == rows
         assert await references(database_url, "expenses") == {
@@ -88,7 +88,7 @@ async def test_references_become_composite_and_back_and_every_row_is_kept(databa
 
 
 async def test_a_cross_company_reference_already_there_is_refused_and_named(database_url: str) -> None:
-    await migrate(database_url, "0011", down=True)
+    await migrate(database_url, "0012", down=True)
     await seed_world(database_url)
     [(acme,)] = await raw(database_url, "SELECT id FROM companies WHERE slug = 'acme'")
     [(theirs,)] = await raw(
@@ -112,7 +112,7 @@ async def test_a_cross_company_reference_already_there_is_refused_and_named(data
     named = f"- expenses.category_id -> categories: 1 row(s): id={expense} of company {acme} -> id={theirs} "
     assert named in str(refused.value)
     assert "Nothing was changed" in str(refused.value)
-    assert await revision(database_url) == "0011"
+    assert await revision(database_url) == "0012"
     assert await snapshot(database_url) == rows
 
     await write(
