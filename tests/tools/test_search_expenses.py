@@ -75,6 +75,7 @@ async def test_one_expense_as_a_whole(acme: Client) -> None:
             "date_to": None,
             "team": None,
             "employee": None,
+            "merchant": "fra-jfk",
             "merchant_text": "fra-jfk",
             "category": None,
             "status": None,
@@ -238,6 +239,7 @@ async def test_filters_come_back_resolved(acme: Client) -> None:
         "date_to": None,
         "team": "Engineering",
         "employee": {"email": "eve@acme.example", "name": "Eve Adams"},
+        "merchant": None,
         "merchant_text": None,
         "category": {"code": "SOFTWARE", "name": "Software"},
         "status": "pending",
@@ -375,3 +377,14 @@ def test_a_cursor_issued_before_the_dimension_filters_still_continues() -> None:
 
     assert selection.filters_digest(filters) == "632e21ce4d2d80ca9a300c38377b5650"
     assert selection.filters_digest(replace(filters, project="Apollo")) != selection.filters_digest(filters)
+
+
+async def test_the_filters_echo_uses_the_argument_names(acme: Client) -> None:
+    page = await call_ok(acme, "search_expenses", {"merchant": "Uber", "limit": 1})
+    search = {tool.name: tool for tool in (await acme.list_tools()).tools}["search_expenses"]
+    assert search.output_schema is not None
+    echo = search.output_schema["$defs"]["AppliedFilters"]["properties"]
+
+    assert (page["filters"]["merchant"], page["filters"]["merchant_text"]) == ("Uber", "Uber")
+    assert echo["merchant_text"]["description"].startswith("Deprecated: the same as `merchant`")
+    assert set(echo) <= set(search.input_schema["properties"]) | {"merchant_text"}
