@@ -90,8 +90,10 @@ def _line(
 
 
 def known_arguments(name: str, known: Sequence[str]) -> str:
-    """What to send instead of the unknown argument `name`: its close spellings, else every argument."""
+    """What to send instead of the unknown argument `name`: its close spellings, or the arguments it is a
+    word of (`id` -> `expense_id`), else every argument."""
     close = difflib.get_close_matches(name.lower(), known, n=3) if name else []
+    close = close or [argument for argument in known if name.lower() in argument.split("_")][:3]
     if close:
         return f"did you mean {' or '.join(close)}?"
     return f"its arguments are {', '.join(known)}" if known else "it takes no arguments"

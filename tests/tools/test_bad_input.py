@@ -202,6 +202,12 @@ async def refused_line_by_line(
             {"expense_id": "EXP-000001", "verbose": True},
             "verbose: get_expense has no such argument; its arguments are expense_id",
         ),
+        (  # the name an agent guessed: the argument it is a word of, and the one missing
+            "get_expense",
+            {"id": "EXP-000001"},
+            "id: get_expense has no such argument; did you mean expense_id?\nexpense_id: missing; it is "
+            "required: The expense id, e.g. 'EXP-000123'",
+        ),
         (
             "search_expenses",
             {"team": ""},
