@@ -26,6 +26,7 @@ from server.http.scopes import protect_write_tools
 from server.runtime import Runtime
 from server.settings import Settings
 from server.telemetry.names import CallNames
+from server.tool_server import OutlayServer
 from tools import approvers, categorize, expenses, forecast, spend
 
 INSTRUCTIONS = """\
@@ -37,6 +38,8 @@ approvals. You only ever see the company your credentials belong to.
 - Dates are YYYY-MM-DD; date ranges are inclusive. "Today" comes from the server, not your own clock.
   Periods are a year (2026), a quarter (2026-Q3) or a month (2026-07); summarize_spend defaults to
   the current month to date.
+- Send only a tool's own arguments, and leave out the ones you do not use: an unknown argument or an
+  empty string is refused, with one line per argument saying what is accepted.
 - Name people by e-mail or name, teams by name, categories by code or name. An ambiguous or unknown
   name returns an error that lists the candidates: pick one and call again.
 - Use summarize_spend for totals ("how much did Marketing spend on travel last quarter?"), then
@@ -83,7 +86,7 @@ def build_server(
             yield app
 
     verifier, auth = bearer_auth(settings)
-    mcp = MCPServer[AppContext](
+    mcp = OutlayServer(
         "outlay",
         title="Outlay spend tools",
         version=version("outlay"),

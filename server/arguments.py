@@ -12,7 +12,15 @@ from typing import Any
 from urllib.parse import unquote
 
 MAX_TEXT = 4_000
-_JSON_TYPES = {list: "array", int: "number", float: "number", bool: "boolean"}
+_JSON_TYPES: dict[type, str] = {
+    str: "a string",
+    int: "a JSON number",
+    float: "a JSON number",
+    bool: "a JSON boolean",
+    list: "a JSON array",
+    dict: "a JSON object",
+    type(None): "null",
+}
 
 
 def problem_in(method: str, params: Mapping[str, Any]) -> str | None:
@@ -28,13 +36,14 @@ def problem_in(method: str, params: Mapping[str, Any]) -> str | None:
     if arguments is None:
         return None
     if not isinstance(arguments, Mapping):
-        given = (
-            "a string"
-            if isinstance(arguments, str)
-            else f"a JSON {_JSON_TYPES.get(type(arguments), 'value')}"
-        )
+        given = json_kind(arguments)
         return f'arguments: an object of arguments by name is expected, e.g. {{"limit": 5}}; got {given}'
     return _first_problem(arguments)
+
+
+def json_kind(value: Any) -> str:
+    """What a value sent as JSON is, in words: "a string", "a JSON number", ..."""
+    return _JSON_TYPES.get(type(value), "a JSON value")
 
 
 def _first_problem(arguments: Mapping[str, Any]) -> str | None:

@@ -11,6 +11,7 @@ from mcp_types import INVALID_PARAMS
 
 from prompts.workflows.catalog import PROMPTS
 from server import completions
+from server.argument_errors import known_arguments
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -49,8 +50,8 @@ def refuse_bad_arguments(prompt: Prompt, arguments: dict[str, Any]) -> None:
     declared = prompt.arguments or []
     names = [argument.name for argument in declared]
     unknown = sorted(set(arguments) - set(names))
-    if unknown:
-        takes = f"its arguments are {', '.join(names)}" if names else "it takes no arguments"
+    if unknown:  # in the words a tool's unknown argument gets; several: every argument is listed
+        takes = known_arguments(unknown[0] if len(unknown) == 1 else "", names)
         raise MCPError(INVALID_PARAMS, f"{prompt.name} has no argument {', '.join(unknown)}: {takes}")
     missing = [arg for arg in declared if arg.required and not str(arguments.get(arg.name) or "").strip()]
     if missing:

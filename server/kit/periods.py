@@ -7,9 +7,9 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, ValidationInfo, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo, WithJsonSchema
 
 from server.errors import InvalidArgument
 
@@ -30,6 +30,17 @@ def _named(info: ValidationInfo, message: str) -> str:
     return f"{info.field_name}: {message}" if info.field_name else message
 
 
+def _year_number(value: Any) -> Any:
+    # The instructions and descriptions write a year as 2026, and agents send it as a JSON number: a whole
+    # number can only mean that year, so it is taken as one rather than refused for its JSON type. Any other
+    # number (2026.5, or 2026.0, which JSON cannot tell from it) is no period.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        raise ValueError(f"{value!r} is not a period: use {PERIOD_HELP}, as a string")
+    return value
+
+
 def _period_text(value: str, info: ValidationInfo) -> str:
     try:
         parse_period(value)
@@ -45,9 +56,12 @@ def _supported_day(value: dt.date, info: ValidationInfo) -> dt.date:
 
 
 # A tool argument naming a period: checked with a message written for the model; the pattern is also
-# advertised in the schema.
+# advertised in the schema, and a year may come as a JSON number.
 PeriodText = Annotated[
-    str, AfterValidator(_period_text), WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN})
+    str,
+    BeforeValidator(_year_number),
+    AfterValidator(_period_text),
+    WithJsonSchema({"type": ["string", "integer"], "pattern": PERIOD_PATTERN}),
 ]
 # A tool argument naming a day (YYYY-MM-DD), between FIRST_DAY and LAST_DAY.
 Day = Annotated[dt.date, AfterValidator(_supported_day)]

@@ -78,7 +78,8 @@ MERCHANTS = Kind(
 
 
 def given(text: str | None) -> str | None:
-    """The text, stripped, or None when blank: agents often send "" for a filter they do not use."""
+    """The text, stripped, or None when blank. A tool call never brings blank text (`server.tool_server`
+    refuses it); prompt forms do, for an optional argument left empty."""
     return text.strip() if text and text.strip() else None
 
 

@@ -133,8 +133,8 @@ async def resolve(session: AsyncSession, caller: Caller, request: SelectionReque
 async def _dimension_filter(
     session: AsyncSession, company_id: int, asked: Mapping[str, str] | None
 ) -> tuple[tuple[str, str], ...]:
-    """(name, value) pairs in name order, each name one of the company's free dimensions; a blank value
-    is no filter, as for every other text filter."""
+    """(name, value) pairs in name order, each name one of the company's free dimensions (a tool call's
+    blank values are refused before they get here)."""
     pairs = {name.strip(): value.strip() for name, value in (asked or {}).items() if given(value)}
     note = " (arguments of their own)"
     await check_dimensions(session, company_id, list(pairs), argument="dimensions", fixed_note=note)

@@ -178,8 +178,8 @@ async def test_refused_declined_and_dry_run_calls_write_nothing(fresh_url: str) 
         MEALS,
     )
     assert refusals[0].endswith(": no expense with id 'EXP-999999'; search_expenses lists ids")
-    assert ": expense_id is empty: pass an expense id such as 'EXP-000123'" in refusals[1]
-    assert ": category is empty: pass a category code or name" in refusals[2]
+    assert refusals[1].startswith('expense_id: " " is empty; it is required: The expense to correct')
+    assert refusals[2].startswith('category: "" is empty; it is required: The right category')
     assert ": no category with code or name 'Meels'; did you mean " in refusals[3]
     assert "'Meals'" in refusals[3]
     assert ": 'TRAVEL-' matches 4 categories: TRAVEL-AIR (Flights), " in refusals[4]

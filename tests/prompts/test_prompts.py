@@ -243,6 +243,11 @@ def _fills(uri: str, templates: list[str]) -> bool:
             {"team": "Sales", "period": "2026-Q3", "owner": "me"},
             "spend_review has no argument owner: its arguments are team, period",
         ),
+        (
+            "budget_check",
+            {"teem": "Sales", "period": "2026-Q3"},
+            "budget_check has no argument teem: did you mean team?",
+        ),
         (  # Hank works at Globex, not at Acme
             "approval_triage",
             {"requester": "hank"},

@@ -77,6 +77,172 @@ async def test_bad_input_is_the_callers_mistake_named_by_argument(
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
 
 
+DATE = 'expected: YYYY-MM-DD, e.g. "2026-07-01"'
+TEAM = "Team name, e.g. 'Marketing' (the team charged; sub-teams are not included)"
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "message"),
+    [
+        (
+            "search_expenses",
+            {"date_from": "yesterday"},
+            f"date_from: \"yesterday\" is not a date; {DATE} (work out days such as 'yesterday' from "
+            "today's date)",
+        ),
+        (
+            "search_expenses",
+            {"date_to": "2026-02-30"},
+            f'date_to: "2026-02-30" is no day of the calendar; {DATE}',
+        ),
+        ("search_expenses", {"date_from": "01/02/2026"}, f'date_from: "01/02/2026" is not a date; {DATE}'),
+        ("search_expenses", {"date_from": 20260101}, f"date_from: 20260101 is not a date; {DATE}"),
+        ("categorize_expenses", {"date_to": "today"}, f'date_to: "today" is not a date; {DATE} (work out'),
+        (
+            "search_expenses",
+            {"limit": "ten"},
+            'limit: "ten" is not a whole number; expected: a whole number from 1 to 200, e.g. 50',
+        ),
+        (
+            "forecast_budgets",
+            {"top": 0},
+            "top: 0 is out of range; expected: a whole number from 1 to 500, e.g. 20",
+        ),
+        (
+            "search_expenses",
+            {"uncategorized_only": "maybe"},
+            'uncategorized_only: "maybe" is not true or false; expected: the JSON value true or false, '
+            "e.g. true",
+        ),
+        (
+            "suggest_approver",
+            {"requester": "Ann Lee", "amount": "10", "payment_type": "cash"},
+            "payment_type: \"cash\" is not a choice; expected one of: 'card', 'reimbursement' or 'invoice'",
+        ),
+        ("search_expenses", {"team": 5}, f"team: 5 is a JSON number, not a string; expected: {TEAM}"),
+        (
+            "categorize_expenses",
+            {"expense_ids": "EXP-000001"},
+            'expense_ids: "EXP-000001" is a string, not a list; expected: Expense ids to categorize',
+        ),
+        (
+            "categorize_expenses",
+            {"expense_ids": [1, 2]},
+            "expense_ids[0]: 1 is a JSON number, not a string; expected: Expense ids to categorize; omit "
+            "(not an empty list) to work on the uncategorized backlog (and 1 more)",
+        ),
+        (
+            "search_expenses",
+            {"dimensions": {"fund": 1}},
+            "dimensions.fund: 1 is a JSON number, not a string; expected: Free dimensions",
+        ),
+        (
+            "categorize_expense",
+            {"descriptor": "x", "mcc": "58"},
+            "mcc: \"58\" is not in the accepted form; expected: 4-digit merchant category code, e.g. '5812'",
+        ),
+        ("get_expense", {}, "expense_id: missing; it is required: The expense id, e.g. 'EXP-000123'"),
+        (
+            "summarize_spend",
+            {"group_by": "week"},
+            'group_by: "week" is not accepted; expected: The dimension to total by: category, team',
+        ),
+        (
+            "forecast_budgets",
+            {"period": 2026.5},
+            "period: 2026.5 is not a period: use a year (2026), a quarter (2026-Q3) or a month (2026-07), as "
+            "a string",
+        ),
+        (  # two arguments wrong: one line each
+            "search_expenses",
+            {"date_from": "last week", "limit": 0},
+            f"date_from: \"last week\" is not a date; {DATE} (work out days such as 'yesterday' from today's "
+            "date)\nlimit: 0 is out of range; expected: a whole number from 1 to 200, e.g. 50",
+        ),
+    ],
+)
+async def test_argument_errors_read_one_line_per_argument_with_what_is_accepted(
+    acme: Client, caplog: pytest.LogCaptureFixture, tool: str, arguments: dict[str, Any], message: str
+) -> None:
+    await refused_line_by_line(acme, caplog, tool, arguments, message)
+
+
+async def refused_line_by_line(
+    acme: Client, caplog: pytest.LogCaptureFixture, tool: str, arguments: dict[str, Any], message: str
+) -> None:
+    """`message` is how the refusal starts, with its number of lines; nothing of pydantic's own format
+    shows, and the call counts as the caller's mistake."""
+    with caplog.at_level(logging.INFO):
+        refused = await call_error(acme, tool, arguments)
+
+    assert refused.startswith(message)
+    assert len(refused.splitlines()) == len(message.splitlines())
+    for leak in ("validation error", "Arguments", "pydantic", "http", "Input should", "[type="):
+        assert leak not in refused
+    assert [record.__dict__["outcome"] for record in caplog.records if record.name == "outlay.calls"] == [
+        "invalid_arguments"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "message"),
+    [
+        (
+            "search_expenses",
+            {"merchant_text": "uber"},
+            "merchant_text: search_expenses has no such argument; did you mean merchant?",
+        ),
+        (
+            "summarize_spend",
+            {"period": "2026", "groupby": "team"},
+            "groupby: summarize_spend has no such argument; did you mean group_by?",
+        ),
+        (
+            "get_expense",
+            {"expense_id": "EXP-000001", "verbose": True},
+            "verbose: get_expense has no such argument; its arguments are expense_id",
+        ),
+        (  # the name an agent guessed: the argument it is a word of, and the one missing
+            "get_expense",
+            {"id": "EXP-000001"},
+            "id: get_expense has no such argument; did you mean expense_id?\nexpense_id: missing; it is "
+            "required: The expense id, e.g. 'EXP-000123'",
+        ),
+        (
+            "search_expenses",
+            {"team": ""},
+            f'team: "" is empty; leave the argument out for none, or give: {TEAM}',
+        ),
+        ("summarize_spend", {"employee": "  "}, 'employee: "  " is empty; leave the argument out for none'),
+        ("categorize_expenses", {"merchant": ""}, 'merchant: "" is empty; leave the argument out for none'),
+        ("search_expenses", {"cursor": ""}, 'cursor: "" is empty; leave the argument out for none'),
+        (
+            "search_expenses",
+            {"dimensions": {"fund": ""}},
+            'dimensions.fund: "" is empty; leave the argument out',
+        ),
+        ("forecast_budget", {"team": " "}, 'team: " " is empty; it is required: The team, by name'),
+        (
+            "suggest_approver",
+            {"requester": "Ann Lee", "amount": "10", "team": "", "amount_eur": "10"},
+            'team: "" is empty; leave the argument out for none, or give: Team to charge, by name; default: '
+            "the requester's team\namount_eur: suggest_approver has no such argument; did you mean amount?",
+        ),
+    ],
+)
+async def test_unknown_arguments_and_blank_filters_are_refused(
+    acme: Client, caplog: pytest.LogCaptureFixture, tool: str, arguments: dict[str, Any], message: str
+) -> None:
+    await refused_line_by_line(acme, caplog, tool, arguments, message)
+
+
+async def test_every_tool_refuses_an_argument_it_does_not_have(acme: Client) -> None:
+    for tool in (await acme.list_tools()).tools:
+        refused = await call_error(acme, tool.name, {"bogus_filter": "x"})
+
+        assert f"bogus_filter: {tool.name} has no such argument; its arguments are " in refused, tool.name
+
+
 @pytest.mark.parametrize(
     ("uri", "message", "outcome"),
     [
@@ -169,6 +335,11 @@ def served(seeded_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         ),
         ({"name": "search_expenses", "arguments": {"merchant": "U\x00ber"}}, f"merchant: {NUL}"),
         ({"name": "summarize_spend", "arguments": {"period": "9999-Q4"}}, "period: '9999-Q4' is outside"),
+        (
+            {"name": "search_expenses", "arguments": {"merchant_text": "Uber", "date_from": "yesterday"}},
+            "merchant_text: search_expenses has no such argument; did you mean merchant?\n"
+            'date_from: "yesterday" is not a date; expected: YYYY-MM-DD',
+        ),
     ],
 )
 def test_over_http_bad_input_is_a_tool_error_and_no_traceback(

@@ -75,6 +75,7 @@ async def test_one_expense_as_a_whole(acme: Client) -> None:
             "date_to": None,
             "team": None,
             "employee": None,
+            "merchant": "fra-jfk",
             "merchant_text": "fra-jfk",
             "category": None,
             "status": None,
@@ -228,8 +229,7 @@ async def test_filters_come_back_resolved(acme: Client) -> None:
             "status": "pending",
             "missing_receipt": True,
             "cost_center": " CC-1 ",
-            "project": "",  # what agents send for a filter they do not use
-            "dimensions": {" fund ": " GF01 ", "location": ""},
+            "dimensions": {" fund ": " GF01 "},
         },
     )
 
@@ -238,6 +238,7 @@ async def test_filters_come_back_resolved(acme: Client) -> None:
         "date_to": None,
         "team": "Engineering",
         "employee": {"email": "eve@acme.example", "name": "Eve Adams"},
+        "merchant": None,
         "merchant_text": None,
         "category": {"code": "SOFTWARE", "name": "Software"},
         "status": "pending",
@@ -303,11 +304,15 @@ async def test_names_that_match_several_or_none_list_candidates(
             "pass either category or uncategorized_only=true",
         ),
         ({"min_amount": "12,50"}, "'12,50' is not a decimal amount: use digits and a point, e.g. '1234.50'"),
-        ({"limit": 0}, "limit\n  Input should be greater than or equal to 1"),
-        ({"limit": 201}, "limit\n  Input should be less than or equal to 200"),
-        ({"status": "paid"}, "Input should be 'pending', 'approved', 'rejected' or 'reimbursed'"),
-        ({"date_to": "2026-02-30"}, "date_to\n  Input should be a valid date"),
-        ({"cost_center": "C" * 65}, "cost_center\n  String should have at most 64 characters"),
+        ({"limit": 0}, "limit: 0 is out of range; expected: a whole number from 1 to 200, e.g. 50"),
+        ({"limit": 201}, "limit: 201 is out of range; expected: a whole number from 1 to 200, e.g. 50"),
+        (
+            {"status": "paid"},
+            "status: \"paid\" is not a choice; expected one of: 'pending', 'approved', 'rejected' or "
+            "'reimbursed'",
+        ),
+        ({"date_to": "2026-02-30"}, 'date_to: "2026-02-30" is no day of the calendar; expected: YYYY-MM-DD'),
+        ({"cost_center": "C" * 65}, "cost_center: 65 characters; at most 64"),
         (  # globex has a grant dimension; acme does not
             {"dimensions": {"grant": "G-7"}},
             "Error executing tool search_expenses: dimensions: no free dimension named 'grant'; this "
@@ -375,3 +380,14 @@ def test_a_cursor_issued_before_the_dimension_filters_still_continues() -> None:
 
     assert selection.filters_digest(filters) == "632e21ce4d2d80ca9a300c38377b5650"
     assert selection.filters_digest(replace(filters, project="Apollo")) != selection.filters_digest(filters)
+
+
+async def test_the_filters_echo_uses_the_argument_names(acme: Client) -> None:
+    page = await call_ok(acme, "search_expenses", {"merchant": "Uber", "limit": 1})
+    search = {tool.name: tool for tool in (await acme.list_tools()).tools}["search_expenses"]
+    assert search.output_schema is not None
+    echo = search.output_schema["$defs"]["AppliedFilters"]["properties"]
+
+    assert (page["filters"]["merchant"], page["filters"]["merchant_text"]) == ("Uber", "Uber")
+    assert echo["merchant_text"]["description"].startswith("Deprecated: the same as `merchant`")
+    assert set(echo) <= set(search.input_schema["properties"]) | {"merchant_text"}

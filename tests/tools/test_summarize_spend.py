@@ -10,6 +10,7 @@ import pytest
 from mcp import Client
 
 from server.kit.money import format_amount, to_minor
+from server.kit.periods import PERIOD_PATTERN
 from tests.tools.test_search_expenses import text_of
 from tests.world import TODAY, call_error, call_ok, raw
 
@@ -252,10 +253,10 @@ async def test_filters_by_team_and_employee(acme: Client, seeded_url: str) -> No
         ({"period": "Q3"}, "'Q3' is not a period"),
         (
             {"group_by": "week"},
-            "Input should be 'category', 'team', 'merchant', 'employee', 'month', 'cost_center' or 'project'",
+            'group_by: "week" is not accepted; expected: The dimension to total by: category, team, '
+            "merchant, employee, month, cost_center, project, or dim:<name>",
         ),
-        ({"group_by": "week"}, "String should match pattern '^dim:.+$'"),
-        ({"group_by": "dim:"}, "String should match pattern '^dim:.+$'"),
+        ({"group_by": "dim:"}, 'group_by: "dim:" is not accepted; expected: The dimension to total by'),
         (  # globex has a grant dimension; acme does not
             {"group_by": "dim:grant"},
             "Error executing tool summarize_spend: group_by: no free dimension named 'grant'; this company's "
@@ -269,3 +270,14 @@ async def test_bad_arguments_are_refused_with_a_clear_reason(
     acme: Client, arguments: dict[str, Any], message: str
 ) -> None:
     assert message in await call_error(acme, "summarize_spend", arguments)
+
+
+async def test_a_period_may_be_a_year_sent_as_a_json_number(acme: Client) -> None:
+    as_number = await acme.call_tool("summarize_spend", {"period": 2026, "group_by": "team"})
+    as_text = await acme.call_tool("summarize_spend", {"period": "2026", "group_by": "team"})
+
+    assert not as_number.is_error, as_number.content
+    assert as_number.structured_content == as_text.structured_content
+    tools = {tool.name: tool for tool in (await acme.list_tools()).tools}
+    period = tools["forecast_budgets"].input_schema["properties"]["period"]
+    assert {"type": ["string", "integer"], "pattern": PERIOD_PATTERN} in period["anyOf"]

@@ -46,13 +46,16 @@ class ExpenseItem(BaseModel):
 
 
 class AppliedFilters(BaseModel):
-    """The filters as resolved: the names, e-mails and codes the search actually used."""
+    """The filters as resolved: the names, e-mails and codes the search actually used, each under the name
+    of its search_expenses argument."""
 
     date_from: dt.date | None
     date_to: dt.date | None
     team: str | None
     employee: Person | None
-    merchant_text: str | None
+    merchant: str | None = Field(description="The merchant text searched for, as given to `merchant`.")
+    # Kept for the clients that read it: echoed under the argument's name since `merchant` (issue 19).
+    merchant_text: str | None = Field(description="Deprecated: the same as `merchant`, which replaces it.")
     category: CategoryRef | None
     status: str | None
     min_amount: Money | None

@@ -50,6 +50,7 @@ def applied_filters(
         date_to=request.date_to,
         team=None if resolved.team is None else resolved.team.name,
         employee=None if resolved.employee is None else logic.person(resolved.employee),
+        merchant=filters.merchant_text,
         merchant_text=filters.merchant_text,
         category=None if category is None else CategoryRef(code=category.code, name=category.name),
         status=request.status,

@@ -38,7 +38,9 @@ Names (team, employee, category) are resolved like everywhere else; an ambiguous
 returns an error listing the candidates. `cost_center`, `project` and `dimensions` (the company's own
 analytical fields, e.g. {"fund": "GF01"}) match values exactly; a dimension name the company does not
 have returns an error listing the ones it has (summarize_spend groups by them: cost_center, project,
-dim:<name>). `filters` in the result echoes what was actually used."""
+dim:<name>). Leave out a filter you do not use: an empty string is refused, not read as "any".
+`filters` in the result echoes what was actually used, under the argument names (`merchant_text` is a
+deprecated copy of `merchant`)."""
 
 GET_DESCRIPTION = """\
 One expense in full: merchant (with its merchant category code and what it means), category and who

@@ -57,7 +57,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
 
 async def forecast_budget(
     ctx: Context[AppContext],
-    team: Annotated[str, Field(min_length=1, max_length=200, description="The team, by name.")],
+    team: Annotated[
+        str, Field(min_length=1, max_length=200, description="The team, by name, e.g. 'Marketing'.")
+    ],
     category: Annotated[
         str | None, Field(max_length=200, description="Only this category's budget, by code or name.")
     ] = None,
@@ -92,7 +94,10 @@ async def forecast_budgets(
     ctx: Context[AppContext],
     period: Annotated[
         PeriodText | None,
-        Field(description="Budgets overlapping this period; default: the budgets running today."),
+        Field(
+            description="Budgets overlapping this period, a year '2026', a quarter '2026-Q3' or a month "
+            "'2026-07'; default: the budgets running today."
+        ),
     ] = None,
     top: Annotated[int, Field(ge=1, le=500, description="How many budgets to list, riskiest first.")] = 20,
 ) -> Annotated[CallToolResult, BudgetRanking]:

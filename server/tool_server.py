@@ -1,0 +1,52 @@
+"""The MCP server Outlay runs: the SDK's `MCPServer`, with each tool call's arguments checked first, in one
+place for every tool, strictly, and refused in words an agent can act on (`server.argument_errors`).
+
+The SDK builds a pydantic `<tool>Arguments` model per tool from its signature. Left alone, that model
+ignores arguments it does not know (`merchant_text` filtered nothing, silently) and answers a bad value
+in pydantic's own format. Here a call is first validated against a stricter copy of the same model:
+unknown arguments are refused, and so is blank text, which used to mean "no filter" (`team: ""`)
+while an agent may have meant a team; leaving the argument out says "no filter" unambiguously. The SDK
+then validates the same arguments again with its own model, which can no longer fail."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, cast
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import CallToolResult, InputRequiredResult
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from server.argument_errors import explain
+from server.context import AppContext
+
+# Only for checking: the values the tool receives are the SDK's, unstripped.
+_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True, str_min_length=1)
+
+
+class OutlayServer(MCPServer[AppContext]):
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        tool = self._tool_manager.get_tool(name)
+        if tool is not None:  # an unknown tool is the SDK's to refuse
+            refuse_bad_arguments(tool, arguments)
+        return await super().call_tool(name, arguments, context)
+
+
+def refuse_bad_arguments(tool: Tool, arguments: dict[str, Any]) -> None:
+    """A `ToolError` with one line per refused argument; the SDK logs only the names of the arguments
+    (the `ValidationError` it is raised from), never their values."""
+    try:
+        _strict(tool.fn_metadata.arg_model).model_validate(tool.fn_metadata.pre_parse_json(arguments))
+    except ValidationError as exc:
+        raise ToolError(explain(tool.name, exc, arguments, tool.parameters)) from exc
+
+
+@cache
+def _strict(model: type[BaseModel]) -> type[BaseModel]:
+    """The tool's own argument model, refusing unknown arguments and blank text (cached: one per tool)."""
+    return cast(type[BaseModel], type(model.__name__, (model,), {"model_config": _STRICT}))
