@@ -76,7 +76,7 @@ def _line(
 ) -> str:
     first, prop = details[0], properties.get(name, {})
     if first["type"] == "extra_forbidden":
-        return f"{name}: {tool} has no such argument; {known_arguments(name, list(properties))}"
+        return f"{_named(name)}: {tool} has no such argument; {known_arguments(name, list(properties))}"
     if first["type"] == "missing":
         return f"{name}: missing; it is required: {_described(prop)}"
     given = arguments.get(name)
@@ -87,6 +87,12 @@ def _line(
     problem = _problem(first, value, prop, optional=name not in required)
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     return f"{path}: {problem}{more}"
+
+
+def _named(name: str) -> str:
+    """An argument's name as the line's head: as sent when it is a plain name, else quoted as JSON, so that
+    an empty name or one holding a newline still heads one line the caller can tell apart."""
+    return name if name.isidentifier() else json.dumps(name)
 
 
 def known_arguments(name: str, known: Sequence[str]) -> str:

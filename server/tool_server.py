@@ -10,6 +10,8 @@ then validates the same arguments again with its own model, which can no longer 
 
 from __future__ import annotations
 
+import difflib
+import json
 from functools import cache
 from typing import Any, cast
 
@@ -32,9 +34,18 @@ class OutlayServer(MCPServer[AppContext]):
         self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         tool = self._tool_manager.get_tool(name)
-        if tool is not None:  # an unknown tool is the SDK's to refuse
-            refuse_bad_arguments(tool, arguments)
+        if tool is None:
+            raise ToolError(unknown_tool(name, [known.name for known in self._tool_manager.list_tools()]))
+        refuse_bad_arguments(tool, arguments)
         return await super().call_tool(name, arguments, context)
+
+
+def unknown_tool(name: str, known: list[str]) -> str:
+    """The SDK's "Unknown tool: <name>" echoed the name as sent, a newline in it included (the fuzz
+    found `\r0`); here it is quoted, with the names that are close."""
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"the tools are {', '.join(sorted(known))}"
+    return f"Unknown tool {json.dumps(name)}; {hint}"
 
 
 def refuse_bad_arguments(tool: Tool, arguments: dict[str, Any]) -> None:

@@ -208,6 +208,12 @@ async def refused_line_by_line(
             "id: get_expense has no such argument; did you mean expense_id?\nexpense_id: missing; it is "
             "required: The expense id, e.g. 'EXP-000123'",
         ),
+        (  # a name that is no name heads its line quoted (the fuzz sent "" and a newline)
+            "get_expense",
+            {"expense_id": "EXP-000001", "": 1, "a\nb": 2},
+            '"": get_expense has no such argument; its arguments are expense_id\n'
+            '"a\\nb": get_expense has no such argument; its arguments are expense_id',
+        ),
         (
             "search_expenses",
             {"team": ""},
@@ -360,3 +366,19 @@ def test_over_http_bad_input_is_a_tool_error_and_no_traceback(
     assert result["isError"] is True
     assert message in result["content"][0]["text"]
     assert "Traceback" not in log.read_text()[logged:]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("serach_expenses", 'Unknown tool "serach_expenses"; did you mean search_expenses'),
+        ("\r0", 'Unknown tool "\\r0"; the tools are categorize_expense, categorize_expenses, '),
+    ],
+)
+async def test_an_unknown_tool_is_named_on_one_line_with_the_close_ones(
+    acme: Client, name: str, message: str
+) -> None:
+    refused = await call_error(acme, name, {})
+
+    assert refused.startswith(message)
+    assert len(refused.splitlines()) == 1
