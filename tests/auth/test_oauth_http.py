@@ -241,7 +241,7 @@ async def test_read_calls_from_read_only_tokens_pass_the_scope_gate_unchanged(
     server: str, issuer: FakeIssuer
 ) -> None:
     async with http_client(server, token(issuer, server, scope=READ)) as client:
-        result = await client.call_tool("search_expenses", {"limit": 2, "text": "a"})
+        result = await client.call_tool("search_expenses", {"limit": 2, "merchant": "a"})
 
     assert not result.is_error, result.content
 
