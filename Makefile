@@ -23,15 +23,17 @@ run: $(VENV)/.synced
 	$(BIN)/outlay demo --if-missing
 	$(BIN)/outlay serve --transport http --print-connect-help
 
-## Run the whole suite on SQLite and on PostgreSQL.
+## Run the whole suite on SQLite and on PostgreSQL, one worker per core (pytest-xdist; each worker makes
+## its own uniquely named databases). PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.synced
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-sqlite: $(VENV)/.synced
-	$(BIN)/pytest -k "not postgresql" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -k "not postgresql" $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.synced
-	$(BIN)/pytest -k "not sqlite" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -k "not sqlite" $(PYTEST_ARGS)
 
 ## The fuzz tests at length: 200 random examples per tool, client and backend (the suite draws 8, fixed).
 fuzz: $(VENV)/.synced
