@@ -22,7 +22,6 @@ import datetime as dt
 import statistics
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evals.reports import write_report
+from evals.reports import percent, table, write_report
 from server.app import build_server
 from server.context import Clock
 from server.db.engine import create_engine, create_session_factory
@@ -279,10 +278,6 @@ def _report(books: Books, score: Score, replay_seconds: float, latency: dict[str
     }
 
 
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
 def markdown(report: dict[str, Any]) -> str:
     latency = report["latency"]
     counts = f"{report['requests']} ({report['approved_requests']} approved, {report['decisions']} decisions)"
@@ -290,10 +285,10 @@ def markdown(report: dict[str, Any]) -> str:
     speed = f"{p50} ms / {p95} ms ({calls} calls)"
     rows = [
         ("requests replayed", counts),
-        ("exact chain match (approved requests)", _percent(report["exact_chain_match"])),
-        ("exact chain match without the history ranking", _percent(report["exact_chain_match_policy_only"])),
-        ("per-step match (who decided)", _percent(report["per_step_match"])),
-        ("per-step match (whose step it was)", _percent(report["per_step_principal_match"])),
+        ("exact chain match (approved requests)", percent(report["exact_chain_match"])),
+        ("exact chain match without the history ranking", percent(report["exact_chain_match_policy_only"])),
+        ("per-step match (who decided)", percent(report["per_step_match"])),
+        ("per-step match (whose step it was)", percent(report["per_step_principal_match"])),
         ("policy violations (must be 0)", str(report["policy_violations"])),
         ("chains with a step nobody may take", str(report["incomplete_chains"])),
         ("suggest_approver p50 / p95, in-memory client", speed),
@@ -305,14 +300,14 @@ def markdown(report: dict[str, Any]) -> str:
         "Every past approval request replayed through the engine as of its submission (absences that day,",
         "ranking from the decisions made before it), compared with who actually decided.",
         "",
-        *_table(("metric", "value"), rows),
+        *table(("metric", "value"), rows),
         "",
         "## Per policy requirement",
         "",
-        *_table(
+        *table(
             ("requirement", "decisions", "match"),
             [
-                (f"`{name}`", str(row["steps"]), _percent(row["match"]))
+                (f"`{name}`", str(row["steps"]), percent(row["match"]))
                 for name, row in report["by_requirement"].items()
             ],
         ),
@@ -330,15 +325,7 @@ def markdown(report: dict[str, Any]) -> str:
             )
             for m in report["mismatches"]
         ]
-        lines += ["", "## Chains that differ (the first ones)", "", *_table(header, found)]
+        lines += ["", "## Chains that differ (the first ones)", "", *table(header, found)]
     if report["violation_examples"]:
         lines += ["", "## Violations", "", *(f"- {v}" for v in report["violation_examples"])]
     return "\n".join(lines) + "\n"
-
-
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
-    return [
-        f"| {' | '.join(header)} |",
-        f"|{'|'.join(' --- ' for _ in header)}|",
-        *(f"| {' | '.join(row)} |" for row in rows),
-    ]
