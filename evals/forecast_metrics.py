@@ -1,5 +1,6 @@
-"""Forecast accuracy as the M4 competition scores it, and the M4 benchmarks (numpy only, no model library,
-so the yardstick stays independent of the forecaster it measures).
+"""Forecast accuracy as the M4 competition scores it, and the M4 benchmarks (numpy, and scipy's beta
+quantile through the categorizer's Clopper-Pearson bound: no model library, so the yardstick stays
+independent of the forecaster it measures).
 
 - sMAPE = mean(200 |y - f| / (|y| + |f|)); a 0/0 term counts 0.
 - MASE = mean |y - f| / scale, scale = mean |y_t - y_{t-m}| over the in-sample series, m = 12 (monthly)
