@@ -57,11 +57,11 @@ def wants_llm(decision: Decision) -> bool:
 _KEPT = {"model": "local model answer", "mcc": "MCC-based answer", "fallback": "no answer, needs review"}
 
 
-def unavailable(decision: Decision, reason: str) -> Degradation:
-    """The note on an answer the LLM should have weighed in on and did not: why, and what stands."""
-    kept = _KEPT.get(decision.source, f"{decision.source} answer")
+def kept(decision: Decision, reason: str) -> Decision:
+    """The local answer, standing where the LLM should have weighed in and did not, noting why."""
     what = "LLM answer unusable" if reason == InvalidAnswer.reason else "LLM unavailable"
-    return Degradation("llm", reason, f"{what} ({reason.replace('_', ' ')}); {kept} kept")
+    instead = f"{_KEPT.get(decision.source, f'{decision.source} answer')} kept"
+    return decision.skipping(Degradation.of("llm", what, reason, instead))
 
 
 def prompt_inputs(

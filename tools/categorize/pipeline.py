@@ -49,12 +49,17 @@ class Guess:
 
 @dataclass(frozen=True)
 class Degradation:
-    """A source that should have had its say and could not: which, why (the gateway's reason code) and
-    what answered instead, in words."""
+    """A source that should have had its say and could not: which, why (the gateway's reason code; a
+    model server answer off the contract: `malformed`) and what answered instead, in words."""
 
     link: Literal["llm", "model_server"]
     reason: str
     note: str
+
+    @classmethod
+    def of(cls, link: Literal["llm", "model_server"], what: str, reason: str, instead: str) -> Degradation:
+        """The note reads `what (reason in words); instead`."""
+        return cls(link, reason, f"{what} ({reason.replace('_', ' ')}); {instead}")
 
 
 @dataclass(frozen=True)

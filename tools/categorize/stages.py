@@ -62,7 +62,7 @@ async def consult_llm(
         return decisions
     if unavailable is not None:
         for index in asking:
-            decisions[index] = decisions[index].skipping(llm.unavailable(decisions[index], unavailable))
+            decisions[index] = llm.kept(decisions[index], unavailable)
         return decisions
     names = await queries.employee_names(session, caller.company_id)
     await _ask_llm(app, caller, books, facts, amounts, decisions, asking, Redactor(names), progress)
@@ -82,8 +82,8 @@ async def _remote_probabilities(
     except (GatewayError, remote.WireError) as exc:
         reason = exc.reason if isinstance(exc, GatewayError) else "malformed"
         log.warning("model server gave no answer; using the in-process model", extra={"reason": reason})
-        note = f"model server unavailable ({reason.replace('_', ' ')}); in-process model answered"
-        return None, pipeline.Degradation("model_server", reason, note)
+        instead = "in-process model answered"
+        return None, pipeline.Degradation.of("model_server", "model server unavailable", reason, instead)
 
 
 async def _ask_llm(
@@ -115,7 +115,7 @@ async def _ask_llm(
             )
         except GatewayError as exc:
             log.info("LLM gave no answer; keeping the local one", extra={"reason": exc.reason})
-            decisions[index] = decisions[index].skipping(llm.unavailable(decisions[index], exc.reason))
+            decisions[index] = llm.kept(decisions[index], exc.reason)
         else:
             decisions[index] = llm.combine(decisions[index], answer.value, codes, books.company.thresholds)
         done += 1
