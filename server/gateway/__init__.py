@@ -22,7 +22,8 @@ The runtime opens one `ModelGateway` per process (`AppContext.gateway`). Capabil
 All three raise a `GatewayError` (see `server.gateway.errors` for the tree) when there is no usable answer;
 callers degrade instead of failing, most simply with a `FallbackChain` that tries the LLM, then a local
 model, then rules, then a last resort ("needs review"), and says which link answered and why the
-earlier ones were skipped. `gateway.llm_available` tells whether the LLM is worth trying at all.
+earlier ones were skipped. `gateway.llm_available` tells whether the LLM is worth trying at all, and
+`gateway.llm_unavailable` why not (a `GatewayError` reason).
 """
 
 from server.gateway.chat import ChatAnswer
