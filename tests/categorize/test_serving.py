@@ -13,6 +13,7 @@ import pytest
 
 from server.fakes.loopback import free_port
 from server.gateway import GatewaySettings
+from server.kit.merchants import merchant_key
 from tests.categorize.conftest import server_for
 from tests.transports.conftest import OUTLAY, server_env
 from tests.world import call_ok, connect, raw
@@ -83,6 +84,9 @@ async def test_the_categorizer_uses_the_model_server_and_falls_back_when_it_is_g
     [(ref,)] = await raw(
         trained_url, "SELECT ref FROM expenses WHERE category_id IS NULL ORDER BY ref LIMIT 1"
     )
+    rules = {key for (key,) in await raw(trained_url, "SELECT merchant_key FROM category_rules")}
+    names = [name for (name,) in await raw(trained_url, "SELECT name FROM merchants ORDER BY name")]
+    ruled = next(name for name in names if merchant_key(name) in rules)
     remote = server_for(
         trained_url,
         categorize_model="remote",
@@ -96,6 +100,7 @@ async def test_the_categorizer_uses_the_model_server_and_falls_back_when_it_is_g
         process.terminate()
         process.wait(timeout=10)
         fallen_back = await call_ok(client, "categorize_expense", {"expense_id": ref})
+        by_rule = await call_ok(client, "categorize_expense", {"descriptor": ruled, "merchant": ruled})
     async with connect(server_for(trained_url), "auto") as client:
         local = await call_ok(client, "categorize_expense", {"expense_id": ref})
 
@@ -108,5 +113,6 @@ async def test_the_categorizer_uses_the_model_server_and_falls_back_when_it_is_g
         }
     ]
     assert served["degraded"] == []
+    assert (by_rule["source"], by_rule["degraded"]) == ("rule", [])  # a company rule needs no model
     assert served["category"]["code"] == local["category"]["code"]
     assert served["category"]["confidence"] == pytest.approx(local["category"]["confidence"], abs=1e-3)
