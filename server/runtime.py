@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.context import AppContext, Clock
-from server.db.engine import create_engine, create_session_factory
+from server.db.engine import create_engine, create_session_factory, sqlite_file
 from server.db.tenancy import tenant_role_problem
 from server.gateway import ModelGateway
 from server.settings import Settings
@@ -35,9 +35,9 @@ async def ensure_schema(engine: AsyncEngine) -> None:
     date) is answered from the migration files' ids and one query, because importing Alembic costs
     0.1-0.2 s; anything else is left to Alembic, which also words the message. A database that is not
     there is refused before anything connects: SQLite would create an empty file on the way."""
-    if (missing := missing_sqlite_file(engine.url)) is not None:
+    if (path := sqlite_file(engine.url)) is not None and not path.exists():
         raise SchemaNotReady(
-            f"The database file {missing} does not exist. Run `outlay db upgrade` to create it "
+            f"The database file {path} does not exist. Run `outlay db upgrade` to create it "
             "(or set OUTLAY_DATABASE_URL to the database you meant)."
         )
     try:
@@ -54,15 +54,6 @@ async def _check_revision(engine: AsyncEngine) -> None:
 
     if problem := await pending_migration_message(engine):
         raise SchemaNotReady(problem)
-
-
-def missing_sqlite_file(url: URL) -> Path | None:
-    """The file a SQLite URL names when it does not exist (None: it does, or the URL is not a file)."""
-    database = url.database
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or url.query.get("uri"):
-        return None
-    path = Path(database).expanduser()
-    return None if path.exists() else path
 
 
 def _unopenable(url: URL, exc: BaseException) -> str:

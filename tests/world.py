@@ -8,10 +8,10 @@ as a wrong answer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from alembic import command
@@ -19,7 +19,7 @@ from mcp import Client
 from mcp.server import MCPServer
 from mcp_types import TextContent
 from pydantic import SecretStr
-from sqlalchemy import Date, bindparam, select, text
+from sqlalchemy import Date, bindparam, inspect, select, text
 
 from server.app import build_server
 from server.db.engine import create_engine, create_session_factory
@@ -30,7 +30,9 @@ from server.settings import Settings
 from tests import factories as f
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Inspector
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.sql.elements import TextClause
 
     from server.context import AppContext
     from server.db.models import Category, Company, Employee, Merchant, Team
@@ -44,6 +46,7 @@ SOURCES = ("human", "rule", "model", "llm")
 TEAM_NAMES = ("Engineering", "Marketing", "Marketing Ops", "Market Research", "Sales")
 ACME_DIMENSIONS = ("fund", "location")
 GLOBEX_DIMENSIONS = ("fund", "grant")
+T = TypeVar("T")
 
 
 async def seed_world(url: str) -> None:
@@ -328,13 +331,36 @@ async def call_error(client: Client, tool: str, arguments: dict[str, Any]) -> st
 
 async def raw(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     """Independent answers: hand-written SQL over the same rows (dates bound as dates on both backends)."""
-    statement = text(sql).bindparams(
-        *(bindparam(name, type_=Date()) for name, value in params.items() if isinstance(value, dt.date))
-    )
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            return [tuple(row) for row in await connection.execute(statement, params)]
+            return [tuple(row) for row in await connection.execute(_statement(sql, params), params)]
+    finally:
+        await engine.dispose()
+
+
+async def execute(url: str, sql: str, **params: Any) -> None:
+    """One hand-written statement, committed: rows as an older schema (or a bug) left them."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(_statement(sql, params), params)
+    finally:
+        await engine.dispose()
+
+
+def _statement(sql: str, params: dict[str, Any]) -> TextClause:
+    return text(sql).bindparams(
+        *(bindparam(name, type_=Date()) for name, value in params.items() if isinstance(value, dt.date))
+    )
+
+
+async def schema(url: str, read: Callable[[Inspector], T]) -> T:
+    """What `read` finds in the schema of the database at `url` (the migrations' tests)."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(lambda sync: read(inspect(sync)))
     finally:
         await engine.dispose()
 

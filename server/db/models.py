@@ -31,12 +31,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-NAMING_CONVENTION = {
+NAMING_CONVENTION: dict[str, Any] = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(referencing_column)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
+    # A reference is named after its last column: x_id of a (company_id, x_id) one (`_same_company`).
+    "referencing_column": lambda constraint, _table: constraint.elements[-1].parent.name,
 }
 
 DEFAULT_REVIEW_THRESHOLD = 0.8
@@ -91,16 +93,11 @@ def _company_fk() -> Mapped[int]:
     return mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"), index=True)
 
 
-def _same_company(table: str, column: str, target: str, **options: Any) -> ForeignKeyConstraint:
-    """`table.column` names a row of `target` of the row's own company. The key is (company_id, column),
-    so the database itself refuses another company's row: a foreign-key check does not see row security
+def _same_company(column: str, target: str, **options: Any) -> ForeignKeyConstraint:
+    """`column` names a row of `target` of the row's own company. The key is (company_id, column), so
+    the database itself refuses another company's row: a foreign-key check does not see row security
     (PostgreSQL runs it as the table owner). `target` has the unique key `_referenced()` for it."""
-    return ForeignKeyConstraint(
-        ["company_id", column],
-        [f"{target}.company_id", f"{target}.id"],
-        name=f"fk_{table}_{column}_{target}",
-        **options,
-    )
+    return ForeignKeyConstraint(["company_id", column], [f"{target}.company_id", f"{target}.id"], **options)
 
 
 def _referenced() -> UniqueConstraint:
@@ -141,9 +138,9 @@ class Team(Base):
     __table_args__ = (
         UniqueConstraint("company_id", "name"),
         _referenced(),
-        _same_company("teams", "parent_id", "teams"),
+        _same_company("parent_id", "teams"),
         # use_alter: teams and employees reference each other.
-        _same_company("teams", "manager_id", "employees", use_alter=True),
+        _same_company("manager_id", "employees", use_alter=True),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -159,9 +156,9 @@ class Employee(Base):
     __table_args__ = (
         UniqueConstraint("company_id", "email"),
         _referenced(),
-        _same_company("employees", "team_id", "teams"),
-        _same_company("employees", "manager_id", "employees"),
-        _same_company("employees", "delegate_id", "employees"),
+        _same_company("team_id", "teams"),
+        _same_company("manager_id", "employees"),
+        _same_company("delegate_id", "employees"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -184,7 +181,7 @@ class Category(Base):
     __table_args__ = (
         UniqueConstraint("company_id", "code"),
         _referenced(),
-        _same_company("categories", "parent_id", "categories"),
+        _same_company("parent_id", "categories"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -206,7 +203,7 @@ class CategoryRule(Base):
     __tablename__ = "category_rules"
     __table_args__ = (
         UniqueConstraint("company_id", "merchant_key"),
-        _same_company("category_rules", "category_id", "categories"),
+        _same_company("category_id", "categories"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -242,10 +239,10 @@ class Expense(Base):
         Index("ix_expenses_company_cost_center", "company_id", "cost_center"),
         Index("ix_expenses_company_project", "company_id", "project"),
         _referenced(),
-        _same_company("expenses", "merchant_id", "merchants"),
-        _same_company("expenses", "employee_id", "employees"),
-        _same_company("expenses", "team_id", "teams"),
-        _same_company("expenses", "category_id", "categories"),
+        _same_company("merchant_id", "merchants"),
+        _same_company("employee_id", "employees"),
+        _same_company("team_id", "teams"),
+        _same_company("category_id", "categories"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -279,7 +276,7 @@ class ExpenseDimension(Base):
     __tablename__ = "expense_dimensions"
     __table_args__ = (
         Index("ix_expense_dimensions_company_name_value", "company_id", "name", "value"),
-        _same_company("expense_dimensions", "expense_id", "expenses", ondelete="CASCADE"),
+        _same_company("expense_id", "expenses", ondelete="CASCADE"),
     )
 
     expense_id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -297,9 +294,9 @@ class CategoryCorrection(Base):
     __table_args__ = (
         Index("ix_category_corrections_company_id", "company_id", "id"),
         Index("ix_category_corrections_expense_id", "expense_id"),
-        _same_company("category_corrections", "expense_id", "expenses", ondelete="CASCADE"),
-        _same_company("category_corrections", "category_id", "categories"),
-        _same_company("category_corrections", "previous_category_id", "categories"),
+        _same_company("expense_id", "expenses", ondelete="CASCADE"),
+        _same_company("category_id", "categories"),
+        _same_company("previous_category_id", "categories"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -318,7 +315,7 @@ class TeamDailySpend(Base):
     Forecasts read years of daily history for every team; a large company has millions of expenses."""
 
     __tablename__ = "team_daily_spend"
-    __table_args__ = (_same_company("team_daily_spend", "team_id", "teams"),)
+    __table_args__ = (_same_company("team_id", "teams"),)
 
     company_id: Mapped[int] = mapped_column(
         Id, ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
@@ -336,9 +333,9 @@ class RepeatCharge(Base):
     __tablename__ = "repeat_charges"
     __table_args__ = (
         Index("ix_repeat_charges_company_team", "company_id", "team_id"),
-        _same_company("repeat_charges", "expense_id", "expenses", ondelete="CASCADE"),
-        _same_company("repeat_charges", "team_id", "teams"),
-        _same_company("repeat_charges", "merchant_id", "merchants"),
+        _same_company("expense_id", "expenses", ondelete="CASCADE"),
+        _same_company("team_id", "teams"),
+        _same_company("merchant_id", "merchants"),
     )
 
     expense_id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -362,8 +359,8 @@ class SpendMonthly(Base):
     __table_args__ = (
         Index("ix_spend_monthly_company_month", "company_id", "month"),
         Index("uq_spend_monthly_slice", "company_id", "team_id", "month", "category_id", unique=True),
-        _same_company("spend_monthly", "team_id", "teams"),
-        _same_company("spend_monthly", "category_id", "categories"),
+        _same_company("team_id", "teams"),
+        _same_company("category_id", "categories"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -379,8 +376,8 @@ class Budget(Base):
     __tablename__ = "budgets"
     __table_args__ = (
         UniqueConstraint("company_id", "team_id", "category_id", "period_start"),
-        _same_company("budgets", "team_id", "teams"),
-        _same_company("budgets", "category_id", "categories"),
+        _same_company("team_id", "teams"),
+        _same_company("category_id", "categories"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -428,10 +425,10 @@ class ApprovalRequest(Base):
         # get_expense lists an expense's requests: without it, a scan of the company's requests a lookup.
         Index("ix_approval_requests_company_expense", "company_id", "expense_id"),
         _referenced(),
-        _same_company("approval_requests", "requester_id", "employees"),
-        _same_company("approval_requests", "team_id", "teams"),
-        _same_company("approval_requests", "category_id", "categories"),
-        _same_company("approval_requests", "expense_id", "expenses"),
+        _same_company("requester_id", "employees"),
+        _same_company("team_id", "teams"),
+        _same_company("category_id", "categories"),
+        _same_company("expense_id", "expenses"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -453,9 +450,9 @@ class ApprovalRequest(Base):
 class ApprovalDecision(Base):
     __tablename__ = "approval_decisions"
     __table_args__ = (
-        _same_company("approval_decisions", "request_id", "approval_requests"),
-        _same_company("approval_decisions", "approver_id", "employees"),
-        _same_company("approval_decisions", "on_behalf_of_id", "employees"),
+        _same_company("request_id", "approval_requests"),
+        _same_company("approver_id", "employees"),
+        _same_company("on_behalf_of_id", "employees"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

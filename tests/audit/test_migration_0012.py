@@ -4,11 +4,9 @@ abuse limits' per-minute rows fill; its downgrade drops it and leaves the table 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from server.db.engine import create_engine
-from tests.world import migrate, raw
+from tests.world import execute, migrate, raw
 
 pytestmark = pytest.mark.anyio
 
@@ -16,15 +14,6 @@ CALL = (
     "INSERT INTO audit_events (at, subject, company, kind, name, arguments_sha256, outcome, latency_ms) "
     "VALUES ('2026-12-01 10:00:00', 'local', 'acme', 'tool', 'get_expense', 'x', 'ok', 1.0)"
 )
-
-
-async def execute(url: str, statement: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 async def test_earlier_rows_count_one_and_the_table_stays_append_only_both_ways(database_url: str) -> None:

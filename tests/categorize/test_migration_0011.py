@@ -4,21 +4,14 @@ place of the (company, merchant key) one nothing reads; its downgrade puts the o
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect
 
-from server.db.engine import create_engine
-from tests.world import migrate
+from tests.world import migrate, schema
 
 pytestmark = pytest.mark.anyio
 
 
 async def indexes(url: str) -> dict[str, list[str | None]]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            found = await connection.run_sync(lambda sync: inspect(sync).get_indexes("category_corrections"))
-    finally:
-        await engine.dispose()
+    found = await schema(url, lambda inspector: inspector.get_indexes("category_corrections"))
     return {index["name"] or "": index["column_names"] for index in found}
 
 

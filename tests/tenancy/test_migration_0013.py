@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 from alembic.util import CommandError
-from sqlalchemy import inspect, text
 
 from server.db.engine import create_engine
 from server.db.migrate import current_revision, head_revision
 from server.db.models import Base
-from tests.world import migrate, raw, seed_world
+from tests.world import execute, migrate, raw, schema, seed_world
 
 pytestmark = pytest.mark.anyio
 
@@ -28,26 +27,12 @@ async def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 async def references(url: str, table: str) -> dict[str, tuple[list[str], list[str]]]:
     """The foreign keys of `table` to other tenant tables: name -> (columns, referred columns)."""
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            found = await connection.run_sync(lambda sync: inspect(sync).get_foreign_keys(table))
-    finally:
-        await engine.dispose()
+    found = await schema(url, lambda inspector: inspector.get_foreign_keys(table))
     return {
         fk["name"] or "": (fk["constrained_columns"], fk["referred_columns"])
         for fk in found
         if fk["referred_table"] != "companies"
     }
-
-
-async def write(url: str, sql: str, **params: Any) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(sql), params)
-    finally:
-        await engine.dispose()
 
 
 async def revision(url: str) -> str | None:
@@ -99,7 +84,7 @@ async def test_a_cross_company_reference_already_there_is_refused_and_named(data
         "SELECT id, category_id FROM expenses WHERE company_id = :acme AND ref = 'EXP-000001'",
         acme=acme,
     )
-    await write(
+    await execute(
         database_url,
         "UPDATE expenses SET category_id = :theirs WHERE id = :expense",
         theirs=theirs,
@@ -115,7 +100,7 @@ async def test_a_cross_company_reference_already_there_is_refused_and_named(data
     assert await revision(database_url) == "0012"
     assert await snapshot(database_url) == rows
 
-    await write(
+    await execute(
         database_url,
         "UPDATE expenses SET category_id = :ours WHERE id = :expense",
         ours=ours,

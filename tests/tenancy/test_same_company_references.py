@@ -104,13 +104,16 @@ def test_every_reference_between_tenant_tables_includes_the_company() -> None:
             [c.name for c in fk.columns],
             fk.referred_table.name,
             [e.column.name for e in fk.elements],
+            fk.name,
         )
         for table in Base.metadata.sorted_tables
         for fk in table.foreign_key_constraints
         if table.name in tenant and fk.referred_table.name in tenant
     ]
     expected = [
-        (table, ["company_id", column], target, ["company_id", "id"]) for table, column, target in REFERENCES
+        # Named as the single-column key was, which migration 0013 (and its downgrade) drops by name.
+        (table, ["company_id", column], target, ["company_id", "id"], f"fk_{table}_{column}_{target}")
+        for table, column, target in REFERENCES
     ]
     assert sorted(found) == sorted(expected)
 

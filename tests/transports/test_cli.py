@@ -8,8 +8,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import make_url
 
+from server.runtime import SchemaNotReady, check_schema
 from tests.transports.conftest import OUTLAY, server_env
 
 
@@ -50,6 +52,26 @@ def test_serve_import_and_audit_refuse_a_database_that_is_not_there_and_create_n
 
     assert [(r.returncode, r.stdout, r.stderr.splitlines()) for r in results] == [(2, "", [expected])] * 3
     assert not (tmp_path / "absent").exists()  # SQLite: neither the file nor its folder
+
+
+@pytest.mark.anyio
+async def test_a_sqlite_file_is_looked_for_where_sqlite_opens_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite expands no `~`: `sqlite:///~/outlay.db` is `./~/outlay.db`, whatever HOME holds."""
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "outlay.db").touch()
+    (tmp_path / "~").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(SchemaNotReady) as refused:
+        await check_schema("sqlite+aiosqlite:///~/outlay.db")
+    assert str(refused.value) == (
+        "The database file ~/outlay.db does not exist. Run `outlay db upgrade` to create it "
+        "(or set OUTLAY_DATABASE_URL to the database you meant)."
+    )
+    assert not (tmp_path / "~" / "outlay.db").exists()
 
 
 def test_demo_refuses_an_unmigrated_database_before_writing_anything(
