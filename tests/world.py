@@ -38,6 +38,18 @@ if TYPE_CHECKING:
     from server.db.models import Category, Company, Employee, Merchant, Team
 
 TODAY = dt.date(2026, 7, 20)
+# Every tool the server lists, on every transport: a tool added or dropped is a decision these tests see.
+TOOLS = (
+    "search_expenses",
+    "get_expense",
+    "summarize_spend",
+    "suggest_approver",
+    "categorize_expense",
+    "categorize_expenses",
+    "recategorize_expense",
+    "forecast_budget",
+    "forecast_budgets",
+)
 CURSOR_SECRET = "test-cursor-secret"
 ACME_EXPENSES = 90  # generated ones, EXP-000001 .. EXP-000090, plus the hand-made EXP-000100
 GLOBEX_EXPENSES = 30

@@ -41,7 +41,7 @@ from server.db.models import Base
 from tests.conftest import BACKENDS
 from tests.fuzz.strategies import Json, arguments, raw_arguments
 from tests.transports.conftest import TOKENS, start_server
-from tests.world import build, connect, seed_world
+from tests.world import TOOLS, build, connect, seed_world
 
 EXAMPLES = int(os.environ.get("OUTLAY_FUZZ_EXAMPLES", "8"))
 FUZZ = settings(
@@ -51,17 +51,6 @@ FUZZ = settings(
     derandomize="OUTLAY_FUZZ_EXAMPLES" not in os.environ,
     suppress_health_check=list(HealthCheck),
 )
-TOOLS = [
-    "search_expenses",
-    "get_expense",
-    "summarize_spend",
-    "suggest_approver",
-    "categorize_expense",
-    "categorize_expenses",
-    "recategorize_expense",
-    "forecast_budget",
-    "forecast_budgets",
-]
 SERVER_FAILURES = {"error", "timeout", "unavailable"}
 # What a tool's refusal may not look like: the validation library's own report, a traceback.
 NOT_PLAIN = re.compile(r"validation error|errors\.pydantic\.dev|Traceback|Arguments\b")
