@@ -55,8 +55,9 @@ async def _identify(app: AppContext, session: AsyncSession, *, enter: bool) -> C
     if token is not None:
         slug = (token.claims or {}).get("company")
         subject = token.subject or token.client_id
+        user = (token.claims or {}).get("user")
     elif app.local_company is not None:
-        slug, subject = app.local_company, "local"
+        slug, subject, user = app.local_company, "local", app.settings.user
     else:
         raise CallerUnknown("This server requires a bearer token that names a company.")
     found = await enter_company(session, str(slug or ""), app.settings if enter else None)
@@ -65,7 +66,14 @@ async def _identify(app: AppContext, session: AsyncSession, *, enter: bool) -> C
     if len(found) != 1:
         raise CallerUnknown(_local_company_problem(str(slug or ""), await loaded_slugs(session)))
     company = found[0]
-    return Caller(company.id, company.slug, company.name, company.currency, str(subject) if slug else "local")
+    return Caller(
+        company.id,
+        company.slug,
+        company.name,
+        company.currency,
+        str(subject) if slug else "local",
+        str(user).strip().lower() if user else None,
+    )
 
 
 def _local_company_problem(slug: str, loaded: list[str]) -> str:

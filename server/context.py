@@ -62,6 +62,10 @@ class Caller:
     company_name: str
     currency: str
     subject: str
+    # The person behind the call, as an e-mail the token (claim `user`) or OUTLAY_USER gives; None for
+    # a token without a user (a service): it may read and suggest, never decide. Not yet checked against
+    # the company's employees: whoever acts on it resolves it (and refuses a stranger).
+    user: str | None = None
 
 
 @dataclass

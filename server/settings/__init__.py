@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         default=None,
         description="Company slug served over stdio (and to in-memory clients). Default: the only company.",
     )
+    user: str | None = Field(
+        default=None,
+        description="E-mail of the person using the server over stdio (and in-memory): the employee who "
+        "files and decides approval requests. Unset: the caller may read and suggest but not decide.",
+    )
     today: dt.date | None = Field(
         default=None, description="Pin 'today' (YYYY-MM-DD) for deterministic demos and evals."
     )
