@@ -347,6 +347,8 @@ def cmd_claude_config(settings: Settings, _: argparse.Namespace) -> int:
     env = {"OUTLAY_DATABASE_URL": settings.database_url}
     if settings.company:
         env["OUTLAY_COMPANY"] = settings.company
+    if settings.user:
+        env["OUTLAY_USER"] = settings.user
     executable = shutil.which("outlay") or str(Path(sys.executable).with_name("outlay"))
     entry = {
         "mcpServers": {

@@ -108,14 +108,16 @@ def test_audit_names_the_loaded_companies_when_asked_for_an_unknown_one(seeded_u
 def test_claude_config_prints_a_stdio_entry_for_this_checkout(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'outlay.db'}"
 
-    result = run_outlay("claude-config", env={**server_env(url), "OUTLAY_COMPANY": "acme"})
+    user = {"OUTLAY_USER": "ann@acme.example"}
+
+    result = run_outlay("claude-config", env={**server_env(url), "OUTLAY_COMPANY": "acme", **user})
 
     assert result.returncode == 0, result.stderr
     entry = json.loads(result.stdout)["mcpServers"]["outlay"]
     assert entry == {
         "command": OUTLAY,
         "args": ["serve", "--transport", "stdio"],
-        "env": {"OUTLAY_DATABASE_URL": url, "OUTLAY_COMPANY": "acme"},
+        "env": {"OUTLAY_DATABASE_URL": url, "OUTLAY_COMPANY": "acme", **user},
     }
     assert Path(entry["command"]).is_file()
 
