@@ -148,7 +148,7 @@ class Policy:
         """`min_distinct_approvers`: while fewer people than the applying rules ask have signed, a step
         falling on one of them is not covered but goes up to the first superior not yet signing."""
         wanted = max(
-            (r.get("min_distinct_approvers", 0) for r in self.rules if self.matches(r["when"], request)),
+            (r.get("min_distinct_approvers") or 0 for r in self.rules if self.matches(r["when"], request)),
             default=0,
         )
         if len({step.approver for step in steps}) >= wanted:
