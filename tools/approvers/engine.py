@@ -50,17 +50,10 @@ from server.kit.approval_policy import (
     TeamManager,
 )
 from server.kit.money import currency_exponent, format_amount
-from tools.approvers import signers
+from tools.approvers import named, signers
 from tools.approvers.chain import Chain, ChainStep, Covered, Pick, Preference
+from tools.approvers.named import Named
 from tools.approvers.org import Org, Person, SpendRequest
-
-
-@dataclass(frozen=True, slots=True)
-class _Nominal:
-    """The people a step names before any check, and why them."""
-
-    people: tuple[str, ...]
-    basis: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,30 +181,16 @@ class _Resolver:
             case ManagerOf(of=inner):
                 return self.manager_of(inner)
             case TeamManager():
-                nominal = self.team_manager()
+                nominal = named.team_manager(self.org, self.request.team)
             case CostCenterOwner():
-                nominal = self.cost_center_owners()
+                nominal = named.cost_center_owners(self.org, self.request.team)
             case FinanceTeam():
-                members, how = self.org.finance_members()
-                none = "nobody has the role 'finance' and no team is named Finance"
-                nominal = _Nominal(members, f"{how} ({len(members)} people)" if members else none)
+                nominal = named.finance(self.org)
             case RoleStep(role=role):
-                holders = self.org.by_role.get(role, ())
-                nominal = _Nominal(holders, self.role_basis(role, holders))
+                nominal = named.role(self.org, role)
             case EmployeeStep(email=email):
-                nominal = self.named(email)
+                nominal = named.employee(self.org, email)
         return self.settle(nominal)
-
-    # ---- what each kind of step names ----------------------------------------------------------
-
-    def team_manager(self) -> _Nominal:
-        team = self.request.team
-        found = self.org.team_manager(team)
-        if found is None:
-            return _Nominal((), f"neither {team} nor any team above it has a manager")
-        manager, managed = found
-        above = "" if managed == team else f" ({team} has no manager; {managed} is the nearest team above)"
-        return _Nominal((manager,), f"{self.who(manager)} manages {managed}{above}")
 
     def manager_of(self, inner: Step) -> _Outcome:
         text = str(inner)
@@ -232,37 +211,11 @@ class _Resolver:
             return _Outcome(covered_by=base, reason=reason)
         if boss is None:
             return _Outcome(reason=f"{self.who(base)} ({text}) has nobody above them.")
-        return self.settle(_Nominal((boss,), f"{self.who(boss)} is above {self.who(base)} ({text})"))
-
-    def cost_center_owners(self) -> _Nominal:
-        center = self.org.cost_center_of(self.request.team)
-        if center is None:
-            return _Nominal((), f"{self.request.team} has no cost center, nor has any team above it")
-        owners = sorted(
-            {found[0] for t in self.org.cost_center_teams(center) if (found := self.org.team_manager(t))}
-        )
-        if not owners:
-            return _Nominal((), f"no team that owns cost center {center} has a manager")
-        names = ", ".join(self.who(owner) for owner in owners)
-        return _Nominal(
-            tuple(owners), f"{names} {'owns' if len(owners) == 1 else 'own'} cost center {center}"
-        )
-
-    def named(self, email: str) -> _Nominal:
-        if email not in self.org.people:
-            return _Nominal((), f"{email}, named by the policy, is not an employee")
-        return _Nominal((email,), f"the policy names {self.who(email)}")
-
-    def role_basis(self, role: str, holders: tuple[str, ...]) -> str:
-        if not holders:
-            return f"nobody has the role {role!r}"
-        if len(holders) == 1:
-            return f"{self.who(holders[0])} has the role {role!r}"
-        return f"anyone with the role {role!r} ({len(holders)} people)"
+        return self.settle(Named((boss,), f"{self.who(boss)} is above {self.who(base)} ({text})"))
 
     # ---- checking the people named -------------------------------------------------------------
 
-    def settle(self, nominal: _Nominal) -> _Outcome:
+    def settle(self, nominal: Named) -> _Outcome:
         if not nominal.people:
             return _Outcome(reason=_sentence(nominal.basis, ()))
         results = [self.authorize(email) for email in nominal.people]
