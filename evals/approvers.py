@@ -10,7 +10,10 @@ the people who actually decided:
 - per-step match: of all decisions, the share where the engine names the person who decided (and the
   person whose step it was, delegation aside); per policy requirement;
 - policy violations: problems `tools.approvers.invariants` finds in the engine's chains (the requester,
-  someone without authority or away, twice the same person, a required step missing). Must be 0.
+  someone without authority or away, twice the same person, a required step missing, and breaches of
+  the policy's controls: someone below the requester, a delegate's step covering another requirement,
+  fewer signers than a rule's `min_distinct_approvers`). Must be 0. The report says which controls
+  the policy has on, since the history is only comparable under the same ones.
 
 Then the tool's latency through an in-memory MCP client on the same database. JSON and Markdown go to
 `evals/results/approvers-<company>.{json,md}`.
@@ -254,9 +257,20 @@ def _share(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
 
+def controls(policy: Policy) -> dict[str, Any]:
+    """The policy's controls as the report shows them."""
+    return {
+        **policy.controls.model_dump(),
+        "min_distinct_approvers": {
+            rule.name: rule.min_distinct_approvers for rule in policy.rules if rule.min_distinct_approvers
+        },
+    }
+
+
 def _report(books: Books, score: Score, replay_seconds: float, latency: dict[str, Any]) -> dict[str, Any]:
     return {
         "company": books.slug,
+        "controls": controls(books.policy),
         "requests": score.requests,
         "approved_requests": score.approved,
         "decisions": score.decisions,
@@ -278,6 +292,12 @@ def _report(books: Books, score: Score, replay_seconds: float, latency: dict[str
     }
 
 
+def _controls_text(controls: dict[str, Any]) -> str:
+    on = [name for name in ("no_approval_from_below", "delegate_covers_own_step_only") if controls[name]]
+    signers = [f"{count} signers ({rule})" for rule, count in controls["min_distinct_approvers"].items()]
+    return ", ".join(on + signers) or "none"
+
+
 def markdown(report: dict[str, Any]) -> str:
     latency = report["latency"]
     counts = f"{report['requests']} ({report['approved_requests']} approved, {report['decisions']} decisions)"
@@ -291,6 +311,7 @@ def markdown(report: dict[str, Any]) -> str:
         ("per-step match (whose step it was)", percent(report["per_step_principal_match"])),
         ("policy violations (must be 0)", str(report["policy_violations"])),
         ("chains with a step nobody may take", str(report["incomplete_chains"])),
+        ("controls on", _controls_text(report["controls"])),
         ("suggest_approver p50 / p95, in-memory client", speed),
         ("database, today", f"{report['backend']}, {report['today']}"),
     ]

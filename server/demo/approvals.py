@@ -15,7 +15,12 @@ history is an independent check of the engine (`outlay eval approvers`):
   requirement is one step, and finance takes a member not yet in the chain: usually the finance
   partner of the request's department, sometimes whoever is free;
 - an approver out of office on the decision day has their delegate decide on their behalf (a delegate
-  who is away passes it on); with no usable delegate their superior decides instead.
+  who is away passes it on); with no usable delegate their superior decides instead;
+- the policy's controls, both on: nobody below the requester (their reports, direct or not) approves
+  or stands in, and a delegate's decision covers only the absent person's own step: a later step that
+  falls on the absent person or on the delegate goes to the superior of that person instead;
+- `min_distinct_approvers` (3 over 5,000 EUR): while fewer people sign than asked, a step falling on
+  one who does goes up to the first superior who may approve and does not sign yet.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class Step:
     rule: str
     spec: str
     approver: Person
+    covered: bool = False  # the same person approves an earlier step: no decision of its own, unless a
+    # delegate decided that one (a delegate's decision covers only the absent person's own step)
 
 
 def _rule(name: str, when: dict[str, Any], steps: list[str]) -> dict[str, Any]:
@@ -72,6 +79,7 @@ def _amount_rules(org: Org) -> list[dict[str, Any]]:
         ),
     ]
     heads = [role for role in ("director", "it_lead") if org.with_role(role)]
+    rules[1]["min_distinct_approvers"] = 3  # never fewer than three people sign over 5,000 EUR
     if heads:
         when = {"requester_role_in": heads, "amount_over": "2000"}
         rules.append(_rule("Directors' own spend over 2,000 EUR: CFO", when, ["role:cfo"]))
@@ -131,9 +139,40 @@ class Policy:
                     continue
                 person = self._resolve(spec, request, assigned, steps, day, rng)
                 assigned[spec] = person
-                if person is not None and all(step.approver is not person for step in steps):
-                    steps.append(Step(rule["name"], spec, person))
-        return steps
+                if person is not None:
+                    covered = any(step.approver is person for step in steps)
+                    steps.append(Step(rule["name"], spec, person, covered))
+        return self._distinct(steps, request, day)
+
+    def _distinct(self, steps: list[Step], request: Request, day: dt.date) -> list[Step]:
+        """`min_distinct_approvers`: while fewer people than the applying rules ask have signed, a step
+        falling on one of them is not covered but goes up to the first superior not yet signing."""
+        wanted = max(
+            (r.get("min_distinct_approvers") or 0 for r in self.rules if self.matches(r["when"], request)),
+            default=0,
+        )
+        if len({step.approver for step in steps}) >= wanted:
+            return steps
+        signing: list[Person] = []
+        result: list[Step] = []
+        for step in steps:
+            if step.covered and len(signing) < wanted:
+                above = self._above(step.approver, request, day, signing)
+                step = step if above is None else Step(step.rule, step.spec, above)
+            if not step.covered:
+                signing.append(step.approver)
+            result.append(step)
+        return result
+
+    def _above(self, person: Person, request: Request, day: dt.date, signing: list[Person]) -> Person | None:
+        seen: set[str] = set()
+        above = self.superior(person)
+        while above is not None and above.email not in seen:
+            seen.add(above.email)
+            if above not in signing and self.fit(above, request, day):
+                return above
+            above = self.superior(above)
+        return None
 
     def matches(self, when: dict[str, Any], request: Request) -> bool:
         return all(self._holds(key, value, request) for key, value in when.items())
@@ -195,6 +234,7 @@ class Policy:
         limit = person.approval_limit_minor
         return (
             person is not request.requester
+            and not self.reports_to(person, request.requester)
             and person.employed_on(day)
             and limit is not None
             and limit >= request.amount_company_minor
@@ -210,6 +250,24 @@ class Policy:
 
     def superior(self, person: Person) -> Person | None:
         return self._org.by_email.get(person.manager_email or "")
+
+    def reports_to(self, person: Person, boss: Person) -> bool:
+        """`person` is below `boss` by line manager, directly or not."""
+        seen: set[str] = set()
+        above = self.superior(person)
+        while above is not None and above.email not in seen:
+            if above is boss:
+                return True
+            seen.add(above.email)
+            above = self.superior(above)
+        return False
+
+    def uncovered(self, step: Step, request: Request, day: dt.date) -> Step | None:
+        """A covered step whose earlier approval a delegate gave: it goes to the superior of the absent
+        person instead (None: nobody above may approve)."""
+        above = self.superior(step.approver)
+        person = self.authorized(above, request, day) if above else None
+        return None if person is None else Step(step.rule, step.spec, person)
 
     def acting(
         self, approver: Person, request: Request, taken: list[Person], day: dt.date
@@ -241,7 +299,12 @@ class Policy:
             seen.add(current.delegate_email)
             current = self._org.by_email[current.delegate_email]
             if not current.away_on(day):
-                usable = current is not request.requester and current.active and current not in taken
+                usable = (
+                    current is not request.requester
+                    and not self.reports_to(current, request.requester)
+                    and current.active
+                    and current not in taken
+                )
                 return current if usable else None
         return None
 

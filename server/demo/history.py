@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from server.demo.approvals import Policy, Request
+from server.demo.approvals import Policy, Request, Step
 from server.demo.categories import BY_CODE
 from server.demo.model import Org, Person, Spend
 from server.demo.timeline import SEASON, Month, Window, poisson, rng_for
@@ -122,9 +122,14 @@ class ApprovalDesk:
         request = Request(
             record.requester, record.team, record.category, record.amount_company_minor, record.payment_type
         )
-        chain = self._policy.chain(request, record.submitted_at.date(), self._rng)
-        moment, taken = record.submitted_at, list[Person]()
-        for step in chain:
+        day = record.submitted_at.date()
+        chain = self._policy.chain(request, day, self._rng)
+        length = sum(not step.covered for step in chain)
+        moment, taken, delegated = record.submitted_at, list[Person](), list[Person]()
+        for planned in chain:
+            step = self._own_step(planned, request, day, taken, delegated)
+            if step is None:  # an earlier approval of the same person covers it
+                continue
             moment = self._answer_time(moment, first=not record.decisions)
             if moment >= self._cutoff:
                 break
@@ -134,8 +139,10 @@ class ApprovalDesk:
                 continue
             approver, on_behalf_of = acting
             taken.append(approver)
+            if on_behalf_of is not None:
+                delegated += [approver, on_behalf_of]
             number = len(record.decisions) + 1
-            verdict = self._verdict(number, len(chain), record, reject_at)
+            verdict = self._verdict(number, length, record, reject_at)
             record.decisions.append(Decision(number, approver, on_behalf_of, verdict, moment))
             if verdict == "rejected":
                 record.status = "rejected"
@@ -143,6 +150,16 @@ class ApprovalDesk:
         else:
             record.status = "approved" if record.decisions else "pending"
         return bool(record.decisions)
+
+    def _own_step(
+        self, step: Step, request: Request, day: dt.date, taken: list[Person], delegated: list[Person]
+    ) -> Step | None:
+        """The step as decided: None when an earlier approval covers it. A delegate's decision covers
+        only the absent person's own step, so a step falling on either of them goes up instead."""
+        if step.approver not in delegated:
+            return None if step.covered else step
+        above = self._policy.uncovered(step, request, day)
+        return None if above is None or above.approver in taken else above
 
     def _verdict(self, number: int, length: int, record: ApprovalRecord, reject_at: int | None) -> str:
         if reject_at is not None:

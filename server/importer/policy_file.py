@@ -16,17 +16,27 @@ from pydantic_core import ErrorDetails
 from server.importer import fields
 from server.importer.checks import Known, unknown_reference
 from server.importer.problems import WHOLE, Problems
-from server.kit.approval_policy import Conditions, EmployeeStep, Policy, RoleStep, Rule, nested_steps
+from server.kit.approval_policy import (
+    Conditions,
+    Controls,
+    EmployeeStep,
+    Policy,
+    RoleStep,
+    Rule,
+    distinct_steps,
+    nested_steps,
+)
 
 FILE = "approval_policy.json"
 # The model at each depth of a path, to list the keys an unknown key could have meant.
-_MODEL_AT_DEPTH: dict[int, type[BaseModel]] = {1: Policy, 3: Rule, 4: Conditions}
+_MODEL_AT_DEPTH: dict[int, type[BaseModel]] = {1: Policy, 2: Controls, 3: Rule, 4: Conditions}
 _MESSAGES = {
     "missing": "required",
     "model_type": "must be a JSON object",
     "model_attributes_type": "must be a JSON object",
     "tuple_type": "must be a JSON list",
     "string_type": "must be a string",
+    "bool_type": "must be true or false",
 }
 
 
@@ -81,6 +91,7 @@ def _check_names(policy: Policy, known: Known, roles: Collection[str] | None, pr
     """Categories, teams, employees and roles the rules name must exist; amounts must fit the currency."""
     for index, rule in enumerate(policy.rules):
         where = f"rules[{index}]"
+        _check_signers(f"{where}.min_distinct_approvers", rule.min_distinct_approvers, policy, problems)
         when = rule.when
         for key, value in (("amount_over", when.amount_over), ("amount_at_least", when.amount_at_least)):
             if value is not None and known.currency is not None:
@@ -95,6 +106,14 @@ def _check_names(policy: Policy, known: Known, roles: Collection[str] | None, pr
                     problems.add(FILE, 0, column, unknown_reference("employee", part.email, employees))
                 if isinstance(part, RoleStep) and roles is not None and part.role not in roles:
                     problems.add(FILE, 0, column, f"no employee in employees.csv has the role {part.role!r}")
+
+
+def _check_signers(column: str, wanted: int | None, policy: Policy, problems: Problems) -> None:
+    """Each step brings one signer at most: more signers than the policy has steps cannot be met."""
+    most = distinct_steps(policy)
+    if wanted is not None and wanted > most:
+        message = f"{wanted} signers cannot be met: the policy has {most} different steps, one signer each"
+        problems.add(FILE, 0, column, message)
 
 
 def _check_amount(column: str, text: str, currency: str, problems: Problems) -> None:

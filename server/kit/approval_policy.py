@@ -12,6 +12,10 @@ and adds its `steps` to the approval chain. Steps are written as strings in JSON
     employee:<email>        EmployeeStep(email="ana@example.com")
 
 `str(step)` gives back the JSON form, and `model_dump(mode="json")` the JSON document.
+
+Besides its rules, a policy carries the controls a controller expects (`controls`, on by default
+where that is safe) and a rule may ask for a number of different signers (`min_distinct_approvers`);
+docs/approval-policy.md says exactly what each does.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     WithJsonSchema,
     field_validator,
 )
@@ -214,16 +219,45 @@ def _not_empty_steps(steps: tuple[Step, ...]) -> tuple[Step, ...]:
     return steps
 
 
+def _signers_from_json(value: Any) -> Any:
+    # A JSON `true` would pass as 1 and "3" as 3 in pydantic's lax mode: a count is a whole number.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _error("signers", "must be a whole number of at least 1, such as 3")
+    return value
+
+
+Signers = Annotated[
+    int, BeforeValidator(_signers_from_json), WithJsonSchema({"type": "integer", "minimum": 1})
+]
+
+
 class Rule(_Frozen):
     name: str = Field(min_length=1, max_length=200)
     when: Conditions = Conditions()
     steps: Annotated[tuple[StepText, ...], AfterValidator(_not_empty_steps)]
+    min_distinct_approvers: Signers | None = Field(
+        default=None,
+        description="when this rule applies, the chain needs at least this many different people signing",
+    )
+
+
+class Controls(_Frozen):
+    """Controls over who may sign, whatever the rules name. Both are on unless the policy turns them off."""
+
+    no_approval_from_below: StrictBool = Field(
+        default=True, description="nobody below the requester in their reporting line approves their spend"
+    )
+    delegate_covers_own_step_only: StrictBool = Field(
+        default=True,
+        description="a delegate's signature for an absent person covers that person's own step only",
+    )
 
 
 class Policy(_Frozen):
     """The policy in force: rules are evaluated in order and each applying rule adds its steps."""
 
     rules: tuple[Rule, ...]
+    controls: Controls = Controls()
 
     @field_validator("rules")
     @classmethod
@@ -235,6 +269,11 @@ class Policy(_Frozen):
                 raise _error("duplicate_rule", message)
             first[rule.name] = index
         return rules
+
+
+def distinct_steps(policy: Policy) -> int:
+    """How many different steps the policy has: the most signers any chain under it can have."""
+    return len({str(step) for rule in policy.rules for step in rule.steps})
 
 
 def nested_steps(step: Step) -> list[Step]:

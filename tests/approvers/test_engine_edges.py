@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.kit.approval_policy import Controls
 from tests.approvers.orgs import AWAY, LARGE, MANAGER, Rule, acting, alternates, at, org, policy, route
 
 FINANCE: Rule = ("Finance", {}, ["finance_team"])
@@ -11,11 +12,22 @@ CFO: Rule = ("CFO", {}, ["role:cfo"])
 def test_the_ceo_as_requester_has_nobody_to_approve_their_team_step() -> None:
     chain = route(policy(MANAGER, FINANCE), "ceo", "300")
 
-    assert acting(chain) == [None, "ada"]
+    assert acting(chain) == [None, None]  # everyone in finance reports to Clara: nobody from below
     assert not chain.complete
     assert chain.steps[0].reason == (
         "Clara manages Executive; but Clara is the requester, and nobody is above them."
     )
+    assert chain.steps[1].reason.startswith(
+        "anyone with the role 'finance' (2 people); but Ada reports to the requester Clara, so it goes up "
+        "to Felix; Felix reports to the requester Clara, so it goes up to Clara; Clara is the requester, "
+        "and nobody is above them"
+    )
+
+
+def test_without_the_control_the_ceos_own_report_approves() -> None:
+    rules = policy(MANAGER, FINANCE).model_copy(update={"controls": Controls(no_approval_from_below=False)})
+
+    assert acting(route(rules, "ceo", "300")) == [None, "ada"]
 
 
 def test_a_manager_asking_for_their_own_team_goes_to_their_manager() -> None:
@@ -92,7 +104,7 @@ def test_an_absent_approver_has_their_delegate_act_for_them() -> None:
 
     assert acting(chain) == ["rhea>lead"]
     assert chain.steps[0].reason == (
-        "Lee manages Platform; Lee is out of office until 2026-07-31; Rhea acts for them as delegate."
+        "Lee manages Platform; Rhea acts for Lee (out of office 2026-07-13–2026-07-31)."
     )
 
 
@@ -107,7 +119,9 @@ def test_a_delegate_who_is_away_too_passes_it_on() -> None:
     chain = route(policy(MANAGER), "dev", "300", company=company)
 
     assert acting(chain) == ["ivan>lead"]
-    assert "Ivan acts for them as delegate (passed on by Rhea, away too)" in chain.steps[0].reason
+    assert "Ivan acts for Lee (out of office 2026-07-13–2026-07-31), passed on by Rhea, away too" in (
+        chain.steps[0].reason
+    )
 
 
 def test_a_delegate_who_is_the_requester_sends_the_step_up() -> None:
@@ -116,7 +130,7 @@ def test_a_delegate_who_is_the_requester_sends_the_step_up() -> None:
 
     assert acting(chain) == ["cto"]
     assert chain.steps[0].reason == (
-        "Lee manages Platform; Lee is out of office until 2026-07-31 and their delegate Dev is the "
+        "Lee manages Platform; Lee is out of office 2026-07-13–2026-07-31 and their delegate Dev is the "
         "requester, so it goes up to Tara."
     )
 
@@ -135,7 +149,7 @@ def test_an_absent_approver_without_delegate_is_replaced_by_their_superior() -> 
 
     assert acting(chain) == ["cto"]
     assert (
-        "Lee is out of office until 2026-07-31 and has no delegate, so it goes up to Tara"
+        "Lee is out of office 2026-07-13–2026-07-31 and has no delegate, so it goes up to Tara"
         in chain.steps[0].reason
     )
 

@@ -32,6 +32,11 @@ def test_the_replay_scores_northwinds_history(northwind_url: str) -> None:
     assert (report["exact_chain_match"], report["per_step_match"]) == (round(2 / 3, 4), round(8 / 9, 4))
     assert report["exact_chain_match_policy_only"] == round(1 / 3, 4)  # without history: Ada, R-3 only
     assert (report["policy_violations"], report["incomplete_chains"]) == (0, 0)
+    assert report["controls"] == {
+        "no_approval_from_below": True,
+        "delegate_covers_own_step_only": True,
+        "min_distinct_approvers": {},
+    }
     assert report["by_requirement"]["finance_team"] == {"steps": 3, "match": round(2 / 3, 4)}
     assert report["mismatches"] == [
         {
@@ -69,3 +74,7 @@ def test_the_command_writes_json_and_markdown_and_finds_no_violation(small_demo:
     markdown = (tmp_path / "approvers-acme.md").read_text()
     assert markdown == result.stdout
     assert "| policy violations (must be 0) | 0 |" in markdown
+    assert (
+        "| controls on | no_approval_from_below, delegate_covers_own_step_only, 3 signers (Over 5,000 EUR: "
+        "second level and finance) |" in markdown
+    )

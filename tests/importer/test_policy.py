@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from server.db.models import PaymentType
 from server.kit.approval_policy import (
     Conditions,
+    Controls,
     CostCenterOwner,
     EmployeeStep,
     FinanceTeam,
@@ -135,3 +136,27 @@ def test_is_immutable() -> None:
 
     with pytest.raises(ValidationError):
         policy.rules[0].name = "other"  # type: ignore[misc]
+
+
+def test_controls_are_on_unless_turned_off_and_are_kept_in_the_document() -> None:
+    policy = Policy.model_validate(DOCUMENT)
+    relaxed = Policy.model_validate({**DOCUMENT, "controls": {"no_approval_from_below": False}})
+
+    assert policy.controls == Controls(no_approval_from_below=True, delegate_covers_own_step_only=True)
+    assert relaxed.controls == Controls(no_approval_from_below=False, delegate_covers_own_step_only=True)
+    assert relaxed.model_dump(mode="json", exclude_none=True)["controls"] == {
+        "no_approval_from_below": False,
+        "delegate_covers_own_step_only": True,
+    }
+
+
+@pytest.mark.parametrize("count", [0, -1, True, "3", 2.5])
+def test_min_distinct_approvers_is_a_whole_number_from_one(count: Any) -> None:
+    rule = {"name": "A", "steps": ["team_manager"], "min_distinct_approvers": count}
+
+    with pytest.raises(ValidationError) as failed:
+        Policy.model_validate({"rules": [rule]})
+
+    assert [(e["loc"], e["msg"]) for e in failed.value.errors()] == [
+        (("rules", 0, "min_distinct_approvers"), "must be a whole number of at least 1, such as 3")
+    ]

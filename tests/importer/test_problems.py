@@ -383,7 +383,7 @@ CASES = [
             " case",
             "approval_policy.json:0: rules[4].steps[0]: 'nobody' in step 'employee:nobody' is not an e-mail"
             " address",
-            "approval_policy.json:0: version: unknown key; expected: rules",
+            "approval_policy.json:0: version: unknown key; expected: rules, controls",
         ],
     ),
     Case(
@@ -391,6 +391,33 @@ CASES = [
         (replace(P, '"name": "Sales travel"', '"name": "Software"'),),
         [
             "approval_policy.json:0: rules: rule name 'Software' is used by rules[2] and rules[3]",
+        ],
+    ),
+    Case(
+        "policy_controls",
+        (
+            replace(
+                P,
+                '"rules": [',
+                '"controls": {"no_approval_from_below": "yes", "delegate_covers_own_steps": false},'
+                '\n  "rules": [',
+            ),
+            replace(P, '"finance_team"]}', '"finance_team"], "min_distinct_approvers": 0}'),
+        ),
+        [
+            "approval_policy.json:0: rules[1].min_distinct_approvers: must be a whole number of at least 1,"
+            " such as 3",
+            "approval_policy.json:0: controls.no_approval_from_below: must be true or false",
+            "approval_policy.json:0: controls.delegate_covers_own_steps: unknown key; did you mean"
+            " 'delegate_covers_own_step_only'?",
+        ],
+    ),
+    Case(
+        "policy_more_signers_than_steps",
+        (replace(P, '"finance_team"]}', '"finance_team"], "min_distinct_approvers": 6}'),),
+        [
+            "approval_policy.json:0: rules[1].min_distinct_approvers: 6 signers cannot be met: the policy has"
+            " 5 different steps, one signer each"
         ],
     ),
     Case(

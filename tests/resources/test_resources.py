@@ -38,6 +38,7 @@ async def test_resources_and_templates_are_listed_as_json(acme: Client) -> None:
     assert sorted((t.uri_template, t.mime_type) for t in templates) == [
         ("outlay://budgets/{period}", "application/json"),
         ("outlay://expenses/{expense_id}", "application/json"),
+        ("outlay://people/absences{?date}", "application/json"),
     ]
     assert all(r.description for r in resources)
     assert all(t.description for t in templates)

@@ -5,21 +5,30 @@ chain. No I/O. The rules (docs/approval-policy.md has them with examples):
 
 1. Every rule whose conditions hold adds its steps, in policy order. Amounts compare in company
    currency; `category_in` / `team_in` also match the sub-categories / sub-teams of those named.
-2. A step names people (`team_manager`, `role:cfo`, ...). Each is checked: not the requester, active,
-   approval limit at least the amount (when the company records limits). Whoever fails is replaced by
-   the person above them (line manager, else the manager of the nearest team above), until someone
-   qualifies or nobody is left: then the step has no eligible approver, and the chain says why.
+2. A step names people (`team_manager`, `role:cfo`, ...). Each is checked: not the requester, not below
+   the requester in their reporting line (control `no_approval_from_below`), active, approval limit at
+   least the amount (when the company records limits). Whoever fails is replaced by the person above
+   them (line manager, else the manager of the nearest team above), until someone qualifies or nobody
+   is left: then the step has no eligible approver, and the chain says why.
 3. Someone out of office today has their delegate act for them (delegated authority: the delegate's
    own limit does not matter). A delegate who is away too passes it on to their own delegate; a
-   delegate who is the requester, inactive or already in the chain, a loop, or no delegate at all
-   sends the step up to the absent person's superior instead.
+   delegate who is the requester, below the requester, inactive or already in the chain, a loop, or no
+   delegate at all sends the step up to the absent person's superior instead.
 4. Nobody approves twice. A step that resolves to someone already in the chain is covered by their
    earlier approval (listed under that step); the same requirement from several rules is one step;
    a pooled step (finance team, a role several people have) takes someone not yet in the chain.
+   A delegate's signature covers only the absent person's own step (control
+   `delegate_covers_own_step_only`): a later step landing on the delegate or on the absent person is
+   not covered by it and goes up, as in 2.
 5. `manager_of:<step>` is the superior of whoever `<step>` was assigned to; when that person is at the
-   top of the hierarchy their approval already covers it.
+   top of the hierarchy their own approval already covers it.
 6. Several eligible people (a pool): present before stand-ins, people in the requester's line first,
    then the caller's preference (history), then e-mail. The rest are the alternates.
+7. `min_distinct_approvers` (the largest of the applying rules'): when the chain resolved by 1-6 has
+   fewer different signers, it is resolved again with no covering while fewer have signed so far: a
+   step landing on an earlier signer goes up from them (a pool takes another member first), `manager_of`
+   at the top has no eligible approver. A complete chain still short gets a last step with no
+   eligible approver (requirement `min_distinct_approvers`) that says so.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from decimal import Decimal
 
 from server.kit.approval_policy import (
     Conditions,
+    Controls,
     CostCenterOwner,
     EmployeeStep,
     FinanceTeam,
@@ -40,16 +50,10 @@ from server.kit.approval_policy import (
     TeamManager,
 )
 from server.kit.money import currency_exponent, format_amount
+from tools.approvers import named, signers
 from tools.approvers.chain import Chain, ChainStep, Covered, Pick, Preference
+from tools.approvers.named import Named
 from tools.approvers.org import Org, Person, SpendRequest
-
-
-@dataclass(frozen=True, slots=True)
-class _Nominal:
-    """The people a step names before any check, and why them."""
-
-    people: tuple[str, ...]
-    basis: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,19 @@ def evaluate(
     policy: Policy, org: Org, request: SpendRequest, today: dt.date, prefer: Preference | None = None
 ) -> Chain:
     """The ordered chain of approvals `policy` requires for `request` on `today`."""
-    return _Resolver(org, request, today, prefer).run(policy)
+    chain = _Resolver(org, request, today, prefer, policy.controls).run(policy)
+    wanted = signers.wanted(rule for rule in policy.rules if applies(rule.when, org, request))
+    if wanted is None or signers.count(chain) >= wanted.count:
+        return chain
+    strict = _Resolver(org, request, today, prefer, policy.controls, wanted).run(policy)
+    return signers.short(strict, wanted)
+
+
+def request_line(org: Org, request: SpendRequest) -> frozenset[str]:
+    """The requester's management line and the managers of the team charged and the teams above it:
+    in a pool, they come first."""
+    managers = (org.teams[name].manager for name in org.team_line(request.team))
+    return frozenset({*org.management_line(request.requester), *(m for m in managers if m)})
 
 
 def applies(when: Conditions, org: Org, request: SpendRequest) -> bool:
@@ -98,15 +114,23 @@ def applies(when: Conditions, org: Org, request: SpendRequest) -> bool:
 
 
 class _Resolver:
-    def __init__(self, org: Org, request: SpendRequest, today: dt.date, prefer: Preference | None) -> None:
+    def __init__(
+        self,
+        org: Org,
+        request: SpendRequest,
+        today: dt.date,
+        prefer: Preference | None,
+        controls: Controls,
+        distinct: signers.Signers | None = None,
+    ) -> None:
         self.org, self.request, self.today, self.prefer = org, request, today, prefer
+        self.controls, self.distinct = controls, distinct
         self.drafts: list[_Draft] = []
         self.holder: dict[str, int] = {}  # requirement text -> index of the draft that holds it
         self.assignee: dict[str, str | None] = {}  # requirement text -> whom it was assigned to
         self.taken: dict[str, int] = {}  # person -> index of the draft they act or are assigned in
-        line = org.management_line(request.requester)
-        managers = (org.teams[name].manager for name in org.team_line(request.team))
-        self.in_line = {*line, *(manager for manager in managers if manager)}
+        self.signed: set[str] = set()  # who signs a step so far (a delegate, not whom they act for)
+        self.in_line = request_line(org, request)
 
     def run(self, policy: Policy) -> Chain:
         rules = []
@@ -149,6 +173,7 @@ class _Resolver:
         if pick is not None:
             self.taken.setdefault(pick.assignee, index)
             self.taken.setdefault(pick.approver, index)
+            self.signed.add(pick.approver)
 
     def resolve(self, step: Step) -> _Outcome:
         """What `step` resolves to given the chain so far (reads the chain, never changes it)."""
@@ -156,30 +181,16 @@ class _Resolver:
             case ManagerOf(of=inner):
                 return self.manager_of(inner)
             case TeamManager():
-                nominal = self.team_manager()
+                nominal = named.team_manager(self.org, self.request.team)
             case CostCenterOwner():
-                nominal = self.cost_center_owners()
+                nominal = named.cost_center_owners(self.org, self.request.team)
             case FinanceTeam():
-                members, how = self.org.finance_members()
-                none = "nobody has the role 'finance' and no team is named Finance"
-                nominal = _Nominal(members, f"{how} ({len(members)} people)" if members else none)
+                nominal = named.finance(self.org)
             case RoleStep(role=role):
-                holders = self.org.by_role.get(role, ())
-                nominal = _Nominal(holders, self.role_basis(role, holders))
+                nominal = named.role(self.org, role)
             case EmployeeStep(email=email):
-                nominal = self.named(email)
+                nominal = named.employee(self.org, email)
         return self.settle(nominal)
-
-    # ---- what each kind of step names ----------------------------------------------------------
-
-    def team_manager(self) -> _Nominal:
-        team = self.request.team
-        found = self.org.team_manager(team)
-        if found is None:
-            return _Nominal((), f"neither {team} nor any team above it has a manager")
-        manager, managed = found
-        above = "" if managed == team else f" ({team} has no manager; {managed} is the nearest team above)"
-        return _Nominal((manager,), f"{self.who(manager)} manages {managed}{above}")
 
     def manager_of(self, inner: Step) -> _Outcome:
         text = str(inner)
@@ -191,6 +202,8 @@ class _Resolver:
         if base is None:
             return _Outcome(reason=f"nobody is eligible for {text}, so there is no manager of theirs to ask.")
         boss = self.org.superior(base)
+        if boss is None and base in self.taken and (refused := self.no_cover(base)) is not None:
+            return _Outcome(reason=f"{self.who(base)} ({text}) has nobody above them, and {refused}.")
         if boss is None and base in self.taken:
             reason = (
                 f"{self.who(base)} ({text}) has nobody above them, so their approval is the highest there is."
@@ -198,37 +211,11 @@ class _Resolver:
             return _Outcome(covered_by=base, reason=reason)
         if boss is None:
             return _Outcome(reason=f"{self.who(base)} ({text}) has nobody above them.")
-        return self.settle(_Nominal((boss,), f"{self.who(boss)} is above {self.who(base)} ({text})"))
-
-    def cost_center_owners(self) -> _Nominal:
-        center = self.org.cost_center_of(self.request.team)
-        if center is None:
-            return _Nominal((), f"{self.request.team} has no cost center, nor has any team above it")
-        owners = sorted(
-            {found[0] for t in self.org.cost_center_teams(center) if (found := self.org.team_manager(t))}
-        )
-        if not owners:
-            return _Nominal((), f"no team that owns cost center {center} has a manager")
-        names = ", ".join(self.who(owner) for owner in owners)
-        return _Nominal(
-            tuple(owners), f"{names} {'owns' if len(owners) == 1 else 'own'} cost center {center}"
-        )
-
-    def named(self, email: str) -> _Nominal:
-        if email not in self.org.people:
-            return _Nominal((), f"{email}, named by the policy, is not an employee")
-        return _Nominal((email,), f"the policy names {self.who(email)}")
-
-    def role_basis(self, role: str, holders: tuple[str, ...]) -> str:
-        if not holders:
-            return f"nobody has the role {role!r}"
-        if len(holders) == 1:
-            return f"{self.who(holders[0])} has the role {role!r}"
-        return f"anyone with the role {role!r} ({len(holders)} people)"
+        return self.settle(Named((boss,), f"{self.who(boss)} is above {self.who(base)} ({text})"))
 
     # ---- checking the people named -------------------------------------------------------------
 
-    def settle(self, nominal: _Nominal) -> _Outcome:
+    def settle(self, nominal: Named) -> _Outcome:
         if not nominal.people:
             return _Outcome(reason=_sentence(nominal.basis, ()))
         results = [self.authorize(email) for email in nominal.people]
@@ -236,7 +223,9 @@ class _Resolver:
         usable = [p for p in picks if not p.escalated] or picks  # go up only when nobody named can act
         if usable:
             ranked = _unique(sorted(usable, key=self.rank))
-            return _Outcome(tuple(ranked), reason=_sentence(nominal.basis, ranked[0].notes))
+            return _Outcome(
+                tuple(ranked), reason=_sentence(nominal.basis, (*ranked[0].notes, *self.away(ranked)))
+            )
         blocked = [r for r in results if isinstance(r, _Blocked)]
         covered = next((b for b in blocked if b.covered_by is not None), None)
         if covered is not None:
@@ -252,9 +241,11 @@ class _Resolver:
             visited.add(current)
             problem = self.unfit(self.org.people[current])
             if problem is None and current in self.taken:
-                return _Blocked(
-                    f"{self.who(current)} already approves at step {self.taken[current] + 1}", current
-                )
+                problem = self.no_cover(current)
+                if problem is None:
+                    return _Blocked(
+                        f"{self.who(current)} already approves at step {self.taken[current] + 1}", current
+                    )
             if problem is None:
                 acting = self.stand_in(self.org.people[current])
                 if isinstance(acting, Pick):
@@ -272,6 +263,8 @@ class _Resolver:
         who = self.who(person.email)
         if person.email == self.request.requester:
             return f"{who} is the requester"
+        if below := self.below_requester(person.email):
+            return below
         if not person.active:
             return f"{who} is no longer active"
         if not self.org.limits_in_use:
@@ -283,11 +276,54 @@ class _Resolver:
             return f"{who}'s approval limit ({limit}) is below {amount}"
         return None
 
+    def below_requester(self, email: str) -> str | None:
+        """Why `email` may not approve as a report of the requester (control `no_approval_from_below`)."""
+        requester = self.request.requester
+        if self.controls.no_approval_from_below and self.org.reports_to(email, requester):
+            return f"{self.who(email)} reports to the requester {self.who(requester)}"
+        return None
+
+    def no_cover(self, email: str) -> str | None:
+        """Why the step `email` takes in the chain cannot also cover this requirement (None: it can)."""
+        index = self.taken[email]
+        if self.distinct is not None and len(self.signed) < self.distinct.count:
+            wanted = self.distinct
+            return (
+                f"{self.who(email)} already signs at step {index + 1}, and rule {wanted.rule!r} asks for "
+                f"at least {wanted.count} different signers"
+            )
+        pick = self.drafts[index].outcome.picks[0]
+        if not self.controls.delegate_covers_own_step_only or pick.on_behalf_of is None:
+            return None
+        absent, delegate = self.who(pick.assignee), self.who(pick.approver)
+        if email == pick.approver:
+            return f"{delegate} already signs at step {index + 1} for {absent}, which covers only that step"
+        return (
+            f"{absent}'s step {index + 1} is signed by their delegate {delegate}, which covers only that step"
+        )
+
+    def away(self, ranked: list[Pick]) -> tuple[str, ...]:
+        """The pool members out of office, when someone in the office comes first."""
+        if ranked[0].on_behalf_of is not None:
+            return ()
+        return tuple(
+            f"{self.absence(self.org.people[p.assignee])}, so someone in the office comes first"
+            for p in ranked[1:]
+            if p.on_behalf_of is not None
+        )
+
+    def absence(self, person: Person) -> str:
+        return f"{self.who(person.email)} is {self.away_dates(person)}"
+
+    @staticmethod
+    def away_dates(person: Person) -> str:
+        return f"out of office {person.away_from}–{person.away_until}"
+
     def stand_in(self, person: Person) -> Pick | _Blocked:
         """Who acts for `person` today: themselves, or their delegate (following delegates who are away)."""
         if not person.away_on(self.today):
             return Pick(person.email, person.email)
-        away = f"{self.who(person.email)} is out of office until {person.away_until}"
+        away = self.absence(person)
         current, seen, passed = person, {person.email}, []
         while True:
             email = current.delegate
@@ -307,12 +343,15 @@ class _Resolver:
             current = delegate
         if problem := self.unfit_delegate(delegate):
             return _Blocked(f"{away} and their delegate {problem}")
-        via = f" (passed on by {', '.join(passed)}, away too)" if passed else ""
-        return Pick(email, person.email, (f"{away}; {self.who(email)} acts for them as delegate{via}",))
+        via = f", passed on by {', '.join(passed)}, away too" if passed else ""
+        acts = f"{self.who(email)} acts for {self.who(person.email)} ({self.away_dates(person)}){via}"
+        return Pick(email, person.email, (acts,))
 
     def unfit_delegate(self, delegate: Person) -> str | None:
         if delegate.email == self.request.requester:
             return f"{self.who(delegate.email)} is the requester"
+        if below := self.below_requester(delegate.email):
+            return below
         if not delegate.active:
             return f"{self.who(delegate.email)} is no longer active"
         if delegate.email in self.taken:

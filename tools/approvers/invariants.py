@@ -7,7 +7,11 @@ only checks the result against the org, the request and the policy:
 - whoever acts is in the office; someone acting for another is reached from them through delegates
   who are all away, and the person they act for is away;
 - nobody appears in two steps, and alternates obey the same rules;
-- every step of every rule whose conditions hold is in the chain, as a step or covered by one.
+- every step of every rule whose conditions hold is in the chain, as a step or covered by one;
+- the policy's controls: nobody below the requester in their reporting line acts or is assigned
+  (`no_approval_from_below`); a step a delegate signs covers no other requirement
+  (`delegate_covers_own_step_only`); a complete chain has at least as many different signers as an
+  applying rule's `min_distinct_approvers`.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from __future__ import annotations
 import datetime as dt
 
 from server.kit.approval_policy import Policy
+from tools.approvers import signers
 from tools.approvers.chain import Chain, Pick
 from tools.approvers.engine import applies
 from tools.approvers.org import Org, SpendRequest
 
 
 def violations(policy: Policy, org: Org, request: SpendRequest, today: dt.date, chain: Chain) -> list[str]:
-    problems = _coverage(policy, org, request, chain)
+    problems = _coverage(policy, org, request, chain) + controls(policy, org, request, chain)
     earlier: set[str] = set()
     for number, step in enumerate(chain.steps, start=1):
         for pick in ((step.pick,) if step.pick else ()) + step.alternates:
@@ -31,9 +36,56 @@ def violations(policy: Policy, org: Org, request: SpendRequest, today: dt.date, 
     return problems
 
 
+def controls(policy: Policy, org: Org, request: SpendRequest, chain: Chain) -> list[str]:
+    """What the chain does against the policy's controls (each check only when its control is on)."""
+    problems = signers_short(policy, org, request, chain)
+    if policy.controls.no_approval_from_below:
+        problems += from_below(org, request, chain)
+    if policy.controls.delegate_covers_own_step_only:
+        problems += delegate_covers_others(chain)
+    return problems
+
+
+def from_below(org: Org, request: SpendRequest, chain: Chain) -> list[str]:
+    """Anyone acting or assigned (alternates too) who reports, directly or not, to the requester."""
+    return [
+        f"step {number}: {email} is below the requester {request.requester} in the reporting line"
+        for number, step in enumerate(chain.steps, start=1)
+        for pick in ((step.pick,) if step.pick else ()) + step.alternates
+        for email in dict.fromkeys((pick.approver, pick.assignee))
+        if org.reports_to(email, request.requester)
+    ]
+
+
+def delegate_covers_others(chain: Chain) -> list[str]:
+    """A delegate's signature that the chain counts for another requirement than the absent person's."""
+    return [
+        f"step {number}: {step.pick.approver} signs for {step.pick.assignee} and also covers {c.requirement}"
+        for number, step in enumerate(chain.steps, start=1)
+        if step.pick is not None and step.pick.on_behalf_of is not None
+        for c in step.covers
+        if c.requirement != step.requirement
+    ]
+
+
+def signers_short(policy: Policy, org: Org, request: SpendRequest, chain: Chain) -> list[str]:
+    """A complete chain with fewer different signers than an applying rule asks for."""
+    if not chain.complete:
+        return []  # the chain already says it cannot be met
+    signed = signers.count(chain)
+    return [
+        f"rule {rule.name!r} asks for {rule.min_distinct_approvers} different signers, has {signed}"
+        for rule in policy.rules
+        if rule.min_distinct_approvers is not None
+        and applies(rule.when, org, request)
+        and signed < rule.min_distinct_approvers
+    ]
+
+
 def _coverage(policy: Policy, org: Org, request: SpendRequest, chain: Chain) -> list[str]:
     wanted = {(r.name, str(s)) for r in policy.rules if applies(r.when, org, request) for s in r.steps}
-    present = {(s.rule, s.requirement) for s in chain.steps}
+    # The step saying a chain is too short for its rules' min_distinct_approvers is no policy step.
+    present = {(s.rule, s.requirement) for s in chain.steps if s.requirement != signers.REQUIREMENT}
     present |= {(c.rule, c.requirement) for s in chain.steps for c in s.covers}
     return [
         f"rule {rule!r} requires {step} but the chain neither has nor covers it"

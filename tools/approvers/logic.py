@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from server.db.models import utc
 from server.kit.money import grouped
+from tools.approvers.chain import Pick
+from tools.approvers.engine import request_line
 from tools.approvers.ranking import History, expected_total
 from tools.approvers.schemas import (
     ApprovalStep,
@@ -21,7 +23,7 @@ from tools.approvers.schemas import (
 
 if TYPE_CHECKING:
     from server.db.models import ApprovalDecision, Employee
-    from tools.approvers.chain import Chain, ChainStep, Pick
+    from tools.approvers.chain import Chain, ChainStep
     from tools.approvers.org import Org, SpendRequest
 
 PAYMENT_TYPES: dict[str, PaymentTypeName] = {
@@ -68,10 +70,23 @@ def approver(org: Org, history: History, spend: SpendRequest, pick: Pick) -> App
     )
 
 
-def step(number: int, item: ChainStep, org: Org, history: History, spend: SpendRequest) -> ApprovalStep:
+def step(
+    number: int,
+    item: ChainStep,
+    org: Org,
+    history: History,
+    spend: SpendRequest,
+    decided: Decision | None = None,
+) -> ApprovalStep:
+    if decided is not None:
+        return _decided_step(number, item, org, history, spend, decided)
     chosen = None if item.pick is None else approver(org, history, spend, item.pick)
     alternates = [approver(org, history, spend, pick) for pick in item.alternates]
-    reason = item.reason if chosen is None or not alternates else f"{item.reason} {_why_first(chosen, spend)}"
+    reason = (
+        item.reason
+        if chosen is None or not alternates
+        else f"{item.reason} {_why_first(item, history, spend)}"
+    )
     return ApprovalStep(
         step=number,
         status="assigned" if chosen else "no_eligible_approver",
@@ -80,23 +95,52 @@ def step(number: int, item: ChainStep, org: Org, history: History, spend: SpendR
         rule=item.rule,
         requirement=item.requirement,
         reason=reason,
-        also_satisfies=[
-            CoveredRequirement(rule=c.rule, requirement=c.requirement, reason=c.reason) for c in item.covers
-        ],
+        also_satisfies=_covered(item),
         expected_hours=None if item.pick is None else _hours(history.expected_hours(item.pick.approver)),
     )
 
 
-def _why_first(chosen: Approver, spend: SpendRequest) -> str:
-    speed = (
-        f"decides in {chosen.median_decision_hours:g} h (median)"
-        if chosen.median_decision_hours is not None
-        else "too few decisions to know their speed"
+def _decided_step(
+    number: int, item: ChainStep, org: Org, history: History, spend: SpendRequest, decided: Decision
+) -> ApprovalStep:
+    """A step of a stored request that someone already decided: who really signed, and when."""
+    principal = decided.on_behalf_of.email if decided.on_behalf_of else decided.approver.email
+    signer = approver(org, history, spend, Pick(decided.approver.email, principal))
+    status = "rejected" if decided.decision == "rejected" else "approved"
+    behalf = f" acting for {decided.on_behalf_of.name}" if decided.on_behalf_of else ""
+    when = decided.decided_at.date().isoformat()
+    return ApprovalStep(
+        step=number,
+        status=status,
+        approver=signer,
+        alternates=[],
+        rule=item.rule,
+        requirement=item.requirement,
+        reason=f"{status} by {decided.approver.name}{behalf} on {when}. Required because: {item.reason}",
+        also_satisfies=_covered(item),
+        expected_hours=None,
+        decision=decided,
     )
-    return (
-        f"{chosen.name} comes first of the eligible: {chosen.approvals_for_team} decisions on {spend.team}'s "
-        f"requests in the last year, {chosen.pending_requests} open requests waiting on them, {speed}."
-    )
+
+
+def _covered(item: ChainStep) -> list[CoveredRequirement]:
+    return [CoveredRequirement(rule=c.rule, requirement=c.requirement, reason=c.reason) for c in item.covers]
+
+
+def _why_first(item: ChainStep, history: History, spend: SpendRequest) -> str:
+    """What put the approver before the runner-up, in the engine's order of criteria."""
+    first, second = item.pick, item.alternates[0]
+    if first is None:  # a step nobody may take has no alternates either
+        return ""
+    a, b = history.org.name(first.approver), history.org.name(second.approver)
+    line = request_line(history.org, spend)
+    if (first.on_behalf_of is None) != (second.on_behalf_of is None):
+        decided = f"{a} is in the office, {b} would stand in for someone away"
+    elif (first.assignee in line) != (second.assignee in line):
+        decided = f"{a} is in the requester's management line (or manages the team charged), {b} is not"
+    else:
+        decided = history.tie_break(spend, first.assignee, second.assignee)
+    return f"{a} comes before {b}: {decided}."
 
 
 def output(
@@ -108,12 +152,16 @@ def output(
     history: History,
     spend: SpendRequest,
 ) -> SuggestApproverOutput:
+    decided = {decision.step: decision for decision in info.decisions}
     return SuggestApproverOutput(
         request=info,
         policy_version=version,
         as_of=today,
         rules_applied=list(chain.rules),
-        steps=[step(number, item, org, history, spend) for number, item in enumerate(chain.steps, start=1)],
+        steps=[
+            step(number, item, org, history, spend, decided.get(number))
+            for number, item in enumerate(chain.steps, start=1)
+        ],
         complete=chain.complete,
         expected_hours_to_full_approval=_hours(expected_total(history, chain)),
     )
@@ -140,5 +188,8 @@ def summary(answer: SuggestApproverOutput) -> str:
 def _step_text(item: ApprovalStep) -> str:
     if item.approver is None:
         return f"{item.step}. no eligible approver ({item.requirement})"
-    behalf = f" for {item.approver.on_behalf_of.name}" if item.approver.on_behalf_of else ""
+    behalf = f" acting for {item.approver.on_behalf_of.name}" if item.approver.on_behalf_of else ""
+    if item.decision is not None:
+        when = item.decision.decided_at.date().isoformat()
+        return f"{item.step}. {item.status} by {item.approver.name}{behalf} on {when} ({item.requirement})"
     return f"{item.step}. {item.approver.name}{behalf} ({item.requirement})"

@@ -115,6 +115,19 @@ class Org:
                 return manager
         return None
 
+    def superiors(self, email: str) -> list[str]:
+        """Everyone above `email` by `superior`, nearest first: their reporting line upwards."""
+        line: list[str] = []
+        current = self.superior(email)
+        while current is not None and current != email and current not in line:
+            line.append(current)
+            current = self.superior(current)
+        return line
+
+    def reports_to(self, email: str, boss: str) -> bool:
+        """`email` is below `boss` in the reporting line (a direct or indirect report)."""
+        return boss in self.superiors(email)
+
     def cost_center_of(self, team: str) -> str | None:
         return next(
             (self.teams[n].cost_center for n in self.team_line(team) if self.teams[n].cost_center), None

@@ -98,15 +98,49 @@ class History:
     def preference(self, request: SpendRequest) -> Preference:
         def key(email: str) -> tuple[float, ...]:
             profile = self.profile(email, request)
-            affinity = (
-                TEAM_WEIGHT * profile.approvals_for_team
-                + profile.approvals_for_department
-                + profile.approvals_for_category
-            )
             speed = math.inf if profile.median_hours is None else profile.median_hours
-            return (-affinity, profile.pending, speed)
+            return (-affinity(profile), profile.pending, speed)
 
         return key
+
+    def tie_break(self, request: SpendRequest, first: str, second: str) -> str:
+        """Which of history, open workload and speed puts `first` before `second` in `preference`."""
+        one, other = self.profile(first, request), self.profile(second, request)
+        a, b = self.org.name(first), self.org.name(second)
+        if affinity(one) != affinity(other):
+            where = f"{request.team}'s requests, 1 per decision on {department(self.org, request.team)}'s"
+            category = f" and on {request.category}'s" if request.category else ""
+            return (
+                f"approval history decided: {a} scores {affinity(one)}, {b} {affinity(other)} "
+                f"({TEAM_WEIGHT} points per decision in the last year on {where}{category})"
+            )
+        if one.pending != other.pending:
+            return (
+                f"open workload decided (equal history): {one.pending} open requests wait on {a}, "
+                f"{other.pending} on {b}"
+            )
+        if one.median_hours != other.median_hours:
+            slower = (
+                "too few decisions to tell" if other.median_hours is None else f"{other.median_hours:g} h"
+            )
+            return (
+                f"speed decided (equal history and workload): {a} decides in {one.median_hours:g} h "
+                f"(median), {b} {slower}"
+            )
+        return (
+            f"{a} and {b} are equal on history, open workload ({one.pending} open requests each) and "
+            "speed, so alphabetical order by e-mail decides"
+        )
+
+
+def affinity(profile: Profile) -> int:
+    """How usual a person is for a request: this team's decisions count double, then its department's
+    and its category's."""
+    return (
+        TEAM_WEIGHT * profile.approvals_for_team
+        + profile.approvals_for_department
+        + profile.approvals_for_category
+    )
 
 
 def expected_total(history: History, chain: Chain) -> float | None:

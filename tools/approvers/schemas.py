@@ -44,13 +44,24 @@ class CoveredRequirement(BaseModel):
     reason: str
 
 
+class Decision(BaseModel):
+    step: int
+    approver: Person
+    on_behalf_of: Person | None
+    decision: str
+    decided_at: dt.datetime
+
+
 class ApprovalStep(BaseModel):
     step: int = Field(description="1, 2, ...: steps are decided in this order.")
-    status: Literal["assigned", "no_eligible_approver"] = Field(
-        description="no_eligible_approver: nobody may take this step (see reason); the chain cannot "
-        "complete until the organisation data or the policy changes."
+    status: Literal["assigned", "no_eligible_approver", "approved", "rejected"] = Field(
+        description="assigned: waiting on `approver`; approved / rejected: already decided on this stored "
+        "request (see `decision`); no_eligible_approver: nobody may take this step (see reason), the chain "
+        "cannot complete until the organisation data or the policy changes."
     )
-    approver: Approver | None = Field(description="Who should act; null when nobody is eligible.")
+    approver: Approver | None = Field(
+        description="Who should act (who did, for a decided step); null when nobody is eligible."
+    )
     alternates: list[Approver] = Field(
         description="Other eligible people for a step anyone of a group may take (finance, a shared "
         "role), best first. Empty for a step that names one person."
@@ -64,14 +75,9 @@ class ApprovalStep(BaseModel):
     expected_hours: float | None = Field(
         description="Typical hours this step takes, from the approver's (else the company's) history."
     )
-
-
-class Decision(BaseModel):
-    step: int
-    approver: Person
-    on_behalf_of: Person | None
-    decision: str
-    decided_at: dt.datetime
+    decision: Decision | None = Field(
+        default=None, description="The decision recorded on this step of a stored request; null: not decided."
+    )
 
 
 class RequestInfo(BaseModel):

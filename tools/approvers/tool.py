@@ -11,7 +11,7 @@ from pydantic import Field
 from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.kit.money import AmountText
-from tools.approvers import logic, service
+from tools.approvers import absences, logic, service
 from tools.approvers.schemas import PaymentTypeName, SuggestApproverOutput, SuggestRequest
 
 READ_ONLY = ToolAnnotations(
@@ -33,12 +33,15 @@ applied), the policy rule that requires it and the reason in plain words. For st
 group may take (finance, a shared role) `alternates` lists the other eligible people, ranked by who
 usually approves this team's requests, open workload and speed. A step with status
 `no_eligible_approver` cannot be filled by anyone: tell the user why (its reason) instead of picking
-someone. An empty list of steps means no rule requires an approval. Read-only: nothing is sent to
-anyone."""
+someone. An empty list of steps means no rule requires an approval. For a stored request, steps
+already decided say `approved` or `rejected`, by whom and when. Read-only: nothing is sent to anyone.
+Who is out of office on a day, and who stands in for them: the resource
+`outlay://people/absences{?date}`."""
 
 
 def register(mcp: MCPServer[AppContext]) -> None:
     mcp.tool(title="Suggest approvers", description=DESCRIPTION, annotations=READ_ONLY)(suggest_approver)
+    absences.register(mcp)
 
 
 async def suggest_approver(
