@@ -26,26 +26,25 @@ WRITTEN = [
 # Dev asks 8,000 EUR of hardware: Lee for Tara (away), then Clara, then Ben (finance).
 BIG = {"amount": "8000", "category": "HARDWARE", "description": "Test rig"}
 
-_built: dict[tuple[str, str | None], MCPServer[AppContext]] = {}
+_built: dict[tuple[str, str | None, str], MCPServer[AppContext]] = {}
 
 
-def server_as(url: str, user: str | None) -> MCPServer[AppContext]:
-    """Northwind's server for `user` (None: no user, like a service token); built once per database."""
-    if (url, user) not in _built:
+def server_as(url: str, user: str | None, company: str = "northwind") -> MCPServer[AppContext]:
+    """`company`'s server for `user` (None: no user, like a service token), today pinned like
+    tests/world.py; built once per database, user and company."""
+    if (url, user, company) not in _built:
         settings = Settings(
-            database_url=url,
-            company="northwind",
-            today=TODAY,
-            cursor_secret=SecretStr(CURSOR_SECRET),
-            user=user,
+            database_url=url, company=company, today=TODAY, cursor_secret=SecretStr(CURSOR_SECRET), user=user
         )
-        _built[url, user] = build_server(settings, local_company="northwind")
-    return _built[url, user]
+        _built[url, user, company] = build_server(settings, local_company=company)
+    return _built[url, user, company]
 
 
 @asynccontextmanager
-async def as_user(url: str, user: str | None, mode: str = "auto") -> AsyncIterator[Client]:
-    async with Client(server_as(url, user), mode=mode, raise_exceptions=True) as client:
+async def as_user(
+    url: str, user: str | None, *, mode: str = "auto", company: str = "northwind", **options: Any
+) -> AsyncIterator[Client]:
+    async with Client(server_as(url, user, company), mode=mode, raise_exceptions=True, **options) as client:
         yield client
 
 
