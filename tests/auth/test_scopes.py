@@ -23,7 +23,7 @@ from tests.world import connect, raw
 
 pytestmark = pytest.mark.anyio
 
-WRITE_TOOLS = {"categorize_expenses", "recategorize_expense"}
+WRITE_TOOLS = {"categorize_expenses", "recategorize_expense", "submit_spend_request", "decide_approval"}
 
 
 @pytest.fixture
