@@ -113,13 +113,18 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
 
 def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
     from alembic.util import CommandError
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
 
     from server.db.migrate import upgrade
+    from server.runtime import unopenable
 
     try:
         upgrade(settings.database_url)
     except CommandError as exc:  # a migration that refuses says why (0013: cross-company references)
         return _fail(str(exc))
+    except (DBAPIError, OSError) as exc:  # no server, no such database, wrong password
+        return _fail(unopenable(make_url(settings.database_url), exc))
     print(f"Database is up to date ({_display_url(settings.database_url)}).", file=sys.stderr)
     return 0
 
@@ -347,6 +352,8 @@ def cmd_claude_config(settings: Settings, _: argparse.Namespace) -> int:
     env = {"OUTLAY_DATABASE_URL": settings.database_url}
     if settings.company:
         env["OUTLAY_COMPANY"] = settings.company
+    if settings.user:
+        env["OUTLAY_USER"] = settings.user
     executable = shutil.which("outlay") or str(Path(sys.executable).with_name("outlay"))
     entry = {
         "mcpServers": {

@@ -43,7 +43,7 @@ async def ensure_schema(engine: AsyncEngine) -> None:
     try:
         await _check_revision(engine)
     except (DBAPIError, OSError) as exc:
-        raise SchemaNotReady(_unopenable(engine.url, exc)) from exc
+        raise SchemaNotReady(unopenable(engine.url, exc)) from exc
 
 
 async def _check_revision(engine: AsyncEngine) -> None:
@@ -56,7 +56,7 @@ async def _check_revision(engine: AsyncEngine) -> None:
         raise SchemaNotReady(problem)
 
 
-def _unopenable(url: URL, exc: BaseException) -> str:
+def unopenable(url: URL, exc: BaseException) -> str:
     """One line on a database that refused the connection or the first query, and what to do next."""
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
     reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]

@@ -1,6 +1,7 @@
 """HTTP callers: bearer token → company, subject and scopes.
 
-Whatever verifies the token puts the company slug in `AccessToken.claims["company"]` (read by
+Whatever verifies the token puts the company slug in `AccessToken.claims["company"]` and, when the
+token names a person, their e-mail in `claims["user"]` (both read by
 `server.calls.resolve_caller`) and the granted scopes in `AccessToken.scopes` (read by
 `server.http.scopes`). Production verifies OAuth JWT access tokens (`server.http.oauth.JwtVerifier`); static
 API keys are for development, and only when `OUTLAY_API_KEYS` configures them.
@@ -49,7 +50,7 @@ class ApiKeyVerifier(TokenVerifier):
                     subject=f"api-key:{digest[:12]}",
                     scopes=list(grant.scopes),
                     resource=self._resource,
-                    claims={"company": grant.company},
+                    claims={"company": grant.company} | ({"user": grant.user} if grant.user else {}),
                 )
         return None
 

@@ -195,6 +195,8 @@ class JwtVerifier(TokenVerifier):
         if not isinstance(company, str) or not company:
             raise TokenRefused(f"no {self._settings.company_claim!r} claim")
         subject = str(claims["sub"])
+        user = claims.get(self._settings.user_claim)
+        named = {"user": user} if isinstance(user, str) and user.strip() else {}
         return AccessToken(
             token="<redacted>",  # noqa: S106 - the bearer token is never kept on the principal
             client_id=str(claims.get("client_id") or claims.get("azp") or subject),
@@ -203,7 +205,7 @@ class JwtVerifier(TokenVerifier):
             # The SDK refuses a token past `expires_at` on its own: it must see the same leeway as above.
             expires_at=int(claims["exp"]) + self._settings.leeway_seconds,
             resource=self._audience,  # checked above; the SDK compares it with the resource URL again
-            claims={"company": company, "iss": claims["iss"]},
+            claims={"company": company, "iss": claims["iss"]} | named,
         )
 
 

@@ -26,6 +26,11 @@ class ApiKeyGrant(BaseModel):
 
     company: str
     scopes: list[Scope] = Field(default_factory=lambda: list(DEVELOPER_SCOPES))
+    user: str | None = Field(
+        default=None,
+        description="E-mail of the one employee the key acts as (who files and decides approval "
+        "requests); without it the key reads and suggests but never decides.",
+    )
 
 
 class OAuthSettings(BaseModel):
@@ -48,6 +53,11 @@ class OAuthSettings(BaseModel):
     )
     leeway_seconds: int = Field(default=30, ge=0, le=300, description="Clock skew allowed on exp/nbf/iat.")
     company_claim: str = Field(default="company", description="The claim that names the company slug.")
+    user_claim: str = Field(
+        default="email",
+        description="The claim holding the e-mail of the employee behind the token (who may decide "
+        "approval requests); a token without it reads and suggests but never decides.",
+    )
     jwks_cache_seconds: int = Field(default=3600, ge=1, description="How long fetched keys are trusted.")
     jwks_refresh_seconds: int = Field(
         default=60,

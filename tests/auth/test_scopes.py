@@ -129,6 +129,19 @@ async def test_api_keys_grant_their_company_and_scopes() -> None:
     assert await verifier.verify_token("unknown") is None
 
 
+async def test_an_api_key_bound_to_an_employee_names_them_and_others_name_nobody() -> None:
+    verifier = ApiKeyVerifier(
+        {"bound": ApiKeyGrant(company="acme", user="ann@acme.example"), "service": "acme"}
+    )
+
+    bound, service = [await verifier.verify_token(key) for key in ("bound", "service")]
+
+    assert bound is not None
+    assert bound.claims == {"company": "acme", "user": "ann@acme.example"}
+    assert service is not None
+    assert service.claims == {"company": "acme"}
+
+
 def test_api_keys_parse_from_json_in_both_forms(monkeypatch: pytest.MonkeyPatch) -> None:
     keys = {"a": "acme", "b": {"company": "globex", "scopes": ["spend:read"]}}
     monkeypatch.setenv("OUTLAY_API_KEYS", json.dumps(keys))

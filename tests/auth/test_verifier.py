@@ -85,6 +85,25 @@ async def test_the_company_claim_can_have_another_name(issuer: FakeIssuer) -> No
     assert refused is None
 
 
+async def test_the_person_behind_a_token_is_its_email_claim_or_the_configured_one(issuer: FakeIssuer) -> None:
+    by_default = verifier_for(issuer)
+    renamed = verifier_for(issuer, user_claim="upn")
+
+    emailed = await by_default.verify_token(issuer.token(email="ann@acme.example"))
+    nobody = await by_default.verify_token(issuer.token(email=["ann@acme.example"]))
+    blank = await by_default.verify_token(issuer.token(email=" "))
+    upn = await renamed.verify_token(issuer.token(email="ann@acme.example", upn="bob@acme.example"))
+
+    assert emailed is not None
+    assert emailed.claims == {"company": "acme", "iss": issuer.url, "user": "ann@acme.example"}
+    assert nobody is not None  # a claim of the wrong shape names nobody; the token still reads
+    assert nobody.claims == {"company": "acme", "iss": issuer.url}
+    assert blank is not None
+    assert blank.claims == {"company": "acme", "iss": issuer.url}
+    assert upn is not None
+    assert upn.claims == {"company": "acme", "iss": issuer.url, "user": "bob@acme.example"}
+
+
 async def test_an_audience_list_that_holds_this_server_is_accepted(issuer: FakeIssuer) -> None:
     token = issuer.token(aud=["https://other.example", AUDIENCE])
 

@@ -54,6 +54,24 @@ def test_serve_import_and_audit_refuse_a_database_that_is_not_there_and_create_n
     assert not (tmp_path / "absent").exists()  # SQLite: neither the file nor its folder
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_db_upgrade_of_a_postgresql_database_that_is_not_there_says_so_in_one_line(
+    missing_database_url: str,
+) -> None:
+    name = make_url(missing_database_url).database
+
+    result = run_outlay("db", "upgrade", env=server_env(missing_database_url))
+
+    assert (result.returncode, result.stdout, result.stderr.splitlines()) == (
+        1,
+        "",
+        [
+            f'outlay: Cannot open the database {missing_database_url}: database "{name}" does not '
+            "exist. Create it, then run `outlay db upgrade`."
+        ],
+    )
+
+
 @pytest.mark.anyio
 async def test_a_sqlite_file_is_looked_for_where_sqlite_opens_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -108,14 +126,16 @@ def test_audit_names_the_loaded_companies_when_asked_for_an_unknown_one(seeded_u
 def test_claude_config_prints_a_stdio_entry_for_this_checkout(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'outlay.db'}"
 
-    result = run_outlay("claude-config", env={**server_env(url), "OUTLAY_COMPANY": "acme"})
+    user = {"OUTLAY_USER": "ann@acme.example"}
+
+    result = run_outlay("claude-config", env={**server_env(url), "OUTLAY_COMPANY": "acme", **user})
 
     assert result.returncode == 0, result.stderr
     entry = json.loads(result.stdout)["mcpServers"]["outlay"]
     assert entry == {
         "command": OUTLAY,
         "args": ["serve", "--transport", "stdio"],
-        "env": {"OUTLAY_DATABASE_URL": url, "OUTLAY_COMPANY": "acme"},
+        "env": {"OUTLAY_DATABASE_URL": url, "OUTLAY_COMPANY": "acme", **user},
     }
     assert Path(entry["command"]).is_file()
 
