@@ -147,11 +147,12 @@ async def test_an_idempotency_key_files_once(nw: str) -> None:
         stranger = await call_error(client, "submit_spend_request", once)
 
     assert (first["outcome"], first["request_id"]) == ("filed", "APR-00001")
-    assert (again["outcome"], again["request_id"], again["filed"], again["status"]) == (
+    assert (again["outcome"], again["request_id"], again["filed"], again["status"], again["waiting_on"]) == (
         "already_filed",
         "APR-00001",
         False,
         "pending",
+        None,
     )
     assert again["message"] == (
         "APR-00001 was filed before with this idempotency key (300.00 EUR for Dev Eloper); it is pending. "

@@ -31,7 +31,10 @@ class SubmitSpendRequestOutput(BaseModel):
     filed_on_behalf: bool = Field(
         description="True when a service (a token without a user) filed it for the requester."
     )
-    waiting_on: ApprovalStep | None = Field(description="The first step: who must decide now.")
+    waiting_on: ApprovalStep | None = Field(
+        description="The first step: who must decide first. Null when nothing is filed for lack of a rule, "
+        "and for a request filed before (already_filed: suggest_approver with its id says where it is)."
+    )
     route: SuggestApproverOutput = Field(
         description="The request and its whole approval chain, as suggest_approver gives it."
     )

@@ -182,9 +182,7 @@ def _answer(
     route = route.model_copy(
         update={"request": route.request.model_copy(update={"id": ref, "status": status})}
     )
-    waiting = (
-        route.steps[0] if route.steps and status in (None, "pending") and outcome != "not_required" else None
-    )
+    waiting = route.steps[0] if route.steps and outcome in ("filed", "would_file", "declined") else None
     return SubmitSpendRequestOutput(
         request_id=ref,
         outcome=outcome,
