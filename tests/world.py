@@ -44,6 +44,8 @@ TOOLS = (
     "get_expense",
     "summarize_spend",
     "suggest_approver",
+    "submit_spend_request",
+    "decide_approval",
     "categorize_expense",
     "categorize_expenses",
     "recategorize_expense",

@@ -38,6 +38,7 @@ class ScriptedAgent:
         named: dict[str, ToolCallRecord] = {}
         for turn, (text, reference) in enumerate(zip(scenario.user.turns, scenario.reference, strict=True)):
             transcript.said("user", text)
+            await tools.speak_as(scenario.user.speaker(turn))
             for call in reference.calls:
                 arguments = {key: _resolve(value, named) for key, value in call.arguments.items()}
                 record = await tools.call(call.tool, arguments, turn=turn, name=call.name)

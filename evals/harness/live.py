@@ -98,6 +98,7 @@ class LiveAgent:
             turn = 0
             while text is not None:
                 transcript.said("user", text)
+                await tools.speak_as(scenario.user.speaker(turn))
                 history.append(UserText(self._prompt(scenario, text).user))
                 transcript.said("assistant", await agent.answer(history, tools, turn))
                 turn += 1

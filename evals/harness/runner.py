@@ -10,12 +10,13 @@ import logging
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 import anyio
-from mcp import MCPError
+from mcp import Client, MCPError
 
 from evals.harness.agents import Agent, ReferenceBroken
 from evals.harness.fixtures import FixtureDatabases, fixture_named
@@ -134,8 +135,13 @@ async def _converse(
     """Hold the conversation; a broken reference step is the one agent failure raised, not scored."""
     try:
         with anyio.fail_after(TRIAL_SECONDS):
-            async with open_client(target, transport, scenario.user.confirm_writes) as client:
-                tools = ToolSession(client, transcript)
+            first, confirm = scenario.user.speaker(0), scenario.user.confirm_writes
+            async with open_client(target, transport, confirm, first) as client, AsyncExitStack() as others:
+
+                async def connect(user: str | None) -> Client:
+                    return await others.enter_async_context(open_client(target, transport, confirm, user))
+
+                tools = ToolSession(client, transcript, user=first, connect=connect)
                 try:
                     scenario = await _started_from_prompt(scenario, tools)
                 except MCPError as exc:

@@ -83,6 +83,16 @@ class User(Strict):
     prompt: PromptStart | None = None
     instruction: str | None = None
     confirm_writes: Confirm = Confirm.DECLINE
+    # Who says each turn: an employee's e-mail (the person behind the call: OUTLAY_USER, or an API key
+    # bound to them over HTTP), or null for a caller without a user. The tool calls after a turn are
+    # made as its speaker. Default: every turn by a caller without a user.
+    people: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] | None] | None = None
+
+    def speaker(self, turn: int) -> str | None:
+        """Who says turn `turn` (later turns of a simulated user: the last speaker)."""
+        if not self.people:
+            return None
+        return self.people[min(turn, len(self.people) - 1)]
 
 
 class ReferenceCall(Strict):
@@ -236,6 +246,11 @@ class Scenario(Strict):
             raise ValueError(
                 f"reference has {len(self.reference)} turn(s) for {len(self.user.turns)} user turn(s): "
                 "give one reference turn (calls and answer) per user turn"
+            )
+        if self.user.people is not None and len(self.user.people) != len(self.user.turns):
+            raise ValueError(
+                f"user.people names {len(self.user.people)} speaker(s) for {len(self.user.turns)} turn(s): "
+                "give one per turn (an e-mail, or null for a caller without a user)"
             )
         names = [call.name for turn in self.reference for call in turn.calls if call.name]
         if len(names) != len(set(names)):

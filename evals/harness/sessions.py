@@ -5,6 +5,10 @@ wrapper agents call tools through (so that every call lands in the transcript as
 - stdio: `outlay serve --transport stdio` as a subprocess, as Claude Desktop runs it;
 - http: `outlay serve --transport http` on a free loopback port, with a bearer token, as assistants use it.
 Agents never import tool functions: everything goes over the protocol.
+
+A session acts as one caller: a person (an employee's e-mail: OUTLAY_USER in memory and over stdio, an
+API key bound to them over HTTP) or, by default, a caller without a user. A scenario whose turns are
+said by several people (`user.people`) gets one client per person, opened when they first speak.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -67,22 +71,26 @@ class ServerTarget:
 
 
 @asynccontextmanager
-async def open_client(target: ServerTarget, transport: Transport, confirm: Confirm) -> AsyncIterator[Client]:
-    """A connected client; connection failures become `InfrastructureError`s."""
+async def open_client(
+    target: ServerTarget, transport: Transport, confirm: Confirm, user: str | None = None
+) -> AsyncIterator[Client]:
+    """A connected client acting as `user` (None: a caller without a user); connection failures become
+    `InfrastructureError`s."""
     elicit = _answer_confirmations(confirm)
+    person = {"OUTLAY_USER": user} if user else {}
     try:
         if transport is Transport.MEMORY:
-            async with Client(_in_memory_server(target), elicitation_callback=elicit) as client:
+            async with Client(_in_memory_server(target, user), elicitation_callback=elicit) as client:
                 yield client
         elif transport is Transport.STDIO:
             parameters = StdioServerParameters(
-                command=OUTLAY, args=["serve", "--transport", "stdio"], env=_server_env(target)
+                command=OUTLAY, args=["serve", "--transport", "stdio"], env=_server_env(target, **person)
             )
             async with Client(parameters, elicitation_callback=elicit) as client:
                 yield client
         else:
             async with (
-                _http_server(target) as (url, token),
+                _http_server(target, user) as (url, token),
                 httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=120) as http,
                 Client(
                     streamable_http_client(f"{url}/mcp", http_client=http), elicitation_callback=elicit
@@ -93,13 +101,33 @@ async def open_client(target: ServerTarget, transport: Transport, confirm: Confi
         raise InfrastructureError(f"{transport} connection to the server failed: {exc}") from exc
 
 
-class ToolSession:
-    """The agent's hands: lists the server's tools and calls them, recording every call."""
+Connect = Callable[[str | None], Awaitable[Client]]
 
-    def __init__(self, client: Client, transcript: Transcript) -> None:
+
+class ToolSession:
+    """The agent's hands: lists the server's tools and calls them, recording every call; `speak_as`
+    switches to another person's client (opened with `connect`, the first time they speak)."""
+
+    def __init__(
+        self,
+        client: Client,
+        transcript: Transcript,
+        *,
+        user: str | None = None,
+        connect: Connect | None = None,
+    ) -> None:
         self._client = client
         self._transcript = transcript
         self._tools: list[Tool] | None = None
+        self._clients: dict[str | None, Client] = {user: client}
+        self._connect = connect
+
+    async def speak_as(self, user: str | None) -> None:
+        if user not in self._clients:
+            if self._connect is None:
+                raise InfrastructureError(f"this session acts for one caller, not also for {user}")
+            self._clients[user] = await self._connect(user)
+        self._client = self._clients[user]
 
     async def tools(self) -> list[Tool]:
         if self._tools is None:
@@ -168,7 +196,7 @@ def _answer_confirmations(confirm: Confirm) -> Any:
     return answer
 
 
-def _in_memory_server(target: ServerTarget) -> Any:
+def _in_memory_server(target: ServerTarget, user: str | None) -> Any:
     from pydantic import SecretStr
 
     from server.app import build_server
@@ -179,6 +207,7 @@ def _in_memory_server(target: ServerTarget) -> Any:
         company=target.company,
         today=target.today,
         cursor_secret=SecretStr(CURSOR_SECRET),
+        user=user,
     )
     return build_server(settings, local_company=target.company)
 
@@ -197,11 +226,15 @@ def _server_env(target: ServerTarget, **extra: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def _http_server(target: ServerTarget) -> AsyncIterator[tuple[str, str]]:
-    """`outlay serve --transport http` on a free loopback port, with a fresh token for the company."""
+async def _http_server(target: ServerTarget, user: str | None) -> AsyncIterator[tuple[str, str]]:
+    """`outlay serve --transport http` on a free loopback port, with a fresh token for the company (an API
+    key bound to `user` when there is one)."""
     token = secrets.token_urlsafe(24)
     port = free_port()
-    env = _server_env(target, OUTLAY_API_KEYS=json.dumps({token: target.company}))
+    grant: str | dict[str, str] = (
+        target.company if user is None else {"company": target.company, "user": user}
+    )
+    env = _server_env(target, OUTLAY_API_KEYS=json.dumps({token: grant}))
     command = [OUTLAY, "serve", "--transport", "http", "--port", str(port)]
     # The server's log goes to a file, not a pipe nobody reads (a full pipe would stall the server).
     with tempfile.TemporaryFile() as log:

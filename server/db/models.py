@@ -424,6 +424,8 @@ class ApprovalRequest(Base):
         UniqueConstraint("company_id", "ref"),
         # get_expense lists an expense's requests: without it, a scan of the company's requests a lookup.
         Index("ix_approval_requests_company_expense", "company_id", "expense_id"),
+        # submit_spend_request files once per key: a retry with the same key finds the request it filed.
+        Index("uq_approval_requests_company_idempotency_key", "company_id", "idempotency_key", unique=True),
         _referenced(),
         _same_company("requester_id", "employees"),
         _same_company("team_id", "teams"),
@@ -445,6 +447,11 @@ class ApprovalRequest(Base):
     status: Mapped[str] = mapped_column(String(16))
     submitted_at: Mapped[dt.datetime] = mapped_column()
     expense_id: Mapped[int | None] = mapped_column(Id)
+    # Who filed it with submit_spend_request: the person's e-mail, or the token's subject when a service
+    # (a token without a user) filed it on the requester's behalf (`filed_on_behalf`). Null: imported.
+    filed_by: Mapped[str | None] = mapped_column(String(200))
+    filed_on_behalf: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
 
 
 class ApprovalDecision(Base):
@@ -453,6 +460,8 @@ class ApprovalDecision(Base):
         _same_company("request_id", "approval_requests"),
         _same_company("approver_id", "employees"),
         _same_company("on_behalf_of_id", "employees"),
+        # One decision per step: of two people deciding the same step at once, one is refused.
+        Index("uq_approval_decisions_request_step", "request_id", "step", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -464,6 +473,8 @@ class ApprovalDecision(Base):
     on_behalf_of_id: Mapped[int | None] = mapped_column(Id)
     decision: Mapped[str] = mapped_column(String(16))
     decided_at: Mapped[dt.datetime] = mapped_column()
+    # The decider's words (decide_approval: required to reject); null for imported decisions.
+    comment: Mapped[str | None] = mapped_column(Text)
 
 
 class DataChange(Base):

@@ -1,4 +1,5 @@
-"""approval_history.csv: one row per decision, the request's columns repeated on each of its rows."""
+"""approval_history.csv: one row per decision, the request's columns repeated on each of its rows; an
+open request that nobody has decided yet is one row without a decision (its decision columns empty)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ REQUEST_COLUMNS = (
     "status",
     "expense_id",
 )
+# A row with all of these empty is a request without a decision yet (it must be pending, and alone).
+DECISION_COLUMNS = ("step", "approver_email", "on_behalf_of_email", "decision", "decided_at")
 HISTORY = Columns.of(
     "request_id requester_email amount currency submitted_at status step approver_email decision decided_at",
     "team category_code amount_company payment_type description expense_id on_behalf_of_email",
@@ -78,6 +81,9 @@ class History:
     # The first line of each request and the request cells written there, to compare repeats with.
     first: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
     steps: dict[tuple[str, int], int] = field(default_factory=dict)
+    # The line of each request's row without a decision, and of each request's first decision.
+    undecided: dict[str, int] = field(default_factory=dict)
+    decided: dict[str, int] = field(default_factory=dict)
 
 
 def read_history(
@@ -91,6 +97,12 @@ def read_history(
         ref = row.raw("request_id")
         if ref and _consistent(row, ref, history) and request is not None:
             history.requests.setdefault(ref, request)
+        if not any(row.raw(column) for column in DECISION_COLUMNS):
+            _undecided(row, ref, history)
+            continue
+        if ref and ref in history.undecided:
+            row.problem("step", _alone(ref, history.undecided[ref]))
+        history.decided.setdefault(ref, row.line)
         decision = _decision(row, known)
         if decision is None:
             continue
@@ -98,6 +110,27 @@ def read_history(
         if first_use(row, "step", (ref, decision.step), history.steps, label) and row.ok:
             history.decisions.append(decision)
     return history
+
+
+def _undecided(row: Row, ref: str, history: History) -> None:
+    """A request nobody has decided yet: pending, and its only row."""
+    status = row.raw("status")
+    if status in (RequestStatus.APPROVED, RequestStatus.REJECTED):
+        row.problem(
+            "decision",
+            f"required: a request that is {status} has decisions; only a pending one may have none",
+        )
+    if ref and ref in history.decided:
+        row.problem("step", _alone(ref, history.decided[ref]))
+    elif ref:
+        first_use(row, "request_id", ref, history.undecided, f"row without a decision of request {ref!r}")
+
+
+def _alone(ref: str, line: int) -> str:
+    return (
+        f"request {ref!r} has both decisions and a row without one (line {line}): a request is either "
+        "its decisions' rows, or one row with the decision columns empty"
+    )
 
 
 def _request(row: Row, known: Known, expense_refs: Collection[str] | None) -> RequestRow | None:

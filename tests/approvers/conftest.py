@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -45,3 +46,30 @@ async def northwind(
     """Northwind's server (today pinned to 2026-07-20, like tests/world.py) in one protocol era."""
     async with connect(servers(northwind_url, "northwind"), mode) as client:
         yield client
+
+
+@pytest.fixture
+async def nw(database_url: str) -> str:
+    """A fresh Northwind for one test that writes (on each backend)."""
+    await import_folder(database_url, NORTHWIND)
+    return database_url
+
+
+SOUTHWIND_POLICY = (
+    '{"rules": [{"name": "Over 1,000 EUR: manager", "when": {"amount_over": "1000"}, '
+    '"steps": ["team_manager"]}]}'
+)
+SOUTHWIND_OPEN = "S-1,rep@nw.test,Sales,MEALS,3000.00,EUR,2026-07-19T09:00:00+00:00,pending,,,,"
+
+
+@pytest.fixture
+async def nw_and_sw(nw: str, tmp_path: Path) -> str:
+    """Northwind and Southwind (a copy: the same e-mails and request ids, another policy and an open
+    request S-1 waiting on Sam) in one database."""
+    south = Path(shutil.copytree(NORTHWIND, tmp_path / "southwind"))
+    (south / "company.csv").write_text("slug,name,currency\nsouthwind,Southwind Traders,EUR\n")
+    (south / "approval_policy.json").write_text(SOUTHWIND_POLICY)
+    with (south / "approval_history.csv").open("a", encoding="utf-8") as history:
+        history.write(SOUTHWIND_OPEN + "\n")
+    await import_folder(nw, south)
+    return nw

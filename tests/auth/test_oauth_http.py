@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
 
 READ = "spend:read"
 READ_WRITE = "spend:read spend:write"
-WRITE_TOOLS = {"categorize_expenses", "recategorize_expense"}
+WRITE_TOOLS = {"categorize_expenses", "recategorize_expense", "submit_spend_request", "decide_approval"}
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 Spawn = Callable[..., tuple[str, Path]]
 

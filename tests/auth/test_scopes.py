@@ -23,7 +23,7 @@ from tests.world import connect, raw
 
 pytestmark = pytest.mark.anyio
 
-WRITE_TOOLS = {"categorize_expenses", "recategorize_expense"}
+WRITE_TOOLS = {"categorize_expenses", "recategorize_expense", "submit_spend_request", "decide_approval"}
 
 
 @pytest.fixture
@@ -50,13 +50,15 @@ async def test_without_spend_write_the_write_tools_are_hidden_and_refused(client
     refused = [
         await client.call_tool("categorize_expenses", {"dry_run": True}),
         await client.call_tool("recategorize_expense", {"expense_id": "EXP-000001", "category": "TRAVEL"}),
+        await client.call_tool("submit_spend_request", {"requester": "Ann Lee", "amount": "100"}),
+        await client.call_tool("decide_approval", {"request_id": "APR-0001", "decision": "approve"}),
     ]
 
     assert not tools & WRITE_TOOLS
     assert "search_expenses" in tools
     assert [(r.is_error, r.content[0].model_dump()["text"]) for r in refused] == [
         (True, f"insufficient_scope: {name} writes, and needs a token with the spend:write scope.")
-        for name in ("categorize_expenses", "recategorize_expense")
+        for name in ("categorize_expenses", "recategorize_expense", "submit_spend_request", "decide_approval")
     ]
 
 

@@ -316,3 +316,35 @@ async def test_the_example_in_the_docs_runs_and_passes(
     result = await run(load_scenarios([example]), templates, tmp_path)
     trial = result.scenarios[0].trials[0]
     assert trial.outcome is Outcome.PASSED, trial.failures or trial.error
+
+
+async def test_the_acting_scenarios_file_and_decide_as_each_turns_speaker(
+    templates: tuple[str | None, dict[tuple[str, dt.date], str]], tmp_path: Path
+) -> None:
+    """evals/scenarios/acting.yaml: each turn is said by its person (`user.people`), so a request filed
+    by its requester is decided by whom it waits on, and every other caller is refused."""
+    acting = select(load_scenarios([SCENARIOS]), tags=["acting"])
+    assert {s.id for s in acting} >= {
+        "acting-file-decide-decide",
+        "acting-refusals",
+        "acting-delegate-decides",
+    }
+    result = await run(acting, templates, tmp_path)
+    failures = {
+        s.id: [f"{c.check}: {c.detail}" for t in s.trials for c in t.failures]
+        + [str(t.error) for t in s.trials]
+        for s in result.scenarios
+        if s.successes < len(s.trials)
+    }
+    assert not failures
+
+
+def test_a_speaker_is_named_for_every_turn(facts: MeridianFacts) -> None:
+    raw = scenario(facts).model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    raw["user"]["people"] = ["nina.park@meridian.test", None]
+
+    with pytest.raises(ValueError, match=r"user.people names 2 speaker\(s\) for 1 turn\(s\)"):
+        Scenario.model_validate(raw)
+    raw["user"]["people"] = ["nina.park"]
+    with pytest.raises(ValueError, match="pattern"):
+        Scenario.model_validate(raw)

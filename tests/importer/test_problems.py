@@ -346,6 +346,38 @@ CASES = [
         ],
     ),
     Case(
+        "open_requests",  # rows without a decision: only a pending request's one and only row
+        (
+            append(
+                H,
+                "R-010,rep@acme.test,,,10.00,EUR,,,,2026-03-01T09:00:00+00:00,approved,,,,,,",
+                "R-011,rep@acme.test,,,10.00,EUR,,,,2026-03-01T09:00:00+00:00,pending,,,,,,",
+                "R-011,rep@acme.test,,,10.00,EUR,,,,2026-03-01T09:00:00+00:00,pending,,,,,,",
+                "R-001,rep@acme.test,,TRAVEL,23.40,EUR,,card,Client visit taxi,2026-01-06T09:00:00+01:00,"
+                "approved,E-002,,,,,",
+                "R-012,rep@acme.test,,,10.00,EUR,,,,2026-03-01T09:00:00+00:00,pending,,,,,,",
+                "R-012,rep@acme.test,,,10.00,EUR,,,,2026-03-01T09:00:00+00:00,pending,,1,ceo@acme.test,,"
+                "approved,2026-03-01T10:00:00+00:00",
+                "R-013,rep@acme.test,,,10.00,EUR,,,,2026-03-01T09:00:00+00:00,pending,,1,,,,",
+            ),
+        ),
+        [
+            "approval_history.csv:6: decision: required: a request that is approved has decisions; only a "
+            "pending one may have none",
+            "approval_history.csv:8: request_id: duplicate row without a decision of request 'R-011' (first "
+            "on line 7)",
+            "approval_history.csv:9: decision: required: a request that is approved has decisions; only a "
+            "pending one may have none",
+            "approval_history.csv:9: step: request 'R-001' has both decisions and a row without one (line 2):"
+            " a request is either its decisions' rows, or one row with the decision columns empty",
+            "approval_history.csv:11: step: request 'R-012' has both decisions and a row without one (line "
+            "10): a request is either its decisions' rows, or one row with the decision columns empty",
+            "approval_history.csv:12: approver_email: required",
+            "approval_history.csv:12: decision: required",
+            "approval_history.csv:12: decided_at: required",
+        ],
+    ),
+    Case(
         "policy_schema",
         (
             write(

@@ -107,6 +107,8 @@ VALID: list[tuple[str, dict[str, str], list[str], list[str]]] = [
             'category="SOFTWARE", team="Engineering", description="A \\"big\\" one")',
             "no_eligible_approver",
             "message to the first approver",
+            "offer to file the request for approval, and file it only if I say yes: `submit_spend_request`",
+            "`idempotency_key`",
         ],
     ),
     (

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import Column, ColumnElement, Table, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -170,13 +170,42 @@ async def test_no_row_can_name_another_companys_row(
             *(c == value for c, value in zip(key, ours, strict=True) if c.name != column),
         )
         theirs = await session.scalar(
-            select(func.min(targets.c.id)).where(targets.c.company_id == globex, targets.c.id.not_in(named))
+            select(func.min(targets.c.id)).where(
+                targets.c.company_id == globex,
+                targets.c.id.not_in(named),
+                *await _unique_elsewhere(session, rows, column, key, ours, targets),
+            )
         )
         assert theirs is not None
 
         one_row = [c == value for c, value in zip(key, ours, strict=True)]
         with pytest.raises(IntegrityError, match=FOREIGN_KEY):
             await session.execute(update(rows).where(*one_row).values({column: theirs}))
+
+
+async def _unique_elsewhere(
+    session: AsyncSession,
+    rows: Table,
+    column: str,
+    key: list[Column[Any]],
+    ours: tuple[Any, ...],
+    targets: Table,
+) -> list[ColumnElement[bool]]:
+    """Nor one a unique index would refuse before the reference is checked: with the rest of the index's
+    columns as in our row (one decision per request and step), the row must not be taken there already."""
+    mine = (
+        await session.execute(select(rows).where(*(c == v for c, v in zip(key, ours, strict=True))))
+    ).one()
+    return [
+        targets.c.id.not_in(
+            select(rows.c[column]).where(
+                rows.c[column].is_not(None),  # NOT IN a list holding NULL holds for no row
+                *(rows.c[c.name] == getattr(mine, c.name) for c in index.columns if c.name != column),
+            )
+        )
+        for index in rows.indexes
+        if index.unique and column in index.columns
+    ]
 
 
 async def _a_row(session: AsyncSession, table: str, company_id: int) -> tuple[Any, ...]:

@@ -9,6 +9,8 @@ import pytest
 from mcp import Client
 from mcp_types import ToolAnnotations
 
+from tests.world import TOOLS
+
 pytestmark = pytest.mark.anyio
 
 CALLS: list[tuple[str, dict[str, Any]]] = [
@@ -30,6 +32,7 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("forecast_budget", {"team": "Marketing", "period": "2026"}),
     ("forecast_budget", {"team": "Engineering", "chart": True}),
     ("forecast_budgets", {}),
+    ("submit_spend_request", {"requester": "Ann Lee", "amount": "100", "dry_run": True}),
 ]
 
 
@@ -43,23 +46,21 @@ WRITES = {
     "recategorize_expense": ToolAnnotations(
         read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
     ),
+    # Files a request: again without an idempotency key, it files another one.
+    "submit_spend_request": ToolAnnotations(
+        read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+    ),
+    # A decision stands (destructive: it cannot be taken back); the same call again is refused.
+    "decide_approval": ToolAnnotations(
+        read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+    ),
 }
 
 
 async def test_every_tool_but_the_writers_is_read_only_closed_world_and_documented(acme: Client) -> None:
     tools = {tool.name: tool for tool in (await acme.list_tools()).tools}
 
-    assert sorted(tools) == [
-        "categorize_expense",
-        "categorize_expenses",
-        "forecast_budget",
-        "forecast_budgets",
-        "get_expense",
-        "recategorize_expense",
-        "search_expenses",
-        "suggest_approver",
-        "summarize_spend",
-    ]
+    assert sorted(tools) == sorted(TOOLS)
     for tool in tools.values():
         assert tool.annotations == WRITES.get(
             tool.name,

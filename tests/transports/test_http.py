@@ -91,9 +91,8 @@ async def test_every_tool_over_http_in_both_protocol_eras(replicas: tuple[str, s
         categories = await client.read_resource("outlay://categories")
 
     assert set(tools) == set(TOOLS)
-    readers = [
-        tool for name, tool in tools.items() if name not in ("categorize_expenses", "recategorize_expense")
-    ]
+    writers = ("categorize_expenses", "recategorize_expense", "submit_spend_request", "decide_approval")
+    readers = [tool for name, tool in tools.items() if name not in writers]
     assert all(tool.annotations and tool.annotations.read_only_hint for tool in readers)
     assert not categorized.is_error
     assert all(tool.output_schema for tool in tools.values())

@@ -18,6 +18,7 @@ from server.db.engine import create_engine
 from server.db.migrate import head_revision as alembic_head
 from server.runtime import SchemaNotReady, ensure_schema, head_revision
 from tests.transports.conftest import server_env
+from tests.world import TOOLS
 
 pytestmark = pytest.mark.anyio
 
@@ -60,7 +61,7 @@ async def test_stdio_lists_tools_without_heavy_imports(seeded_url: str, tmp_path
 
     loaded = json.loads(report.read_text())
     heavy = [root for root in HEAVY if any(name == root or name.startswith(f"{root}.") for name in loaded)]
-    assert len(tools) == 9
+    assert len(tools) == len(TOOLS)
     assert heavy == []
 
 

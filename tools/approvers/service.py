@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from server.context import Caller
+    from tools.approvers.chain import Chain
 
 HISTORY_DAYS = 365  # "usually approves" looks back a year
 OPEN_REQUESTS = 200  # open requests examined to know who is busy
@@ -175,3 +176,32 @@ async def _waiting(
         if (approver := waiting_on(chain, decided)) is not None:
             waiting[approver] += 1
     return waiting
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A request routed as suggest_approver routes it, with what was read to route it: filing and
+    deciding act on the same chain the agent was shown."""
+
+    version: int
+    policy: Policy
+    snap: queries.Snapshot
+    subject: Subject
+    history: History
+    chain: Chain
+
+    def output(self, today: dt.date) -> SuggestApproverOutput:
+        spend = self.subject.spend
+        return logic.output(
+            self.subject.info, self.version, today, self.chain, self.snap.org, self.history, spend
+        )
+
+
+async def route(session: AsyncSession, caller: Caller, today: dt.date, request: SuggestRequest) -> Routed:
+    """What `suggest` computes, kept whole for the approvals that act (tools/approvers/acting_*.py)."""
+    version, policy = await _policy(session, caller.company_id)
+    snap = await queries.snapshot(session, caller.company_id, caller.currency)
+    subject = await _subject(session, caller, snap, today, request)
+    history = await _history(session, snap, policy, subject, today)
+    chain = engine.evaluate(policy, snap.org, subject.spend, today, history.preference(subject.spend))
+    return Routed(version, policy, snap, subject, history, chain)
