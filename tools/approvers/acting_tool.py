@@ -14,7 +14,7 @@ from server.context import AppContext
 from server.kit.money import AmountText
 from tools.approvers import deciding, filing
 from tools.approvers.acting_schemas import DecideApprovalOutput, DecisionName, SubmitSpendRequestOutput
-from tools.approvers.schemas import PaymentTypeName
+from tools.approvers.arguments import Category, Currency, PaymentType, Team
 
 # Adds a request; with an idempotency key, the same call again adds nothing (without one, it files again).
 FILES = ToolAnnotations(
@@ -95,18 +95,10 @@ async def submit_spend_request(
         str | None,
         Field(max_length=200, description="Only for a token without a user: who asks (e-mail or name)."),
     ] = None,
-    currency: Annotated[
-        str | None, Field(description="ISO 4217 code, e.g. 'USD'; default: the company currency.")
-    ] = None,
-    category: Annotated[
-        str | None, Field(description="Expense category code or name, e.g. 'SOFTWARE' or 'Software'.")
-    ] = None,
-    team: Annotated[
-        str | None, Field(description="Team to charge, by name; default: the requester's team.")
-    ] = None,
-    payment_type: Annotated[
-        PaymentTypeName | None, Field(description="How it will be paid; default 'card'.")
-    ] = None,
+    currency: Currency = None,
+    category: Category = None,
+    team: Team = None,
+    payment_type: PaymentType = None,
     description: Annotated[
         str | None, Field(max_length=2000, description="What is being bought, for the approvers.")
     ] = None,

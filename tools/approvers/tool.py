@@ -12,7 +12,8 @@ from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.kit.money import AmountText
 from tools.approvers import absences, logic, service
-from tools.approvers.schemas import PaymentTypeName, SuggestApproverOutput, SuggestRequest
+from tools.approvers.arguments import Category, Currency, PaymentType, Team
+from tools.approvers.schemas import SuggestApproverOutput, SuggestRequest
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -57,18 +58,10 @@ async def suggest_approver(
     amount: Annotated[
         AmountText | None, Field(description="Amount as a decimal string in `currency`, e.g. '8400.00'.")
     ] = None,
-    currency: Annotated[
-        str | None, Field(description="ISO 4217 code, e.g. 'USD'; default: the company currency.")
-    ] = None,
-    category: Annotated[
-        str | None, Field(description="Expense category code or name, e.g. 'SOFTWARE' or 'Software'.")
-    ] = None,
-    team: Annotated[
-        str | None, Field(description="Team to charge, by name; default: the requester's team.")
-    ] = None,
-    payment_type: Annotated[
-        PaymentTypeName | None, Field(description="How it will be paid; default 'card'.")
-    ] = None,
+    currency: Currency = None,
+    category: Category = None,
+    team: Team = None,
+    payment_type: PaymentType = None,
     description: Annotated[
         str | None, Field(max_length=2000, description="What is being bought (echoed; rules do not read it).")
     ] = None,
