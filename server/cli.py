@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from server.importer import ImportReport
 
 EXIT_USAGE, EXIT_FAILED = 2, 1
+# Pinned: an unpinned `npx @modelcontextprotocol/inspector` on Node 20 quietly falls back to 0.15, which
+# refuses `--cli URL --header ...`; 2.12.0 declares Node >= 22.19 but runs on 20 (tools, prompts, calls).
+INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,16 +119,23 @@ def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
-    from server.db.migrate import upgrade
+    from server.db.migrate import head_revision, revision_before_upgrade, upgrade
     from server.runtime import unopenable
 
     try:
+        before = asyncio.run(revision_before_upgrade(settings.database_url))
         upgrade(settings.database_url)
     except CommandError as exc:  # a migration that refuses says why (0013: cross-company references)
         return _fail(str(exc))
     except (DBAPIError, OSError) as exc:  # no server, no such database, wrong password
         return _fail(unopenable(make_url(settings.database_url), exc))
-    print(f"Database is up to date ({_display_url(settings.database_url)}).", file=sys.stderr)
+    where = _display_url(settings.database_url)
+    if before is None:
+        print(f"Created the database schema ({where}).", file=sys.stderr)
+    elif before == head_revision():
+        print(f"Database is up to date ({where}).", file=sys.stderr)
+    else:
+        print(f"Migrated the database from {before} to {head_revision()} ({where}).", file=sys.stderr)
     return 0
 
 
@@ -174,8 +184,8 @@ def _connect_help(settings: Settings, dev_token: str | None) -> str:
         [
             f"Outlay is serving MCP over streamable HTTP at {url}",
             f"  Authorization: Bearer {token}{note}",
-            "  Try it with the MCP Inspector:",
-            f"    npx @modelcontextprotocol/inspector --cli {url} --transport http \\",
+            "  Try it with the MCP Inspector (Node.js 20 or later; npm may warn that it wants 22):",
+            f"    npx -y {INSPECTOR} --cli {url} --transport http \\",
             f"      --header 'Authorization: Bearer {token}' --method tools/list",
             "  Claude Desktop talks stdio instead: `outlay claude-config` prints its config entry.",
         ]
@@ -252,7 +262,7 @@ async def load_company(
 
 
 def _counts(report: ImportReport) -> str:
-    return ", ".join(f"{value} {key}" for key, value in report.counts.items())
+    return ", ".join(f"{value:,} {key.replace('_', ' ')}" for key, value in report.counts.items() if value)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -271,7 +281,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     summary = write_demo_company(
         folder, seed=args.seed, employees=args.employees, months=args.months, today=today
     )
-    print(f"Wrote the demo company to {folder}: {summary}", file=sys.stderr)
+    print(f"Wrote the demo company {summary.slug!r} to {folder}:\n{summary.describe()}", file=sys.stderr)
     args.folder = folder
     return cmd_import(settings, args)
 

@@ -44,6 +44,18 @@ class DemoSummary:
     last_date: dt.date  # ... through `today`
     over_budget_teams: tuple[str, ...]  # teams whose spending drifts above plan
 
+    def describe(self) -> str:
+        """What was written, for a person: a line of counts, the dates, the teams built to overrun."""
+        lines = [
+            f"{self.teams} teams, {self.employees:,} employees, {self.categories} categories, "
+            f"{self.expenses:,} expenses, {self.budgets} budgets, {self.approval_requests:,} approval "
+            f"requests ({self.approval_decisions:,} decisions)",
+            f"expenses from {self.first_date.isoformat()} to {self.last_date.isoformat()}",
+        ]
+        if self.over_budget_teams:
+            lines.append(f"teams set to overrun their budgets: {', '.join(self.over_budget_teams)}")
+        return "\n".join(f"  {line}" for line in lines)
+
 
 def write_demo_company(
     folder: Path, *, seed: int = 7, employees: int = 250, months: int = 24, today: dt.date

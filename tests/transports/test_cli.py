@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -146,7 +147,11 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     first, second = run_outlay("db", "upgrade", env=env), run_outlay("db", "upgrade", env=env)
 
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
-    assert "Database is up to date" in second.stderr
+    url = f"sqlite+aiosqlite:///{tmp_path / 'outlay.db'}"
+    assert (first.stderr, second.stderr) == (
+        f"Created the database schema ({url}).\n",
+        f"Database is up to date ({url}).\n",
+    )
 
 
 VALID_FOLDER = Path(__file__).parents[1] / "importer" / "fixtures" / "valid"
@@ -216,7 +221,13 @@ def test_demo_writes_and_imports_a_small_company_then_serves_it(tmp_path: Path) 
     again = run_outlay("demo", "--if-missing", "--out", str(folder), env=env)
 
     assert first.returncode == 0, first.stderr
-    assert "Imported company 'acme'" in first.stderr
+    assert re.search(r"Imported company 'acme': \d+ teams, 12 employees, .* approval requests", first.stderr)
+    # Text for a person: no Python repr of the summary (DemoSummary(..., datetime.date(...))).
+    wrote = first.stderr[first.stderr.index("Wrote the demo company") :].splitlines()[:3]
+    assert wrote[0] == f"Wrote the demo company 'acme' to {folder}:"
+    assert wrote[2].startswith("  expenses from ")
+    assert "DemoSummary" not in first.stderr
+    assert "datetime" not in first.stderr
     assert (folder / "expenses.csv").is_file()
     assert again.returncode == 0
     assert "already loaded" in again.stderr
