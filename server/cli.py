@@ -1,5 +1,5 @@
-"""`outlay` command line: serve, db upgrade, import, demo, train, model, audit, eval, claude-config,
-fake-llm, bench.
+"""`outlay` command line: serve, db upgrade, import, demo, train, model, audit, company, eval,
+claude-config, fake-llm, bench.
 
 Heavy modules are imported inside each command so that `outlay serve --transport stdio` starts fast.
 """
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from evals import cli as eval_cli
 from server.audit import cli as audit_cli
+from server.companies import cli as company_cli
 from server.runtime import Runtime, SchemaNotReady, check_schema, ensure_schema
 from server.settings import Settings
 
@@ -91,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_cli.add_arguments(
         commands.add_parser("audit", help="the audit trail of tool calls, reads and prompts")
     )
+    company_cli.add_arguments(commands.add_parser("company", help="the companies loaded: list, remove"))
 
     eval_cli.add_arguments(commands.add_parser("eval", help="evaluations; results go to evals/results/"))
 
