@@ -13,7 +13,7 @@ the people who actually decided:
   someone without authority or away, twice the same person, a required step missing). Must be 0.
 
 Then the tool's latency through an in-memory MCP client on the same database. JSON and Markdown go to
-`evals/results/approvers-<company>.{json,md}`.
+`var/evals/approvers-<company>.{json,md}` (`--out evals/results`: the committed ones).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evals.folders import RESULTS
 from evals.reports import percent, table, write_report
 from server.app import build_server
 from server.context import Clock
@@ -46,7 +47,6 @@ from tools.approvers.engine import evaluate
 from tools.approvers.invariants import violations
 from tools.approvers.ranking import Decision, History
 
-RESULTS = Path(__file__).parent / "results"
 EXAMPLES = 15
 
 

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evals.folders import RESULTS
 from evals.harness.arguments import add_arguments as add_conversation_arguments
 from server.settings import Settings
 
@@ -24,7 +25,10 @@ if TYPE_CHECKING:
 EXIT_FAILED, EXIT_USAGE = 1, 2
 SHARED_DATASETS = ("calderdale", "birmingham")  # the real ledgers in ../shared/datasets
 COMPANY_HELP = "company slug (default OUTLAY_COMPANY, or the only company)"
-OUT_HELP = "folder for the results (default: evals/results)"
+OUT_HELP = (
+    "folder for the results (default var/evals/, which git ignores; `--out evals/results` updates the "
+    "committed reports)"
+)
 # Beside the checkout, where the shared real ledgers live (README of each dataset there).
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
@@ -98,7 +102,7 @@ def cmd_categorize(settings: Settings, args: argparse.Namespace) -> int:
     from evals import categorize
     from server.errors import OutlayError
 
-    out = args.out or categorize.RESULTS
+    out = args.out or RESULTS
     options = categorize.Options(
         args.company or settings.company, args.answer_key, out, args.llm, settings.categorize_llm_calls
     )
@@ -113,7 +117,6 @@ def cmd_categorize(settings: Settings, args: argparse.Namespace) -> int:
 
 def _categorize_ledger(args: argparse.Namespace) -> int:
     from evals import categorize_ledgers as ledgers
-    from evals.categorize import RESULTS
     from evals.reports import write_report
 
     if not args.datasets.is_dir():
@@ -139,7 +142,7 @@ def cmd_approvers(settings: Settings, args: argparse.Namespace) -> int:
         report = asyncio.run(approvers.run(settings, latency_calls=args.latency_calls))
     except NotFound as exc:
         return _fail(str(exc), EXIT_USAGE)
-    paths = approvers.write(report, args.out or approvers.RESULTS)
+    paths = approvers.write(report, args.out or RESULTS)
     print(approvers.markdown(report), end="")
     print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
     if report["policy_violations"]:
@@ -167,7 +170,7 @@ def cmd_forecast(settings: Settings, args: argparse.Namespace) -> int:
         )
     except NotFound as exc:
         return _fail(str(exc), EXIT_USAGE)
-    paths = forecast.write(report, args.out or forecast.RESULTS)
+    paths = forecast.write(report, args.out or RESULTS)
     print(forecast.markdown(report), end="")
     print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
     return 0
@@ -179,7 +182,7 @@ def _forecast_dataset(args: argparse.Namespace, models: list[ModelName]) -> int:
     if not args.datasets.is_dir():
         return _no_datasets(args.datasets)
     report = forecast_real.run(args.dataset, args.datasets, models=models)
-    paths = forecast.write(report, args.out or forecast.RESULTS)
+    paths = forecast.write(report, args.out or RESULTS)
     print(forecast.markdown(report), end="")
     print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
     return 0

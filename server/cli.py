@@ -94,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     company_cli.add_arguments(commands.add_parser("company", help="the companies loaded: list, remove"))
 
-    eval_cli.add_arguments(commands.add_parser("eval", help="evaluations; results go to evals/results/"))
+    eval_cli.add_arguments(
+        commands.add_parser("eval", help="evaluations; results go to var/evals/ (--out to choose)")
+    )
 
     claude = commands.add_parser("claude-config", help="print the Claude Desktop config entry")
     claude.set_defaults(command=cmd_claude_config)
@@ -104,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     fake.set_defaults(command=cmd_fake_llm)
 
     bench = commands.add_parser(
-        "bench", help="benchmarks, from a checkout; results go to bench/results/", add_help=False
+        "bench", help="benchmarks, from a checkout; results go to var/bench/ (--results)", add_help=False
     )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(command=cmd_bench)

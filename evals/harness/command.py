@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 
+from evals.folders import RESULTS
 from evals.harness.agents import Agent
 from evals.harness.fixtures import FixtureDatabases, fixture_named
 from evals.harness.gate import compare, format_verdict
@@ -22,7 +23,6 @@ from evals.harness.scenario import Scenario
 from evals.harness.sessions import Transport
 from server.settings import Settings
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
