@@ -38,6 +38,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from server.db.engine import libpq_url
+from server.progress import progress
 
 # Where runs write by default: a folder git ignores, so that a try leaves the committed reports alone;
 # `--results bench/results` (COMMITTED) updates those on purpose.
@@ -168,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"section {name}")
         started = time.perf_counter()
         try:
-            report["sections"][name] = runners[name]()
+            with progress(f"outlay bench: {name}", every=30):
+                report["sections"][name] = runners[name]()
         except Exception as exc:  # one broken section must not lose the others' numbers
             report["errors"][name] = "".join(traceback.format_exception_only(exc)).strip()
             traceback.print_exc()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from evals.folders import RESULTS
 from evals.harness.arguments import add_arguments as add_conversation_arguments
+from server.progress import progress
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -107,7 +108,8 @@ def cmd_categorize(settings: Settings, args: argparse.Namespace) -> int:
         args.company or settings.company, args.answer_key, out, args.llm, settings.categorize_llm_calls
     )
     try:
-        report = asyncio.run(categorize.run_on(settings, options))
+        with progress("eval: categorize"):
+            report = asyncio.run(categorize.run_on(settings, options))
     except OutlayError as exc:
         return _fail(str(exc))
     print(categorize.render(report), end="")
@@ -124,7 +126,8 @@ def _categorize_ledger(args: argparse.Namespace) -> int:
     options = ledgers.LedgerOptions(
         args.dataset, args.datasets, args.out or RESULTS, args.postgres_url, replay=not args.no_replay
     )
-    report = ledgers.run_sync(options)
+    with progress(f"eval: categorize {args.dataset}", every=30):
+        report = ledgers.run_sync(options)
     markdown = ledgers.render(report)
     paths = write_report(options.out, f"categorize-{args.dataset}", report, markdown)
     print(markdown, end="")
@@ -139,7 +142,8 @@ def cmd_approvers(settings: Settings, args: argparse.Namespace) -> int:
 
     asyncio.run(check_schema(settings.database_url))
     try:
-        report = asyncio.run(approvers.run(settings, latency_calls=args.latency_calls))
+        with progress("eval: approvers"):
+            report = asyncio.run(approvers.run(settings, latency_calls=args.latency_calls))
     except NotFound as exc:
         return _fail(str(exc), EXIT_USAGE)
     paths = approvers.write(report, args.out or RESULTS)
@@ -165,9 +169,10 @@ def cmd_forecast(settings: Settings, args: argparse.Namespace) -> int:
         return _forecast_dataset(args, models)
     asyncio.run(check_schema(settings.database_url))
     try:
-        report = asyncio.run(
-            forecast.run(settings, company=args.company, origins=args.origins, models=models)
-        )
+        with progress("eval: forecast"):
+            report = asyncio.run(
+                forecast.run(settings, company=args.company, origins=args.origins, models=models)
+            )
     except NotFound as exc:
         return _fail(str(exc), EXIT_USAGE)
     paths = forecast.write(report, args.out or RESULTS)
@@ -181,7 +186,8 @@ def _forecast_dataset(args: argparse.Namespace, models: list[ModelName]) -> int:
 
     if not args.datasets.is_dir():
         return _no_datasets(args.datasets)
-    report = forecast_real.run(args.dataset, args.datasets, models=models)
+    with progress(f"eval: forecast {args.dataset}"):
+        report = forecast_real.run(args.dataset, args.datasets, models=models)
     paths = forecast.write(report, args.out or RESULTS)
     print(forecast.markdown(report), end="")
     print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)

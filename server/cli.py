@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from evals import cli as eval_cli
 from server.audit import cli as audit_cli
 from server.companies import cli as company_cli
+from server.progress import progress
 from server.runtime import Runtime, SchemaNotReady, check_schema, ensure_schema
 from server.settings import Settings
 
@@ -259,10 +260,20 @@ async def load_company(
     try:
         await ensure_schema(engine)
         sessions = create_session_factory(engine)
-        report = await import_company(sessions, folder, replace=replace, actor=actor)
-        return LoadedCompany(report, await train_if_missing(sessions, report.company_slug))
+        with progress("import: expenses written", total=_data_lines(folder / "expenses.csv")):
+            report = await import_company(sessions, folder, replace=replace, actor=actor)
+        with progress("train: the categorizer"):
+            return LoadedCompany(report, await train_if_missing(sessions, report.company_slug))
     finally:
         await engine.dispose()
+
+
+def _data_lines(csv_file: Path) -> int | None:
+    """Rows of a CSV file, near enough for a progress bar (a quoted line break counts twice)."""
+    if not csv_file.is_file():
+        return None
+    with csv_file.open("rb") as lines:
+        return max(0, sum(1 for _ in lines) - 1)
 
 
 def _counts(report: ImportReport) -> str:
@@ -339,7 +350,8 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     from tools.categorize import commands
 
     company = args.company or settings.company
-    return _categorizer(lambda: commands.train(settings, company, serve=not args.no_serve))
+    with progress("train: the categorizer"):
+        return _categorizer(lambda: commands.train(settings, company, serve=not args.no_serve))
 
 
 def cmd_model_list(settings: Settings, args: argparse.Namespace) -> int:

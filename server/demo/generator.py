@@ -12,6 +12,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from server import progress
 from server.demo import writer
 from server.demo.approvals import Policy, build_policy
 from server.demo.budgets import BudgetBook, category_targets
@@ -113,7 +114,7 @@ def _write_activity(
     labeller = Labeller(seed, window.today)
     expenses = requests = decisions = 0
     with writer.ActivityStream(folder) as stream:
-        for month in window.months:
+        for month in progress.track(window.months, "demo: months written"):
             spends = engine.month(month)
             records: list[ApprovalRecord] = []
             for spend in spends:

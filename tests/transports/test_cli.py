@@ -227,6 +227,10 @@ def test_demo_writes_and_imports_a_small_company_then_serves_it(tmp_path: Path) 
     assert wrote[0] == f"Wrote the demo company 'acme' to {folder}:"
     assert wrote[2].startswith("  expenses from ")
     assert "DemoSummary" not in first.stderr
+    # Progress on stderr, as plain lines (stderr is no terminal here); nothing on stdout.
+    assert "demo: months written: 2/2 (100%)" in first.stderr
+    assert re.search(r"^import: expenses written: [\d,]+/[\d,]+ \(100%\)", first.stderr, re.MULTILINE)
+    assert first.stdout == ""
     assert "datetime" not in first.stderr
     assert (folder / "expenses.csv").is_file()
     assert again.returncode == 0
