@@ -175,7 +175,10 @@ def _serve_http(settings: Settings, *, print_help: bool) -> int:
     server = build_server(settings, local_company=None, runtime=runtime)
     if print_help or dev_token:
         print(_connect_help(settings, dev_token), file=sys.stderr, flush=True)
-    asyncio.run(serve_http(server, runtime))
+    try:
+        asyncio.run(serve_http(server, runtime))
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down cleanly: a normal stop
+        print("Stopped.", file=sys.stderr)
     return 0
 
 
@@ -192,6 +195,8 @@ def _connect_help(settings: Settings, dev_token: str | None) -> str:
             "  Try it with the MCP Inspector (Node.js 20 or later; npm may warn that it wants 22):",
             f"    npx -y {INSPECTOR} --cli {url} --transport http \\",
             f"      --header 'Authorization: Bearer {token}' --method tools/list",
+            "  Claude Code:",
+            f"    claude mcp add --transport http outlay {url} --header 'Authorization: Bearer {token}'",
             "  Claude Desktop talks stdio instead: `outlay claude-config` prints its config entry.",
         ]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from server.runtime import SchemaNotReady, check_schema
-from tests.transports.conftest import OUTLAY, server_env
+from tests.transports.conftest import OUTLAY, server_env, start_http_server
 
 
 def run_outlay(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -235,3 +236,13 @@ def test_demo_writes_and_imports_a_small_company_then_serves_it(tmp_path: Path) 
     assert (folder / "expenses.csv").is_file()
     assert again.returncode == 0
     assert "already loaded" in again.stderr
+
+
+def test_http_serve_stopped_with_ctrl_c_exits_cleanly(seeded_url: str, tmp_path: Path) -> None:
+    """`make run` is stopped with Ctrl-C: that is a normal end, not `make: *** Error 130`."""
+    process, _ = start_http_server(tmp_path / "server.log", server_env(seeded_url))
+
+    process.send_signal(signal.SIGINT)
+
+    assert process.wait(timeout=30) == 0
+    assert (tmp_path / "server.log").read_text().rstrip().endswith("Stopped.")

@@ -63,4 +63,5 @@ def test_the_inspector_command_pins_a_version_that_runs_on_node_20() -> None:
     help_text = _connect_help(Settings(_env_file=None), "dev-token")
 
     assert f"npx -y {INSPECTOR} --cli http://127.0.0.1:8000/mcp --transport http" in help_text
+    assert "claude mcp add --transport http outlay http://127.0.0.1:8000/mcp --header" in help_text
     assert INSPECTOR == "@modelcontextprotocol/inspector@2.12.0"
