@@ -11,7 +11,7 @@ first use (its import trains the first model). Measured, LLM off:
   queries, and through the client (which also validates the 1,000 items against the output schema);
 - the pipeline alone in process, one expense and the whole backlog, on one core.
 
-Results go to bench/results/categorize-<date>.json and a Markdown summary next to it.
+Results go to var/bench/ (git ignores it): categorize-<date>.json and a Markdown summary next to it.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def main() -> None:
     report = asyncio.run(measure(args.database_url, calls=args.calls, today=dt.date.fromisoformat(TODAY)))
     report["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"categorize-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
     markdown = render(report)
     (RESULTS / f"categorize-{stamp}.md").write_text(markdown)

@@ -12,7 +12,7 @@ Measured, in one process:
 - forecast_budgets cold (calibration dropped, as on a new day) and warm, every running budget;
 - forecast_budget, one budget at a time over every running budget, warm: p50/p95;
 
-Results go to bench/results/forecast-<date>.json and a Markdown summary next to it.
+Results go to var/bench/ (git ignores it): forecast-<date>.json and a Markdown summary next to it.
 """
 
 from __future__ import annotations

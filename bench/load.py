@@ -8,7 +8,7 @@ drawn from the data at `--database-url`; `--tools` keeps some of them) back to b
 restarts that PostgreSQL cluster (`pg_ctl restart -m fast`) mid-run: never point it at a cluster others
 use. Reports calls, calls/s, errors by kind, p50/p95/p99 overall and per tool, and the CPU the clients
 themselves used (the MCP client is CPU-heavy: with server and clients on one machine it can be what
-limits), as JSON and Markdown in bench/results/.
+limits), as JSON and Markdown in var/bench/ (git ignores it).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from mcp_types import TextContent
 
 from bench.read_tools import read_questions, sample_company
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "var" / "bench"  # as bench.run: git ignores it
 UNAVAILABLE = "temporarily unavailable"
 TOOLS = ("search_expenses", "get_expense", "summarize_spend")  # the mix of bench.read_tools.read_questions
 
@@ -215,7 +215,7 @@ def main() -> None:
         parser.error(f"--tools: no {', '.join(unknown)} in the mix; choose from {', '.join(TOOLS)}")
     result = anyio.run(run, args)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"load{'-' + args.label if args.label else ''}-{stamp}"
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
     markdown = render(result)

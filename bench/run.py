@@ -12,9 +12,9 @@ shorter runs: about four minutes instead of the full run's eleven (plus the larg
 
 The databases (default `outlay_bench`, `outlay_bench_big`, and `outlay_bench_categorize` for the
 categorizer, which trains) are created, migrated and loaded with the demo company on first use, with
-"today" pinned so reruns measure the same data. Results: bench/results/bench-<stamp>.json (everything,
+"today" pinned so reruns measure the same data. Results: var/bench/bench-<stamp>.json (everything,
 machine-readable) and bench-<stamp>.md (the summary, targets first), plus the latest copy as
-bench/results/latest.{json,md}.
+latest.{json,md}; var/ is ignored by git, and `--results bench/results` updates the committed reports.
 """
 
 from __future__ import annotations
@@ -38,8 +38,12 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from server.db.engine import libpq_url
+from server.progress import progress
 
-RESULTS = Path(__file__).parent / "results"
+# Where runs write by default: a folder git ignores, so that a try leaves the committed reports alone;
+# `--results bench/results` (COMMITTED) updates those on purpose.
+RESULTS = Path(__file__).resolve().parents[1] / "var" / "bench"
+COMMITTED = Path(__file__).resolve().parent / "results"
 TODAY = "2026-11-15"
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
 LARGE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_big"
@@ -114,7 +118,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", help="throughput wire clients, comma-separated (default 1,8,32,64)")
     parser.add_argument("--sdk-clients", help="throughput SDK clients, comma-separated (default 1,32)")
     parser.add_argument(
-        "--results", type=Path, default=RESULTS, help="where results go (default bench/results)"
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="where results go (default var/bench/, which git ignores; `--results bench/results` updates the "
+        "committed reports)",
     )
     args = parser.parse_args(argv)
     try:
@@ -161,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"section {name}")
         started = time.perf_counter()
         try:
-            report["sections"][name] = runners[name]()
+            with progress(f"outlay bench: {name}", every=30):
+                report["sections"][name] = runners[name]()
         except Exception as exc:  # one broken section must not lose the others' numbers
             report["errors"][name] = "".join(traceback.format_exception_only(exc)).strip()
             traceback.print_exc()

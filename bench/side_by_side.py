@@ -6,8 +6,8 @@ raw SQL's.
 
     python -m bench.side_by_side [--database-url URL] [--calls 50] [--company acme] [--today 2026-11-15]
 
-Results go to bench/results/side_by_side-<database>-<stamp>.json and .md. The database must already
-hold the demo company (`make bench` loads it).
+Results go to var/bench/ (git ignores it): side_by_side-<database>-<stamp>.json and .md. The database
+must already hold the demo company (`make bench` loads it).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from server.context import AppContext
 from server.db.engine import libpq_url
 from server.settings import Settings
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "var" / "bench"  # as bench.run: git ignores it
 NODE_DIR = Path(__file__).parent / "node"
 GENERIC_SCRIPT = NODE_DIR / "node_modules/@modelcontextprotocol/server-postgres/dist/index.js"
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
@@ -426,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     result["code"] = _code()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     base = RESULTS / f"side_by_side-{result['database']}-{stamp}"
     base.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str))
     markdown = render(result)

@@ -11,7 +11,7 @@
   and again after 20 read calls;
 - a bare `mcp` MCPServer with one tool, spawned and timed the same way, as the floor to compare with.
 
-Results go to bench/results/startup-<stamp>.json and a Markdown summary next to it.
+Results go to var/bench/ (git ignores it): startup-<stamp>.json and a Markdown summary next to it.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import httpx2
 
 from bench.server_process import OUTLAY, TOKEN, ServerProcess, http_server, server_env
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "var" / "bench"  # as bench.run: git ignores it
 TODAY = "2026-11-15"
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
 PROTOCOL = "2025-11-25"  # the handshake era Claude Desktop speaks
@@ -346,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = measure_startup(args.database_url, runs=args.runs)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"startup-{stamp}.json").write_text(json.dumps(result, indent=2))
     markdown = render(result)
     (RESULTS / f"startup-{stamp}.md").write_text(markdown)

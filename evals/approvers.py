@@ -16,7 +16,7 @@ the people who actually decided:
   the policy has on, since the history is only comparable under the same ones.
 
 Then the tool's latency through an in-memory MCP client on the same database. JSON and Markdown go to
-`evals/results/approvers-<company>.{json,md}`.
+`var/evals/approvers-<company>.{json,md}` (`--out evals/results`: the committed ones).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evals.folders import RESULTS
 from evals.reports import percent, table, write_report
 from server.app import build_server
 from server.context import Clock
@@ -49,7 +50,6 @@ from tools.approvers.engine import evaluate
 from tools.approvers.invariants import violations
 from tools.approvers.ranking import Decision, History
 
-RESULTS = Path(__file__).parent / "results"
 EXAMPLES = 15
 
 

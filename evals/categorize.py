@@ -12,7 +12,8 @@ are scored on the later 20%, with the company's explicit rules and thresholds. S
 Reported: accuracy, macro-F1, expected calibration error, accuracy at 80/90/100% coverage, precision
 and coverage of auto-apply, each deciding stage, merchants the model never saw (those new in the
 holdout), the auto-apply threshold training would choose, and the cost of training and
-of answering. JSON and Markdown go to `evals/results/categorize-<company>.{json,md}`.
+of answering. JSON and Markdown go to `var/evals/categorize-<company>.{json,md}` (`--out evals/results`:
+the committed ones).
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from tools.categorize.facts import minor
 from tools.categorize.learn import Heldout
 from tools.categorize.stages import consult_llm
 
-RESULTS = Path(__file__).parent / "results"
 TARGETS = {
     "accuracy": ">= 0.95",
     "unseen_accuracy": ">= 0.85 (LLM off)",

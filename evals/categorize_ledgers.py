@@ -13,7 +13,8 @@ user meets it, beside two baselines the eval fits itself on the same rows (evals
    the next one is answered, as a person working the review queue would. Accuracy per month, beside the
    same months answered without any correction (step 3).
 
-JSON and Markdown go to `evals/results/categorize-<dataset>.{json,md}` (or `--out`).
+JSON and Markdown go to `var/evals/categorize-<dataset>.{json,md}` (`--out evals/results` for the
+committed ones).
 """
 
 from __future__ import annotations

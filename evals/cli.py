@@ -15,7 +15,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evals.folders import RESULTS
 from evals.harness.arguments import add_arguments as add_conversation_arguments
+from server.progress import progress
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,7 +26,10 @@ if TYPE_CHECKING:
 EXIT_FAILED, EXIT_USAGE = 1, 2
 SHARED_DATASETS = ("calderdale", "birmingham")  # the real ledgers in ../shared/datasets
 COMPANY_HELP = "company slug (default OUTLAY_COMPANY, or the only company)"
-OUT_HELP = "folder for the results (default: evals/results)"
+OUT_HELP = (
+    "folder for the results (default var/evals/, which git ignores; `--out evals/results` updates the "
+    "committed reports)"
+)
 # Beside the checkout, where the shared real ledgers live (README of each dataset there).
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
@@ -98,12 +103,13 @@ def cmd_categorize(settings: Settings, args: argparse.Namespace) -> int:
     from evals import categorize
     from server.errors import OutlayError
 
-    out = args.out or categorize.RESULTS
+    out = args.out or RESULTS
     options = categorize.Options(
         args.company or settings.company, args.answer_key, out, args.llm, settings.categorize_llm_calls
     )
     try:
-        report = asyncio.run(categorize.run_on(settings, options))
+        with progress("eval: categorize"):
+            report = asyncio.run(categorize.run_on(settings, options))
     except OutlayError as exc:
         return _fail(str(exc))
     print(categorize.render(report), end="")
@@ -113,7 +119,6 @@ def cmd_categorize(settings: Settings, args: argparse.Namespace) -> int:
 
 def _categorize_ledger(args: argparse.Namespace) -> int:
     from evals import categorize_ledgers as ledgers
-    from evals.categorize import RESULTS
     from evals.reports import write_report
 
     if not args.datasets.is_dir():
@@ -121,7 +126,8 @@ def _categorize_ledger(args: argparse.Namespace) -> int:
     options = ledgers.LedgerOptions(
         args.dataset, args.datasets, args.out or RESULTS, args.postgres_url, replay=not args.no_replay
     )
-    report = ledgers.run_sync(options)
+    with progress(f"eval: categorize {args.dataset}", every=30):
+        report = ledgers.run_sync(options)
     markdown = ledgers.render(report)
     paths = write_report(options.out, f"categorize-{args.dataset}", report, markdown)
     print(markdown, end="")
@@ -136,10 +142,11 @@ def cmd_approvers(settings: Settings, args: argparse.Namespace) -> int:
 
     asyncio.run(check_schema(settings.database_url))
     try:
-        report = asyncio.run(approvers.run(settings, latency_calls=args.latency_calls))
+        with progress("eval: approvers"):
+            report = asyncio.run(approvers.run(settings, latency_calls=args.latency_calls))
     except NotFound as exc:
         return _fail(str(exc), EXIT_USAGE)
-    paths = approvers.write(report, args.out or approvers.RESULTS)
+    paths = approvers.write(report, args.out or RESULTS)
     print(approvers.markdown(report), end="")
     print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
     if report["policy_violations"]:
@@ -162,12 +169,13 @@ def cmd_forecast(settings: Settings, args: argparse.Namespace) -> int:
         return _forecast_dataset(args, models)
     asyncio.run(check_schema(settings.database_url))
     try:
-        report = asyncio.run(
-            forecast.run(settings, company=args.company, origins=args.origins, models=models)
-        )
+        with progress("eval: forecast"):
+            report = asyncio.run(
+                forecast.run(settings, company=args.company, origins=args.origins, models=models)
+            )
     except NotFound as exc:
         return _fail(str(exc), EXIT_USAGE)
-    paths = forecast.write(report, args.out or forecast.RESULTS)
+    paths = forecast.write(report, args.out or RESULTS)
     print(forecast.markdown(report), end="")
     print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
     return 0
@@ -178,8 +186,9 @@ def _forecast_dataset(args: argparse.Namespace, models: list[ModelName]) -> int:
 
     if not args.datasets.is_dir():
         return _no_datasets(args.datasets)
-    report = forecast_real.run(args.dataset, args.datasets, models=models)
-    paths = forecast.write(report, args.out or forecast.RESULTS)
+    with progress(f"eval: forecast {args.dataset}"):
+        report = forecast_real.run(args.dataset, args.datasets, models=models)
+    paths = forecast.write(report, args.out or RESULTS)
     print(forecast.markdown(report), end="")
     print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
     return 0

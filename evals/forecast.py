@@ -23,7 +23,8 @@ Both questions are answered by the engine itself (`tools.forecast`), never by a 
 loaded company (`evals/forecast_real.py`).
 
 `project` and `calibrate` are timed as they run. JSON and Markdown go to
-`evals/results/forecast-<company>.{json,md}` (`evals/forecast_report.py` writes them).
+`var/evals/forecast-<company>.{json,md}` (`evals/forecast_report.py` writes them; `--out evals/results`:
+the committed ones).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals import forecast_report
+from evals.folders import RESULTS
 from evals.forecast_metrics import mase_scale, naive, naive2, seasonal_naive
 from evals.forecast_periods import (
     INSAMPLE_MONTHS,
@@ -50,7 +52,7 @@ from evals.forecast_periods import (
     monthly_totals,
     period_outcomes,
 )
-from evals.forecast_report import RESULTS, Point, Series, markdown, write
+from evals.forecast_report import Point, Series, markdown, write
 from evals.reports import company_named
 from server.context import Clock
 from server.db.engine import create_engine, create_session_factory

@@ -16,6 +16,7 @@ import numpy as np
 
 from evals import forecast_buckets as buckets
 from evals import forecast_metrics as metrics
+from evals.folders import RESULTS
 from evals.forecast_metrics import Floats, Scale
 from evals.forecast_periods import ORIGIN_STEP, Outcome
 from evals.reports import percent, table, write_report
@@ -23,7 +24,6 @@ from tools.forecast.engine import DEFAULT_MODEL
 from tools.forecast.history import month_label
 from tools.forecast.queries import Scope
 
-RESULTS = Path(__file__).parent / "results"
 BASELINES = {"naive": "naive", "snaive": "seasonal naive", "naive2": "naive2 (M4)"}
 SERIES_TYPES = ("team", "team+category")
 TARGETS = {"owa": "<= 0.85 against naive2"}

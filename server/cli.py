@@ -1,5 +1,5 @@
-"""`outlay` command line: serve, db upgrade, import, demo, train, model, audit, eval, claude-config,
-fake-llm, bench.
+"""`outlay` command line: serve, db upgrade, import, demo, train, model, audit, company, eval,
+claude-config, fake-llm, bench.
 
 Heavy modules are imported inside each command so that `outlay serve --transport stdio` starts fast.
 """
@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from evals import cli as eval_cli
 from server.audit import cli as audit_cli
+from server.companies import cli as company_cli
+from server.progress import progress
 from server.runtime import Runtime, SchemaNotReady, check_schema, ensure_schema
 from server.settings import Settings
 
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
     from server.importer import ImportReport
 
 EXIT_USAGE, EXIT_FAILED = 2, 1
+# Pinned: an unpinned `npx @modelcontextprotocol/inspector` on Node 20 quietly falls back to 0.15, which
+# refuses `--cli URL --header ...`; 2.12.0 declares Node >= 22.19 but runs on 20 (tools, prompts, calls).
+INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,8 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     audit_cli.add_arguments(
         commands.add_parser("audit", help="the audit trail of tool calls, reads and prompts")
     )
+    company_cli.add_arguments(commands.add_parser("company", help="the companies loaded: list, remove"))
 
-    eval_cli.add_arguments(commands.add_parser("eval", help="evaluations; results go to evals/results/"))
+    eval_cli.add_arguments(
+        commands.add_parser("eval", help="evaluations; results go to var/evals/ (--out to choose)")
+    )
 
     claude = commands.add_parser("claude-config", help="print the Claude Desktop config entry")
     claude.set_defaults(command=cmd_claude_config)
@@ -99,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     fake.set_defaults(command=cmd_fake_llm)
 
     bench = commands.add_parser(
-        "bench", help="benchmarks, from a checkout; results go to bench/results/", add_help=False
+        "bench", help="benchmarks, from a checkout; results go to var/bench/ (--results)", add_help=False
     )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(command=cmd_bench)
@@ -116,16 +124,23 @@ def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
-    from server.db.migrate import upgrade
+    from server.db.migrate import head_revision, revision_before_upgrade, upgrade
     from server.runtime import unopenable
 
     try:
+        before = asyncio.run(revision_before_upgrade(settings.database_url))
         upgrade(settings.database_url)
     except CommandError as exc:  # a migration that refuses says why (0013: cross-company references)
         return _fail(str(exc))
     except (DBAPIError, OSError) as exc:  # no server, no such database, wrong password
         return _fail(unopenable(make_url(settings.database_url), exc))
-    print(f"Database is up to date ({_display_url(settings.database_url)}).", file=sys.stderr)
+    where = _display_url(settings.database_url)
+    if before is None:
+        print(f"Created the database schema ({where}).", file=sys.stderr)
+    elif before == head_revision():
+        print(f"Database is up to date ({where}).", file=sys.stderr)
+    else:
+        print(f"Migrated the database from {before} to {head_revision()} ({where}).", file=sys.stderr)
     return 0
 
 
@@ -160,7 +175,10 @@ def _serve_http(settings: Settings, *, print_help: bool) -> int:
     server = build_server(settings, local_company=None, runtime=runtime)
     if print_help or dev_token:
         print(_connect_help(settings, dev_token), file=sys.stderr, flush=True)
-    asyncio.run(serve_http(server, runtime))
+    try:
+        asyncio.run(serve_http(server, runtime))
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down cleanly: a normal stop
+        print("Stopped.", file=sys.stderr)
     return 0
 
 
@@ -174,9 +192,11 @@ def _connect_help(settings: Settings, dev_token: str | None) -> str:
         [
             f"Outlay is serving MCP over streamable HTTP at {url}",
             f"  Authorization: Bearer {token}{note}",
-            "  Try it with the MCP Inspector:",
-            f"    npx @modelcontextprotocol/inspector --cli {url} --transport http \\",
+            "  Try it with the MCP Inspector (Node.js 20 or later; npm may warn that it wants 22):",
+            f"    npx -y {INSPECTOR} --cli {url} --transport http \\",
             f"      --header 'Authorization: Bearer {token}' --method tools/list",
+            "  Claude Code:",
+            f"    claude mcp add --transport http outlay {url} --header 'Authorization: Bearer {token}'",
             "  Claude Desktop talks stdio instead: `outlay claude-config` prints its config entry.",
         ]
     )
@@ -245,14 +265,24 @@ async def load_company(
     try:
         await ensure_schema(engine)
         sessions = create_session_factory(engine)
-        report = await import_company(sessions, folder, replace=replace, actor=actor)
-        return LoadedCompany(report, await train_if_missing(sessions, report.company_slug))
+        with progress("import: expenses written", total=_data_lines(folder / "expenses.csv")):
+            report = await import_company(sessions, folder, replace=replace, actor=actor)
+        with progress("train: the categorizer"):
+            return LoadedCompany(report, await train_if_missing(sessions, report.company_slug))
     finally:
         await engine.dispose()
 
 
+def _data_lines(csv_file: Path) -> int | None:
+    """Rows of a CSV file, near enough for a progress bar (a quoted line break counts twice)."""
+    if not csv_file.is_file():
+        return None
+    with csv_file.open("rb") as lines:
+        return max(0, sum(1 for _ in lines) - 1)
+
+
 def _counts(report: ImportReport) -> str:
-    return ", ".join(f"{value} {key}" for key, value in report.counts.items())
+    return ", ".join(f"{value:,} {key.replace('_', ' ')}" for key, value in report.counts.items() if value)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -271,7 +301,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     summary = write_demo_company(
         folder, seed=args.seed, employees=args.employees, months=args.months, today=today
     )
-    print(f"Wrote the demo company to {folder}: {summary}", file=sys.stderr)
+    print(f"Wrote the demo company {summary.slug!r} to {folder}:\n{summary.describe()}", file=sys.stderr)
     args.folder = folder
     return cmd_import(settings, args)
 
@@ -325,7 +355,8 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     from tools.categorize import commands
 
     company = args.company or settings.company
-    return _categorizer(lambda: commands.train(settings, company, serve=not args.no_serve))
+    with progress("train: the categorizer"):
+        return _categorizer(lambda: commands.train(settings, company, serve=not args.no_serve))
 
 
 def cmd_model_list(settings: Settings, args: argparse.Namespace) -> int:

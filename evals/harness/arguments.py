@@ -28,7 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run on PostgreSQL: a server URL (postgresql+asyncpg://USER@HOST/DB) to create databases on; "
         "default SQLite files in a temporary folder",
     )
-    parser.add_argument("--out", type=Path, default=None, help="results folder (default: evals/results)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results folder (default var/evals/, which git ignores; `--out evals/results` updates the "
+        "committed reports)",
+    )
     parser.add_argument("--name", help="results file stem (default: conversations-<agent>-<backend>)")
     parser.add_argument("--record", type=Path, help="live: record the model's replies into this folder")
     parser.add_argument("--recordings", type=Path, help="replay: the folder a live run recorded into")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 
+from evals.folders import RESULTS
 from evals.harness.agents import Agent
 from evals.harness.fixtures import FixtureDatabases, fixture_named
 from evals.harness.gate import compare, format_verdict
@@ -20,9 +21,9 @@ from evals.harness.results import RunResult
 from evals.harness.runner import RunOptions, run_scenarios
 from evals.harness.scenario import Scenario
 from evals.harness.sessions import Transport
+from server.progress import progress
 from server.settings import Settings
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
@@ -93,11 +94,19 @@ def gate(args: argparse.Namespace) -> int:
 async def _run(
     scenarios: list[Scenario], agent: Agent, options: RunOptions, args: argparse.Namespace
 ) -> RunResult:
-    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    with tempfile.TemporaryDirectory(prefix="outlay-eval-") as workdir:
+    with (
+        tempfile.TemporaryDirectory(prefix="outlay-eval-") as workdir,
+        progress("eval: trials", total=len(scenarios) * options.trials) as trials,
+    ):
+
+        def finished(line: str) -> None:  # a line per trial, unless --quiet; the bar either way
+            if not args.quiet:
+                trials.note(line)
+            trials.advance()
+
         databases = FixtureDatabases(Path(workdir), args.postgres_url)
         try:
-            return await run_scenarios(scenarios, agent, databases, options, progress=progress)
+            return await run_scenarios(scenarios, agent, databases, options, progress=finished)
         finally:
             with anyio.CancelScope(shield=True):
                 await databases.close()

@@ -25,7 +25,7 @@ current_call: ContextVar[str | None] = ContextVar("outlay_current_call", default
 
 async def record(
     session: AsyncSession,
-    company_id: int,
+    company_id: int | None,
     *,
     actor: str,
     action: str,

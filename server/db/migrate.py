@@ -37,6 +37,20 @@ def upgrade(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+async def revision_before_upgrade(url: str) -> str | None:
+    """The revision of the database at `url` as it is, None when it has no schema yet (or, for SQLite,
+    no file: which this does not create)."""
+    from server.db.engine import create_engine
+
+    if (path := sqlite_file(url)) is not None and not path.exists():
+        return None
+    engine = create_engine(url)
+    try:
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
 def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 

@@ -12,6 +12,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from server import progress
 from server.demo import writer
 from server.demo.approvals import Policy, build_policy
 from server.demo.budgets import BudgetBook, category_targets
@@ -43,6 +44,18 @@ class DemoSummary:
     first_date: dt.date  # the window: first day of the first month ...
     last_date: dt.date  # ... through `today`
     over_budget_teams: tuple[str, ...]  # teams whose spending drifts above plan
+
+    def describe(self) -> str:
+        """What was written, for a person: a line of counts, the dates, the teams built to overrun."""
+        lines = [
+            f"{self.teams} teams, {self.employees:,} employees, {self.categories} categories, "
+            f"{self.expenses:,} expenses, {self.budgets} budgets, {self.approval_requests:,} approval "
+            f"requests ({self.approval_decisions:,} decisions)",
+            f"expenses from {self.first_date.isoformat()} to {self.last_date.isoformat()}",
+        ]
+        if self.over_budget_teams:
+            lines.append(f"teams set to overrun their budgets: {', '.join(self.over_budget_teams)}")
+        return "\n".join(f"  {line}" for line in lines)
 
 
 def write_demo_company(
@@ -101,7 +114,7 @@ def _write_activity(
     labeller = Labeller(seed, window.today)
     expenses = requests = decisions = 0
     with writer.ActivityStream(folder) as stream:
-        for month in window.months:
+        for month in progress.track(window.months, "demo: months written"):
             spends = engine.month(month)
             records: list[ApprovalRecord] = []
             for spend in spends:

@@ -89,8 +89,12 @@ def bearer_auth(settings: Settings) -> tuple[TokenVerifier | None, AuthSettings 
         return verifier, _auth_settings(oauth.issuer, resource, validate_resource=audience == resource)
     if keys is None:
         return None, None
-    # Static keys have no authorization server: the metadata names this server itself.
-    return keys, _auth_settings(settings.server_url, resource, validate_resource=True)
+    # Static keys have no authorization server to point clients at: no protected-resource metadata is
+    # served (a client would otherwise look for one at this server, which is none, and fail there). The
+    # SDK wants an issuer all the same; without resource metadata it is published nowhere.
+    return keys, AuthSettings.model_validate(
+        {"issuer_url": settings.server_url, "resource_server_url": None, "required_scopes": [READ_SCOPE]}
+    )
 
 
 def _auth_settings(issuer: str, resource: str, *, validate_resource: bool) -> AuthSettings:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server import progress
 from server.db.models import Base
 from server.db.rollups import rebuild_spend_rollups
 from server.importer.dataset import Dataset
@@ -130,7 +131,8 @@ async def write_company(session: AsyncSession, data: Dataset, company_id: int | 
 async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, now: dt.datetime) -> Counts:
     ids = await _organization(session, data, company_id)
     merchants = await _merchants(session, data, company_id)
-    await insert_rows(session, TABLES["expenses"], _expense_rows(data.expenses.rows, ids, merchants, now))
+    expenses = _expense_rows(data.expenses.rows, ids, merchants, now)
+    await insert_rows(session, TABLES["expenses"], progress.counted(expenses))  # `outlay import`'s bar
     dimensions = await _dimensions(session, data.expenses.rows, company_id)
     await insert_rows(session, TABLES["budgets"], _budget_rows(data, ids))
     policy = data.policy.model_dump(mode="json", exclude_none=True)

@@ -63,7 +63,9 @@ class Settings(BaseSettings):
         default=None, description="Canonical URL of this server (defaults to http://HOST:PORT)."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="json, text (`level logger: message key=value`), or auto: text on a TTY"
+    )
     gateway: GatewaySettings = Field(
         default_factory=GatewaySettings,
         description="LLM and model serving: OUTLAY_GATEWAY__<FIELD> variables, see docs/model-gateway.md.",

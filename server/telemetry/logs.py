@@ -1,11 +1,13 @@
-"""Structured logs on stderr (stdout carries the protocol in stdio mode)."""
+"""Logs on stderr (stdout carries the protocol in stdio mode): JSON lines for machines (the default when
+stderr is not a terminal, or `OUTLAY_LOG_FORMAT=json`), `level logger: message key=value` for people
+(on a terminal, or `OUTLAY_LOG_FORMAT=text`)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from opentelemetry import trace
 
@@ -46,9 +48,12 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str, fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> None:
+    """`fmt` is json, text, or auto: text on a terminal, JSON otherwise."""
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
+    json_lines = fmt == "json" or (fmt == "auto" and not _is_terminal(stream))
+    handler.setFormatter(JsonFormatter() if json_lines else KeyValueFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -59,3 +64,27 @@ def configure_logging(level: str, fmt: str) -> None:
     # call line. Alembic narrates every schema check at INFO. Their warnings and errors still show.
     for noisy in ("aiosqlite", "mcp.server.mcpserver", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The stateless HTTP transport ends a "session" after every request, and the SDK says so at INFO.
+    chatter = logging.getLogger("mcp.server.streamable_http")
+    chatter.filters[:] = [f for f in chatter.filters if not isinstance(f, DemoteChatter)]
+    chatter.addFilter(DemoteChatter())
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or file-like stream
+        return False
+
+
+class DemoteChatter(logging.Filter):
+    """The SDK's per-request "Terminating session: None" (one per HTTP request of the stateless
+    transport) becomes a DEBUG record: shown only when the log level is DEBUG."""
+
+    PREFIXES = ("Terminating session",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not record.getMessage().startswith(self.PREFIXES):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)

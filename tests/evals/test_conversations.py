@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 import yaml
 
 from evals.datasets.meridian import MeridianFacts, write_meridian_company
+from evals.folders import COMMITTED, RESULTS
 from evals.harness.agents import ScriptedAgent
 from evals.harness.fixtures import FixtureDatabases
 from evals.harness.loading import SCENARIOS, ScenarioError, load_scenarios, select
@@ -242,6 +244,27 @@ def test_cli_runs_reports_and_the_gate_trips_on_a_regression(facts: MeridianFact
     missing = outlay("run", str(file), "--out", str(tmp_path), "--baseline", str(tmp_path / "none.json"))
     assert missing.returncode == 2  # refused before running anything
     assert "none.json" in missing.stderr
+
+
+def test_cli_without_out_writes_to_the_ignored_folder_and_leaves_the_committed_reports(
+    facts: MeridianFacts, tmp_path: Path
+) -> None:
+    file = tmp_path / "one.yaml"
+    raw = scenario(facts).model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    file.write_text(yaml.safe_dump({"scenarios": [raw]}))
+    committed = {path.name: path.stat().st_mtime_ns for path in COMMITTED.iterdir()}
+    stem = f"test-default-folder-{uuid.uuid4().hex[:8]}"
+
+    done = outlay("run", str(file), "--name", stem, "--quiet")
+
+    written = sorted(RESULTS.glob(f"{stem}.*"))
+    for path in written:
+        path.unlink()
+    assert done.returncode == 0, done.stderr
+    assert [path.name for path in written] == [f"{stem}.json", f"{stem}.md", f"{stem}.png"]
+    assert {path.name: path.stat().st_mtime_ns for path in COMMITTED.iterdir()} == committed
+    assert RESULTS.relative_to(Path(__file__).parents[2]) == Path("var/evals")
+    assert subprocess.run(["git", "check-ignore", "-q", str(RESULTS)], check=False).returncode == 0
 
 
 def test_cli_live_run_records_and_the_replay_needs_no_model(facts: MeridianFacts, tmp_path: Path) -> None:

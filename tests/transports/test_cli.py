@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from server.runtime import SchemaNotReady, check_schema
-from tests.transports.conftest import OUTLAY, server_env
+from tests.transports.conftest import OUTLAY, server_env, start_http_server
 
 
 def run_outlay(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -146,7 +148,11 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     first, second = run_outlay("db", "upgrade", env=env), run_outlay("db", "upgrade", env=env)
 
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
-    assert "Database is up to date" in second.stderr
+    url = f"sqlite+aiosqlite:///{tmp_path / 'outlay.db'}"
+    assert (first.stderr, second.stderr) == (
+        f"Created the database schema ({url}).\n",
+        f"Database is up to date ({url}).\n",
+    )
 
 
 VALID_FOLDER = Path(__file__).parents[1] / "importer" / "fixtures" / "valid"
@@ -216,7 +222,27 @@ def test_demo_writes_and_imports_a_small_company_then_serves_it(tmp_path: Path) 
     again = run_outlay("demo", "--if-missing", "--out", str(folder), env=env)
 
     assert first.returncode == 0, first.stderr
-    assert "Imported company 'acme'" in first.stderr
+    assert re.search(r"Imported company 'acme': \d+ teams, 12 employees, .* approval requests", first.stderr)
+    # Text for a person: no Python repr of the summary (DemoSummary(..., datetime.date(...))).
+    wrote = first.stderr[first.stderr.index("Wrote the demo company") :].splitlines()[:3]
+    assert wrote[0] == f"Wrote the demo company 'acme' to {folder}:"
+    assert wrote[2].startswith("  expenses from ")
+    assert "DemoSummary" not in first.stderr
+    # Progress on stderr, as plain lines (stderr is no terminal here); nothing on stdout.
+    assert "demo: months written: 2/2 (100%)" in first.stderr
+    assert re.search(r"^import: expenses written: [\d,]+/[\d,]+ \(100%\)", first.stderr, re.MULTILINE)
+    assert first.stdout == ""
+    assert "datetime" not in first.stderr
     assert (folder / "expenses.csv").is_file()
     assert again.returncode == 0
     assert "already loaded" in again.stderr
+
+
+def test_http_serve_stopped_with_ctrl_c_exits_cleanly(seeded_url: str, tmp_path: Path) -> None:
+    """`make run` is stopped with Ctrl-C: that is a normal end, not `make: *** Error 130`."""
+    process, _ = start_http_server(tmp_path / "server.log", server_env(seeded_url))
+
+    process.send_signal(signal.SIGINT)
+
+    assert process.wait(timeout=30) == 0
+    assert (tmp_path / "server.log").read_text().rstrip().endswith("Stopped.")

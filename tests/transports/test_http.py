@@ -42,7 +42,18 @@ def test_requests_without_a_valid_token_get_401(replicas: tuple[str, str], autho
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
-    assert "oauth-protected-resource" in response.headers["www-authenticate"]
+    # API keys only (OAuth off): no authorization server to send a client to, so no resource metadata.
+    assert "resource_metadata" not in response.headers["www-authenticate"]
+
+
+def test_with_oauth_off_no_metadata_names_an_authorization_server(replicas: tuple[str, str]) -> None:
+    """A client that found this server named as its own authorization server would look there for
+    /.well-known/oauth-authorization-server, which is not served, and fail with a confusing error."""
+    paths = ["oauth-protected-resource/mcp", "oauth-protected-resource", "oauth-authorization-server"]
+
+    answers = [httpx2.get(f"{replicas[0]}/.well-known/{path}").status_code for path in paths]
+
+    assert answers == [404, 404, 404]
 
 
 def test_health_and_readiness_need_no_token(replicas: tuple[str, str]) -> None:

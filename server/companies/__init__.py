@@ -1,0 +1,1 @@
+"""The companies loaded in a database: listing them and removing one (`outlay company list|remove`)."""
