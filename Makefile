@@ -54,9 +54,10 @@ format: $(VENV)/.synced
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Every benchmark, results in bench/results/ (latest.md: the summary). BENCH_ARGS=--quick for a short run.
+## Every benchmark, results in bench/results/ (latest.md: the summary), the committed record of speed and
+## memory targets; `outlay bench` alone writes to var/bench/. BENCH_ARGS=--quick for a short run.
 bench: $(VENV)/.synced
-	$(BIN)/outlay bench $(BENCH_ARGS)
+	$(BIN)/outlay bench --results bench/results $(BENCH_ARGS)
 
 ## Every scenario with the scripted agent on SQLite and on PostgreSQL, each gated against its baseline.
 EVAL_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
