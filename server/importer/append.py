@@ -93,8 +93,9 @@ async def append_dataset(session: AsyncSession, data: Dataset, company_id: int, 
     dimensions = await expense_dimensions(session, rows, company_id)
     await write_history(session, data, ids)
     await _declare_dimensions(session, company_id, data.expenses.dimensions)
-    await _recount_mccs(session, company_id, {merchants[e.merchant] for e in rows})
-    await rebuild_spend_rollups(session, company_id)
+    if rows:  # a statement imported again changes nothing the rollups or the merchants' MCCs count
+        await _recount_mccs(session, company_id, {merchants[e.merchant] for e in rows})
+        await rebuild_spend_rollups(session, company_id)
     return Counts(
         teams=len(data.teams),
         employees=len(data.employees),

@@ -103,24 +103,23 @@ def read_export(
 def _company(
     mapping: Mapping, file: str, slug: str | None, existing: Existing | None, problems: Problems
 ) -> CompanyRow | None:
+    """The company a new import creates (an append's is the existing one). The mapping's own values
+    were checked by `read_mapping`; `--company` is checked here."""
     if existing is not None:
         return CompanyRow(0, existing.slug, existing.slug, existing.currency)
     given = mapping.company
     slug = slug or given.slug
-    missing = [(path, value) for path, value in (("company.currency", given.currency),) if not value]
     if not slug:
         problems.add(file, 0, "company.slug", "required for a new company (or pass --company SLUG)")
-    for path, _ in missing:
-        problems.add(file, 0, path, "required for a new company")
-    if not slug or not given.currency:
-        return None
-    try:
-        fields.slug(slug)
-    except ValueError as error:
-        problems.add("--company", 0, WHOLE, str(error))
+    if not given.currency:
+        problems.add(file, 0, "company.currency", "required for a new company")
+    if slug and fields.quietly(fields.slug, slug) is None:
+        problems.add("--company", 0, WHOLE, f"{slug!r} is not a valid slug (2 to 64 of a-z, 0-9 and '-')")
+    currency = fields.quietly(fields.currency, given.currency or "")
+    if not slug or currency is None or problems:
         return None
     country = fields.quietly(fields.country, given.country or "")
-    return CompanyRow(0, slug, given.name or slug, fields.currency(given.currency), country=country)
+    return CompanyRow(0, slug, given.name or slug, currency, country=country)
 
 
 def _given_categories(mapping: Mapping, mapping_file: Path, problems: Problems) -> list[CategoryRow] | None:

@@ -177,9 +177,10 @@ def _read_header(
         elif column not in columns.known and not columns.others_ignored:
             _check_unknown(name, column, columns, problems)
         index.setdefault(column, position)
+    missing = "the mapping names it, the file has no such column" if columns.others_ignored else None
     for column in columns.required:
         if column not in index:
-            problems.add(name, 1, column, "required column is missing")
+            problems.add(name, 1, column, missing or "required column is missing")
             usable = False
     return index if usable else None
 

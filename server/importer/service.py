@@ -179,7 +179,8 @@ async def _load(
         if options.dry_run:
             await session.rollback()  # nothing of a dry run is kept (appending only read so far)
             return report
-    await _refresh_statistics(sessions)
+    if report.expenses or report.approval_requests or not report.appended:
+        await _refresh_statistics(sessions)
     return report
 
 

@@ -79,6 +79,23 @@ async def test_an_append_adds_the_new_rows_and_what_they_name(
     assert await raw(database_url, "SELECT sum(expenses) FROM spend_monthly") == [(6,)]  # rollups current
 
 
+async def test_a_dry_run_of_an_append_says_what_it_would_add_and_writes_nothing(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    first = Path(shutil.copy(STATEMENT, tmp_path / "statement.csv"))
+    await _statement(engine, first)
+    april = "R-6;01.04.2026;FIGMA.COM;-45,00;EUR;Design;;;Software;;Leeds"
+    later = _write(tmp_path / "april.csv", HEADER, FIRST_ROW, april)
+    before = await raw(database_url, EXPENSES)
+
+    would = await _statement(engine, later, append=True, dry_run=True)
+
+    assert (would.dry_run, would.expenses, would.expenses_there, would.teams) == (True, 1, 1, 1)
+    assert [e.ref for e in would.preview] == ["STM-R-6"]
+    assert await raw(database_url, EXPENSES) == before
+    assert await raw(database_url, "SELECT count(*) FROM teams WHERE name = 'Design'") == [(0,)]
+
+
 async def test_an_existing_id_with_another_transaction_is_refused_and_nothing_is_written(
     engine: AsyncEngine, database_url: str, tmp_path: Path
 ) -> None:
@@ -225,3 +242,16 @@ async def _answers(url: str) -> list[dict[str, Any]]:
             answers.append(await call_ok(client, "summarize_spend", {"group_by": group_by, **period}))
         answers.append(await call_ok(client, "search_expenses", {"limit": 100, **period}))
     return answers
+
+
+async def test_a_folder_dry_run_counts_what_it_would_write_and_writes_nothing(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    folder = copy_valid(tmp_path / "acme")
+
+    would = await import_company(create_session_factory(engine), folder, dry_run=True)
+
+    assert (would.dry_run, would.expenses, would.teams, would.employees, len(would.preview)) == (
+        True, 20, 3, 6, 10
+    )  # fmt: skip
+    assert await raw(database_url, "SELECT count(*) FROM companies") == [(0,)]

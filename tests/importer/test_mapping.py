@@ -176,8 +176,87 @@ async def test_birmingham_imports_through_its_mapping_leaving_out_rows_without_a
 
     report = await _import(engine, export, ledgers.MAPPINGS / "birmingham.yaml")
 
+    assert len({tuple(r.values()) for r in sterling}) < len(sterling)  # identical rows are in the sample
     foreign = Counter(r["currency"] for r in sample[2000:])
     directorates = {" ".join(r["directorate"].split()).casefold() or "(no team)" for r in sample[:2000]}
     assert (report.expenses, report.skipped, report.teams) == (2000, dict(foreign), len(directorates))
     ids = await raw(database_url, "SELECT count(DISTINCT ref) FROM expenses WHERE ref LIKE 'BHM-%'")
     assert ids == [(2000,)]  # identical rows of one statement are two expenses, not one
+
+
+async def test_labels_must_name_a_given_categories_file(
+    engine: AsyncEngine, database_url: str, statement: Path, tmp_path: Path
+) -> None:
+    mapping = _mapping(tmp_path, "category: Category ", "category: {column: Category, file: categories.csv} ")
+    _write(
+        tmp_path / "categories.csv", "code,name,gl_account", "TRAVEL,Travel,6100", "SW,Software tools,6200"
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await _import(engine, statement, mapping, company="example")
+
+    assert [str(p) for p in failed.value.problems] == [
+        "statement.csv:3: Category: no category 'Software' in categories.csv (by code or by name)",
+        "statement.csv:6: Category: no category 'Software' in categories.csv (by code or by name)",
+    ]
+    _write(tmp_path / "categories.csv", "code,name,gl_account", "TRAVEL,Travel,6100", "SW,Software,6200")
+    await _import(engine, statement, mapping, company="example")
+    assert await raw(database_url, "SELECT code, name, gl_account FROM categories ORDER BY code") == [
+        ("SW", "Software", "6200"),
+        ("TRAVEL", "Travel", "6100"),
+    ]
+
+
+async def test_a_column_the_mapping_names_must_be_in_the_file(engine: AsyncEngine, tmp_path: Path) -> None:
+    mapping = _mapping(tmp_path, "cost_center: Cost centre", "cost_center: Cost center")
+    export = tmp_path / "statement.csv"
+    shutil.copy(STATEMENT, export)
+
+    with pytest.raises(ImportFailed) as failed:
+        await _import(engine, export, mapping, company="example")
+
+    assert [str(p) for p in failed.value.problems] == [
+        "statement.csv:1: Cost center: the mapping names it, the file has no such column"
+    ]
+
+
+async def test_the_company_slug_is_checked(engine: AsyncEngine, statement: Path) -> None:
+    with pytest.raises(ImportFailed) as failed:
+        await _import(engine, statement, CARD_STATEMENT, company="Not A Slug")
+
+    assert [str(p) for p in failed.value.problems] == [
+        "--company:0: -: 'Not A Slug' is not a valid slug (2 to 64 of a-z, 0-9 and '-')"
+    ]
+
+
+def _mapping(folder: Path, old: str, new: str) -> Path:
+    """The card-statement mapping with one edit, in `folder`."""
+    text = CARD_STATEMENT.read_text()
+    assert text.count(old) == 1
+    path = folder / "bank.yaml"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def _write(path: Path, *lines: str) -> None:
+    path.write_text("\n".join(lines) + "\n")
+
+
+async def test_mccs_are_zero_padded_and_unknown_ones_ignored_when_asked(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    mapping = _mapping(tmp_path, "cost_center: Cost centre", "mcc: {column: MCC, unknown: ignore}")
+    export = tmp_path / "statement.csv"
+    _write(
+        export,
+        "Reference;Booking date;Description;Amount;Currency;Department;MCC;Card holder e-mail;Card holder;"
+        "Category;City",
+        "R-1;02.03.2026;VET CLINIC;-50,00;EUR;Sales;742;;;;",
+        "R-2;02.03.2026;SOMETHING;-5,00;EUR;Sales;0;;;;",
+        "R-3;02.03.2026;TESCO STORES 2617;-7,50;EUR;Sales;5411;;;;",
+    )
+
+    await _import(engine, export, mapping, company="example")
+
+    stored = await raw(database_url, "SELECT ref, mcc FROM expenses ORDER BY ref")
+    assert stored == [("STM-R-1", "0742"), ("STM-R-2", None), ("STM-R-3", "5411")]
