@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -20,7 +19,7 @@ from server.importer import fields
 from server.importer.checks import Known
 from server.importer.dataset import Dataset, Reading
 from server.importer.history import History
-from server.importer.mapping import Column, Mapping, rates
+from server.importer.mapping import Column, Mapping, amount_text, category_code, rates
 from server.importer.org import CategoryRow, CompanyCells, CompanyRow, EmployeeRow, TeamRow, read_categories
 from server.importer.problems import WHOLE, Problems
 from server.importer.rows import Columns, Row, read_csv
@@ -184,8 +183,8 @@ class _Reader:
         m = self.mapping
         given = row.raw(m.currency.column) if m.currency.column else ""
         currency = (given or m.currency.default or self.currency).upper()
-        amount = _amount(_cell(row, m.amount), m.amount)
-        settled = _amount(_cell(row, m.amount_company), m.amount) if m.amount_company else ""
+        amount = self._amount(row, m.amount, "amount")
+        settled = self._amount(row, m.amount_company, "amount_company") if m.amount_company else ""
         if currency != self.currency and not settled:
             converted = self._converted(row, amount, currency)
             if converted is None:
@@ -213,6 +212,15 @@ class _Reader:
         values["category_source"] = m.category.source if m.category and values["category_code"] else ""
         dims = [_cell(row, m.dimensions[name]) for name in self.dimensions]
         return [values[column] for column in TARGET] + dims
+
+    def _amount(self, row: Row, spec: Column, column: str) -> str:
+        """An amount column in the import format's terms (the mapping's decimal mark and sign)."""
+        try:
+            return amount_text(_cell(row, spec), self.mapping.amount)
+        except ValueError as error:
+            row.problem(spec.column, str(error))
+            self.reported.add(column)
+            return ""
 
     def _id(self, row: Row) -> str:
         spec = self.mapping.id
@@ -256,6 +264,8 @@ class _Reader:
         parent = None
         if spec.parent_separator and spec.parent_separator in name:
             parent = " ".join(name.split(spec.parent_separator, 1)[0].split())
+            if spec.fold_case:
+                parent = self.team_names.setdefault(parent.casefold(), parent)
             if parent and parent != name and parent not in self.known_teams:
                 self.teams.setdefault(parent, None)
         self.teams[name] = parent if parent != name else None
@@ -298,7 +308,7 @@ class _Reader:
         if self.given is not None:
             row.problem(spec.column, f"no category {label!r} in {spec.file} (by code or by name)")
             return ""
-        code = _new_code(label, self.taken)
+        code = category_code(label, self.taken)
         self.taken.add(code)
         self.codes[label] = code
         self.categories[code] = CategoryRow(row.line, code, label, None, None, None, None, ())
@@ -370,29 +380,3 @@ def _cell(row: Row, spec: Column | None) -> str:
     if spec is None:
         return ""
     return row.raw(spec.column) or (spec.default or "")
-
-
-_GROUPING = re.compile(r"[\s'\u00a0\u202f]")
-
-
-def _amount(raw: str, spec: Column) -> str:
-    """The amount as expenses.csv writes it: decimal point, no grouping, purchases positive."""
-    text = raw.strip().removeprefix("+")
-    if not text:
-        return ""
-    decimal_comma = getattr(spec, "decimal_comma", False)
-    text = _GROUPING.sub("", text)
-    text = text.replace(".", "").replace(",", ".") if decimal_comma else text.replace(",", "")
-    if getattr(spec, "debits", "positive") == "negative":
-        text = text[1:] if text.startswith("-") else f"-{text}"
-    return text
-
-
-def _new_code(label: str, taken: set[str]) -> str:
-    """A category code from a label: upper case, other characters as dashes; a suffix if it is taken."""
-    base = re.sub(r"[^A-Z0-9]+", "-", label.upper()).strip("-")[:60] or "UNLABELLED"
-    code, n = base, 1
-    while code in taken:
-        n += 1
-        code = f"{base}-{n}"
-    return code

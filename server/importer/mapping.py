@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -225,3 +226,43 @@ def _check_values(file: str, mapping: Mapping, problems: Problems) -> None:
 def rates(mapping: Mapping) -> dict[str, Decimal]:
     """The mapping's exchange rates by upper-case currency code (checked by `read_mapping`)."""
     return {code.upper(): rate(value) for code, value in mapping.fx.rates.items()}
+
+
+# What groups digits (1 234,50; 1'234.50), besides the dots or commas the decimal mark leaves.
+_GROUPING = re.compile(r"[\s'\u00a0\u202f]")
+_GROUPED = {
+    ",": re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"),
+    ".": re.compile(r"-?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?"),
+}
+
+
+def amount_text(raw: str, spec: AmountSpec) -> str:
+    """The amount as expenses.csv writes it: decimal point, no grouping, purchases positive. A text that
+    is no amount stays one, for the importer to refuse; `ValueError` when its separators contradict the
+    mapping's decimal mark (`23,40` read with a decimal point would be 2340: refused, never guessed)."""
+    text = _GROUPING.sub("", raw.strip().removeprefix("+"))
+    if not text:
+        return ""
+    group, mark = (".", ",") if spec.decimal_comma else (",", ".")
+    if group in text:
+        if not _GROUPED[group].fullmatch(text):
+            written = "a decimal comma (1.234,50)" if spec.decimal_comma else "a decimal point (1,234.50)"
+            other = "false" if spec.decimal_comma else "true"
+            raise ValueError(
+                f"{raw!r} is not an amount written with {written}; is amount.decimal_comma: {other}?"
+            )
+        text = text.replace(group, "")
+    text = text.replace(mark, ".")
+    if spec.debits == "negative":
+        text = text[1:] if text.startswith("-") else f"-{text}"
+    return text
+
+
+def category_code(label: str, taken: set[str]) -> str:
+    """A category code from a label: upper case, other characters as dashes; a suffix if it is taken."""
+    base = re.sub(r"[^A-Z0-9]+", "-", label.upper()).strip("-")[:60] or "UNLABELLED"
+    code, n = base, 1
+    while code in taken:
+        n += 1
+        code = f"{base}-{n}"
+    return code

@@ -260,3 +260,19 @@ async def test_mccs_are_zero_padded_and_unknown_ones_ignored_when_asked(
 
     stored = await raw(database_url, "SELECT ref, mcc FROM expenses ORDER BY ref")
     assert stored == [("STM-R-1", "0742"), ("STM-R-2", None), ("STM-R-3", "5411")]
+
+
+async def test_an_amount_whose_separators_contradict_the_decimal_mark_is_refused_not_guessed(
+    engine: AsyncEngine, statement: Path, tmp_path: Path
+) -> None:
+    mapping = _mapping(tmp_path, "decimal_comma: true, ", "")
+
+    with pytest.raises(ImportFailed) as failed:
+        await _import(engine, statement, mapping, company="example")
+
+    assert [str(p) for p in failed.value.problems][:2] == [
+        "statement.csv:2: Amount: '-23,40' is not an amount written with a decimal point (1,234.50); is "
+        "amount.decimal_comma: true?",
+        "statement.csv:3: Amount: '-1.320,44' is not an amount written with a decimal point (1,234.50); is "
+        "amount.decimal_comma: true?",
+    ]
