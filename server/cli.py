@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         args.bench_args = rest + args.bench_args
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if (
+        args.command is cmd_import
+        and getattr(args, "mapping", None) is None
+        and (args.company or args.strict)
+    ):
+        parser.error("--company and --strict go with --mapping (a folder names its company in company.csv)")
     settings = Settings()
     from server.telemetry.logs import configure_logging
 
@@ -68,9 +74,19 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(command=cmd_db_upgrade)
 
-    load = commands.add_parser("import", help="import a company from a folder of CSV files")
-    load.add_argument("folder", type=Path)
-    load.add_argument("--replace", action="store_true", help="replace the company if it already exists")
+    load = commands.add_parser(
+        "import", help="import a company from a folder of CSV files, or from one export with --mapping"
+    )
+    load.add_argument("folder", type=Path, metavar="FOLDER|FILE")
+    load.add_argument(
+        "--mapping", type=Path, help="a mapping file: FILE is one flat export (a card statement)"
+    )
+    load.add_argument("--company", help="with --mapping: the company's slug (default: the mapping's)")
+    how = load.add_mutually_exclusive_group()
+    how.add_argument("--replace", action="store_true", help="replace the company if it already exists")
+    how.add_argument("--append", action="store_true", help="add new expenses to an existing company")
+    load.add_argument("--strict", action="store_true", help="with --mapping: refuse teams the company lacks")
+    load.add_argument("--dry-run", action="store_true", help="check, show the first rows, write nothing")
     load.set_defaults(command=cmd_import)
 
     demo = commands.add_parser("demo", help="write the demo company as CSV and import it")
@@ -231,18 +247,42 @@ def cmd_fake_llm(_: Settings, args: argparse.Namespace) -> int:
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from server.importer import ImportFailed
 
+    source = (
+        args.folder if getattr(args, "mapping", None) is None else f"{args.folder} through {args.mapping}"
+    )
+    request = ImportRequest(
+        args.folder,
+        replace=args.replace,
+        append=getattr(args, "append", False),
+        dry_run=getattr(args, "dry_run", False),
+        mapping=getattr(args, "mapping", None),
+        company=getattr(args, "company", None),
+        strict=getattr(args, "strict", False),
+    )
     try:
-        loaded = asyncio.run(load_company(settings.database_url, args.folder, replace=args.replace))
+        loaded = asyncio.run(load_company(settings.database_url, request.path, request=request))
     except ImportFailed as failed:
         for problem in failed.problems:
             print(problem, file=sys.stderr)
-        return _fail(
-            f"import of {args.folder} failed with {len(failed.problems)} problem(s); nothing was written"
-        )
-    print(f"Imported company {loaded.report.company_slug!r}: {_counts(loaded.report)}", file=sys.stderr)
+        return _fail(f"import of {source} failed with {len(failed.problems)} problem(s); nothing was written")
+    for line in import_lines(loaded.report):
+        print(line, file=sys.stderr)
     if loaded.trained:
         print(loaded.trained, file=sys.stderr)
     return 0
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What `outlay import` was asked: a folder, or one export through a mapping, and how to load it."""
+
+    path: Path
+    replace: bool = False
+    append: bool = False
+    dry_run: bool = False
+    mapping: Path | None = None
+    company: str | None = None
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -252,21 +292,39 @@ class LoadedCompany:
 
 
 async def load_company(
-    database_url: str, folder: Path, *, replace: bool = False, actor: str = "cli"
+    database_url: str,
+    folder: Path,
+    *,
+    replace: bool = False,
+    actor: str = "cli",
+    request: ImportRequest | None = None,
 ) -> LoadedCompany:
     """What `outlay import` does, for the command and for whoever builds companies the same way (the
-    conversation harness): import the folder (`ImportFailed` when it has problems, and nothing is
-    written), then train a first categorizer when the company has none (a --replace drops the old)."""
+    conversation harness): import the folder, or the export through its mapping (`ImportFailed` when it
+    has problems, and nothing is written), then train a first categorizer when the company has none (a
+    --replace drops the old). An append or a dry run trains nothing: retraining is `outlay train`'s."""
     from server.db.engine import create_engine, create_session_factory
-    from server.importer import import_company
+    from server.importer import import_company, import_export
     from tools.categorize.commands import train_if_missing
 
+    r = request or ImportRequest(folder, replace=replace)
     engine = create_engine(database_url)
     try:
         await ensure_schema(engine)
         sessions = create_session_factory(engine)
-        with progress("import: expenses written", total=_data_lines(folder / "expenses.csv")):
-            report = await import_company(sessions, folder, replace=replace, actor=actor)
+        if r.mapping is None:
+            with progress("import: expenses written", total=_data_lines(folder / "expenses.csv")):
+                report = await import_company(
+                    sessions, folder, replace=r.replace, append=r.append, dry_run=r.dry_run, actor=actor
+                )
+        else:
+            with progress("import: expenses written"):
+                report = await import_export(
+                    sessions, folder, r.mapping, company=r.company, strict=r.strict, replace=r.replace,
+                    append=r.append, dry_run=r.dry_run, actor=actor,
+                )  # fmt: skip
+        if r.append or r.dry_run:
+            return LoadedCompany(report, None)
         with progress("train: the categorizer"):
             return LoadedCompany(report, await train_if_missing(sessions, report.company_slug))
     finally:
@@ -281,8 +339,11 @@ def _data_lines(csv_file: Path) -> int | None:
         return max(0, sum(1 for _ in lines) - 1)
 
 
-def _counts(report: ImportReport) -> str:
-    return ", ".join(f"{value:,} {key.replace('_', ' ')}" for key, value in report.counts.items() if value)
+def import_lines(report: ImportReport) -> list[str]:
+    """What `outlay import` says it did (or, a dry run, would do)."""
+    from server.importer.preview import describe
+
+    return describe(report)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:

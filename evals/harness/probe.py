@@ -83,7 +83,7 @@ def _expenses(company_id: int) -> Select[*tuple[Any, ...]]:
         )
         .join(Merchant, Merchant.id == Expense.merchant_id)
         .join(Team, Team.id == Expense.team_id)
-        .join(Employee, Employee.id == Expense.employee_id)
+        .outerjoin(Employee, Employee.id == Expense.employee_id)
         .outerjoin(Category, Category.id == Expense.category_id)
         .where(Expense.company_id == company_id)
         .order_by(Expense.ref)

@@ -255,7 +255,8 @@ class Expense(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount_company_minor: Mapped[int] = mapped_column(BigInteger)
     spent_on: Mapped[dt.date] = mapped_column(Date)
-    employee_id: Mapped[int] = mapped_column(Id)
+    # None: the export names no one (a card statement without card holders); the team is then given.
+    employee_id: Mapped[int | None] = mapped_column(Id)
     team_id: Mapped[int] = mapped_column(Id)
     memo: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=ExpenseStatus.PENDING)

@@ -38,7 +38,7 @@ class Dataset:
     categories: list[CategoryRow]
     expenses: Expenses
     budgets: list[BudgetRow]
-    policy: Policy
+    policy: Policy | None  # None: no approval policy (a flat export brings none)
     history: History
     fx_rates: list[FxRateRow]
     category_rules: list[CategoryRuleRow]

@@ -213,8 +213,10 @@ def _out_of_office(row: Row) -> tuple[dt.date | None, dt.date | None]:
     return away_from, away_until
 
 
-def read_categories(folder: Path, problems: Problems) -> Parsed[CategoryRow] | None:
-    rows = read_csv(folder, "categories.csv", CATEGORIES, problems)
+def read_categories(
+    folder: Path, problems: Problems, *, file: str = "categories.csv"
+) -> Parsed[CategoryRow] | None:
+    rows = read_csv(folder, file, CATEGORIES, problems)
     if rows is None:
         return None
     categories: Parsed[CategoryRow] = Parsed()

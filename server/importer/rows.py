@@ -10,10 +10,11 @@ import _csv
 import codecs
 import csv
 import difflib
+import gzip
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, TypeVar, cast
 
 from server.importer.problems import WHOLE, Problems
 
@@ -52,6 +53,8 @@ class Columns:
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
     families: tuple[Family, ...] = ()
+    # An export read through a mapping: the columns it does not name are ignored, whatever they are.
+    others_ignored: bool = False
 
     @classmethod
     def of(cls, required: str, optional: str = "", *families: Family) -> Columns:
@@ -78,6 +81,10 @@ class Row:
         position = self._index.get(column)
         return "" if position is None else self._cells[position]
 
+    def cells(self) -> tuple[str, ...]:
+        """Every cell of the row, stripped, in the file's order."""
+        return tuple(self._cells)
+
     def problem(self, column: str, message: str) -> None:
         self.ok = False
         self._problems.add(self.file, self.line, column, message)
@@ -96,17 +103,25 @@ class Row:
 
 
 def read_csv(
-    folder: Path, name: str, columns: Columns, problems: Problems, *, required: bool = True
+    folder: Path,
+    name: str,
+    columns: Columns,
+    problems: Problems,
+    *,
+    required: bool = True,
+    delimiter: str = ",",
 ) -> CsvRows | None:
     """The data rows of `folder/name`, or None when the file cannot be used (the reason is recorded,
-    except for a missing optional file)."""
+    except for a missing optional file). A name ending in `.gz` is read through gzip."""
     path = folder / name
     if not path.is_file():
         if required:
             problems.add(name, 0, WHOLE, "required file is missing")
         return None
-    handle = path.open("rb")
-    reader = csv.reader(_decoded(handle), strict=True)
+    # Closed by CsvRows once read (or just below when the header is unusable).
+    opened = gzip.open(path, "rb") if name.endswith(".gz") else path.open("rb")  # noqa: SIM115
+    handle = cast(BinaryIO, opened)
+    reader = csv.reader(_decoded(handle), strict=True, delimiter=delimiter)
     index = _read_header(name, reader, columns, problems)
     if index is None:
         handle.close()
@@ -115,18 +130,28 @@ def read_csv(
 
 
 class _NotUtf8(Exception):
-    def __init__(self, line: int, error: UnicodeDecodeError) -> None:
-        super().__init__(f"not UTF-8 text ({error.reason} at byte {error.start + 1} of the line)")
+    """A line that cannot be read as text: not UTF-8, or (a .gz file) not gzip data."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
         self.line = line
 
 
 def _decoded(handle: BinaryIO) -> Iterator[str]:
     """The file's lines as text, decoded one by one so that a bad byte is reported on its own line."""
-    for number, raw in enumerate(handle, start=1):
+    lines = enumerate(handle, start=1)
+    while True:
+        try:
+            number, raw = next(lines)
+        except StopIteration:
+            return
+        except (OSError, EOFError) as error:  # a .gz file that is not gzip, or cut short
+            raise _NotUtf8(0, f"not readable as gzip ({error})") from None
         try:
             yield (raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw).decode("utf-8")
         except UnicodeDecodeError as error:
-            raise _NotUtf8(number, error) from None
+            reason = f"not UTF-8 text ({error.reason} at byte {error.start + 1} of the line)"
+            raise _NotUtf8(number, reason) from None
 
 
 def _read_header(
@@ -146,15 +171,16 @@ def _read_header(
     usable = True
     index: dict[str, int] = {}
     for position, column in enumerate(header):
-        if column in index:
+        if column in index and (column in columns.known or not columns.others_ignored):
             problems.add(name, 1, column, "column appears twice")
             usable = False
-        elif column not in columns.known:
+        elif column not in columns.known and not columns.others_ignored:
             _check_unknown(name, column, columns, problems)
         index.setdefault(column, position)
+    missing = "the mapping names it, the file has no such column" if columns.others_ignored else None
     for column in columns.required:
         if column not in index:
-            problems.add(name, 1, column, "required column is missing")
+            problems.add(name, 1, column, missing or "required column is missing")
             usable = False
     return index if usable else None
 

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.audit import changes
-from server.db.models import Company, utcnow
-from server.importer.dataset import Dataset, read_folder
+from server.db.models import Category, Company, Team, utcnow
+from server.importer.append import append_dataset, new_rows
+from server.importer.dataset import Dataset, Reading, read_folder
+from server.importer.flat import Existing, read_export
+from server.importer.mapping import read_mapping
 from server.importer.problems import ImportFailed, Problem, Problems
+from server.importer.spend import ExpenseRow
 from server.importer.writer import Counts, delete_company_data, write_company, write_dataset
 
 # Every table an import writes, the small ones too: without statistics the planner takes the row-security
@@ -40,6 +45,9 @@ ANALYZED = (
 )
 
 
+PREVIEW = 10  # rows a dry run shows as they would be stored
+
+
 @dataclass(frozen=True)
 class ImportReport:
     company_slug: str
@@ -55,6 +63,13 @@ class ImportReport:
     fx_rates: int = 0
     category_rules: int = 0
     expense_dimensions: int = 0
+    appended: bool = False  # added to an existing company (--append); the counts are what was added
+    expenses_there: int = 0  # appending: expenses of the file the company had already
+    requests_there: int = 0  # appending: approval requests of the file the company had already
+    skipped: dict[str, int] = field(default_factory=dict)  # rows left out, by currency without a rate
+    dry_run: bool = False  # nothing was written; the counts are what would have been
+    preview: tuple[ExpenseRow, ...] = ()  # a dry run's first rows, as they would be stored
+    currency: str = ""  # a dry run's company currency, to show settled amounts in
 
     @property
     def counts(self) -> dict[str, int]:
@@ -62,26 +77,165 @@ class ImportReport:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(Counts)}
 
 
+@dataclass(frozen=True)
+class Options:
+    """How to load: replace an existing company, append to it, or only check (dry run)."""
+
+    replace: bool = False
+    append: bool = False
+    dry_run: bool = False
+    actor: str = "cli"
+
+
 async def import_company(
-    sessions: async_sessionmaker[AsyncSession], folder: Path, *, replace: bool = False, actor: str = "cli"
+    sessions: async_sessionmaker[AsyncSession],
+    folder: Path,
+    *,
+    replace: bool = False,
+    append: bool = False,
+    dry_run: bool = False,
+    actor: str = "cli",
 ) -> ImportReport:
     """Import the company in `folder` (docs/data-format.md). Raises `ImportFailed` with every problem
     found, having written nothing; with `replace`, an existing company of the same slug is replaced
-    (its rows deleted and the folder's inserted, in the same transaction)."""
+    (its rows deleted and the folder's inserted, in the same transaction); with `append`, the folder's
+    new expenses, requests and decisions are added to it (server/importer/append.py)."""
     problems = Problems()
     # Reading is CPU-bound (seconds for a large company): keep the event loop responsive meanwhile.
     reading = await asyncio.to_thread(read_folder, folder, problems)
+    options = Options(replace, append, dry_run, actor)
+    where = Where(str(folder), "company.csv", reading.company.line, "slug", "expenses.csv")
+    return await _load(sessions, reading, problems, options, where)
+
+
+async def import_export(
+    sessions: async_sessionmaker[AsyncSession],
+    export: Path,
+    mapping: Path,
+    *,
+    company: str | None = None,
+    strict: bool = False,
+    replace: bool = False,
+    append: bool = False,
+    dry_run: bool = False,
+    actor: str = "cli",
+) -> ImportReport:
+    """Import one flat export (a card statement) through a mapping file (server/importer/mapping.py):
+    a new company (`company` or the mapping's slug), a replacement, or an append to an existing one."""
+    problems = Problems()
+    spec = read_mapping(mapping, problems)
+    slug = company or (spec.company.slug if spec else None)
+    existing = await _existing_of(sessions, slug) if append and slug else None
+    if append and spec is not None and existing is None:
+        missing = f"no company {slug!r} to append to; import it first" if slug else "pass --company SLUG"
+        problems.add(mapping.name, 0, "company.slug", missing)
+    if spec is None or problems:
+        raise ImportFailed(problems)
+    flat = await asyncio.to_thread(read_export, export, spec, mapping, problems, slug=slug,
+                                   existing=existing, strict=strict)  # fmt: skip
+    options = Options(replace, append, dry_run, actor)
+    where = Where(f"{export} through {mapping}", mapping.name, 0, "company.slug", export.name)
+    report = await _load(sessions, flat.reading, problems, options, where)
+    return dataclasses.replace(report, skipped=dict(flat.skipped))
+
+
+@dataclass(frozen=True)
+class Where:
+    """What the import reads, and where its slug comes from, for the audit entry and problems."""
+
+    source: str
+    slug_file: str
+    slug_line: int
+    slug_column: str
+    expenses_file: str
+
+
+async def _load(
+    sessions: async_sessionmaker[AsyncSession],
+    reading: Reading,
+    problems: Problems,
+    options: Options,
+    where: Where,
+) -> ImportReport:
     async with sessions() as session, session.begin():
         existing = None
         if reading.company.slug is not None:
             existing = await _existing_company(session, reading.company.slug)
-            if existing is not None and not replace:
-                problems.add("company.csv", reading.company.line, "slug", _exists(reading.company.slug))
+            if existing is not None and not (options.replace or options.append):
+                problems.add(
+                    where.slug_file, where.slug_line, where.slug_column, _exists(reading.company.slug)
+                )
+            if existing is None and options.append:
+                message = f"no company {reading.company.slug!r} to append to; import it first"
+                problems.add(where.slug_file, where.slug_line, where.slug_column, message)
         if problems or reading.dataset is None:
             raise ImportFailed(problems)
-        report = await _write(session, reading.dataset, existing, actor, str(folder))
-    await _refresh_statistics(sessions)
+        if options.append and existing is not None:
+            report = await _append(session, reading.dataset, existing, options, where)
+        elif options.dry_run:
+            return _preview(reading.dataset, replaced=existing is not None)
+        else:
+            report = await _write(session, reading.dataset, existing, options.actor, where.source)
+        if options.dry_run:
+            await session.rollback()  # nothing of a dry run is kept (appending only read so far)
+            return report
+    if report.expenses or report.approval_requests or not report.appended:
+        await _refresh_statistics(sessions)
     return report
+
+
+def _preview(data: Dataset, *, replaced: bool, **appended: Any) -> ImportReport:
+    """What an import of `data` would write, without writing it."""
+    counts = Counts(
+        teams=len(data.teams),
+        employees=len(data.employees),
+        categories=len(data.categories),
+        merchants=len(data.expenses.merchant_mccs),
+        expenses=len(data.expenses.rows),
+        budgets=len(data.budgets),
+        approval_requests=len(data.history.requests),
+        approval_decisions=len(data.history.decisions),
+        fx_rates=len(data.fx_rates),
+        category_rules=len(data.category_rules),
+        expense_dimensions=sum(len(e.dimensions) for e in data.expenses.rows),
+    )
+    return ImportReport(
+        data.company.slug, **dataclasses.asdict(counts), replaced=replaced, dry_run=True,
+        preview=tuple(data.expenses.rows[:PREVIEW]), currency=data.company.currency, **appended,
+    )  # fmt: skip
+
+
+async def _append(
+    session: AsyncSession, data: Dataset, company_id: int, options: Options, where: Where
+) -> ImportReport:
+    found = await new_rows(session, data, company_id, where.expenses_file)
+    there = {"expenses_there": found.expenses_there, "requests_there": found.requests_there}
+    if options.dry_run:
+        return _preview(found.data, replaced=False, appended=True, **there)
+    counts = await append_dataset(session, found.data, company_id, utcnow())
+    report = ImportReport(
+        data.company.slug,
+        **dataclasses.asdict(counts),
+        replaced=False,
+        appended=True,
+        expenses_there=found.expenses_there,
+        requests_there=found.requests_there,
+    )
+    details = {"source": where.source, "appended": True, "counts": report.counts, **there}
+    await changes.record(session, company_id, actor=options.actor, action="import", details=[details])
+    return report
+
+
+async def _existing_of(sessions: async_sessionmaker[AsyncSession], slug: str) -> Existing | None:
+    """What a flat export appended to company `slug` reuses: its currency, team and category names."""
+    async with sessions() as session:
+        company = (await session.execute(select(Company).where(Company.slug == slug))).scalar_one_or_none()
+        if company is None:
+            return None
+        teams = (await session.scalars(select(Team.name).where(Team.company_id == company.id))).all()
+        query = select(Category.name, Category.code).where(Category.company_id == company.id)
+        categories = {name: code for name, code in await session.execute(query)}
+    return Existing(slug, company.currency, list(teams), categories, set(categories.values()))
 
 
 async def _refresh_statistics(sessions: async_sessionmaker[AsyncSession]) -> None:

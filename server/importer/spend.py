@@ -18,9 +18,9 @@ from server.kit.merchants import normalize_merchant
 # a name (the sizes of expense_dimensions' columns).
 DIMENSION = Family("dim_", max_name=64)
 EXPENSES = Columns.of(
-    "id date employee_email descriptor amount currency",
-    "team merchant mcc amount_company memo status payment_type category_code category_source receipt"
-    " cost_center project",
+    "id date descriptor amount currency",
+    "employee_email team merchant mcc amount_company memo status payment_type category_code"
+    " category_source receipt cost_center project",
     DIMENSION,
 )
 BUDGETS = Columns.of("team period amount currency", "category_code")
@@ -43,7 +43,7 @@ class Money:
 class ExpenseRow:
     ref: str
     spent_on: dt.date
-    employee: str
+    employee: str | None  # None: the export names no one (then `team` is given)
     team: str | None  # None: the employee's team
     descriptor: str
     merchant: str
@@ -58,6 +58,7 @@ class ExpenseRow:
     cost_center: str | None
     project: str | None
     dimensions: tuple[tuple[str, str], ...]  # (name, value) of the non-empty dim_<name> cells
+    line: int = 0  # where the file has it (an append reports a conflicting row by it)
 
 
 @dataclass
@@ -68,6 +69,15 @@ class Expenses:
     dimensions: list[str] = field(default_factory=list)
     # Every merchant name and how often each MCC was seen with it (its most common one is kept).
     merchant_mccs: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def add(self, row: Row, expense: ExpenseRow | None) -> None:
+        """Keep a parsed row (its id must be new to the file); a duplicate id is the row's problem."""
+        ref = row.raw("id")
+        if ref and first_use(row, "id", ref, self.refs, f"expense id {ref!r}") and expense is not None:
+            self.rows.append(expense)
+            counts = self.merchant_mccs.setdefault(expense.merchant, Counter())
+            if expense.mcc is not None:
+                counts[expense.mcc] += 1
 
 
 @dataclass(frozen=True)
@@ -115,22 +125,18 @@ def read_expenses(folder: Path, known: Known, problems: Problems) -> Expenses | 
     dimensions = rows.members(DIMENSION)
     expenses = Expenses(dimensions=list(dimensions))
     for row in rows:
-        expense = _expense(row, known, dimensions)
-        ref = row.raw("id")
-        if ref and first_use(row, "id", ref, expenses.refs, f"expense id {ref!r}") and expense is not None:
-            expenses.rows.append(expense)
-            counts = expenses.merchant_mccs.setdefault(expense.merchant, Counter())
-            if expense.mcc is not None:
-                counts[expense.mcc] += 1
+        expenses.add(row, parse_expense(row, known, dimensions))
     return expenses if rows.complete else None
 
 
-def _expense(row: Row, known: Known, dimensions: dict[str, str]) -> ExpenseRow | None:
+def parse_expense(row: Row, known: Known, dimensions: dict[str, str]) -> ExpenseRow | None:
+    """One expenses.csv row (or a flat export's row in its shape: server/importer/flat.py); None when it
+    has problems. `dimensions`: dimension name -> column."""
     ref = row.value("id", ID, required=True)
     spent_on = row.value("date", fields.date, required=True)
-    employee = row.value("employee_email", fields.email, required=True)
+    employee = row.value("employee_email", fields.email)
     check_reference(row, "employee_email", employee, "employee", known.employees)
-    team = row.value("team", NAME)
+    team = row.value("team", NAME, required=not row.raw("employee_email"))
     check_reference(row, "team", team, "team", known.teams)
     descriptor = row.value("descriptor", NAME, required=True)
     merchant = row.value("merchant", NAME)
@@ -146,19 +152,12 @@ def _expense(row: Row, known: Known, dimensions: dict[str, str]) -> ExpenseRow |
     cost_center = row.value("cost_center", ID)
     project = row.value("project", ID)
     tags = _dimensions(row, dimensions)
-    if (
-        ref is None
-        or spent_on is None
-        or employee is None
-        or descriptor is None
-        or money is None
-        or not row.ok
-    ):
+    if ref is None or spent_on is None or descriptor is None or money is None or not row.ok:
         return None
     merchant = merchant or normalize_merchant(descriptor)
     return ExpenseRow(
         ref, spent_on, employee, team, descriptor, merchant, mcc, money, memo, status, payment_type,
-        category, source, receipt, cost_center, project, tags,
+        category, source, receipt, cost_center, project, tags, row.line,
     )  # fmt: skip
 
 

@@ -70,14 +70,14 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Iterable[dict[s
         await session.execute(insert(table), batch)
 
 
-async def insert_with_ids(session: AsyncSession, table: Table, key: str, rows: Rows) -> dict[str, int]:
-    """Insert one company's rows, then read back their ids by natural key (`key` is unique per company).
+async def insert_with_ids(
+    session: AsyncSession, table: Table, key: str, rows: Rows, company_id: int
+) -> dict[str, int]:
+    """Insert one company's rows, then read back the ids of all its rows by natural key (`key` is unique
+    per company): those inserted, and those an earlier import left (an append adds to them).
 
     Cheaper than RETURNING with ordered ids, which SQLite can only do one row per statement."""
     await insert_rows(session, table, rows)
-    if not rows:
-        return {}
-    company_id = rows[0]["company_id"]
     query = select(table.c[key], table.c.id).where(table.c.company_id == company_id)
     return {name: id_ for name, id_ in await session.execute(query)}
 
@@ -129,16 +129,17 @@ async def write_company(session: AsyncSession, data: Dataset, company_id: int | 
 
 
 async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, now: dt.datetime) -> Counts:
-    ids = await _organization(session, data, company_id)
+    ids = await organization(session, data, company_id)
     merchants = await _merchants(session, data, company_id)
-    expenses = _expense_rows(data.expenses.rows, ids, merchants, now)
+    expenses = expense_rows(data.expenses.rows, ids, merchants, now)
     await insert_rows(session, TABLES["expenses"], progress.counted(expenses))  # `outlay import`'s bar
-    dimensions = await _dimensions(session, data.expenses.rows, company_id)
+    dimensions = await expense_dimensions(session, data.expenses.rows, company_id)
     await insert_rows(session, TABLES["budgets"], _budget_rows(data, ids))
-    policy = data.policy.model_dump(mode="json", exclude_none=True)
-    row = {"company_id": company_id, "version": 1, "document": policy, "created_at": now}
-    await session.execute(insert(TABLES["approval_policies"]), [row])
-    await _history(session, data, ids)
+    if data.policy is not None:  # a flat export brings none: approval tools then say none is loaded
+        policy = data.policy.model_dump(mode="json", exclude_none=True)
+        row = {"company_id": company_id, "version": 1, "document": policy, "created_at": now}
+        await session.execute(insert(TABLES["approval_policies"]), [row])
+    await write_history(session, data, ids)
     await insert_rows(session, TABLES["fx_rates"], _fx_rows(data, company_id))
     await insert_rows(session, TABLES["category_rules"], _rule_rows(data, ids))
     await rebuild_spend_rollups(session, company_id)
@@ -157,13 +158,13 @@ async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, n
     )
 
 
-async def _organization(session: AsyncSession, data: Dataset, company_id: int) -> Ids:
+async def organization(session: AsyncSession, data: Dataset, company_id: int) -> Ids:
     """Teams and employees point at each other: teams first without their links, then employees, then
     the links (parents, managers, delegates) by update."""
     rows: Rows = [
         {"company_id": company_id, "name": t.name, "cost_center": t.cost_center} for t in data.teams
     ]
-    teams = await insert_with_ids(session, TABLES["teams"], "name", rows)
+    teams = await insert_with_ids(session, TABLES["teams"], "name", rows, company_id)
     people = data.employees
     rows = [
         {
@@ -179,7 +180,7 @@ async def _organization(session: AsyncSession, data: Dataset, company_id: int) -
         }
         for p in people
     ]
-    employees = await insert_with_ids(session, TABLES["employees"], "email", rows)
+    employees = await insert_with_ids(session, TABLES["employees"], "email", rows, company_id)
     links = [
         {
             "row_id": employees[p.email],
@@ -201,8 +202,15 @@ async def _organization(session: AsyncSession, data: Dataset, company_id: int) -
     ]
     await update_by_id(session, TABLES["teams"], links)
     categories = await _categories(session, data, company_id)
-    home_team = {p.email: teams[p.team] for p in people}
+    home_team = await _home_teams(session, company_id)
     return Ids(company_id, teams, employees, categories, home_team)
+
+
+async def _home_teams(session: AsyncSession, company_id: int) -> dict[str, int]:
+    """Each employee's team by e-mail: those of the file, and those an earlier import left."""
+    table = TABLES["employees"]
+    query = select(table.c.email, table.c.team_id).where(table.c.company_id == company_id)
+    return {email: team for email, team in await session.execute(query)}
 
 
 async def _categories(session: AsyncSession, data: Dataset, company_id: int) -> dict[str, int]:
@@ -219,7 +227,7 @@ async def _categories(session: AsyncSession, data: Dataset, company_id: int) -> 
         for c in data.categories
     ]
     table = TABLES["categories"]
-    ids = await insert_with_ids(session, table, "code", rows)
+    ids = await insert_with_ids(session, table, "code", rows, company_id)
     parents = [
         {"row_id": ids[c.code], "parent_id": ids[c.parent_code]} for c in data.categories if c.parent_code
     ]
@@ -231,17 +239,17 @@ async def _merchants(session: AsyncSession, data: Dataset, company_id: int) -> d
     """One merchant per name, with the MCC most often seen on its expenses (ties: the lowest code)."""
     names = list(data.expenses.merchant_mccs)
     rows = [
-        {"company_id": company_id, "name": name, "mcc": _most_common(data.expenses.merchant_mccs[name])}
+        {"company_id": company_id, "name": name, "mcc": most_common(data.expenses.merchant_mccs[name])}
         for name in names
     ]
-    return await insert_with_ids(session, TABLES["merchants"], "name", rows)
+    return await insert_with_ids(session, TABLES["merchants"], "name", rows, company_id)
 
 
-def _most_common(mccs: Counter[str]) -> str | None:
+def most_common(mccs: Counter[str]) -> str | None:
     return min(mccs.items(), key=lambda item: (-item[1], item[0]))[0] if mccs else None
 
 
-def _expense_rows(
+def expense_rows(
     expenses: list[ExpenseRow], ids: Ids, merchants: dict[str, int], now: dt.datetime
 ) -> Iterator[dict[str, Any]]:
     company_id, teams, employees, categories = ids.company, ids.teams, ids.employees, ids.categories
@@ -256,8 +264,8 @@ def _expense_rows(
             "currency": e.money.currency,
             "amount_company_minor": e.money.amount_company_minor,
             "spent_on": e.spent_on,
-            "employee_id": employees[e.employee],
-            "team_id": teams[e.team] if e.team else ids.home_team[e.employee],
+            "employee_id": employees[e.employee] if e.employee else None,
+            "team_id": teams[e.team] if e.team else ids.home_team[e.employee or ""],
             "memo": e.memo,
             "status": e.status.value,
             "payment_type": e.payment_type.value,
@@ -271,12 +279,12 @@ def _expense_rows(
         }
 
 
-async def _dimensions(session: AsyncSession, expenses: list[ExpenseRow], company_id: int) -> int:
+async def expense_dimensions(session: AsyncSession, expenses: list[ExpenseRow], company_id: int) -> int:
     """One expense_dimensions row per non-empty dim_<name> cell; how many."""
     tagged = [e for e in expenses if e.dimensions]
     if not tagged:  # the ids of a million expenses are read only when they are needed
         return 0
-    ids = await _expense_ids(session, company_id, None if len(tagged) > LOOKUP else {e.ref for e in tagged})
+    ids = await expense_ids(session, company_id, None if len(tagged) > LOOKUP else {e.ref for e in tagged})
     rows = (
         {"expense_id": ids[e.ref], "name": name, "company_id": company_id, "value": value}
         for e in tagged
@@ -309,9 +317,9 @@ def _fx_rows(data: Dataset, company_id: int) -> Iterator[dict[str, Any]]:
         }
 
 
-async def _history(session: AsyncSession, data: Dataset, ids: Ids) -> None:
+async def write_history(session: AsyncSession, data: Dataset, ids: Ids) -> None:
     requests = list(data.history.requests.values())
-    expenses = await _expense_ids(session, ids.company, {r.expense for r in requests if r.expense})
+    expenses = await expense_ids(session, ids.company, {r.expense for r in requests if r.expense})
     rows = [
         {
             "company_id": ids.company,
@@ -331,7 +339,7 @@ async def _history(session: AsyncSession, data: Dataset, ids: Ids) -> None:
         for r in requests
     ]
     table = TABLES["approval_requests"]
-    request_ids = await insert_with_ids(session, table, "ref", rows)
+    request_ids = await insert_with_ids(session, table, "ref", rows, ids.company)
     decisions = (
         {
             "company_id": ids.company,
@@ -347,7 +355,7 @@ async def _history(session: AsyncSession, data: Dataset, ids: Ids) -> None:
     await insert_rows(session, TABLES["approval_decisions"], decisions)
 
 
-async def _expense_ids(session: AsyncSession, company_id: int, refs: set[str] | None) -> dict[str, int]:
+async def expense_ids(session: AsyncSession, company_id: int, refs: set[str] | None) -> dict[str, int]:
     """Expense ids by ref: of `refs`, or of every expense of the company (None: one query instead of
     thousands of lookups, when most are wanted)."""
     table = TABLES["expenses"]

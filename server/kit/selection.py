@@ -89,7 +89,7 @@ class Resolved:
 @dataclass(frozen=True)
 class ExpenseRow:
     expense: Expense
-    employee: Employee
+    employee: Employee | None  # None: the export named no one
     team: Team
     merchant: Merchant
     category: Category | None
@@ -232,14 +232,15 @@ def _mentions(needle: str) -> ColumnElement[bool]:
 
 ROWS = (
     select(Expense, Employee, Team, Merchant, Category)
-    .join(Employee, Employee.id == Expense.employee_id)
+    # Outer: an expense whose export named no one is still one of the company's expenses.
+    .outerjoin(Employee, Employee.id == Expense.employee_id)
     .join(Team, Team.id == Expense.team_id)
     .join(Merchant, Merchant.id == Expense.merchant_id)
     .outerjoin(Category, Category.id == Expense.category_id)
 )
 
 
-def _rows_query(filters: ExpenseFilters) -> Select[Expense, Employee, Team, Merchant, Category]:
+def _rows_query(filters: ExpenseFilters) -> Select[Expense, Employee | None, Team, Merchant, Category]:
     return ROWS.where(*conditions(filters))
 
 

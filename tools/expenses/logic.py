@@ -28,6 +28,11 @@ def person(employee: Employee) -> Person:
     return Person(email=employee.email, name=employee.name)
 
 
+def spender(employee: Employee | None) -> Person | None:
+    """An expense's employee; None when its export named no one (a card statement without holders)."""
+    return None if employee is None else person(employee)
+
+
 def category_assignment(expense: Expense, category: Category | None) -> CategoryAssignment | None:
     if category is None:
         return None
@@ -44,7 +49,7 @@ def expense_item(row: ExpenseRow, company_currency: str) -> ExpenseItem:
     return ExpenseItem(
         id=expense.ref,
         date=expense.spent_on,
-        employee=person(row.employee),
+        employee=spender(row.employee),
         team=row.team.name,
         merchant=row.merchant.name,
         descriptor=expense.descriptor,
@@ -72,7 +77,7 @@ def expense_detail(
         payment_type=expense.payment_type,
         merchant=MerchantInfo(name=row.merchant.name, mcc=mcc, mcc_description=mcc_description(mcc)),
         category=category_assignment(expense, row.category),
-        employee=person(row.employee),
+        employee=spender(row.employee),
         team=TeamInfo(name=row.team.name, cost_center=row.team.cost_center),
         receipt_attached=expense.receipt_present,
         approvals=approvals,
@@ -113,7 +118,8 @@ def detail_summary(detail: ExpenseDetail) -> str:
     category = f"category {detail.category.code}" if detail.category else "uncategorized"
     receipt = "receipt attached" if detail.receipt_attached else "no receipt"
     approvals = f"{len(detail.approvals)} approval request(s)"
+    spent_by = f"by {detail.employee.name}" if detail.employee else "by no named employee"
     return (
-        f"{detail.id} on {detail.date.isoformat()}: {amount} at {detail.merchant.name} by "
-        f"{detail.employee.name} ({detail.team.name}); {category}; {detail.status}; {receipt}; {approvals}."
+        f"{detail.id} on {detail.date.isoformat()}: {amount} at {detail.merchant.name} {spent_by} "
+        f"({detail.team.name}); {category}; {detail.status}; {receipt}; {approvals}."
     )

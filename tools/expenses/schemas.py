@@ -34,7 +34,7 @@ class CategoryAssignment(BaseModel):
 class ExpenseItem(BaseModel):
     id: str = Field(description="The company's id for the expense; pass it to get_expense.")
     date: dt.date
-    employee: Person
+    employee: Person | None = Field(description="Who spent; null: the export named no one.")
     team: str
     merchant: str
     descriptor: str = Field(description="Raw card-statement text.")
@@ -122,7 +122,7 @@ class ExpenseDetail(BaseModel):
     payment_type: str
     merchant: MerchantInfo
     category: CategoryAssignment | None = Field(description="Null: not categorized yet.")
-    employee: Person
+    employee: Person | None = Field(description="Who spent; null: the export named no one.")
     team: TeamInfo
     receipt_attached: bool
     approvals: list[ApprovalRequestInfo] = Field(description="Approval requests that led to this expense.")

@@ -61,7 +61,7 @@ class MonthPoint(BaseModel):
 
 class Driver(BaseModel):
     key: str | None = Field(
-        description="Category code, merchant name or employee e-mail; null: uncategorized."
+        description="Category code, merchant name or employee e-mail; null: uncategorized, or no employee."
     )
     name: str
     now: str = Field(description="Spent in this period to date.")

@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
 UNCATEGORIZED = "Uncategorized"
 # The name of the group of expenses without a value, by grouping (a free dimension: "No <name>").
-NO_VALUE = {"category": UNCATEGORIZED, "cost_center": "No cost center", "project": "No project"}
+NO_VALUE = {
+    "category": UNCATEGORIZED,
+    "employee": "No employee",  # expenses whose export named no one (card statements without holders)
+    "cost_center": "No cost center",
+    "project": "No project",
+}
 
 
 def choose_period(request: SummaryRequest, today: dt.date) -> Period:
@@ -56,7 +61,7 @@ def build_groups(
 
 
 def _unnamed(group_by: GroupBy) -> str:
-    """The name of the group of expenses without a value (teams, merchants and employees have none)."""
+    """The name of the group of expenses without a value (teams and merchants always have one)."""
     name = free_name(group_by)
     return NO_VALUE.get(group_by, UNCATEGORIZED) if name is None else f"No {name}"
 

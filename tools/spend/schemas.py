@@ -25,7 +25,8 @@ class SpendGroup(BaseModel):
     )
     name: str = Field(
         description="Display name: category or team name, merchant, employee name, 'July 2026', the "
-        "value itself; 'Uncategorized', 'No cost center', 'No project' or 'No <dimension>' for key null."
+        "value itself; 'Uncategorized', 'No employee', 'No cost center', 'No project' or 'No <dimension>' "
+        "for key null."
     )
     total: str = Field(description="Sum in company currency, a decimal string; refunds count negative.")
     count: int = Field(description="Number of expenses.")
