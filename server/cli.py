@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--append", action="store_true", help="add new expenses to an existing company")
     load.add_argument("--strict", action="store_true", help="with --mapping: refuse teams the company lacks")
     load.add_argument("--dry-run", action="store_true", help="check, show the first rows, write nothing")
+    load.add_argument(
+        "--no-train", action="store_true", help="do not train a first categorizer (`outlay train` does)"
+    )
     load.set_defaults(command=cmd_import)
 
     demo = commands.add_parser("demo", help="write the demo company as CSV and import it")
@@ -258,6 +261,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         mapping=getattr(args, "mapping", None),
         company=getattr(args, "company", None),
         strict=getattr(args, "strict", False),
+        train=not getattr(args, "no_train", False),
     )
     try:
         loaded = asyncio.run(load_company(settings.database_url, request.path, request=request))
@@ -283,6 +287,7 @@ class ImportRequest:
     mapping: Path | None = None
     company: str | None = None
     strict: bool = False
+    train: bool = True  # a first categorizer when the company has none (--no-train: not now)
 
 
 @dataclass(frozen=True)
@@ -302,7 +307,7 @@ async def load_company(
     """What `outlay import` does, for the command and for whoever builds companies the same way (the
     conversation harness): import the folder, or the export through its mapping (`ImportFailed` when it
     has problems, and nothing is written), then train a first categorizer when the company has none (a
-    --replace drops the old). An append or a dry run trains nothing: retraining is `outlay train`'s."""
+    --replace drops the old). An append, a dry run or --no-train trains nothing: `outlay train` does."""
     from server.db.engine import create_engine, create_session_factory
     from server.importer import import_company, import_export
     from tools.categorize.commands import train_if_missing
@@ -323,7 +328,7 @@ async def load_company(
                     sessions, folder, r.mapping, company=r.company, strict=r.strict, replace=r.replace,
                     append=r.append, dry_run=r.dry_run, actor=actor,
                 )  # fmt: skip
-        if r.append or r.dry_run:
+        if r.append or r.dry_run or not r.train:
             return LoadedCompany(report, None)
         with progress("train: the categorizer"):
             return LoadedCompany(report, await train_if_missing(sessions, report.company_slug))
