@@ -24,18 +24,17 @@ from server.db.rollups import rebuild_spend_rollups
 from server.importer.dataset import Dataset
 from server.importer.history import History
 from server.importer.problems import ImportFailed, Problem
-from server.importer.spend import ExpenseRow, Expenses
+from server.importer.spend import Expenses
+from server.importer.store import ExpenseRow
 from server.importer.writer import (
     LOOKUP,
     TABLES,
     Counts,
-    expense_dimensions,
-    expense_rows,
-    insert_rows,
     insert_with_ids,
     most_common,
     organization,
     update_by_id,
+    write_expenses,
     write_history,
 )
 
@@ -57,12 +56,16 @@ class NewRows:
 async def new_rows(session: AsyncSession, data: Dataset, company_id: int, file: str) -> NewRows:
     """Split `data` into what is new to the company; `ImportFailed` when an id the company has names a
     different transaction (nothing is written: this only reads)."""
-    stored = await _stored_facts(session, company_id, {e.ref for e in data.expenses.rows})
-    conflicts = [_conflict(file, e, stored[e.ref]) for e in data.expenses.rows if e.ref in stored]
-    problems = [problem for problem in conflicts if problem is not None]
+    stored = await _stored_facts(session, company_id, set(data.expenses.refs))
+    fresh, problems = Expenses(dimensions=data.expenses.dimensions), []
+    for e in data.expenses.rows:
+        if e.ref not in stored:
+            fresh.keep(e)
+        elif (problem := _conflict(file, e, stored[e.ref])) is not None:
+            problems.append(problem)
     if problems:
+        fresh.rows.close()
         raise ImportFailed(problems)
-    fresh = [e for e in data.expenses.rows if e.ref not in stored]
     teams = await _keys(session, "teams", "name", company_id)
     employees = await _keys(session, "employees", "email", company_id)
     categories = await _keys(session, "categories", "code", company_id)
@@ -76,11 +79,11 @@ async def new_rows(session: AsyncSession, data: Dataset, company_id: int, file: 
         teams=[t for t in data.teams if t.name not in teams],
         employees=[p for p in data.employees if p.email not in employees],
         categories=[c for c in data.categories if c.code not in categories],
-        expenses=_expenses(fresh, data.expenses.dimensions),
+        expenses=fresh,
         history=history,
     )
     return NewRows(
-        new, len(data.expenses.rows) - len(fresh), len(data.history.requests) - len(history.requests)
+        new, len(data.expenses.rows) - len(fresh.rows), len(data.history.requests) - len(history.requests)
     )
 
 
@@ -89,18 +92,17 @@ async def append_dataset(session: AsyncSession, data: Dataset, company_id: int, 
     ids = await organization(session, data, company_id)
     merchants = await _merchants(session, data.expenses, company_id)
     rows = data.expenses.rows
-    await insert_rows(session, TABLES["expenses"], expense_rows(rows, ids, merchants, now))
-    dimensions = await expense_dimensions(session, rows, company_id)
+    dimensions = await write_expenses(session, rows, ids, merchants, now)
     await write_history(session, data, ids)
     await _declare_dimensions(session, company_id, data.expenses.dimensions)
     if rows:  # a statement imported again changes nothing the rollups or the merchants' MCCs count
-        await _recount_mccs(session, company_id, {merchants[e.merchant] for e in rows})
+        await _recount_mccs(session, company_id, {merchants[name] for name in data.expenses.merchant_mccs})
         await rebuild_spend_rollups(session, company_id)
     return Counts(
         teams=len(data.teams),
         employees=len(data.employees),
         categories=len(data.categories),
-        merchants=len({e.merchant for e in rows} - set(merchants.before)),
+        merchants=len(set(data.expenses.merchant_mccs) - merchants.before),
         expenses=len(rows),
         budgets=0,
         approval_requests=len(data.history.requests),
@@ -109,15 +111,6 @@ async def append_dataset(session: AsyncSession, data: Dataset, company_id: int, 
         category_rules=0,
         expense_dimensions=dimensions,
     )
-
-
-def _expenses(rows: list[ExpenseRow], dimensions: list[str]) -> Expenses:
-    expenses = Expenses(rows=rows, dimensions=dimensions)
-    for e in rows:
-        counts = expenses.merchant_mccs.setdefault(e.merchant, Counter())
-        if e.mcc is not None:
-            counts[e.mcc] += 1
-    return expenses
 
 
 def _conflict(file: str, row: ExpenseRow, stored: Facts) -> Problem | None:

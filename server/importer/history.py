@@ -14,7 +14,8 @@ from server.importer import fields
 from server.importer.checks import Known, check_reference, first_use
 from server.importer.problems import Problems
 from server.importer.rows import Columns, Row, read_csv
-from server.importer.spend import ID, NAME, NOTE, PAYMENT_TYPE, Money, read_money
+from server.importer.spend import ID, NAME, NOTE, PAYMENT_TYPE, read_money
+from server.importer.store import Money
 
 # The columns of the request, repeated on each of its decisions' rows.
 REQUEST_COLUMNS = (

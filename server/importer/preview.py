@@ -9,7 +9,7 @@ from server.kit.money import format_amount
 
 if TYPE_CHECKING:
     from server.importer.service import ImportReport
-    from server.importer.spend import ExpenseRow
+    from server.importer.store import ExpenseRow
 
 
 def describe(report: ImportReport) -> list[str]:

@@ -19,7 +19,7 @@ from server.importer.dataset import Dataset, Reading, read_folder
 from server.importer.flat import Existing, read_export
 from server.importer.mapping import read_mapping
 from server.importer.problems import ImportFailed, Problem, Problems
-from server.importer.spend import ExpenseRow
+from server.importer.store import ExpenseRow
 from server.importer.writer import Counts, delete_company_data, write_company, write_dataset
 
 # Every table an import writes, the small ones too: without statistics the planner takes the row-security
@@ -197,11 +197,11 @@ def _preview(data: Dataset, *, replaced: bool, **appended: Any) -> ImportReport:
         approval_decisions=len(data.history.decisions),
         fx_rates=len(data.fx_rates),
         category_rules=len(data.category_rules),
-        expense_dimensions=sum(len(e.dimensions) for e in data.expenses.rows),
+        expense_dimensions=data.expenses.rows.dimension_cells,
     )
     return ImportReport(
         data.company.slug, **dataclasses.asdict(counts), replaced=replaced, dry_run=True,
-        preview=tuple(data.expenses.rows[:PREVIEW]), currency=data.company.currency, **appended,
+        preview=tuple(data.expenses.rows.head[:PREVIEW]), currency=data.company.currency, **appended,
     )  # fmt: skip
 
 
@@ -263,6 +263,7 @@ async def _write(
     session: AsyncSession, data: Dataset, existing: int | None, actor: str, source: str
 ) -> ImportReport:
     now = utcnow()
+    data.expenses.refs.clear()  # checked: a million ids' memory is the writer's now
     if existing is not None:
         await delete_company_data(session, existing)
     try:

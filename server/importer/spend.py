@@ -12,6 +12,7 @@ from server.importer import fields
 from server.importer.checks import Known, check_reference, first_use
 from server.importer.problems import Problems
 from server.importer.rows import Columns, Family, Row, read_csv
+from server.importer.store import ExpenseRow, ExpenseStore, Money
 from server.kit.merchants import normalize_merchant
 
 # The free analytical fields of an export (dim_fund, dim_location): names as long as a code, values as
@@ -32,38 +33,11 @@ PAYMENT_TYPE = fields.choice(PaymentType)
 CATEGORY_SOURCE = fields.choice(CategorySource)
 
 
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount_minor: int
-    currency: str
-    amount_company_minor: int
-
-
-@dataclass(frozen=True, slots=True)
-class ExpenseRow:
-    ref: str
-    spent_on: dt.date
-    employee: str | None  # None: the export names no one (then `team` is given)
-    team: str | None  # None: the employee's team
-    descriptor: str
-    merchant: str
-    mcc: str | None
-    money: Money
-    memo: str | None
-    status: ExpenseStatus
-    payment_type: PaymentType
-    category: str | None
-    category_source: CategorySource | None
-    receipt: bool
-    cost_center: str | None
-    project: str | None
-    dimensions: tuple[tuple[str, str], ...]  # (name, value) of the non-empty dim_<name> cells
-    line: int = 0  # where the file has it (an append reports a conflicting row by it)
-
-
 @dataclass
 class Expenses:
-    rows: list[ExpenseRow] = field(default_factory=list)
+    # The checked rows, on disk until they are written (server/importer/store.py).
+    rows: ExpenseStore = field(default_factory=ExpenseStore)
+    # Each id's line, for duplicates and references (approval_history.csv's expense_id).
     refs: dict[str, int] = field(default_factory=dict)
     # The names of the file's dim_<name> columns, sorted: the company's free dimensions.
     dimensions: list[str] = field(default_factory=list)
@@ -74,10 +48,13 @@ class Expenses:
         """Keep a parsed row (its id must be new to the file); a duplicate id is the row's problem."""
         ref = row.raw("id")
         if ref and first_use(row, "id", ref, self.refs, f"expense id {ref!r}") and expense is not None:
-            self.rows.append(expense)
-            counts = self.merchant_mccs.setdefault(expense.merchant, Counter())
-            if expense.mcc is not None:
-                counts[expense.mcc] += 1
+            self.keep(expense)
+
+    def keep(self, expense: ExpenseRow) -> None:
+        self.rows.append(expense)
+        counts = self.merchant_mccs.setdefault(expense.merchant, Counter())
+        if expense.mcc is not None:
+            counts[expense.mcc] += 1
 
 
 @dataclass(frozen=True)

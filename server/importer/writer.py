@@ -1,5 +1,6 @@
 """Writing a checked `Dataset` in the caller's transaction: bulk inserts of plain dicts, ids resolved
-in memory, no ORM objects per row (a benchmark company has millions of expenses)."""
+in memory, no ORM objects per row (a benchmark company has millions of expenses), the expenses read back
+from their store a batch at a time (server/importer/store.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from server import progress
 from server.db.models import Base
 from server.db.rollups import rebuild_spend_rollups
 from server.importer.dataset import Dataset
-from server.importer.spend import ExpenseRow
+from server.importer.store import DIMENSIONS, REF, ExpenseStore, Record
 
 CHUNK = 5000
 LOOKUP = 1000  # refs per lookup of expense ids
@@ -131,9 +132,7 @@ async def write_company(session: AsyncSession, data: Dataset, company_id: int | 
 async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, now: dt.datetime) -> Counts:
     ids = await organization(session, data, company_id)
     merchants = await _merchants(session, data, company_id)
-    expenses = expense_rows(data.expenses.rows, ids, merchants, now)
-    await insert_rows(session, TABLES["expenses"], progress.counted(expenses))  # `outlay import`'s bar
-    dimensions = await expense_dimensions(session, data.expenses.rows, company_id)
+    dimensions = await write_expenses(session, data.expenses.rows, ids, merchants, now)
     await insert_rows(session, TABLES["budgets"], _budget_rows(data, ids))
     if data.policy is not None:  # a flat export brings none: approval tools then say none is loaded
         policy = data.policy.model_dump(mode="json", exclude_none=True)
@@ -250,48 +249,64 @@ def most_common(mccs: Counter[str]) -> str | None:
 
 
 def expense_rows(
-    expenses: list[ExpenseRow], ids: Ids, merchants: dict[str, int], now: dt.datetime
+    batch: Iterable[Record], ids: Ids, merchants: dict[str, int], now: dt.datetime
 ) -> Iterator[dict[str, Any]]:
     company_id, teams, employees, categories = ids.company, ids.teams, ids.employees, ids.categories
-    for e in expenses:
+    day = dt.date.fromordinal
+    for (ref, spent_on, employee, team, descriptor, merchant, mcc, amount, currency, settled, memo, status,
+         payment_type, category, source, receipt, cost_center, project, _, _) in batch:  # fmt: skip
         yield {
             "company_id": company_id,
-            "ref": e.ref,
-            "descriptor": e.descriptor,
-            "merchant_id": merchants[e.merchant],
-            "mcc": e.mcc,
-            "amount_minor": e.money.amount_minor,
-            "currency": e.money.currency,
-            "amount_company_minor": e.money.amount_company_minor,
-            "spent_on": e.spent_on,
-            "employee_id": employees[e.employee] if e.employee else None,
-            "team_id": teams[e.team] if e.team else ids.home_team[e.employee or ""],
-            "memo": e.memo,
-            "status": e.status.value,
-            "payment_type": e.payment_type.value,
-            "category_id": categories[e.category] if e.category else None,
-            "category_source": e.category_source.value if e.category_source else None,
+            "ref": ref,
+            "descriptor": descriptor,
+            "merchant_id": merchants[merchant],
+            "mcc": mcc,
+            "amount_minor": amount,
+            "currency": currency,
+            "amount_company_minor": settled,
+            "spent_on": day(spent_on),
+            "employee_id": employees[employee] if employee else None,
+            "team_id": teams[team] if team else ids.home_team[employee or ""],
+            "memo": memo,
+            "status": status,
+            "payment_type": payment_type,
+            "category_id": categories[category] if category else None,
+            "category_source": source,
             "category_confidence": None,
-            "receipt_present": e.receipt,
+            "receipt_present": receipt,
             "created_at": now,
-            "cost_center": e.cost_center,
-            "project": e.project,
+            "cost_center": cost_center,
+            "project": project,
         }
 
 
-async def expense_dimensions(session: AsyncSession, expenses: list[ExpenseRow], company_id: int) -> int:
-    """One expense_dimensions row per non-empty dim_<name> cell; how many."""
-    tagged = [e for e in expenses if e.dimensions]
-    if not tagged:  # the ids of a million expenses are read only when they are needed
+async def write_expenses(
+    session: AsyncSession, store: ExpenseStore, ids: Ids, merchants: dict[str, int], now: dt.datetime
+) -> int:
+    """Insert the stored expenses a batch at a time (memory: one batch, whatever the file), each batch's
+    dim_<name> cells right after it; how many expense_dimensions rows."""
+    dimensions = 0
+    for batch in store.batches():
+        await session.execute(insert(TABLES["expenses"]), list(expense_rows(batch, ids, merchants, now)))
+        progress.advance(len(batch))  # `outlay import`'s bar
+        dimensions += await _dimensions(session, batch, ids.company)
+    return dimensions
+
+
+async def _dimensions(session: AsyncSession, batch: list[Record], company_id: int) -> int:
+    """One expense_dimensions row per non-empty dim_<name> cell of the batch's expenses (inserted
+    already: their ids are read back by ref); how many."""
+    tagged = [r for r in batch if r[DIMENSIONS]]
+    if not tagged:
         return 0
-    ids = await expense_ids(session, company_id, None if len(tagged) > LOOKUP else {e.ref for e in tagged})
-    rows = (
-        {"expense_id": ids[e.ref], "name": name, "company_id": company_id, "value": value}
-        for e in tagged
-        for name, value in e.dimensions
-    )
+    ids = await expense_ids(session, company_id, {r[REF] for r in tagged})
+    rows = [
+        {"expense_id": ids[r[REF]], "name": name, "company_id": company_id, "value": value}
+        for r in tagged
+        for name, value in r[DIMENSIONS]
+    ]
     await insert_rows(session, TABLES["expense_dimensions"], rows)
-    return sum(len(e.dimensions) for e in tagged)
+    return len(rows)
 
 
 def _budget_rows(data: Dataset, ids: Ids) -> Iterator[dict[str, Any]]:
