@@ -157,6 +157,20 @@ async def _load(
     options: Options,
     where: Where,
 ) -> ImportReport:
+    try:
+        return await _checked_load(sessions, reading, problems, options, where)
+    finally:
+        if reading.dataset is not None:
+            reading.dataset.expenses.rows.close()
+
+
+async def _checked_load(
+    sessions: async_sessionmaker[AsyncSession],
+    reading: Reading,
+    problems: Problems,
+    options: Options,
+    where: Where,
+) -> ImportReport:
     async with sessions() as session, session.begin():
         existing = None
         if reading.company.slug is not None:

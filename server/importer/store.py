@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -121,14 +122,16 @@ class ExpenseStore:
             yield from map(expense, batch)
 
     def close(self) -> None:
-        """Drop the temporary file (it goes anyway with the process)."""
+        """Drop the temporary file now (else when the store is garbage, or with the process)."""
         if self._file is not None:
-            self._file.close()
+            self._closer()
             self._file = None
 
     def _spill(self) -> None:
         if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="outlay-import-")  # noqa: SIM115 (closed by close())
+            self._file = tempfile.TemporaryFile(prefix="outlay-import-")  # noqa: SIM115 (closed below)
+            # A store dropped unclosed (an import that failed its checks) closes its file as it goes.
+            self._closer = weakref.finalize(self, self._file.close)
         self._file.seek(0, 2)  # reading batches back moved the position
         pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._pending = []

@@ -1,0 +1,66 @@
+"""An import's memory does not grow with its rows: the checked expenses wait on disk, a batch at a time
+(server/importer/store.py); what stays in memory per row is its id (duplicate and reference checks).
+
+Python's own allocations (tracemalloc) importing N and then 4N generated expenses, several store batches
+each: the difference over the 3N more rows, per row. Held as row objects until written (before the
+store), each row cost about 700 bytes; its id alone costs under 200. SQLite only: the backend does not
+change what the importer holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+from server.db.engine import create_engine, create_session_factory
+from server.importer import ImportReport, import_company
+from server.importer.store import BATCH
+from tests.importer.conftest import copy_valid
+
+ROWS = 2 * BATCH + 123  # and 4 times as many: both span several batches, the last one partial
+BYTES_PER_ROW = 300
+TAGGED_EVERY = 3  # rows with a dim_region cell: dimension rows are written batch by batch too
+
+
+def _grown(folder: Path, rows: int) -> Path:
+    """The valid folder with `rows` more expenses (each its own descriptor and memo, as in a ledger)."""
+    expenses = folder / "expenses.csv"
+    header, *lines = expenses.read_text().splitlines()
+    lines = [f"{line}," for line in lines]
+    for i in range(rows):
+        region = "North" if i % TAGGED_EVERY == 0 else ""
+        lines.append(
+            f"G-{i:07d},2026-02-{1 + i % 28:02d},rep@acme.test,,TAXI {i:07d} LONDON,City Cabs,4121,"
+            f"{i % 500 + 1}.25,EUR,,ride {i} to a client,approved,card,TRAVEL,,true,{region}"
+        )
+    expenses.write_text("\n".join([f"{header},dim_region", *lines]) + "\n")
+    return folder
+
+
+async def _traced(url: str, folder: Path) -> tuple[ImportReport, int]:
+    engine = create_engine(url)
+    tracemalloc.start()
+    try:
+        report = await import_company(create_session_factory(engine), folder)
+        return report, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        await engine.dispose()
+
+
+def _import(url: str, folder: Path) -> tuple[ImportReport, int]:
+    """The report, and the peak of Python's allocations during the import (bytes)."""
+    return asyncio.run(_traced(url, folder))
+
+
+def test_memory_grows_by_the_ids_not_the_rows(tmp_path: Path, make_database: Callable[[str], str]) -> None:
+    _import(make_database("sqlite"), copy_valid(tmp_path / "warm"))  # caches filled once
+    small, small_peak = _import(make_database("sqlite"), _grown(copy_valid(tmp_path / "n"), ROWS))
+    large, large_peak = _import(make_database("sqlite"), _grown(copy_valid(tmp_path / "4n"), 4 * ROWS))
+    assert large.expenses - small.expenses == 3 * ROWS
+    tagged = len(range(0, 4 * ROWS, TAGGED_EVERY))
+    assert large.expense_dimensions == tagged  # every batch's dimension rows found their expense
+    per_row = (large_peak - small_peak) / (3 * ROWS)
+    assert per_row < BYTES_PER_ROW, f"{per_row:.0f} bytes more per row ({small_peak=}, {large_peak=})"
