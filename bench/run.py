@@ -6,9 +6,10 @@ Sections (all by default): throughput (tools over streamable HTTP at 1/8/32/64 c
 (raw SQL, the generic PostgreSQL MCP server, ours over stdio and HTTP), startup (cold start, import time,
 idle memory), models (categorizer training and batches, forecasts), training (the categorizer's
 training curve, rows x categories -> seconds and peak memory; `outlay train` on the large company),
-scaling (summarize/search from the
-default to the large company, with their query plans). `--quick` measures the default company only, with
-shorter runs: about four minutes instead of the full run's eleven (plus the large company's first load).
+scaling (summarize/search from the default to the large company, with their query plans), import
+(`outlay import --no-train` of the large company's folder into empty databases: seconds and peak RSS;
+it needs no prepared database). `--quick` measures the default company only, with shorter runs: about
+four minutes instead of the full run's eleven (plus the large company's first load).
 
 The databases (default `outlay_bench`, `outlay_bench_big`, and `outlay_bench_categorize` for the
 categorizer, which trains) are created, migrated and loaded with the demo company on first use, with
@@ -49,7 +50,9 @@ DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
 LARGE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_big"
 CATEGORIZE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_categorize"
 DEFAULT_SIZE, LARGE_SIZE = (250, 24), (5000, 36)
-SECTIONS = ("throughput", "side_by_side", "startup", "models", "training", "scaling")
+SECTIONS = ("throughput", "side_by_side", "startup", "models", "training", "scaling", "import")
+# Sections that bring their own data: `--only` them and no demo database is prepared.
+SELF_CONTAINED = frozenset({"import"})
 
 
 async def ensure_database(url: str) -> None:
@@ -160,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     datasets = {"default": (args.database_url, args.size)}
     if not args.quick:
         datasets["large"] = (args.large_database_url, LARGE_SIZE)
+    if not set(sections) - SELF_CONTAINED:
+        datasets = {}
     for name, (url, size) in datasets.items():
         _say(f"dataset {name}: {make_url(url).database} ({size[0]} employees, {size[1]} months)")
         report["datasets"][name] = {"database": make_url(url).database, "prepare_s": prepare(url, size)}
@@ -254,6 +259,13 @@ def _runners(
             }
         return result
 
+    def import_() -> dict[str, Any]:
+        from bench import importing
+
+        size = args.size if quick else LARGE_SIZE
+        folder = RESULTS / "demo-data" / f"import-{size[0]}x{size[1]}"
+        return importing.measure(args.database_url, size, folder, TODAY)
+
     def scaling() -> dict[str, Any]:
         from bench import plans
 
@@ -267,6 +279,7 @@ def _runners(
         "models": models,
         "training": training,
         "scaling": scaling,
+        "import": import_,
     }
 
 

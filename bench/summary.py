@@ -16,6 +16,8 @@ IDLE_RSS_MB = 200
 # Issue 17's: training on one core.
 TRAIN_ROWS, TRAIN_SECONDS, TRAIN_RSS_MB = 100_000, 30.0, 600
 LARGE_TRAIN_SECONDS, LARGE_TRAIN_RSS_MB = 300.0, 2048
+# Issue 21's: importing the large company, training left out, whatever the file's size.
+IMPORT_RSS_MB = 500
 
 
 def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -81,7 +83,22 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             )
         )
     rows += _training(sections.get("training"))
+    rows += _import(sections.get("import"))
     return rows
+
+
+def _import(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not result:
+        return []
+    runs = {backend: result[backend] for backend in ("postgresql", "sqlite")}
+    return [
+        _row(
+            f"`outlay import --no-train` of the {result['expenses']:,}-expense company ≤ {IMPORT_RSS_MB} MB "
+            "peak RSS",
+            ", ".join(f"{name} {run['peak_rss_mb']} MB in {run['seconds']} s" for name, run in runs.items()),
+            max(run["peak_rss_mb"] for run in runs.values()) <= IMPORT_RSS_MB,
+        )
+    ]
 
 
 def _training(training: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -140,7 +157,7 @@ def render(report: dict[str, Any]) -> str:
 
 
 def _sections(sections: dict[str, Any]) -> list[str]:
-    from bench import categorize, plans, side_by_side, startup, throughput, training
+    from bench import categorize, importing, plans, side_by_side, startup, throughput, training
 
     lines: list[str] = []
     if "throughput" in sections:
@@ -166,6 +183,8 @@ def _sections(sections: dict[str, Any]) -> list[str]:
         lines += _forecasts(models)
     if "training" in sections:
         lines += ["", training.render(sections["training"]).replace("# ", "## ", 1)]
+    if "import" in sections:
+        lines += ["", importing.render(sections["import"]).replace("# ", "## ", 1)]
     if "scaling" in sections:
         scaling = sections["scaling"]
         lines += [
