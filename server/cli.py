@@ -266,9 +266,9 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         loaded = asyncio.run(load_company(settings.database_url, request.path, request=request))
     except ImportFailed as failed:
-        for problem in failed.problems:
-            print(problem, file=sys.stderr)
-        return _fail(f"import of {source} failed with {len(failed.problems)} problem(s); nothing was written")
+        for line in [*map(str, failed.problems), *failed.more()]:
+            print(line, file=sys.stderr)
+        return _fail(f"import of {source} failed with {failed.count} problem(s); nothing was written")
     for line in import_lines(loaded.report):
         print(line, file=sys.stderr)
     if loaded.trained:

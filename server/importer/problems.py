@@ -25,6 +25,9 @@ FILES = (
     "fx_rates.csv",
 )
 WHOLE = "-"  # the column of a problem about a whole file or a whole row
+# Problems kept, and listed; the others are only counted. A file of a million bad rows would otherwise
+# hold (and print) a million of them: the first ten thousand found say what is wrong.
+LISTED = 10_000
 
 
 @dataclass(frozen=True)
@@ -39,15 +42,24 @@ class Problem:
 
 
 class ImportFailed(Exception):
-    """The folder cannot be imported; nothing was written. `problems` lists every reason found."""
+    """The folder cannot be imported; nothing was written. `problems` lists every reason found, up to
+    `LISTED` of them; `unlisted` counts the others, `count` them all."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(problems, key=_order)
-        count = len(self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''}; nothing was imported")
+        self.unlisted = problems.unlisted if isinstance(problems, Problems) else 0
+        self.count = len(self.problems) + self.unlisted
+        super().__init__(f"{self.count} problem{'s' if self.count != 1 else ''}; nothing was imported")
 
     def __str__(self) -> str:
-        return "\n".join([self.args[0], *map(str, self.problems)])
+        return "\n".join([self.args[0], *map(str, self.problems), *self.more()])
+
+    def more(self) -> list[str]:
+        """What follows the listed problems: how many more there are, if any."""
+        if not self.unlisted:
+            return []
+        listed = len(self.problems)
+        return [f"... and {self.unlisted} more problem(s), not listed: the first {listed} found are"]
 
 
 def _order(problem: Problem) -> tuple[int, int]:
@@ -61,9 +73,13 @@ class Problems:
 
     def __init__(self) -> None:
         self._items: list[Problem] = []
+        self.unlisted = 0  # problems found beyond the first LISTED
 
     def add(self, file: str, line: int, column: str, message: str) -> None:
-        self._items.append(Problem(file, line, column, message))
+        if len(self._items) < LISTED:
+            self._items.append(Problem(file, line, column, message))
+        else:
+            self.unlisted += 1
 
     def __bool__(self) -> bool:
         return bool(self._items)

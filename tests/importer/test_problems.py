@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.db.engine import create_session_factory
-from server.importer import ImportFailed, import_company
+from server.importer import ImportFailed, import_company, problems
 from server.kit.periods import PERIOD_HELP
 from tests.importer.conftest import OTHER_SLUG
 from tests.importer.edits import Edit, append, remove, replace, replace_bytes, write
@@ -555,3 +555,27 @@ async def test_not_a_folder(tmp_path: Path, globex_engine: AsyncEngine) -> None:
     assert [str(problem) for problem in failed.value.problems] == [
         f"{tmp_path / 'nowhere'}:0: -: not a folder"
     ]
+
+
+async def test_problems_beyond_the_listed_are_counted(
+    folder: Path, globex_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(problems, "LISTED", 2)
+    bad_dates = (f"B-{i},2026-13-01,rep@acme.test,,TAXI,,,1.00,EUR,,,,,,," for i in range(4))
+    append("expenses.csv", *bad_dates)(folder)
+    before = await snapshot(globex_engine)
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_company(create_session_factory(globex_engine), folder)
+
+    assert (failed.value.count, failed.value.unlisted, str(failed.value).splitlines()) == (
+        4,
+        2,
+        [
+            "4 problems; nothing was imported",
+            "expenses.csv:23: date: '2026-13-01' is not a date (YYYY-MM-DD)",
+            "expenses.csv:24: date: '2026-13-01' is not a date (YYYY-MM-DD)",
+            "... and 2 more problem(s), not listed: the first 2 found are",
+        ],
+    )
+    assert await snapshot(globex_engine) == before
