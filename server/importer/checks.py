@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -42,7 +42,7 @@ class Known:
     categories: Collection[str] | None
 
 
-def first_use(row: Row, column: str, key: K, seen: dict[K, int], label: str) -> bool:
+def first_use(row: Row, column: str, key: K, seen: MutableMapping[K, int], label: str) -> bool:
     """Record `key` as used on this row; False (and a problem) when an earlier row used it."""
     first = seen.setdefault(key, row.line)
     if first != row.line:

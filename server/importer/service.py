@@ -162,6 +162,7 @@ async def _load(
     finally:
         if reading.dataset is not None:
             reading.dataset.expenses.rows.close()
+            reading.dataset.expenses.refs.clear()
 
 
 async def _checked_load(

@@ -12,7 +12,7 @@ from server.importer import fields
 from server.importer.checks import Known, check_reference, first_use
 from server.importer.problems import Problems
 from server.importer.rows import Columns, Family, Row, read_csv
-from server.importer.store import ExpenseRow, ExpenseStore, Money
+from server.importer.store import ExpenseIds, ExpenseRow, ExpenseStore, Money
 from server.kit.merchants import normalize_merchant
 
 # The free analytical fields of an export (dim_fund, dim_location): names as long as a code, values as
@@ -38,7 +38,7 @@ class Expenses:
     # The checked rows, on disk until they are written (server/importer/store.py).
     rows: ExpenseStore = field(default_factory=ExpenseStore)
     # Each id's line, for duplicates and references (approval_history.csv's expense_id).
-    refs: dict[str, int] = field(default_factory=dict)
+    refs: ExpenseIds = field(default_factory=ExpenseIds)
     # The names of the file's dim_<name> columns, sorted: the company's free dimensions.
     dimensions: list[str] = field(default_factory=list)
     # Every merchant name and how often each MCC was seen with it (its most common one is kept).

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+import sqlite3
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -21,6 +22,7 @@ from server.db.models import CategorySource, ExpenseStatus, PaymentType
 
 BATCH = 5000  # records per pickled batch: what the writer inserts per statement too
 HEAD = 10  # the first rows kept as they are, for a dry run's preview
+IN_MEMORY = 200_000  # expense ids held in a dict before they move to a temporary table (ExpenseIds)
 
 # An expense as plain values (no objects of ours: pickled and read back several times faster):
 # ref, spent_on (ordinal), employee, team, descriptor, merchant, mcc, amount_minor, currency,
@@ -135,3 +137,59 @@ class ExpenseStore:
         self._file.seek(0, 2)  # reading batches back moved the position
         pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._pending = []
+
+
+class ExpenseIds(MutableMapping[str, int]):
+    """Each expense id of the file and the line it is first on, for duplicate ids and references. Held
+    in a dict up to `IN_MEMORY` ids at a time (about 160 bytes each), moved past that into a temporary
+    SQLite table: memory stays bounded however many ids the file has."""
+
+    def __init__(self) -> None:
+        self._recent: dict[str, int] = {}
+        self._table: sqlite3.Connection | None = None
+        self._stored = 0
+
+    def __getitem__(self, ref: str) -> int:
+        line = self._recent.get(ref)
+        if line is None and self._table is not None:
+            found = self._table.execute("SELECT line FROM ids WHERE ref = ?", (ref,)).fetchone()
+            line = None if found is None else found[0]
+        if line is None:
+            raise KeyError(ref)
+        return line
+
+    def __setitem__(self, ref: str, line: int) -> None:
+        self._recent[ref] = line
+        if len(self._recent) >= IN_MEMORY:
+            self._move()
+
+    def __delitem__(self, ref: str) -> None:
+        raise TypeError("expense ids are only added")
+
+    def __iter__(self) -> Iterator[str]:
+        if self._table is not None:
+            yield from (ref for (ref,) in self._table.execute("SELECT ref FROM ids"))
+        yield from self._recent
+
+    def __len__(self) -> int:
+        return self._stored + len(self._recent)
+
+    def clear(self) -> None:
+        self._recent.clear()
+        if self._table is not None:
+            self._table.close()
+            self._table, self._stored = None, 0
+
+    def _move(self) -> None:
+        if self._table is None:
+            # "": a temporary database on disk, deleted on close; read and written by one thread at a
+            # time, but not always the one that opened it (the checks run in a worker thread).
+            self._table = sqlite3.connect("", check_same_thread=False)
+            self._table.executescript(
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16000;"
+                "CREATE TABLE ids (ref TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;"
+            )
+        with self._table:
+            self._table.executemany("INSERT INTO ids VALUES (?, ?)", self._recent.items())
+        self._stored += len(self._recent)
+        self._recent = {}

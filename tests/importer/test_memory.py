@@ -14,13 +14,17 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from server.db.engine import create_engine, create_session_factory
-from server.importer import ImportReport, import_company
+from server.importer import ImportFailed, ImportReport, import_company, store
 from server.importer.store import BATCH
 from tests.importer.conftest import copy_valid
+from tests.importer.edits import append
 
 ROWS = 2 * BATCH + 123  # and 4 times as many: both span several batches, the last one partial
 BYTES_PER_ROW = 300
+E = "expenses.csv"
 TAGGED_EVERY = 3  # rows with a dim_region cell: dimension rows are written batch by batch too
 
 
@@ -64,3 +68,22 @@ def test_memory_grows_by_the_ids_not_the_rows(tmp_path: Path, make_database: Cal
     assert large.expense_dimensions == tagged  # every batch's dimension rows found their expense
     per_row = (large_peak - small_peak) / (3 * ROWS)
     assert per_row < BYTES_PER_ROW, f"{per_row:.0f} bytes more per row ({small_peak=}, {large_peak=})"
+
+
+def test_ids_past_those_held_in_memory_are_checked_alike(
+    tmp_path: Path, make_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids moved to the temporary table (all but the last 2 here) still catch a duplicate and answer
+    approval_history.csv's references."""
+    monkeypatch.setattr(store, "IN_MEMORY", 2)
+    url = make_database("sqlite")
+    report, _ = _import(url, copy_valid(tmp_path / "ok"))
+    assert (report.expenses, report.approval_requests) == (20, 3)
+
+    duplicated = copy_valid(tmp_path / "duplicated", slug="globex")
+    append(E, "E-003,2026-03-01,rep@acme.test,,TAXI,,,1.00,EUR,,,,,,,")(duplicated)
+    with pytest.raises(ImportFailed) as failed:
+        _import(url, duplicated)
+    assert [str(problem) for problem in failed.value.problems] == [
+        "expenses.csv:23: id: duplicate expense id 'E-003' (first on line 4)"
+    ]
