@@ -1,10 +1,9 @@
-"""An import's memory does not grow with its rows: the checked expenses wait on disk, a batch at a time
-(server/importer/store.py); what stays in memory per row is its id (duplicate and reference checks).
+"""An import's memory does not grow with its rows: the checked expenses wait on disk, a batch at a time,
+and the ids past the first 200,000 in a temporary table (server/importer/store.py).
 
 Python's own allocations (tracemalloc) importing N and then 4N generated expenses, several store batches
 each: the difference over the 3N more rows, per row. Held as row objects until written (before the
-store), each row cost about 700 bytes; its id alone costs under 200. SQLite only: the backend does not
-change what the importer holds.
+store), each row cost about 700 bytes. SQLite only: the backend does not change what the importer holds.
 """
 
 from __future__ import annotations
