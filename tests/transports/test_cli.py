@@ -246,3 +246,14 @@ def test_http_serve_stopped_with_ctrl_c_exits_cleanly(seeded_url: str, tmp_path:
 
     assert process.wait(timeout=30) == 0
     assert (tmp_path / "server.log").read_text().rstrip().endswith("Stopped.")
+
+
+def test_import_no_train_leaves_the_first_model_to_outlay_train(database_url: str) -> None:
+    env = server_env(database_url)
+
+    skipped = run_outlay("import", str(VALID_FOLDER), "--no-train", env=env)
+    trained = run_outlay("import", str(VALID_FOLDER), "--replace", env=env)
+
+    assert (skipped.returncode, trained.returncode) == (0, 0)
+    assert "trained categorizer" not in skipped.stderr
+    assert "acme: trained categorizer v1 on 13 expenses" in trained.stderr
