@@ -163,6 +163,22 @@ class ExpenseIds(MutableMapping[str, int]):
         if len(self._recent) >= IN_MEMORY:
             self._move()
 
+    def setdefault(self, ref: str, line: int) -> int:
+        """The line `ref` is first on, recording `line` if it is new (once per row of a file: no
+        KeyError raised and caught for each new id, as the mixin's would)."""
+        first = self._recent.setdefault(ref, line)
+        if first != line or self._table is None:
+            if len(self._recent) >= IN_MEMORY:
+                self._move()
+            return first
+        found = self._table.execute("SELECT line FROM ids WHERE ref = ?", (ref,)).fetchone()
+        if found is not None:
+            del self._recent[ref]
+            return int(found[0])
+        if len(self._recent) >= IN_MEMORY:
+            self._move()
+        return line
+
     def __delitem__(self, ref: str) -> None:
         raise TypeError("expense ids are only added")
 
