@@ -14,8 +14,9 @@ four minutes instead of the full run's eleven (plus the large company's first lo
 The databases (default `outlay_bench`, `outlay_bench_big`, and `outlay_bench_categorize` for the
 categorizer, which trains) are created, migrated and loaded with the demo company on first use, with
 "today" pinned so reruns measure the same data. Results: var/bench/bench-<stamp>.json (everything,
-machine-readable) and bench-<stamp>.md (the summary, targets first), plus the latest copy as
-latest.{json,md}; var/ is ignored by git, and `--results bench/results` updates the committed reports.
+machine-readable) and bench-<stamp>.md (the summary, targets first), plus, for a run of every
+section, the latest copy as latest.{json,md}; var/ is ignored by git, and `--results bench/results`
+updates the committed reports.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.summary import render, targets
 
     report["targets"] = targets(report)
-    _write(args.results, report, render(report))
+    _write(args.results, report, render(report), latest=set(sections) == set(SECTIONS))
     return 1 if report["errors"] else 0
 
 
@@ -315,14 +316,17 @@ def _commit() -> str | None:
     return found.stdout.strip()
 
 
-def _write(results: Path, report: dict[str, Any], markdown: str) -> None:
+def _write(results: Path, report: dict[str, Any], markdown: str, *, latest: bool) -> None:
+    """The run's own files, and latest.* only for a run of every section: a `--only` run replaced the
+    whole summary with one section's."""
     results.mkdir(parents=True, exist_ok=True)
     stem = results / f"bench-{report['at']}"
     text = json.dumps(report, indent=2, default=str) + "\n"
-    for path in (stem.with_suffix(".json"), results / "latest.json"):
-        path.write_text(text)
-    for path in (stem.with_suffix(".md"), results / "latest.md"):
-        path.write_text(markdown)
+    stem.with_suffix(".json").write_text(text)
+    stem.with_suffix(".md").write_text(markdown)
+    if latest:
+        (results / "latest.json").write_text(text)
+        (results / "latest.md").write_text(markdown)
     print(markdown)
     _say(f"results: {stem}.json, {stem}.md")
 
