@@ -22,11 +22,19 @@ class Terminal(io.StringIO):
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
+    """Root's handlers, and the levels other tests of the same worker leave on `outlay` loggers (the
+    ledger evals quiet `outlay` to WARNING in process): each test here starts from the defaults."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    ours = [logging.getLogger(name) for name in ("outlay", "outlay.categorize")]
+    levels = [logger.level for logger in ours]
+    for logger in ours:
+        logger.setLevel(logging.NOTSET)
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    for logger, before in zip(ours, levels, strict=True):
+        logger.setLevel(before)
 
 
 def logged(stream: io.StringIO, fmt: str, level: str = "INFO") -> list[str]:
