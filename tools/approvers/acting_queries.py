@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from server.audit import changes
 from server.db.models import ApprovalDecision, ApprovalRequest, Category, Employee, Team
-from tools.approvers.acting import Member, Recorded
+from tools.approvers.acting import Member
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -171,18 +171,6 @@ async def lock(session: AsyncSession, company_id: int, ref: str) -> Locked | Non
     )
     row = (await session.execute(query)).first()
     return None if row is None else Locked(*row)
-
-
-async def decisions(session: AsyncSession, company_id: int, request_id: int) -> list[Recorded]:
-    approver, principal = aliased(Employee), aliased(Employee)
-    query = (
-        select(ApprovalDecision.step, approver.email, principal.email, ApprovalDecision.decision)
-        .join(approver, approver.id == ApprovalDecision.approver_id)
-        .outerjoin(principal, principal.id == ApprovalDecision.on_behalf_of_id)
-        .where(ApprovalDecision.company_id == company_id, ApprovalDecision.request_id == request_id)
-        .order_by(ApprovalDecision.step)
-    )
-    return [Recorded(*row) for row in (await session.execute(query)).all()]
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,12 @@ async def decide(
     routed = await service.route(session, caller, today, SuggestRequest(request_id=ref))  # unknown: NotFound
     if locked is None:  # routed, so it exists: only a request deleted in between gets here
         raise NotFound(f"no approval request with id {ref!r}")
-    decided = await acting_queries.decisions(session, caller.company_id, locked.id)
+    decided = [  # read by route, after the lock
+        acting.Recorded(
+            d.step, d.approver.email, absent.email if (absent := d.on_behalf_of) else None, d.decision
+        )
+        for d in routed.subject.info.decisions
+    ]
     turn = acting.turn(
         routed.snap.org,
         routed.chain,

@@ -42,12 +42,7 @@ class Subject:
 async def suggest(
     session: AsyncSession, caller: Caller, today: dt.date, request: SuggestRequest
 ) -> SuggestApproverOutput:
-    version, policy = await _policy(session, caller.company_id)
-    snap = await queries.snapshot(session, caller.company_id, caller.currency)
-    subject = await _subject(session, caller, snap, today, request)
-    history = await _history(session, snap, policy, subject, today)
-    chain = engine.evaluate(policy, snap.org, subject.spend, today, history.preference(subject.spend))
-    return logic.output(subject.info, version, today, chain, snap.org, history, subject.spend)
+    return (await route(session, caller, today, request)).output(today)
 
 
 async def _policy(session: AsyncSession, company_id: int) -> tuple[int, Policy]:
