@@ -98,15 +98,11 @@ async def append_dataset(session: AsyncSession, data: Dataset, company_id: int, 
     if rows:  # a statement imported again changes nothing the rollups or the merchants' MCCs count
         await _recount_mccs(session, company_id, {merchants[name] for name in data.expenses.merchant_mccs})
         await rebuild_spend_rollups(session, company_id)
-    return Counts(
-        teams=len(data.teams),
-        employees=len(data.employees),
-        categories=len(data.categories),
+    return Counts.of(  # an append adds no budgets, rates or rules
+        data,
         merchants=len(set(data.expenses.merchant_mccs) - merchants.before),
         expenses=len(rows),
         budgets=0,
-        approval_requests=len(data.history.requests),
-        approval_decisions=len(data.history.decisions),
         fx_rates=0,
         category_rules=0,
         expense_dimensions=dimensions,

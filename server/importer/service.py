@@ -201,19 +201,7 @@ async def _checked_load(
 
 def _preview(data: Dataset, *, replaced: bool, **appended: Any) -> ImportReport:
     """What an import of `data` would write, without writing it."""
-    counts = Counts(
-        teams=len(data.teams),
-        employees=len(data.employees),
-        categories=len(data.categories),
-        merchants=len(data.expenses.merchant_mccs),
-        expenses=len(data.expenses.rows),
-        budgets=len(data.budgets),
-        approval_requests=len(data.history.requests),
-        approval_decisions=len(data.history.decisions),
-        fx_rates=len(data.fx_rates),
-        category_rules=len(data.category_rules),
-        expense_dimensions=data.expenses.rows.dimension_cells,
-    )
+    counts = Counts.of(data)
     return ImportReport(
         data.company.slug, **dataclasses.asdict(counts), replaced=replaced, dry_run=True,
         preview=tuple(data.expenses.rows.head[:PREVIEW]), currency=data.company.currency, **appended,

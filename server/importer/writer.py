@@ -42,6 +42,24 @@ class Counts:
     category_rules: int
     expense_dimensions: int
 
+    @classmethod
+    def of(cls, data: Dataset, **written: int) -> Counts:
+        """What `data` holds, with what was really written in its place where that differs."""
+        held = {
+            "teams": len(data.teams),
+            "employees": len(data.employees),
+            "categories": len(data.categories),
+            "merchants": len(data.expenses.merchant_mccs),
+            "expenses": len(data.expenses.rows),
+            "budgets": len(data.budgets),
+            "approval_requests": len(data.history.requests),
+            "approval_decisions": len(data.history.decisions),
+            "fx_rates": len(data.fx_rates),
+            "category_rules": len(data.category_rules),
+            "expense_dimensions": data.expenses.rows.dimension_cells,
+        }
+        return cls(**(held | written))
+
 
 @dataclass(frozen=True)
 class Ids:
@@ -142,17 +160,12 @@ async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, n
     await insert_rows(session, TABLES["fx_rates"], _fx_rows(data, company_id))
     await insert_rows(session, TABLES["category_rules"], _rule_rows(data, ids))
     await rebuild_spend_rollups(session, company_id)
-    return Counts(
+    return Counts.of(
+        data,
         teams=len(ids.teams),
         employees=len(ids.employees),
         categories=len(ids.categories),
         merchants=len(merchants),
-        expenses=len(data.expenses.rows),
-        budgets=len(data.budgets),
-        approval_requests=len(data.history.requests),
-        approval_decisions=len(data.history.decisions),
-        fx_rates=len(data.fx_rates),
-        category_rules=len(data.category_rules),
         expense_dimensions=dimensions,
     )
 
