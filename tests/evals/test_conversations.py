@@ -102,19 +102,23 @@ def scenario(facts: MeridianFacts, **changes: object) -> Scenario:
     return Scenario.model_validate(raw)
 
 
+def failed_scenarios(result: RunResult) -> dict[str, list[str]]:
+    """Each scenario that failed a trial, with its failed checks and errors."""
+    return {
+        s.id: [f"{c.check}: {c.detail}" for t in s.trials for c in t.failures]
+        + [str(t.error) for t in s.trials]
+        for s in result.scenarios
+        if s.successes < len(s.trials)
+    }
+
+
 async def test_the_smoke_suite_passes(
     templates: tuple[str | None, dict[tuple[str, dt.date], str]], tmp_path: Path
 ) -> None:
     smoke = select(load_scenarios([SCENARIOS]), tags=["smoke"])
     assert len(smoke) >= 8
     result = await run(smoke, templates, tmp_path)
-    failures = {
-        s.id: [f"{c.check}: {c.detail}" for t in s.trials for c in t.failures]
-        + [str(t.error) for t in s.trials]
-        for s in result.scenarios
-        if s.successes < len(s.trials)
-    }
-    assert not failures
+    assert not failed_scenarios(result)
     assert result.summary.pass_hat_k == {1: 1.0}
 
 
@@ -353,13 +357,7 @@ async def test_the_acting_scenarios_file_and_decide_as_each_turns_speaker(
         "acting-delegate-decides",
     }
     result = await run(acting, templates, tmp_path)
-    failures = {
-        s.id: [f"{c.check}: {c.detail}" for t in s.trials for c in t.failures]
-        + [str(t.error) for t in s.trials]
-        for s in result.scenarios
-        if s.successes < len(s.trials)
-    }
-    assert not failures
+    assert not failed_scenarios(result)
 
 
 def test_a_speaker_is_named_for_every_turn(facts: MeridianFacts) -> None:
