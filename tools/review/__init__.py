@@ -1,0 +1,1 @@
+"""Review capability: review_expenses (policy breaches and error/fraud patterns, with evidence)."""

@@ -1,0 +1,86 @@
+"""What a review reads and what it finds: plain values, no database, no MCP (the engine's contract).
+
+`engine.review(scope, context)` (pure) takes the expenses in the review's scope plus the history it
+compares them with (`ReviewContext`) and returns `Finding`s; the queries build both, the tool pages
+and presents the findings, and `outlay eval review` scores them against the demo's answer key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+from server.kit.expense_policy import ExpensePolicy, Severity
+
+# Pattern kinds (found without a policy); a policy rule's finding has the rule's `kind` and `id`.
+PatternKind: TypeAlias = Literal[
+    "duplicate", "split_purchase", "spike", "new_merchant", "round_numbers", "refund_without_charge"
+]
+RuleKind: TypeAlias = Literal[
+    "receipt_required", "cap", "blocked", "weekend_spend", "keywords", "just_below_threshold"
+]
+SEVERITY_ORDER: Mapping[Severity, int] = {"high": 0, "medium": 1, "low": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedExpense:
+    """One expense as the review sees it. Amounts in minor units; `amount_minor` is in the company
+    currency (negative: a refund or credit), `original_minor` in `currency`."""
+
+    id: int
+    ref: str
+    spent_on: dt.date
+    amount_minor: int
+    original_minor: int
+    currency: str
+    merchant_id: int
+    merchant: str
+    descriptor: str
+    memo: str | None
+    mcc: str | None
+    category: str | None  # category code
+    team: str  # team name
+    employee: str | None  # e-mail; None when the export names no one
+    card: str | None  # masked card reference (expenses.csv `card`)
+    receipt_id: str | None
+    receipt_present: bool
+    country: str | None  # where it was spent (expenses.csv `country`); None: the company's
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewContext:
+    """What the scope is compared with. `history` holds the company's expenses from `lookback_from`
+    up to the end of the scope (the scope's own included), for duplicates, splits, runs and refunds
+    that straddle the scope's start; `first_seen` the first day each merchant (by id) was charged to
+    the company, over all its history."""
+
+    policy: ExpensePolicy
+    company_currency: str
+    policy_rate: tuple[int, int] = (1, 1)  # company minor = policy minor * num / den (fx, exact)
+    approval_thresholds_minor: tuple[int, ...] = ()  # from the approval policy in force, company currency
+    holidays: frozenset[dt.date] = frozenset()  # public holidays of the company's country
+    history: tuple[ReviewedExpense, ...] = ()
+    first_seen: Mapping[int, dt.date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a person should look at. `rule` is the policy rule's id (None for a pattern);
+    `evidence` holds the clause or the statistic and its threshold as display strings (amounts as
+    decimal strings with their currency)."""
+
+    kind: RuleKind | PatternKind
+    rule: str | None
+    severity: Severity
+    reason: str  # one plain sentence: what and why
+    expense_ids: tuple[int, ...]  # the expenses involved, the flagged one(s) first
+    amount_minor: int  # at stake, company currency (a split: the sum; a duplicate: the repeat)
+    evidence: Mapping[str, str]
+    action: str  # what a person should do
+
+    @property
+    def sort_key(self) -> tuple[int, int, tuple[int, ...]]:
+        """Severity, then the larger amount first, then the expense ids: a stable, total order."""
+        return (SEVERITY_ORDER[self.severity], -abs(self.amount_minor), self.expense_ids)
