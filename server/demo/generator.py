@@ -21,6 +21,7 @@ from server.demo.history import ApprovalDesk, ApprovalRecord
 from server.demo.labels import Labeller
 from server.demo.model import Org, Spend
 from server.demo.org import build_org
+from server.demo.review_cases import plant_review_cases
 from server.demo.spend import DRIFTING_FROM, SpendEngine
 from server.demo.subscriptions import PLANS
 from server.demo.timeline import Window
@@ -59,9 +60,16 @@ class DemoSummary:
 
 
 def write_demo_company(
-    folder: Path, *, seed: int = 7, employees: int = 250, months: int = 24, today: dt.date
+    folder: Path,
+    *,
+    seed: int = 7,
+    employees: int = 250,
+    months: int = 24,
+    today: dt.date,
+    review_cases: bool = True,
 ) -> DemoSummary:
-    """Write the demo company's import folder (docs/data-format.md) into `folder` and summarize it."""
+    """Write the demo company's import folder (docs/data-format.md) into `folder` and summarize it.
+    `review_cases`: plant the review's cases and write its policy and answer key (review_cases.py)."""
     if employees < MIN_EMPLOYEES:
         raise ValueError(f"employees must be at least {MIN_EMPLOYEES}, got {employees}")
     if months < 1:
@@ -76,6 +84,9 @@ def write_demo_company(
     book = BudgetBook(window, engine.world.drift, category_targets(org))
     expenses, requests, decisions = _write_activity(folder, seed, org, policy, window, engine, book)
     budgets = writer.write_table(folder, "budgets.csv", writer.budget_rows(book.plan(seed, org)))
+    if review_cases:
+        with progress.progress("demo: review cases planted"):
+            expenses += plant_review_cases(folder, seed, window.start, today, expenses).expenses
     return DemoSummary(
         slug=SLUG,
         teams=len(org.teams),

@@ -137,3 +137,5 @@ class Spend:
     category_source: str = ""
     receipt: bool = False
     ref: str = ""
+    # Where it was spent (ISO alpha-2); empty: the company's country (online services, contracts).
+    country: str = ""

@@ -85,6 +85,7 @@ class Shop:
             category=category or merchant.category,
             memo=memo,
             payment_type=self._payment_type(slot, amount_eur),
+            country=city.country,
         )
 
     def _payment_type(self, slot: str, amount_eur: float) -> str:
@@ -114,4 +115,5 @@ class Shop:
             category=spend.category,
             memo=self._rng.choice(REFUND_MEMOS) if self._rng.random() < 0.5 else "",
             payment_type=spend.payment_type,
+            country=spend.country,
         )

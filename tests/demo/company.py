@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from server.demo import DemoSummary, write_demo_company
+from server.demo.review_cases import ANSWERS, read_key
 
 TODAY = dt.date(2026, 5, 14)
 Rows = list[dict[str, str]]
@@ -36,6 +37,7 @@ class Company:
             (folder / "approval_policy.json").read_text(encoding="utf-8")
         )
         self.people = {e["email"]: e for e in self.employees}
+        self.review_key = read_key(folder / ANSWERS) if (folder / ANSWERS).is_file() else []
         self.team_by_name = {t["name"]: t for t in self.teams}
 
     def requests(self) -> dict[str, Rows]:

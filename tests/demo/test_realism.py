@@ -125,7 +125,8 @@ def test_subscriptions_bill_the_same_line_every_month(small: Company) -> None:
 
 
 def test_refunds_follow_an_earlier_charge(small: Company) -> None:
-    refunds = [e for e in small.expenses if e["amount"].startswith("-")]
+    planted = {case.refs[0] for origin, case in small.review_key if case.kind == "refund_without_charge"}
+    refunds = [e for e in small.expenses if e["amount"].startswith("-") and e["id"] not in planted]
     assert refunds
     charges = {
         (e["employee_email"], e["descriptor"]): e for e in small.expenses if not e["amount"].startswith("-")
