@@ -3,6 +3,7 @@ as it does for `outlay audit`). Each command imports its evaluation when it runs
 builds every parser at start-up, and `outlay serve` should not pay for numpy.
 
     categorize, approvers, forecast   model quality, offline, on a loaded company's engines
+    review                            review_expenses on the demo's answer key and on real card data
     run, gate                         scripted conversations through an MCP client (evals/harness/)
 """
 
@@ -73,6 +74,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--models", default="theta", help="comma-separated, each backtested: theta, ets, theta+ets"
     )
     forecast.set_defaults(command=cmd_forecast)
+
+    review = evals.add_parser(
+        "review", help="review_expenses: precision and recall on the demo's answer key; real card data"
+    )
+    review.add_argument("--employees", type=int, default=250, help="the demo company's size (default 250)")
+    review.add_argument("--months", type=int, default=24, help="its months (default 24)")
+    review.add_argument("--seed", type=int, default=7)
+    review.add_argument("--postgres-url", help="a PostgreSQL server to run it on (default: a SQLite file)")
+    review.add_argument(
+        "--no-real", action="store_true", help="the demo only: skip Calderdale and Birmingham"
+    )
+    review.add_argument(
+        "--datasets",
+        type=Path,
+        default=Path(os.environ.get("OUTLAY_DATASETS", DATASETS)),
+        help="the folder of the shared datasets (default OUTLAY_DATASETS, or ../shared/datasets)",
+    )
+    review.add_argument("--out", type=Path, help=OUT_HELP)
+    review.set_defaults(command=cmd_review)
 
     conversations = evals.add_parser(
         "run", help="scripted conversations through an MCP client: scripted, live (Claude) or replayed agent"
@@ -196,6 +216,25 @@ def _forecast_dataset(args: argparse.Namespace, models: list[ModelName]) -> int:
 
 def _no_datasets(folder: Path) -> int:
     return _fail(f"no datasets folder at {folder}: pass --datasets or set OUTLAY_DATASETS", EXIT_USAGE)
+
+
+def cmd_review(_: Settings, args: argparse.Namespace) -> int:
+    from evals import review
+    from evals.reports import write_report
+    from evals.review_report import markdown
+
+    out = args.out or RESULTS
+    datasets = None if args.no_real else args.datasets
+    options = review.Options(out, args.employees, args.months, args.seed, args.postgres_url, datasets)
+    with progress("eval: review", every=30):
+        report = review.run_sync(options)
+    text = markdown(report)
+    paths = write_report(out, f"review-{report['demo']['company']}", report, text)
+    print(text, end="")
+    print(f"Wrote {', '.join(map(str, paths))}", file=sys.stderr)
+    if "real_skipped" in report:
+        print(f"outlay: {report['real_skipped']}", file=sys.stderr)
+    return 0 if report["demo"]["targets_met"] else EXIT_FAILED
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
