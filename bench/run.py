@@ -6,7 +6,8 @@ Sections (all by default): throughput (tools over streamable HTTP at 1/8/32/64 c
 (raw SQL, the generic PostgreSQL MCP server, ours over stdio and HTTP), startup (cold start, import time,
 idle memory), models (categorizer training and batches, forecasts), training (the categorizer's
 training curve, rows x categories -> seconds and peak memory; `outlay train` on the large company),
-scaling (summarize/search from the default to the large company, with their query plans), import
+scaling (summarize/search from the default to the large company, with their query plans), review
+(review_expenses of a month and of a team's quarter, bench/review.py), import
 (`outlay import --no-train` of the large company's folder into empty databases: seconds and peak RSS;
 it needs no prepared database). `--quick` measures the default company only, with shorter runs: about
 four minutes instead of the full run's eleven (plus the large company's first load).
@@ -51,7 +52,7 @@ DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
 LARGE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_big"
 CATEGORIZE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_categorize"
 DEFAULT_SIZE, LARGE_SIZE = (250, 24), (5000, 36)
-SECTIONS = ("throughput", "side_by_side", "startup", "models", "training", "scaling", "import")
+SECTIONS = ("throughput", "side_by_side", "startup", "models", "training", "scaling", "import", "review")
 # Sections that bring their own data: `--only` them and no demo database is prepared.
 SELF_CONTAINED = frozenset({"import"})
 
@@ -273,6 +274,14 @@ def _runners(
         calls = 5 if quick else 20
         return {name: asyncio.run(plans.measure(url, today=today, calls=calls)) for name, url in urls.items()}
 
+    def review() -> dict[str, Any]:
+        from bench import review
+
+        calls = 3 if quick else 10
+        return {
+            name: asyncio.run(review.measure(url, today=today, calls=calls)) for name, url in urls.items()
+        }
+
     return {
         "throughput": throughput,
         "side_by_side": side_by_side,
@@ -281,6 +290,7 @@ def _runners(
         "training": training,
         "scaling": scaling,
         "import": import_,
+        "review": review,
     }
 
 

@@ -84,7 +84,16 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         )
     rows += _training(sections.get("training"))
     rows += _import(sections.get("import"))
+    rows += _review(sections.get("review"))
     return rows
+
+
+def _review(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not result:
+        return []
+    from bench.review import target_rows
+
+    return [_row(*row) for row in target_rows(result)]
 
 
 def _import(result: dict[str, Any] | None) -> list[dict[str, Any]]:
