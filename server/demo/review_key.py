@@ -343,13 +343,17 @@ def _month(day: dt.date, back: int = 0) -> dt.date:
 
 
 def spikes(ordered: Sequence[Row], min_history: int, factor: Fraction) -> Iterator[Case]:
-    """More than `factor` times both the employee's and the team's mean in the category over the 12
-    calendar months before the charge's month, and more than the employee's largest there."""
+    """More than `factor` times the employee's and the team's mean in the category and the merchant's
+    mean charge, over the 12 calendar months before the charge's month, and more than the employee's
+    largest there."""
     own: dict[tuple[str, str, dt.date], _Usual] = defaultdict(_Usual)
     team: dict[tuple[str, str, dt.date], _Usual] = defaultdict(_Usual)
+    merchant: dict[tuple[str, str, dt.date], _Usual] = defaultdict(_Usual)
     for row in ordered:
         if row.category:  # the team's: the monthly rollup, refunds counted and netted
             team[(row.team, row.category, _month(row.day))].add(row.minor)
+        if row.minor > 0:
+            merchant[(row.merchant, "", _month(row.day))].add(row.minor)
         if row.category and row.employee and row.minor > 0:
             own[(row.employee, row.category, _month(row.day))].add(row.minor)
     for row in ordered:
@@ -357,9 +361,10 @@ def spikes(ordered: Sequence[Row], min_history: int, factor: Fraction) -> Iterat
             continue
         mine = _year_before(own, row.employee, row.category, row.day)
         theirs = _year_before(team, row.team, row.category, row.day)
-        if min(mine.count, theirs.count) < min_history or mine.total <= 0 or theirs.total <= 0:
+        usual = _year_before(merchant, row.merchant, "", row.day)
+        if min(mine.count, theirs.count, usual.count) < min_history:
             continue
-        if _over(row.minor, mine, factor) and row.minor > mine.largest and _over(row.minor, theirs, factor):
+        if row.minor > mine.largest and all(_over(row.minor, u, factor) for u in (mine, theirs, usual)):
             yield Case("spike", None, (row.ref,))
 
 
@@ -376,7 +381,7 @@ def _year_before(
 
 
 def _over(minor: int, usual: _Usual, factor: Fraction) -> bool:
-    return minor * usual.count > factor * usual.total
+    return usual.total > 0 and minor * usual.count > factor * usual.total
 
 
 def new_merchants(ordered: Sequence[Row], above: int) -> Iterator[Case]:
