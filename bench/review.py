@@ -61,7 +61,7 @@ async def _timed(client: Client, arguments: dict[str, Any], calls: int) -> dict[
         "arguments": arguments,
         "error": str(first.content[0])[:300] if first.is_error else None,
         "expenses_reviewed": content.get("expenses_reviewed"),
-        "findings": (content.get("summary") or {}).get("total"),
+        "findings": content.get("total"),
         "calls": calls,
         "p50_ms": round(statistics.median(timings), 1),
         "max_ms": round(max(timings), 1),

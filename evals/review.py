@@ -220,7 +220,7 @@ async def _review(client: Client, arguments: dict[str, Any]) -> list[Found]:
 
 
 def _found(item: dict[str, Any]) -> Found:
-    refs = tuple(expense["ref"] for expense in item["expenses"])
+    refs = tuple(expense["id"] for expense in item["expenses"])
     stake = item["amount_at_stake"]
     at_stake = stake if isinstance(stake, str) else f"{stake['amount']} {stake['currency']}"
     return Found(
