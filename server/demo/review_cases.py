@@ -26,7 +26,7 @@ from typing import Any
 
 from server.demo.fx import COMPANY_CURRENCY, FX_TO_EUR, to_company_minor
 from server.demo.labels import BACKLOG_DAYS
-from server.demo.review_key import Case, Row, approval_thresholds, cents, find_cases
+from server.demo.review_key import Case, Row, Threshold, approval_thresholds, cents, find_cases
 from server.demo.review_policy import ALCOHOL, BLOCKED_MCCS, EXPENSE_POLICY, WEEKEND_CATEGORIES
 from server.demo.timeline import rng_for
 from server.demo.writer import HEADERS, money, receipt_id
@@ -37,11 +37,12 @@ POLICY_FILE = "expense_policy.json"
 COUNTRY = "DE"  # the demo company's (generator.COUNTRY): its holidays
 ANSWERS = "review_answers.csv"
 ANSWER_COLUMNS = ("case", "kind", "rule", "expenses", "origin")
-RATE_PER_10K = 10
+RATE_PER_10K = 5  # per rule and pattern: ~30 each in the default demo, ~1.5% of its spend
 MIN_CASES = 6
 MAX_KEYED = 300_000
 TRIES = 1000  # draws of a template before a maker gives up (a small company may have none that fits)
 _BOUGHT = ("HARDWARE", "OFFICE", "TRAINING", "PROTOTYPING")
+_ROUNDED = ("OFFICE", "SHIPPING", "TRAINING")
 CURRENCY_OF = {"GB": "GBP", "US": "USD"}
 Raw = dict[str, str]
 
@@ -69,18 +70,30 @@ class _Books:
     monthly: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
     largest: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # per merchant
     largest_of: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # per person
+    sums: dict[tuple[str, ...], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     merchants: set[str] = field(default_factory=set)  # merchant keys
     spiked: set[str] = field(default_factory=set)  # one planted spike per person
+    rounded: set[tuple[str, str]] = field(default_factory=set)  # one planted run per person and merchant
+    copied: set[str] = field(default_factory=set)  # expenses planted a duplicate of
+    thresholds: list[Threshold] = field(default_factory=list)  # the approval policy's
 
     def __post_init__(self) -> None:
         for row in self.rows:
             if row["amount"][0] != "-" and row["date"] <= self.last.isoformat():
                 self.by_category[row["category_code"]].append(row)
                 self.monthly[(row["employee_email"], row["category_code"], row["date"][:7])] += 1
+                self.monthly[(row["merchant"], "", row["date"][:7])] += 1
                 minor = cents(row["amount_company"] or row["amount"])
                 self.largest[row["merchant"]] = max(self.largest[row["merchant"]], minor)
                 who = (row["employee_email"], row["category_code"])
                 self.largest_of[who] = max(self.largest_of[who], minor)
+                for key in (
+                    ("person", *who),
+                    ("team", row["team"], row["category_code"]),
+                    ("merchant", row["merchant"]),
+                ):
+                    self.sums[key][0] += minor
+                    self.sums[key][1] += 1
             self.merchants.add(merchant_key(row["merchant"]))
 
     def template(self, *categories: str) -> Raw:
@@ -109,14 +122,20 @@ class _Books:
         self.largest[row["merchant"]] = max(self.largest[row["merchant"]], minor)
         return row
 
+    def mean(self, key: tuple[str, ...]) -> float:
+        total, count = self.sums[key]
+        return total / count if count else 0.0
+
     def rides_before(self, like: Raw) -> int:
-        """`like`'s person's charges in its category over the 12 months before its month."""
+        """The fewer of `like`'s person's charges in its category and its merchant's charges, over the
+        12 months before its month (a spike needs both histories)."""
         year, month = int(like["date"][:4]), int(like["date"][5:7])
         months = [
             f"{(year * 12 + month - 1 - back) // 12}-{(month - 1 - back) % 12 + 1:02d}"
             for back in range(1, 13)
         ]
-        return sum(self.monthly[(like["employee_email"], like["category_code"], m)] for m in months)
+        own = sum(self.monthly[(like["employee_email"], like["category_code"], m)] for m in months)
+        return min(own, sum(self.monthly[(like["merchant"], "", m)] for m in months))
 
     def day_near(self, like: Raw, shift: int = 0) -> dt.date:
         day = dt.date.fromisoformat(like["date"]) + dt.timedelta(days=shift)
@@ -136,6 +155,7 @@ def plant_review_cases(folder: Path, seed: int, first: dt.date, today: dt.date, 
     rows = _read(folder / "expenses.csv")
     last = today - dt.timedelta(days=BACKLOG_DAYS)  # the backlog is uncategorized: no category rules
     books = _Books(rows, rng_for(seed, "review"), last, first)
+    books.thresholds = approval_thresholds(_approval_policy(folder))
     count = max(MIN_CASES, round(len(rows) * RATE_PER_10K / 10_000))
     for make in _MAKERS:
         for _ in range(count):
@@ -253,8 +273,8 @@ def _meal_day(books: _Books) -> None:
 def _hotel(books: _Books) -> None:
     like = books.template("TRAVEL-HOTEL")
     country = like["country"] or "DE"
-    cap = {"GB": 1800, "US": 1900, "CH": 1800}.get(country, 1500)
-    amounts = _abroad(books, like, cap * books.rng.uniform(1.2, 1.6), country)
+    cap = {"GB": 1200, "US": 1300, "CH": 1200}.get(country, 1000)
+    amounts = _abroad(books, like, cap * books.rng.uniform(1.1, 1.3), country)
     row = books.add(like, **amounts, memo="conference week")
     books.plant("cap", "lodging-per-stay", row)
 
@@ -291,17 +311,24 @@ def _alcohol(books: _Books) -> None:
 
 
 def _just_below(books: _Books) -> None:
-    """A card purchase a little under the approval policy's 5,000 EUR (a second level and finance)."""
-    like = books.template("HARDWARE", "PROTOTYPING", "PROFESSIONAL-SERVICES")
-    row = books.add(like, amount=_eur(5000 * books.rng.uniform(0.96, 0.995)), payment_type="card")
+    """A card purchase a little under the approval policy's lowest threshold (IT's 1,500 EUR for
+    hardware where the policy has it, else 5,000 EUR)."""
+    lowest = min(books.thresholds, key=lambda t: t.minor)
+    like = books.template(*(sorted(lowest.categories) if lowest.categories else _BOUGHT))
+    amount = (lowest.minor - 1) / 100 * books.rng.uniform(0.96, 0.995)
+    row = books.add(like, amount=_eur(amount), payment_type="card")
     books.plant("just_below_threshold", "just-below-approval", row)
 
 
 def _duplicate(books: _Books) -> None:
     """A purchase charged (or claimed) twice by the same person, a day or two apart."""
-    like = books.find(_BOUGHT, lambda row: cents(row["amount_company"] or row["amount"]) >= 3_000)
+    like = books.find(
+        _BOUGHT,
+        lambda row: cents(row["amount_company"] or row["amount"]) >= 3_000 and row["id"] not in books.copied,
+    )
     if like is None:
         return
+    books.copied.add(like["id"])
     day = books.day_near(like, books.rng.randint(1, 2))
     if books.rng.random() < 0.5:  # the same charge twice
         same = {key: like[key] for key in ("amount", "currency", "amount_company", "memo", "country")}
@@ -316,11 +343,11 @@ def _duplicate(books: _Books) -> None:
 
 
 def _split(books: _Books) -> None:
-    """One purchase paid in two or three parts over as many days, under the card limit (2,500 EUR)
-    or the approval policy's 5,000 EUR each, over it together."""
+    """One purchase paid in two or three parts over as many days, each under the card limit (1,000 EUR),
+    over it together."""
     like = books.template("HARDWARE", "PROTOTYPING", "OFFICE")
     day, parts = books.day_near(like), books.rng.randint(2, 3)
-    total = books.rng.choice([2500, 5000]) * books.rng.uniform(1.05, 1.25)
+    total = 1000 * books.rng.uniform(1.05, 1.25)
     rows = [
         books.add(like, date=day + dt.timedelta(days=i), amount=_eur(total / parts + i * 3.17), memo="")
         for i in range(parts)
@@ -341,7 +368,9 @@ def _spike(books: _Books) -> None:
         return
     who = (like["employee_email"], "TRAVEL-GROUND")
     books.spiked.add(like["employee_email"])
-    amount = max(books.rng.uniform(900, 1400), books.largest_of[who] / 100 * books.rng.uniform(1.2, 1.5))
+    amount = max(books.rng.uniform(400, 600), books.largest_of[who] / 100 * books.rng.uniform(1.2, 1.5))
+    usual = [("person", *who), ("team", like["team"], "TRAVEL-GROUND"), ("merchant", like["merchant"])]
+    amount = max(amount, *(books.mean(key) / 100 * 15 for key in usual))  # over 10 x each mean, with room
     books.largest_of[who] = round(amount * 100)
     row = books.add(like, amount=_eur(amount), memo="")
     books.plant("spike", None, row)
@@ -359,13 +388,17 @@ def _new_merchant(books: _Books) -> None:
         word = "".join(books.rng.choices(_SYLLABLES, k=3)).capitalize()
         name = f"{word} {books.rng.choice(_TRADES)} GmbH"
     books.merchants.add(merchant_key(name))
-    amount = _eur(books.rng.uniform(1200, 4000))
+    amount = _eur(books.rng.uniform(1050, 1500))
     row = books.add(like, merchant=name, descriptor=name.upper()[:22], mcc="7392", amount=amount)
     books.plant("new_merchant", None, row)
 
 
 def _round_run(books: _Books) -> None:
-    like = books.template("OFFICE", "SHIPPING", "TRAINING")
+    """Three round amounts a week apart at one merchant, by someone with no other run there."""
+    like = books.find(_ROUNDED, lambda row: (row["employee_email"], row["merchant"]) not in books.rounded)
+    if like is None:
+        return
+    books.rounded.add((like["employee_email"], like["merchant"]))
     amounts = books.rng.sample([100, 150, 200, 250, 300, 350, 400], 3)
     rows = [
         books.add(like, date=books.day_near(like, 7 * i), amount=_eur(value), memo="")

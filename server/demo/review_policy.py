@@ -11,7 +11,8 @@ from typing import Any
 
 MEAL_CAPS = {"GB": "90", "US": "100", "CH": "110"}  # per expense; the rest of the world: 75
 MEAL_DAY_CAPS = {"GB": "140", "US": "160", "CH": "170"}  # a person's meals of a day; elsewhere: 120
-HOTEL_CAPS = {"GB": "1800", "US": "1900", "CH": "1800"}  # one folio; elsewhere: 1,500
+HOTEL_CAPS = {"GB": "1200", "US": "1300", "CH": "1200"}  # one folio; elsewhere: 1,000
+CARD_LIMIT = "1000"  # a single charge on an employee card
 RECEIPT_ABOVE = "150"
 BLOCKED_MCCS = ("6010", "6011", "6051", "7995", "7273", "5933")
 BLOCKED_MERCHANTS = ("casino", "sportwetten")
@@ -50,10 +51,10 @@ EXPENSE_POLICY: dict[str, Any] = {
             "kind": "cap",
             "per": "expense",
             "categories": ["TRAVEL-HOTEL"],
-            "amount": "1500",
+            "amount": "1000",
             "countries": HOTEL_CAPS,
             "severity": "medium",
-            "description": "A hotel folio over 1,500 EUR (1,800 in London) needs finance's sign-off.",
+            "description": "A hotel folio over 1,000 EUR (1,200 in London) needs finance's sign-off.",
         },
         {
             "id": "no-cash-or-gambling",
@@ -85,7 +86,7 @@ EXPENSE_POLICY: dict[str, Any] = {
     ],
     "patterns": {
         "duplicates": {"window_days": 3},
-        "split_purchases": {"window_days": 3, "card_limit": "2500"},
+        "split_purchases": {"window_days": 3, "card_limit": CARD_LIMIT},
         "spikes": {"min_history": 8, "factor": "10"},
         "new_merchant": {"first_charge_above": "1000"},
         "round_numbers": {"multiple": "50", "min_run": 3, "window_days": 30},
