@@ -160,16 +160,29 @@ def plant_review_cases(folder: Path, seed: int, first: dt.date, today: dt.date, 
     for make in _MAKERS:
         for _ in range(count):
             make(books)
+    found = _matched(folder, rows, books)
     _append(folder / "expenses.csv", books.added)
     _append_categories(folder / "answer_key.csv", books.added)
-    found = key_cases(folder, [*rows, *books.added])
     origins = [_origin(case, books.cases) for case in found]
-    missing = [case for case in books.cases if not any(covers(found_case, case) for found_case in found)]
-    if missing:  # a maker that plants what the definitions do not match: a bug here
-        raise AssertionError(f"planted cases the definitions do not match: {missing[:3]}")
     _write_key(folder / ANSWERS, found, origins)
     injected = origins.count("injected")
     return Planted(len(books.added), injected, len(found) - injected)
+
+
+def _matched(folder: Path, rows: list[Raw], books: _Books) -> list[Case]:
+    """The key's cases, once the planted cases the definitions do not match are left out (with their
+    rows): in a small company a case may lack the history it needs (a spike's, beside another's)."""
+    found = key_cases(folder, [*rows, *books.added])
+    missing = [case for case in books.cases if not any(covers(f, case) for f in found)]
+    if not missing:
+        return found
+    dropped = {ref for case in missing for ref in case.refs}
+    books.added = [row for row in books.added if row["id"] not in dropped]
+    books.cases = [case for case in books.cases if case not in missing]
+    found = key_cases(folder, [*rows, *books.added])
+    if any(not any(covers(f, case) for f in found) for case in books.cases):
+        raise AssertionError("leaving out unmatched planted cases unmatched others")  # a bug here
+    return found
 
 
 def covers(finding: Case, case: Case) -> bool:
