@@ -1,0 +1,243 @@
+"""SQL for review_expenses: the expenses in scope and the history they are compared with, always within
+the caller's company, as plain `ReviewedExpense`s (Core selects of the columns the review reads).
+
+The history is what the patterns need and no more (docs/review.md): for a whole company, every expense
+from HISTORY_DAYS before the scope to the duplicate window after it; for a team, a person or a category,
+only the expenses of the same payers, and those at the scope's merchants with one of its amounts (the
+candidates of a duplicate across payers); plus the charges at the merchants the scope refunds, back to
+the refunds' lookback."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Select, func, null, or_, select
+
+from server.db.models import Category, Employee, Expense, Merchant, Team
+from tools.review.findings import ReviewedExpense
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# The longest look back of the duplicates (their subscription check), splits and runs, in days.
+HISTORY_DAYS = 40
+CHUNK = 500  # ids or values per IN list: well inside SQLite's and asyncpg's limits on parameters
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Resolved filters: ids, never names. `expense_ids` (internal ids) replaces the period."""
+
+    company_id: int
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    team_id: int | None = None
+    employee_id: int | None = None
+    category_id: int | None = None
+    expense_ids: tuple[int, ...] = ()
+
+    @property
+    def filtered(self) -> bool:
+        """Narrower than the whole company over a period."""
+        return bool(self.expense_ids) or any(
+            value is not None for value in (self.team_id, self.employee_id, self.category_id)
+        )
+
+
+def _column(name: str) -> Any:
+    """A column of migration 0016 (card, receipt_id, country), or NULL on a schema without it."""
+    column = Expense.__table__.c.get(name)
+    return null().label(name) if column is None else column
+
+
+COLUMNS = (
+    Expense.id,
+    Expense.ref,
+    Expense.spent_on,
+    Expense.amount_company_minor,
+    Expense.amount_minor,
+    Expense.currency,
+    Expense.merchant_id,
+    Merchant.name,
+    Expense.descriptor,
+    Expense.memo,
+    Expense.mcc,
+    Category.code,
+    Team.name,
+    Employee.email,
+    _column("card"),
+    _column("receipt_id"),
+    Expense.receipt_present,
+    _column("country"),
+)
+
+
+def _select(*conditions: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(*COLUMNS)
+        .join(Merchant, Merchant.id == Expense.merchant_id)
+        .join(Team, Team.id == Expense.team_id)
+        .outerjoin(Category, Category.id == Expense.category_id)
+        .outerjoin(Employee, Employee.id == Expense.employee_id)
+        .where(*conditions)
+    )
+
+
+async def _read(session: AsyncSession, query: Select[Any]) -> list[ReviewedExpense]:
+    return [ReviewedExpense(*row) for row in (await session.execute(query)).all()]
+
+
+def _chunks(values: Iterable[Any]) -> list[list[Any]]:
+    ordered = sorted(set(values))
+    return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+
+
+def scope_conditions(scope: Scope) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = [Expense.company_id == scope.company_id]
+    if scope.date_from is not None:
+        found.append(Expense.spent_on >= scope.date_from)
+    if scope.date_to is not None:
+        found.append(Expense.spent_on <= scope.date_to)
+    for column, value in (
+        (Expense.team_id, scope.team_id),
+        (Expense.employee_id, scope.employee_id),
+        (Expense.category_id, scope.category_id),
+    ):
+        if value is not None:
+            found.append(column == value)
+    return found
+
+
+async def expenses_in_scope(session: AsyncSession, scope: Scope) -> list[ReviewedExpense]:
+    if not scope.expense_ids:
+        return await _read(session, _select(*scope_conditions(scope)))
+    found: list[ReviewedExpense] = []
+    for ids in _chunks(scope.expense_ids):
+        found += await _read(session, _select(*scope_conditions(scope), Expense.id.in_(ids)))
+    return found
+
+
+async def refs_to_ids(session: AsyncSession, company_id: int, refs: Sequence[str]) -> dict[str, int]:
+    """The caller's expenses with these refs (exact; unknown refs are left out)."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(refs):
+        query = select(Expense.ref, Expense.id).where(
+            Expense.company_id == company_id, Expense.ref.in_(chunk)
+        )
+        found.update({ref: expense_id for ref, expense_id in (await session.execute(query)).all()})
+    return found
+
+
+# ---- history -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Windows:
+    before: int  # days before the scope's first day
+    after: int  # days after its last
+    refund_lookback: int
+
+
+async def history(
+    session: AsyncSession, scope: Scope, expenses: list[ReviewedExpense], windows: Windows
+) -> list[ReviewedExpense]:
+    """The expenses the scope's are compared with (the scope's own may be among them)."""
+    first = min(e.spent_on for e in expenses) - dt.timedelta(days=windows.before)
+    last = max(e.spent_on for e in expenses) + dt.timedelta(days=windows.after)
+    days = [Expense.company_id == scope.company_id, Expense.spent_on.between(first, last)]
+    if not scope.filtered:
+        around = or_(Expense.spent_on < scope.date_from, Expense.spent_on > scope.date_to)
+        found = await _read(session, _select(*days, around))
+    else:
+        found = await _same_payers(session, days, expenses) + await _same_amounts(session, days, expenses)
+    return found + await _refunded_merchants(session, scope.company_id, expenses, windows.refund_lookback)
+
+
+async def _same_payers(
+    session: AsyncSession, days: list[ColumnElement[bool]], expenses: list[ReviewedExpense]
+) -> list[ReviewedExpense]:
+    """The expenses of the scope's payers: their employees, and their cards where an export names no one."""
+    found: list[ReviewedExpense] = []
+    employees = {e.employee for e in expenses if e.employee}
+    cards = {e.card for e in expenses if not e.employee and e.card}
+    for chunk in _chunks(employees):
+        found += await _read(session, _select(*days, Employee.email.in_(chunk)))
+    for chunk in _chunks(cards):
+        found += await _read(session, _select(*days, _column("card").in_(chunk)))
+    return found
+
+
+async def _same_amounts(
+    session: AsyncSession, days: list[ColumnElement[bool]], expenses: list[ReviewedExpense]
+) -> list[ReviewedExpense]:
+    """Anyone's charges at the scope's merchants of one of its amounts as spent (a superset: the pairs are
+    matched by the engine)."""
+    charges = [e for e in expenses if e.amount_minor > 0]
+    found: list[ReviewedExpense] = []
+    for merchants in _chunks(e.merchant_id for e in charges):
+        amounts = {e.original_minor for e in charges if e.merchant_id in set(merchants)}
+        for chunk in _chunks(amounts):
+            query = _select(*days, Expense.merchant_id.in_(merchants), Expense.amount_minor.in_(chunk))
+            found += await _read(session, query)
+    return found
+
+
+async def _refunded_merchants(
+    session: AsyncSession, company_id: int, expenses: list[ReviewedExpense], lookback: int
+) -> list[ReviewedExpense]:
+    """The charges at the merchants the scope refunds, from the lookback before its first refund to its
+    last (the engine matches each refund within its own lookback)."""
+    refunds = [e for e in expenses if e.amount_minor < 0]
+    if not refunds:
+        return []
+    since = min(e.spent_on for e in refunds) - dt.timedelta(days=lookback)
+    until = max(e.spent_on for e in refunds)
+    found: list[ReviewedExpense] = []
+    for chunk in _chunks(e.merchant_id for e in refunds):
+        query = _select(
+            Expense.company_id == company_id,
+            Expense.merchant_id.in_(chunk),
+            Expense.amount_company_minor > 0,
+            Expense.spent_on.between(since, until),
+        )
+        found += await _read(session, query)
+    return found
+
+
+# ---- merchants' first charges --------------------------------------------------------------------------
+
+
+async def first_seen(
+    session: AsyncSession, company_id: int, candidates: list[ReviewedExpense]
+) -> dict[int, dt.date]:
+    """The first day each candidate's merchant was charged to the company; for a merchant charged before
+    the candidates' first day, that day's eve (its exact first day does not matter: it is not new). The
+    EXISTS stops at the first earlier row the (company, merchant) index finds; only the merchants without
+    one, new or nearly, are read, from that day on."""
+    found: dict[int, dt.date] = {}
+    for chunk in _chunks(c.merchant_id for c in candidates):
+        since = min(c.spent_on for c in candidates if c.merchant_id in set(chunk))
+        earlier = select(Expense.id).where(
+            Expense.company_id == company_id,
+            Expense.merchant_id == Merchant.id,
+            Expense.spent_on < since,
+        )
+        old = select(Merchant.id).where(
+            Merchant.company_id == company_id, Merchant.id.in_(chunk), earlier.exists()
+        )
+        seen = set((await session.scalars(old)).all())
+        found.update(dict.fromkeys(seen, since - dt.timedelta(days=1)))
+        query = (
+            select(Expense.merchant_id, func.min(Expense.spent_on))
+            .where(
+                Expense.company_id == company_id,
+                Expense.merchant_id.in_(sorted(set(chunk) - seen)),
+                Expense.spent_on >= since,
+            )
+            .group_by(Expense.merchant_id)
+        )
+        found.update({m: day for m, day in (await session.execute(query)).all()})
+    return found
