@@ -22,7 +22,8 @@ from server.db.models import CategorySource, ExpenseStatus, PaymentType
 
 BATCH = 5000  # records per pickled batch: what the writer inserts per statement too
 HEAD = 10  # the first rows kept as they are, for a dry run's preview
-IN_MEMORY = 200_000  # expense ids held in a dict before they move to a temporary table (ExpenseIds)
+IN_MEMORY = 300_000  # expense ids held in a dict before they move to a temporary table (ExpenseIds):
+# a real ledger of a few hundred thousand rows never pays for the table (Birmingham: 226k rows)
 
 # An expense as plain values (no objects of ours: pickled and read back several times faster):
 # ref, spent_on (ordinal), employee, team, descriptor, merchant, mcc, amount_minor, currency,

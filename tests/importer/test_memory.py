@@ -1,5 +1,5 @@
 """An import's memory does not grow with its rows: the checked expenses wait on disk, a batch at a time,
-and the ids past the first 200,000 in a temporary table (server/importer/store.py).
+and the ids past the first 300,000 in a temporary table (server/importer/store.py).
 
 Python's own allocations (tracemalloc) importing N and then 4N generated expenses, several store batches
 each: the difference over the 3N more rows, per row. Held as row objects until written (before the
