@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from server.importer import fields
 from server.importer.fx import rate
-from server.importer.policy_file import json_path
+from server.importer.json_file import json_path
 from server.importer.problems import WHOLE, Problems
 from server.importer.spend import DIMENSION
 
