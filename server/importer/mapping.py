@@ -128,6 +128,9 @@ class Mapping(Spec):
     category: CategorySpec | None = None
     cost_center: Column | None = None
     project: Column | None = None
+    card: Column | None = None  # a masked card reference
+    receipt_id: Column | None = None
+    country: Column | None = None  # ISO 3166-1 alpha-2: where it was spent
     dimensions: dict[str, Column] = Field(default_factory=dict)
     status: Literal["pending", "approved", "rejected", "reimbursed"] = "pending"
     payment_type: Literal["card", "reimbursement", "invoice"] = "card"
