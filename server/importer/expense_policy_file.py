@@ -18,6 +18,7 @@ from server.importer.problems import Problems
 from server.kit.expense_policy import Cap, ExpensePolicy, JustBelowThreshold, ReceiptRequired
 
 FILE = "expense_policy.json"
+_WITHOUT_RATE = {False: "fx_rates.csv has no rate for it", True: "the company has no exchange rate for it"}
 
 
 def read_expense_policy(
@@ -31,17 +32,25 @@ def read_expense_policy(
 
 
 def read_expense_policy_file(
-    path: Path, file: str, known: Known, rates: Collection[str] | None, problems: Problems
+    path: Path,
+    file: str,
+    known: Known,
+    rates: Collection[str] | None,
+    problems: Problems,
+    *,
+    stored: bool = False,
 ) -> ExpensePolicy | None:
     """The policy at `path`, checked against the company (`known`) and the currencies it has exchange
-    rates for (`rates`; None when they could not be read); problems recorded under `file`."""
+    rates for (`rates`; None when they could not be read); problems recorded under `file`. `stored`: the
+    categories and rates are the company's in the database, not the import folder's files."""
     policy = read_document(path, file, ExpensePolicy, problems)
     if policy is None:
         return None
     found = Problems()
-    _check_categories(file, policy, known.categories, found)
+    _check_categories(file, policy, known.categories, "stored category" if stored else "category", found)
     currency = policy.currency or known.currency
-    if _check_currency(file, policy, known.currency, rates, found) and currency is not None:
+    checked = _check_currency(file, policy, known.currency, rates, found, stored=stored)
+    if checked and currency is not None:
         for column, value in _amounts(policy):
             _check_amount(file, column, value, currency, found)
     for problem in found:
@@ -50,7 +59,13 @@ def read_expense_policy_file(
 
 
 def _check_currency(
-    file: str, policy: ExpensePolicy, company: str | None, rates: Collection[str] | None, problems: Problems
+    file: str,
+    policy: ExpensePolicy,
+    company: str | None,
+    rates: Collection[str] | None,
+    problems: Problems,
+    *,
+    stored: bool,
 ) -> bool:
     """False when the policy's currency is not one (its amounts cannot be checked then)."""
     code = policy.currency
@@ -64,14 +79,14 @@ def _check_currency(
     if rates is not None and code not in rates:
         problems.add(
             file, 0, "currency",
-            f"{code} is not the company currency ({company}) and fx_rates.csv has no rate for it: "
+            f"{code} is not the company currency ({company}) and {_WITHOUT_RATE[stored]}: "
             f"add one, or give the policy's amounts in {company}",
         )  # fmt: skip
     return True
 
 
 def _check_categories(
-    file: str, policy: ExpensePolicy, known: Collection[str] | None, problems: Problems
+    file: str, policy: ExpensePolicy, known: Collection[str] | None, kind: str, problems: Problems
 ) -> None:
     if known is None:
         return
@@ -79,7 +94,7 @@ def _check_categories(
         for position, code in enumerate(rule.categories or ()):
             if code not in known:
                 column = f"rules[{index}].categories[{position}]"
-                problems.add(file, 0, column, unknown_reference("category", code, known))
+                problems.add(file, 0, column, unknown_reference(kind, code, known))
 
 
 def _amounts(policy: ExpensePolicy) -> Iterator[tuple[str, Decimal]]:

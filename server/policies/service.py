@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
@@ -71,7 +72,8 @@ async def _checked(session: AsyncSession, company: Company, path: Path) -> Expen
     rates = set(await session.scalars(select(FxRate.currency).where(FxRate.company_id == company.id)))
     problems = Problems()
     known = Known(company.currency, None, None, codes)
-    policy = await asyncio.to_thread(read_expense_policy_file, path, path.name, known, rates, problems)
+    read = partial(read_expense_policy_file, stored=True)
+    policy = await asyncio.to_thread(read, path, path.name, known, rates, problems)
     if policy is None:
         raise ImportFailed(problems)
     return policy

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.db.engine import create_session_factory
 from server.importer import ImportFailed, import_company, import_export
+from server.importer.preview import expense_line
 from tests.importer import edits, ledgers
 from tests.importer.snapshot import snapshot
 from tests.world import raw
@@ -154,6 +155,16 @@ async def test_card_receipt_and_country_are_stored(
         ("E-001", "**** 4242", "RCPT-1", "DE"),
         ("E-004", "**** 4242", "RCPT-1", "US"),
     ]
+
+
+async def test_a_dry_run_shows_them(engine: AsyncEngine, folder: Path) -> None:
+    CARDS(folder)
+
+    report = await import_company(create_session_factory(engine), folder, dry_run=True)
+
+    assert "; card '**** 4242'; receipt_id 'RCPT-1'; country 'DE'; memo 'Team plan'" in expense_line(
+        report.preview[0], "EUR"
+    )
 
 
 async def test_bad_card_and_country_cells_are_reported(engine: AsyncEngine, folder: Path) -> None:

@@ -102,9 +102,10 @@ def test_a_bad_file_is_refused_by_its_own_name_and_nothing_is_written(
         f"outlay: {malformed} was not loaded: 2 problem(s); the policy in force is unchanged",
     ]
     assert unmet.stderr.splitlines() == [
-        "gbp.json:0: rules[0].categories[0]: no category 'MEAL' in categories.csv; did you mean 'MEALS'?",
-        "gbp.json:0: currency: GBP is not the company currency (EUR) and fx_rates.csv has no rate for it: "
-        "add one, or give the policy's amounts in EUR",
+        "gbp.json:0: rules[0].categories[0]: no category 'MEAL' in the company's categories; did you mean "
+        "'MEALS'?",
+        "gbp.json:0: currency: GBP is not the company currency (EUR) and the company has no exchange rate "
+        "for it: add one, or give the policy's amounts in EUR",
         f"outlay: {unknown} was not loaded: 2 problem(s); the policy in force is unchanged",
     ]
     assert stored(two_companies) == []
