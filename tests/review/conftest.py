@@ -8,6 +8,10 @@ Planted in July 2026 at acme (docs/review.md gives the definitions):
 - new_merchant: EXP-N1 (2500.00, the first charge ever at Acme Consulting);
 - spike: EXP-K1 (Carla, 900.00 MEALS against twelve months of about 30.00);
 - round_numbers: EXP-O1..O3 (Carla, Taxi Huber, 50/100/150 within ten days).
+
+initech (EUR, country DE) has an expense policy (version 2 in force): MEALS receipts above 50, a TRAVEL
+cap of 200 per expense (300 in CH), "wine" flagged, weekend MEALS; and a receipt claimed twice by two
+people, and two card charges without an employee.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlalchemy import select
 
 from server.context import AppContext
 from server.db.engine import create_engine, create_session_factory
-from server.db.models import Company
+from server.db.models import Company, ExpensePolicy
 from server.db.rollups import rebuild_spend_rollups
 from tests import factories as f
 from tests.conftest import BACKENDS
@@ -64,6 +68,14 @@ async def acme(
 
 
 @pytest.fixture
+async def initech(
+    review_servers: Callable[[str, str], MCPServer[AppContext]], review_url: str, anyio_backend: str
+) -> AsyncIterator[Client]:
+    async with connect(review_servers(review_url, "initech"), "legacy") as client:
+        yield client
+
+
+@pytest.fixture
 async def globex(
     review_servers: Callable[[str, str], MCPServer[AppContext]], review_url: str, anyio_backend: str
 ) -> AsyncIterator[Client]:
@@ -77,6 +89,7 @@ async def _seed(url: str) -> None:
         async with create_session_factory(engine)() as session, session.begin():
             await _acme(session)
             await _globex(session)
+            await _initech(session)
             for company_id in (await session.execute(select(Company.id))).scalars():
                 await rebuild_spend_rollups(session, company_id)
     finally:
@@ -147,4 +160,61 @@ async def _globex(session: Any) -> None:
             ref=ref,
             spent_on=JULY.replace(day=day),
             amount="410.00",
+        )
+
+
+POLICY = {
+    "rules": [
+        {"kind": "receipt_required", "id": "meal-receipts", "above": "50", "categories": ["MEALS"]},
+        {"kind": "cap", "id": "travel-cap", "per": "expense", "amount": "200", "countries": {"CH": "300"}},
+        {"kind": "keywords", "id": "alcohol", "keywords": ["wine"], "description": "No alcohol."},
+        {"kind": "weekend_spend", "id": "weekend-meals", "categories": ["MEALS"]},
+    ]
+}
+
+
+async def _initech(session: Any) -> None:
+    initech = await f.make_company(session, slug="initech", name="Initech", currency="EUR")
+    initech.country = "DE"
+    team = await f.make_team(session, company=initech, name="Sales")
+    ann = await f.make_employee(session, company=initech, team=team, name="Ann Lee")
+    bob = await f.make_employee(session, company=initech, team=team, name="Bob Stone")
+    meals = await f.make_category(session, company=initech, code="MEALS")
+    travel = await f.make_category(session, company=initech, code="TRAVEL")
+    bistro = await f.make_merchant(session, company=initech, name="Bistro")
+    hotel = await f.make_merchant(session, company=initech, name="Hotel Baur")
+    for version, document in ((1, {"rules": []}), (2, POLICY)):
+        session.add(ExpensePolicy(company_id=initech.id, version=version, document=document))
+
+    async def spend(ref: str, who: Any, merchant: Any, day: int, amount: str, **options: Any) -> Any:
+        extra = {k: options.pop(k) for k in ("card", "receipt_id", "country", "no_employee") if k in options}
+        expense = await f.make_expense(
+            session,
+            company=initech,
+            employee=who,
+            merchant=merchant,
+            ref=ref,
+            spent_on=JULY.replace(day=day),
+            amount=amount,
+            **options,
+        )
+        expense.card, expense.receipt_id = extra.get("card"), extra.get("receipt_id")
+        expense.country = extra.get("country")
+        if extra.get("no_employee"):
+            expense.employee_id = None
+        await session.flush()
+        return expense
+
+    await spend("EXP-I1", ann, bistro, 7, "80.00", category=meals)  # no receipt
+    await spend(
+        "EXP-I2", ann, bistro, 8, "45.00", category=meals, memo="Dinner, a bottle of wine", receipt=True
+    )
+    await spend("EXP-I3", bob, hotel, 9, "250.00", category=travel, receipt=True)  # over 200
+    await spend("EXP-I4", bob, hotel, 14, "250.00", category=travel, country="CH", receipt=True)  # under 300
+    await spend("EXP-I5", ann, bistro, 11, "20.00", category=meals, receipt=True)  # a Saturday
+    await spend("EXP-I6", ann, hotel, 15, "120.00", category=travel, receipt_id="R-9", receipt=True)
+    await spend("EXP-I7", bob, bistro, 21, "35.00", category=meals, receipt_id="r-9 ", receipt=True)
+    for ref, day in (("EXP-C1", 22), ("EXP-C2", 23)):
+        await spend(
+            ref, ann, hotel, day, "99.00", category=travel, card="**** 4242", no_employee=True, receipt=True
         )

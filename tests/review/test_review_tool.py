@@ -120,3 +120,25 @@ async def test_another_companys_expenses_never_show(acme: Client, globex: Client
     assert [e["amount"]["amount"] for e in review["findings"][0]["expenses"]] == ["410.00", "410.00"]
     one = await call_ok(acme, "review_expenses", {"expense_ids": ["EXP-D2"]})
     assert [e["amount"]["amount"] for e in one["findings"][0]["expenses"]] == ["189.90", "189.90"]
+
+
+async def test_the_policy_in_force_is_checked_rule_by_rule(initech: Client) -> None:
+    review = await call_ok(initech, "review_expenses", {"period": "2026-07", "limit": 100})
+    assert review["policy_version"] == 2
+    assert review["note"] is None
+    flagged = sorted((f["kind"], f["rule"], refs(f)[0]) for f in review["findings"])
+    assert flagged == [
+        ("cap", "travel-cap", "EXP-I3"),
+        ("duplicate", None, "EXP-C2"),
+        ("duplicate", None, "EXP-I7"),
+        ("keywords", "alcohol", "EXP-I2"),
+        ("receipt_required", "meal-receipts", "EXP-I1"),
+        ("weekend_spend", "weekend-meals", "EXP-I5"),
+    ]
+    cap = next(f for f in review["findings"] if f["kind"] == "cap")
+    assert cap["amount_at_stake"] == {"amount": "50.00", "currency": "EUR"}
+    assert cap["evidence"]["cap"] == "200 EUR"
+    keywords = next(f for f in review["findings"] if f["kind"] == "keywords")
+    assert keywords["evidence"]["clause"] == "No alcohol."
+    card = next(f for f in review["findings"] if refs(f)[0] == "EXP-C2")
+    assert [e["employee"] for e in card["expenses"]] == [None, None]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from server.db.models import Category, Employee, Expense, Merchant, Team
 from tools.review.findings import ReviewedExpense
@@ -47,12 +47,6 @@ class Scope:
         )
 
 
-def _column(name: str) -> Any:
-    """A column of migration 0016 (card, receipt_id, country), or NULL on a schema without it."""
-    column = Expense.__table__.c.get(name)
-    return null().label(name) if column is None else column
-
-
 COLUMNS = (
     Expense.id,
     Expense.ref,
@@ -68,14 +62,14 @@ COLUMNS = (
     Category.code,
     Team.name,
     Employee.email,
-    _column("card"),
-    _column("receipt_id"),
+    Expense.card,
+    Expense.receipt_id,
     Expense.receipt_present,
-    _column("country"),
+    Expense.country,
 )
 
 
-def _select(*conditions: ColumnElement[bool]) -> Select[Any]:
+def _select(*conditions: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
     return (
         select(*COLUMNS)
         .join(Merchant, Merchant.id == Expense.merchant_id)
@@ -86,7 +80,7 @@ def _select(*conditions: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-async def _read(session: AsyncSession, query: Select[Any]) -> list[ReviewedExpense]:
+async def _read(session: AsyncSession, query: Select[*tuple[Any, ...]]) -> list[ReviewedExpense]:
     return [ReviewedExpense(*row) for row in (await session.execute(query)).all()]
 
 
@@ -166,7 +160,7 @@ async def _same_payers(
     for chunk in _chunks(employees):
         found += await _read(session, _select(*days, Employee.email.in_(chunk)))
     for chunk in _chunks(cards):
-        found += await _read(session, _select(*days, _column("card").in_(chunk)))
+        found += await _read(session, _select(*days, Expense.card.in_(chunk)))
     return found
 
 

@@ -9,6 +9,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from server.errors import InvalidArgument, NotFound
+from server.kit.expense_policies import expense_policy_in_force
 from server.kit.expense_policy import NO_POLICY, ExpensePolicy
 from server.kit.money import money
 from server.kit.periods import Period, asked_period, month_to_date
@@ -42,7 +43,7 @@ async def review(
 ) -> ReviewOutput:
     scope, echo = await _scope(session, caller, today, request)
     expenses = await queries.expenses_in_scope(session, scope)
-    in_force = await _policy(session, caller.company_id)
+    in_force = await expense_policy_in_force(session, caller.company_id)
     version, policy = in_force if in_force is not None else (None, NO_POLICY)
     findings: list[Finding] = []
     pool: dict[int, ReviewedExpense] = {e.id: e for e in expenses}
@@ -67,11 +68,6 @@ async def review(
         scope=echo,
         note=_note(expenses, version, echo),
     )
-
-
-async def _policy(session: AsyncSession, company_id: int) -> tuple[int, ExpensePolicy] | None:
-    """The expense policy in force (part A of issue 22 stores it; until then, none: the patterns only)."""
-    return None
 
 
 async def _scope(
