@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from typing import TypeVar
 
 from server.kit.money import currency_exponent
@@ -43,11 +45,16 @@ def order(expense: ReviewedExpense) -> tuple[dt.date, int]:
 def by_key(
     expenses: Sequence[ReviewedExpense], key: Callable[[ReviewedExpense], K]
 ) -> defaultdict[K, list[ReviewedExpense]]:
-    """The expenses grouped by `key`, each group oldest first."""
+    """The expenses (oldest first, as the engine's history is) grouped by `key`, each group in order."""
     groups: defaultdict[K, list[ReviewedExpense]] = defaultdict(list)
-    for expense in sorted(expenses, key=order):
+    for expense in expenses:
         groups[key(expense)].append(expense)
     return groups
+
+
+@cache
+def exponent(currency: str) -> int:
+    return currency_exponent(currency)
 
 
 def _before(group: list[ReviewedExpense], expense: ReviewedExpense, days: int) -> list[ReviewedExpense]:
@@ -57,7 +64,7 @@ def _before(group: list[ReviewedExpense], expense: ReviewedExpense, days: int) -
 
 
 def _major(units: int, currency: str) -> int:
-    return int(units * 10 ** currency_exponent(currency))
+    return int(units * 10 ** exponent(currency))
 
 
 # ---- duplicates ----------------------------------------------------------------------------------------
@@ -221,11 +228,14 @@ def _parts(
     window: list[ReviewedExpense], expense: ReviewedExpense, limit: Threshold
 ) -> list[ReviewedExpense] | None:
     """The split's parts when `expense` is the charge that takes them over `limit` (None otherwise)."""
-    smallest = limit.minor * SPLIT_PART_SHARE
 
     def part(e: ReviewedExpense) -> bool:
-        return smallest <= e.amount_minor < limit.minor and (
-            limit.categories is None or e.category in limit.categories
+        share = SPLIT_PART_SHARE
+        large_enough = e.amount_minor * share.denominator >= limit.minor * share.numerator
+        return (
+            large_enough
+            and e.amount_minor < limit.minor
+            and (limit.categories is None or e.category in limit.categories)
         )
 
     if not part(expense):
@@ -279,12 +289,19 @@ def round_numbers(
             yield _run([expense, *reversed(earlier)], settings.multiple, settings.window_days, context)
 
 
-def _round(expense: ReviewedExpense, multiple: object) -> bool:
-    step = Fraction(str(multiple)) * 10 ** currency_exponent(expense.currency)
-    return expense.original_minor > 0 and Fraction(expense.original_minor) % step == 0
+def _round(expense: ReviewedExpense, multiple: Decimal) -> bool:
+    step = _step(multiple, expense.currency)
+    return expense.original_minor > 0 and expense.original_minor % step == 0
 
 
-def _run(run: list[ReviewedExpense], multiple: object, window: int, context: ReviewContext) -> Finding:
+@cache
+def _step(multiple: Decimal, currency: str) -> int | Fraction:
+    """`multiple` units of `currency` in its minor units (a fraction for a multiple finer than them)."""
+    step = Fraction(multiple) * 10 ** exponent(currency)
+    return int(step.numerator) if step.denominator == 1 else step
+
+
+def _run(run: list[ReviewedExpense], multiple: Decimal, window: int, context: ReviewContext) -> Finding:
     currency = context.company_currency
     total = sum(e.amount_minor for e in run)
     return Finding(

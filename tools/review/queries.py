@@ -130,24 +130,69 @@ async def refs_to_ids(session: AsyncSession, company_id: int, refs: Sequence[str
 
 @dataclass(frozen=True)
 class Windows:
-    before: int  # days before the scope's first day
-    after: int  # days after its last
+    """How far around the scope the patterns look (docs/review.md), in days."""
+
+    short: int  # duplicates' and splits' window: every expense this close before the scope is read
+    after: int  # after the scope's last day: the duplicate window (for named expenses, the longest)
+    runs: int  # round-number runs: round amounts only
+    round_every: int | None  # a round amount's minor units are a multiple of this (None: do not filter)
     refund_lookback: int
+    recurring: int = HISTORY_DAYS  # the subscription check: the possible duplicates' charges only
 
 
 async def history(
     session: AsyncSession, scope: Scope, expenses: list[ReviewedExpense], windows: Windows
 ) -> list[ReviewedExpense]:
     """The expenses the scope's are compared with (the scope's own may be among them)."""
-    first = min(e.spent_on for e in expenses) - dt.timedelta(days=windows.before)
-    last = max(e.spent_on for e in expenses) + dt.timedelta(days=windows.after)
-    days = [Expense.company_id == scope.company_id, Expense.spent_on.between(first, last)]
+    first, last = min(e.spent_on for e in expenses), max(e.spent_on for e in expenses)
+    near = _between(scope.company_id, first - _days(windows.short), last + _days(windows.after))
     if not scope.filtered:
-        around = or_(Expense.spent_on < scope.date_from, Expense.spent_on > scope.date_to)
-        found = await _read(session, _select(*days, around))
+        around = or_(Expense.spent_on < first, Expense.spent_on > last)
+        found = await _read(session, _select(*near, around))
     else:
-        found = await _same_payers(session, days, expenses) + await _same_amounts(session, days, expenses)
+        found = await _same_payers(session, near, expenses) + await _same_amounts(session, near, expenses)
+    earlier = _between(scope.company_id, first - _days(windows.runs), first - _days(windows.short + 1))
+    found += await _round_amounts(session, scope, earlier, expenses, windows.round_every)
+    earlier = _between(scope.company_id, first - _days(windows.recurring), first - _days(windows.short + 1))
+    found += await _same_amounts(session, earlier, _repeated(expenses + found))
     return found + await _refunded_merchants(session, scope.company_id, expenses, windows.refund_lookback)
+
+
+def _days(n: int) -> dt.timedelta:
+    return dt.timedelta(days=n)
+
+
+def _between(company_id: int, start: dt.date, end: dt.date) -> list[ColumnElement[bool]]:
+    return [Expense.company_id == company_id, Expense.spent_on.between(start, end)]
+
+
+def _repeated(expenses: list[ReviewedExpense]) -> list[ReviewedExpense]:
+    """The charges whose merchant and amount occur more than once: the only possible duplicates, whose
+    subscription check reads further back."""
+    seen: dict[tuple[int, str, int], int] = {}
+    for e in expenses:
+        key = (e.merchant_id, e.currency, e.original_minor)
+        seen[key] = seen.get(key, 0) + 1
+    return [
+        e for e in expenses if e.amount_minor > 0 and seen[e.merchant_id, e.currency, e.original_minor] > 1
+    ]
+
+
+async def _round_amounts(
+    session: AsyncSession,
+    scope: Scope,
+    days: list[ColumnElement[bool]],
+    expenses: list[ReviewedExpense],
+    every: int | None,
+) -> list[ReviewedExpense]:
+    """The round charges before the short window (runs look back further): of the scope's payers when it
+    is narrowed."""
+    conditions = [*days, Expense.amount_minor > 0]
+    if every is not None:
+        conditions.append(Expense.amount_minor % every == 0)
+    if not scope.filtered:
+        return await _read(session, _select(*conditions))
+    return await _same_payers(session, conditions, expenses)
 
 
 async def _same_payers(

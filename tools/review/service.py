@@ -134,11 +134,8 @@ async def _context(
     expenses: list[ReviewedExpense],
     policy: ExpensePolicy,
 ) -> ReviewContext:
-    settings, company_id = policy.patterns, caller.company_id
-    short = max(settings.duplicates.window_days, settings.split_purchases.window_days)
-    longest = max(queries.HISTORY_DAYS, short, settings.round_numbers.window_days)
-    after = longest if scope.expense_ids else settings.duplicates.window_days
-    windows = queries.Windows(before=longest, after=after, refund_lookback=settings.refunds.lookback_days)
+    company_id = caller.company_id
+    windows = _windows(policy, named=bool(scope.expense_ids))
     country = await company.country(session, company_id)
     thresholds = await company.approval_thresholds(session, company_id, caller.currency)
     rate = await company.policy_rate(
@@ -156,6 +153,23 @@ async def _context(
         company_country=country,
     )
     return await _statistics(session, company_id, context, expenses)
+
+
+def _windows(policy: ExpensePolicy, *, named: bool) -> queries.Windows:
+    settings = policy.patterns
+    short = max(settings.duplicates.window_days, settings.split_purchases.window_days)
+    runs = max(short, settings.round_numbers.window_days)
+    longest = max(queries.HISTORY_DAYS, runs)
+    multiple = Fraction(settings.round_numbers.multiple)
+    return queries.Windows(
+        short=short,
+        after=longest if named else settings.duplicates.window_days,
+        runs=runs,
+        # A multiple of 50 units is a multiple of 50 minor units in any currency (exponent 0 or more).
+        round_every=int(multiple) if multiple.denominator == 1 else None,
+        refund_lookback=settings.refunds.lookback_days,
+        recurring=max(queries.HISTORY_DAYS, short),
+    )
 
 
 async def _statistics(
