@@ -156,11 +156,12 @@ def usual(count: int = 10, mean: int = 5_000, largest: int | None = 9_000) -> Us
     return Usual(count=count, total_minor=count * mean, max_minor=largest)
 
 
-def spike_context(own: Usual, team: Usual) -> dict[str, Any]:
+def spike_context(own: Usual, team: Usual, merchant: Usual | None = None) -> dict[str, Any]:
     month = DAY.replace(day=1)
     return {
         "employee_usual": {("ana@acme.test", "TRAVEL", month): own},
         "team_usual": {("Sales", "TRAVEL", month): team},
+        "merchant_usual": {(1, month): merchant or usual(count=200, mean=4_000, largest=None)},
     }
 
 
@@ -180,6 +181,10 @@ def test_no_spike_without_enough_history_or_when_usual_for_the_team() -> None:
     assert found("spikes", [big], **spike_context(usual(largest=30_000), team)) == []
     assert found("spikes", [expense(amount=25_000)], **spike_context(usual(), team)) == []
     assert len(found("spikes", [big], **spike_context(usual(), team))) == 1
+    pricey_merchant = usual(count=200, mean=10_000, largest=None)  # what this merchant costs anyone
+    assert found("spikes", [big], **spike_context(usual(), team, pricey_merchant)) == []
+    new_merchant = usual(count=2, mean=1_000, largest=None)
+    assert found("spikes", [big], **spike_context(usual(), team, new_merchant)) == []
 
 
 # ---- new merchants -------------------------------------------------------------------------------------

@@ -20,10 +20,12 @@ def spikes(scope: Sequence[ReviewedExpense], context: ReviewContext) -> Iterator
         month = expense.spent_on.replace(day=1)
         own = context.employee_usual.get((expense.employee, expense.category, month))
         team = context.team_usual.get((expense.team, expense.category, month))
-        if own is None or team is None or min(own.count, team.count) < settings.min_history:
+        merchant = context.merchant_usual.get((expense.merchant_id, month))
+        usuals = (own, team, merchant)
+        if any(u is None or u.count < settings.min_history for u in usuals):
             continue
-        if _above(expense, own, factor) and _above(expense, team, factor):
-            yield _spike(expense, own, team, factor, context)
+        if own and team and merchant and all(_above(expense, u, factor) for u in (own, team, merchant)):
+            yield _spike(expense, own, team, merchant, factor, context)
 
 
 def _above(expense: ReviewedExpense, usual: Usual, factor: Fraction) -> bool:
@@ -39,7 +41,12 @@ def _mean(usual: Usual) -> int:
 
 
 def _spike(
-    expense: ReviewedExpense, own: Usual, team: Usual, factor: Fraction, context: ReviewContext
+    expense: ReviewedExpense,
+    own: Usual,
+    team: Usual,
+    merchant: Usual,
+    factor: Fraction,
+    context: ReviewContext,
 ) -> Finding:
     currency = context.company_currency
     times = Fraction(expense.amount_minor * own.count, own.total_minor)
@@ -49,15 +56,17 @@ def _spike(
         severity="high" if times > 2 * factor else "medium",
         reason=f"{expense.ref} ({shown(expense.amount_minor, currency)}, {expense.category}) is "
         f"{float(times):.1f} times what {expense.employee} usually spends per expense in the category "
-        f"({shown(_mean(own), currency)}), above their largest before and above {factor} times their "
-        f"team's usual ({shown(_mean(team), currency)}).",
+        f"({shown(_mean(own), currency)}), above their largest before, and above {factor} times their "
+        f"team's usual ({shown(_mean(team), currency)}) and {expense.merchant}'s usual charge "
+        f"({shown(_mean(merchant), currency)}).",
         expense_ids=(expense.id,),
         amount_minor=expense.amount_minor,
         evidence={
             "employee_mean": f"{shown(_mean(own), currency)} over {own.count} expenses (12 months before)",
             "employee_max": "unknown" if own.max_minor is None else shown(own.max_minor, currency),
             "team_mean": f"{shown(_mean(team), currency)} over {team.count} expenses (12 months before)",
-            "threshold": f"more than {factor} times both means and more than the employee's largest",
+            "merchant_mean": f"{shown(_mean(merchant), currency)} over {merchant.count} charges (12 months)",
+            "threshold": f"more than {factor} times each mean and more than the employee's largest",
             "expenses": expense_lines([expense], currency),
         },
         action="Ask the spender what was bought and check it was approved; it may also be a mistyped amount.",

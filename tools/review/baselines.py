@@ -125,3 +125,30 @@ async def employee_usual(
         monthly[email, category][dt.date(y, m, 1)] = Usual(int(count), int(total), int(largest))
     wanted = {(str(e.employee), str(e.category), month_of(e.spent_on)) for e in candidates}
     return _rolled(monthly, wanted)
+
+
+async def merchant_usual(
+    session: AsyncSession, company_id: int, candidates: list[ReviewedExpense]
+) -> dict[tuple[int, dt.date], Usual]:
+    """What each candidate's merchant usually charges the company (anyone, any category), 12 months back."""
+    if not candidates:
+        return {}
+    first, last = _window(month_of(e.spent_on) for e in candidates)
+    year = cast(extract("year", Expense.spent_on), Integer)
+    month = cast(extract("month", Expense.spent_on), Integer)
+    amount = Expense.amount_company_minor
+    query = (
+        select(Expense.merchant_id, year, month, func.count(), func.sum(amount))
+        .where(
+            Expense.company_id == company_id,
+            Expense.merchant_id.in_(sorted({e.merchant_id for e in candidates})),
+            Expense.spent_on.between(first, add_months(last, 1) - dt.timedelta(days=1)),
+            amount > 0,
+        )
+        .group_by(Expense.merchant_id, year, month)
+    )
+    monthly: Monthly = defaultdict(dict)
+    for merchant_id, y, m, count, total in (await session.execute(query)).all():
+        monthly[str(merchant_id), ""][dt.date(y, m, 1)] = Usual(int(count), int(total))
+    wanted = {(str(e.merchant_id), "", month_of(e.spent_on)) for e in candidates}
+    return {(int(who), month): usual for (who, _, month), usual in _rolled(monthly, wanted).items()}

@@ -92,6 +92,8 @@ class ReviewContext:
     # spike baselines, by (employee e-mail or team name, category code, first day of the expense's month)
     employee_usual: Mapping[tuple[str, str, dt.date], Usual] = field(default_factory=dict)
     team_usual: Mapping[tuple[str, str, dt.date], Usual] = field(default_factory=dict)
+    # ... and by (merchant id, first day of the month): what the merchant usually charges the company
+    merchant_usual: Mapping[tuple[int, dt.date], Usual] = field(default_factory=dict)
 
     def approval_thresholds(self) -> tuple[Threshold, ...]:
         """Every threshold: the plain ones and those restricted to categories."""

@@ -188,6 +188,7 @@ async def _statistics(
         candidates = baselines.standing_out(expenses, teams, factor, settings.spikes.min_history)
         changes["team_usual"] = teams
         changes["employee_usual"] = await baselines.employee_usual(session, company_id, candidates)
+        changes["merchant_usual"] = await baselines.merchant_usual(session, company_id, candidates)
     return dataclasses.replace(context, **changes)
 
 
