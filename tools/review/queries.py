@@ -154,7 +154,7 @@ async def history(
     earlier = _between(scope.company_id, first - _days(windows.runs), first - _days(windows.short + 1))
     found += await _round_amounts(session, scope, earlier, expenses, windows.round_every)
     earlier = _between(scope.company_id, first - _days(windows.recurring), first - _days(windows.short + 1))
-    found += await _same_amounts(session, earlier, _repeated(expenses + found))
+    found += await _same_amounts(session, earlier, _repeated(expenses + found, windows.short))
     return found + await _refunded_merchants(session, scope.company_id, expenses, windows.refund_lookback)
 
 
@@ -166,16 +166,17 @@ def _between(company_id: int, start: dt.date, end: dt.date) -> list[ColumnElemen
     return [Expense.company_id == company_id, Expense.spent_on.between(start, end)]
 
 
-def _repeated(expenses: list[ReviewedExpense]) -> list[ReviewedExpense]:
-    """The charges whose merchant and amount occur more than once: the only possible duplicates, whose
-    subscription check reads further back."""
-    seen: dict[tuple[int, str, int], int] = {}
-    for e in expenses:
+def _repeated(expenses: list[ReviewedExpense], window: int) -> list[ReviewedExpense]:
+    """The charges repeated at their merchant for the same amount within `window` days: the only
+    possible duplicates, whose subscription check reads further back."""
+    last: dict[tuple[int, str, int], dt.date] = {}
+    found: list[ReviewedExpense] = []
+    for e in sorted((e for e in expenses if e.amount_minor > 0), key=lambda e: (e.spent_on, e.id)):
         key = (e.merchant_id, e.currency, e.original_minor)
-        seen[key] = seen.get(key, 0) + 1
-    return [
-        e for e in expenses if e.amount_minor > 0 and seen[e.merchant_id, e.currency, e.original_minor] > 1
-    ]
+        if key in last and (e.spent_on - last[key]).days <= window:
+            found.append(e)
+        last[key] = e.spent_on
+    return found
 
 
 async def _round_amounts(
@@ -215,13 +216,14 @@ async def _same_amounts(
     """Anyone's charges at the scope's merchants of one of its amounts as spent (a superset: the pairs are
     matched by the engine)."""
     charges = [e for e in expenses if e.amount_minor > 0]
-    found: list[ReviewedExpense] = []
-    for merchants in _chunks(e.merchant_id for e in charges):
-        amounts = {e.original_minor for e in charges if e.merchant_id in set(merchants)}
-        for chunk in _chunks(amounts):
-            query = _select(*days, Expense.merchant_id.in_(merchants), Expense.amount_minor.in_(chunk))
-            found += await _read(session, query)
-    return found
+    if not charges:
+        return []
+    # One statement: the date index narrows, the lists filter (reading each merchant's every row through
+    # the merchant index, as separate statements did, cost seconds at busy merchants).
+    merchants = sorted({e.merchant_id for e in charges})
+    amounts = sorted({e.original_minor for e in charges})
+    query = _select(*days, Expense.merchant_id.in_(merchants), Expense.amount_minor.in_(amounts))
+    return await _read(session, query)
 
 
 async def _refunded_merchants(
