@@ -75,7 +75,12 @@ def duplicates(
 ) -> Iterator[Finding]:
     charges = [e for e in history if e.amount_minor > 0]
     receipts = by_key([e for e in charges if _receipt(e)], lambda e: _receipt(e) or "")
-    same_charge = by_key(charges, lambda e: (e.merchant_id, e.currency, e.original_minor))
+    floor = _major(DUPLICATE_FLOOR, context.company_currency)
+    # A smaller charge is no duplicate, and charges of one amount are all above the floor or all below it.
+    same_charge = by_key(
+        [e for e in charges if e.amount_minor >= floor],
+        lambda e: (e.merchant_id, e.currency, e.original_minor),
+    )
     window = context.policy.patterns.duplicates.window_days
     for expense in sorted(candidates, key=order):
         if expense.amount_minor <= 0:
@@ -185,10 +190,18 @@ def split_purchases(
     candidates: Sequence[ReviewedExpense], history: Sequence[ReviewedExpense], context: ReviewContext
 ) -> Iterator[Finding]:
     settings = context.policy.patterns.split_purchases
-    groups = by_key([e for e in history if e.amount_minor > 0], lambda e: (payer(e), e.merchant_id))
     limits = _split_limits(context)
+    if not limits:
+        return
+    share = SPLIT_PART_SHARE
+    smallest = min(limit.minor for limit, _ in limits) * share.numerator
+
+    def may_be_part(e: ReviewedExpense) -> bool:
+        return e.amount_minor * share.denominator >= smallest
+
+    groups = by_key([e for e in history if may_be_part(e)], lambda e: (payer(e), e.merchant_id))
     for expense in sorted(candidates, key=order):
-        if expense.amount_minor <= 0:
+        if not may_be_part(expense):
             continue
         window = _before(groups[payer(expense), expense.merchant_id], expense, settings.window_days)
         for limit, named in limits:
