@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
 
 from server.db.models import Category, Employee, Expense, Merchant, Team
 from tools.review.findings import ReviewedExpense
@@ -223,12 +223,15 @@ async def _same_amounts(
     charges = [e for e in expenses if e.amount_minor > 0]
     if not charges:
         return []
-    # One statement: the date index narrows, the lists filter (reading each merchant's every row through
-    # the merchant index, as separate statements did, cost seconds at busy merchants).
-    merchants = sorted({e.merchant_id for e in charges})
-    amounts = sorted({e.original_minor for e in charges})
-    query = _select(*days, Expense.merchant_id.in_(merchants), Expense.amount_minor.in_(amounts))
-    return await _read(session, query)
+    # (merchant, amount) pairs, a chunk at a time: the date index narrows, the pairs filter (reading each
+    # merchant's every row through the merchant index cost seconds at busy merchants, and separate lists
+    # of merchants and amounts matched every amount at every merchant).
+    pairs = sorted({(e.merchant_id, e.original_minor) for e in charges})
+    found: list[ReviewedExpense] = []
+    for start in range(0, len(pairs), CHUNK):
+        wanted = tuple_(Expense.merchant_id, Expense.amount_minor).in_(pairs[start : start + CHUNK])
+        found += await _read(session, _select(*days, wanted))
+    return found
 
 
 async def _refunded_merchants(
