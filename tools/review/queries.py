@@ -81,7 +81,10 @@ def _select(*conditions: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
 
 
 async def _read(session: AsyncSession, query: Select[*tuple[Any, ...]]) -> list[ReviewedExpense]:
-    return [ReviewedExpense(*row) for row in (await session.execute(query)).all()]
+    # On the session's connection (its transaction, its company): a Core statement needs none of the
+    # ORM's result processing, which cost a third of reading a month of a large company.
+    connection = await session.connection()
+    return [ReviewedExpense(*row) for row in (await connection.execute(query)).all()]
 
 
 def _chunks(values: Iterable[Any]) -> list[list[Any]]:
