@@ -214,6 +214,9 @@ async def _initech(session: Any) -> None:
     await spend("EXP-I5", ann, bistro, 11, "20.00", category=meals, receipt=True)  # a Saturday
     await spend("EXP-I6", ann, hotel, 15, "120.00", category=travel, receipt_id="R-9", receipt=True)
     await spend("EXP-I7", bob, bistro, 21, "35.00", category=meals, receipt_id="r-9 ", receipt=True)
+    await spend("EXP-I8", bob, hotel, 1, "310.00", category=travel, receipt_id="INV-77", receipt=True)
+    late = await spend("EXP-I9", ann, bistro, 1, "310.00", category=meals, receipt_id="inv-77", receipt=True)
+    late.spent_on = dt.date(2026, 9, 20)  # two and a half months later
     for ref, day in (("EXP-C1", 22), ("EXP-C2", 23)):
         await spend(
             ref, ann, hotel, day, "99.00", category=travel, card="**** 4242", no_employee=True, receipt=True

@@ -160,7 +160,25 @@ async def history(
     found += await _round_amounts(session, scope, earlier, expenses, windows.round_every)
     earlier = _between(scope.company_id, first - _days(windows.recurring), first - _days(windows.short + 1))
     found += await _same_amounts(session, earlier, _repeated(expenses + found, windows.short))
+    found += await _same_receipts(session, scope.company_id, expenses)
     return found + await _refunded_merchants(session, scope.company_id, expenses, windows.refund_lookback)
+
+
+async def _same_receipts(
+    session: AsyncSession, company_id: int, expenses: list[ReviewedExpense]
+) -> list[ReviewedExpense]:
+    """Every expense of the company with one of the scope's receipt ids (trimmed, any case), any day: a
+    receipt claimed twice is a duplicate however far apart. The (company, receipt_id) index holds only the
+    expenses that have one."""
+    wanted = {e.receipt_id.strip().casefold() for e in expenses if e.receipt_id and e.receipt_id.strip()}
+    found: list[ReviewedExpense] = []
+    for chunk in _chunks(wanted):
+        normalized = func.lower(func.trim(Expense.receipt_id))
+        query = _select(
+            Expense.company_id == company_id, Expense.receipt_id.is_not(None), normalized.in_(chunk)
+        )
+        found += await _read(session, query)
+    return found
 
 
 def _days(n: int) -> dt.timedelta:
