@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from server.db.models import Category, Employee, Expense, Merchant, Team
 from tools.review.findings import ReviewedExpense
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # The longest look back of the duplicates (their subscription check), splits and runs, in days.
 HISTORY_DAYS = 40
-CHUNK = 500  # ids or values per IN list: well inside SQLite's and asyncpg's limits on parameters
+CHUNK = 5000  # ids or values per IN list: well inside SQLite's and asyncpg's limits on parameters
 
 
 @dataclass(frozen=True)
@@ -244,14 +244,16 @@ async def _same_amounts(
     charges = [e for e in expenses if e.amount_minor > 0]
     if not charges:
         return []
-    # (merchant, amount) pairs, a chunk at a time: the date index narrows, the pairs filter (reading each
-    # merchant's every row through the merchant index cost seconds at busy merchants, and separate lists
-    # of merchants and amounts matched every amount at every merchant).
-    pairs = sorted({(e.merchant_id, e.original_minor) for e in charges})
+    # The date index narrows, a list of merchants and one of amounts filter (both backends hash a long
+    # IN list; a list of (merchant, amount) pairs cost PostgreSQL seconds, each row compared with each
+    # pair), and the pairs are matched here. Reading each merchant through the merchant index instead
+    # read every row of the busy ones.
+    pairs = {(e.merchant_id, e.original_minor) for e in charges}
+    merchants = sorted({merchant for merchant, _ in pairs})
     found: list[ReviewedExpense] = []
-    for start in range(0, len(pairs), CHUNK):
-        wanted = tuple_(Expense.merchant_id, Expense.amount_minor).in_(pairs[start : start + CHUNK])
-        found += await _read(session, _select(*days, wanted))
+    for amounts in _chunks(amount for _, amount in pairs):
+        query = _select(*days, Expense.merchant_id.in_(merchants), Expense.amount_minor.in_(amounts))
+        found += [e for e in await _read(session, query) if (e.merchant_id, e.original_minor) in pairs]
     return found
 
 
