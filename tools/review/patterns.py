@@ -67,6 +67,11 @@ def _major(units: int, currency: str) -> int:
     return int(units * 10 ** exponent(currency))
 
 
+def duplicate_floor(currency: str) -> int:
+    """The smallest charge that can be a duplicate, in minor units of the company currency."""
+    return _major(DUPLICATE_FLOOR, currency)
+
+
 # ---- duplicates ----------------------------------------------------------------------------------------
 
 

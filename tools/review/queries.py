@@ -10,7 +10,7 @@ the refunds' lookback."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,11 +80,14 @@ def _select(*conditions: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
     )
 
 
-async def _read(session: AsyncSession, query: Select[*tuple[Any, ...]]) -> list[ReviewedExpense]:
+async def _read(
+    session: AsyncSession, query: Select[*tuple[Any, ...]], keep: Callable[[Any], bool] | None = None
+) -> list[ReviewedExpense]:
     # On the session's connection (its transaction, its company): a Core statement needs none of the
     # ORM's result processing, which cost a third of reading a month of a large company.
     connection = await session.connection()
-    return [ReviewedExpense(*row) for row in (await connection.execute(query)).all()]
+    rows = (await connection.execute(query)).all()
+    return [ReviewedExpense(*row) for row in rows if keep is None or keep(row)]
 
 
 def _chunks(values: Iterable[Any]) -> list[list[Any]]:
@@ -141,6 +144,7 @@ class Windows:
     round_every: int | None  # a round amount's minor units are a multiple of this (None: do not filter)
     refund_lookback: int
     recurring: int = HISTORY_DAYS  # the subscription check: the possible duplicates' charges only
+    duplicate_floor: int = 0  # company minor units: smaller charges are never duplicates
 
 
 async def history(
@@ -153,13 +157,13 @@ async def history(
         around = or_(Expense.spent_on < first, Expense.spent_on > last)
         found = await _read(session, _select(*near, around))
     else:
-        found = await _same_payers(session, scope.company_id, near, expenses) + await _same_amounts(
-            session, near, expenses
-        )
+        found = await _same_payers(session, scope.company_id, near, expenses)
+        found += await _same_amounts(session, near, expenses, windows.duplicate_floor)
     earlier = _between(scope.company_id, first - _days(windows.runs), first - _days(windows.short + 1))
     found += await _round_amounts(session, scope, earlier, expenses, windows.round_every)
     earlier = _between(scope.company_id, first - _days(windows.recurring), first - _days(windows.short + 1))
-    found += await _same_amounts(session, earlier, _repeated(expenses + found, windows.short))
+    repeats = _repeated(expenses + found, windows.short)
+    found += await _same_amounts(session, earlier, repeats, windows.duplicate_floor)
     found += await _same_receipts(session, scope.company_id, expenses)
     return found + await _refunded_merchants(session, scope.company_id, expenses, windows.refund_lookback)
 
@@ -237,11 +241,11 @@ async def _same_payers(
 
 
 async def _same_amounts(
-    session: AsyncSession, days: list[ColumnElement[bool]], expenses: list[ReviewedExpense]
+    session: AsyncSession, days: list[ColumnElement[bool]], expenses: list[ReviewedExpense], floor: int
 ) -> list[ReviewedExpense]:
     """Anyone's charges at the scope's merchants of one of its amounts as spent (a superset: the pairs are
     matched by the engine)."""
-    charges = [e for e in expenses if e.amount_minor > 0]
+    charges = [e for e in expenses if e.amount_minor >= max(floor, 1)]
     if not charges:
         return []
     # The date index narrows, a list of merchants and one of amounts filter (both backends hash a long
@@ -253,7 +257,7 @@ async def _same_amounts(
     found: list[ReviewedExpense] = []
     for amounts in _chunks(amount for _, amount in pairs):
         query = _select(*days, Expense.merchant_id.in_(merchants), Expense.amount_minor.in_(amounts))
-        found += [e for e in await _read(session, query) if (e.merchant_id, e.original_minor) in pairs]
+        found += await _read(session, query, lambda row: (row.merchant_id, row.amount_minor) in pairs)
     return found
 
 

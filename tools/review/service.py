@@ -17,6 +17,7 @@ from server.kit.resolve import given, resolve_category, resolve_employee, resolv
 from tools.review import baselines, company, engine, paging, queries
 from tools.review.amounts import in_company_minor
 from tools.review.findings import SEVERITY_ORDER, Finding, ReviewContext, ReviewedExpense
+from tools.review.patterns import duplicate_floor
 from tools.review.schemas import (
     InvolvedExpense,
     ReviewFinding,
@@ -135,7 +136,7 @@ async def _context(
     policy: ExpensePolicy,
 ) -> ReviewContext:
     company_id = caller.company_id
-    windows = _windows(policy, named=bool(scope.expense_ids))
+    windows = _windows(policy, caller.currency, named=bool(scope.expense_ids))
     country = await company.country(session, company_id)
     thresholds = await company.approval_thresholds(session, company_id, caller.currency)
     rate = await company.policy_rate(
@@ -155,7 +156,7 @@ async def _context(
     return await _statistics(session, company_id, context, expenses)
 
 
-def _windows(policy: ExpensePolicy, *, named: bool) -> queries.Windows:
+def _windows(policy: ExpensePolicy, currency: str, *, named: bool) -> queries.Windows:
     settings = policy.patterns
     short = max(settings.duplicates.window_days, settings.split_purchases.window_days)
     runs = max(short, settings.round_numbers.window_days)
@@ -169,6 +170,7 @@ def _windows(policy: ExpensePolicy, *, named: bool) -> queries.Windows:
         round_every=int(multiple) if multiple.denominator == 1 else None,
         refund_lookback=settings.refunds.lookback_days,
         recurring=max(queries.HISTORY_DAYS, short),
+        duplicate_floor=duplicate_floor(currency),
     )
 
 
