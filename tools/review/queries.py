@@ -264,22 +264,35 @@ async def _same_amounts(
 async def _refunded_merchants(
     session: AsyncSession, company_id: int, expenses: list[ReviewedExpense], lookback: int
 ) -> list[ReviewedExpense]:
-    """The charges at the merchants the scope refunds, from the lookback before its first refund to its
-    last (the engine matches each refund within its own lookback)."""
+    """The charges at the merchants the scope refunds that could be the original of one of them: within a
+    refund's lookback and at least half its amount (the engine compares exactly: as spent, or in company
+    currency; half leaves room for exchange rates that moved)."""
     refunds = [e for e in expenses if e.amount_minor < 0]
     if not refunds:
         return []
     since = min(e.spent_on for e in refunds) - dt.timedelta(days=lookback)
     until = max(e.spent_on for e in refunds)
+    by_merchant: dict[int, list[ReviewedExpense]] = {}
+    for refund in refunds:
+        by_merchant.setdefault(refund.merchant_id, []).append(refund)
+
+    def may_cover(row: Any) -> bool:
+        return any(
+            2 * row.amount_company_minor >= -r.amount_minor
+            and 0 <= (r.spent_on - row.spent_on).days <= lookback
+            for r in by_merchant[row.merchant_id]
+        )
+
+    smallest = min(-e.amount_minor for e in refunds)
     found: list[ReviewedExpense] = []
-    for chunk in _chunks(e.merchant_id for e in refunds):
+    for chunk in _chunks(by_merchant):
         query = _select(
             Expense.company_id == company_id,
             Expense.merchant_id.in_(chunk),
-            Expense.amount_company_minor > 0,
+            2 * Expense.amount_company_minor >= smallest,
             Expense.spent_on.between(since, until),
         )
-        found += await _read(session, query)
+        found += await _read(session, query, may_cover)
     return found
 
 
