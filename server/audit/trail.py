@@ -92,9 +92,10 @@ class AuditedCall:
     async def write_in(self, session: AsyncSession, note: CallNote) -> None:
         """The row of a call that ended well, in its transaction, just before its COMMIT; the caller sets
         `written` once the COMMIT went through."""
-        if session.get_bind().dialect.name == "postgresql":
-            await session.execute(_BEFORE_ROW)
-        await session.execute(_INSERT, self._row(note, self.latency_ms()))
+        connection = await session.connection()  # Core, not the ORM's bulk-insert path: less CPU a call
+        if connection.dialect.name == "postgresql":
+            await connection.execute(_BEFORE_ROW)
+        await connection.execute(_INSERT, self._row(note, self.latency_ms()))
 
     async def finish(self, app: AppContext, note: CallNote, latency_ms: float) -> None:
         """The row, in a transaction of its own, unless the call's transaction committed it already."""

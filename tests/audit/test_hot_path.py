@@ -57,7 +57,7 @@ async def test_a_point_lookup_costs_its_queries_plus_one_statement_and_the_audit
     assert statements[0].startswith("SELECT c.id, c.slug, c.name, c.currency")
     assert ("set_config('role'" in statements[0]) == postgresql
     if postgresql:
-        assert statements[3].startswith("SELECT set_config('role', 'none', true), set_config('synchronous_commit'")
+        assert statements[3].startswith("SELECT set_config('role', 'none', true), set_config('synchronous")
     assert statements[-1].startswith("INSERT INTO audit_events")
 
 
