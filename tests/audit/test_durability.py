@@ -1,7 +1,8 @@
 """What the audit guarantees (docs/operations.md, "Audit trail"): a call that ends well writes its row in
 its own transaction, so a change and the row of the call that made it commit or roll back together; on
 PostgreSQL a call that changed nothing commits without waiting for the WAL flush, a call that changed
-something as configured; a call that failed gets its row afterwards, in a transaction of its own."""
+something as configured; a call that failed gets its row afterwards, in a transaction of its own; and a
+change whose row cannot be written is not made."""
 
 # No `from __future__ import annotations`: the SDK evaluates the probe tools' signatures.
 from collections.abc import AsyncIterator, Iterator
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from server.audit import changes
 from server.calls import tool_call
 from server.context import AppContext
-from tests.world import build, call_error, call_ok, connect, raw
+from tests.world import build, call_error, call_ok, connect, execute, raw
 
 pytestmark = pytest.mark.anyio
 
@@ -86,6 +87,35 @@ async def test_a_write_that_fails_rolls_back_with_its_row_and_the_failure_is_aud
 
     assert await raw(world_url, "SELECT name, outcome FROM audit_events") == [("change", "error")]
     assert await raw(world_url, "SELECT count(*) FROM data_changes WHERE actor = 'probe'") == [(0,)]
+
+
+# A trail that refuses the probe's rows, as a database that cannot take them would.
+REFUSE_ROWS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_probe_rows BEFORE INSERT ON audit_events WHEN NEW.name = 'change'"
+        " BEGIN SELECT RAISE(ABORT, 'no room for this row'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_probe_rows() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN RAISE EXCEPTION 'no room for this row'; END $$",
+        "CREATE TRIGGER refuse_probe_rows BEFORE INSERT ON audit_events FOR EACH ROW"
+        " WHEN (NEW.name = 'change') EXECUTE FUNCTION refuse_probe_rows()",
+    ],
+}
+
+
+async def test_a_change_whose_row_cannot_be_written_is_not_made(
+    acme: Client, world_url: str, backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    for statement in REFUSE_ROWS[backend]:
+        await execute(world_url, statement)
+
+    await call_error(acme, "change", {})
+
+    assert await raw(world_url, "SELECT count(*) FROM data_changes WHERE actor = 'probe'") == [(0,)]
+    assert await raw(world_url, "SELECT count(*) FROM audit_events") == [(0,)]
+    # The failure's own row was refused too: the server says so, with the event, at error level.
+    assert [r.getMessage() for r in caplog.records if r.name == "outlay.audit"] == ["audit event not written"]
 
 
 async def test_only_the_rows_of_calls_that_changed_nothing_skip_the_wait_for_the_wal_flush(
