@@ -97,7 +97,7 @@ async def test_a_policy_is_stored_as_version_1_and_a_folder_without_one_stores_n
         (with_rule(kind="cap", per="day", amount="0"), "rules[0].amount: must be more than 0"),
         (
             with_rule(kind="cap", per="day", amount="-5"),
-            'rules[0].amount: must be a non-negative decimal string such as "5000" or "249.99"',
+            "rules[0].amount: must be more than 0, not '-5' (a decimal string such as \"60\")",
         ),
         (
             with_rule(kind="cap", per="day", amount="50", countries={"FR": "0"}),
