@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +53,7 @@ class Dataset:
     merchant_text: str
     expense: tuple[int, str]  # id, ref: an expense with approval requests
     request_ids: tuple[int, ...]
+    today: dt.date
 
 
 # ---- reading the dataset ---------------------------------------------------------------------------
@@ -78,6 +79,7 @@ async def read_dataset(connection: asyncpg.Connection, slug: str, today: dt.date
         merchant_text=await _frequent_merchant(connection, company_id, year),
         expense=(expense_id, ref),
         request_ids=tuple(int(row["id"]) for row in requests),
+        today=today,
     )
 
 
@@ -163,6 +165,11 @@ def totals_from_tool(content: Mapping[str, Any]) -> dict[str | None, tuple[Decim
     return {g["key"]: (Decimal(g["total"]), int(g["count"])) for g in content["groups"] if int(g["count"])}
 
 
+def top_from_tool(content: Mapping[str, Any]) -> dict[str | None, tuple[Decimal, int]]:
+    """The groups listed, `others` (the rest, added together) left out: the SQL's LIMIT has no such row."""
+    return {g["key"]: (Decimal(g["total"]), int(g["count"])) for g in content["groups"]}
+
+
 def totals_from_rows(currency: str) -> Callable[[Rows], dict[str | None, tuple[Decimal, int]]]:
     def normalize(rows: Rows) -> dict[str | None, tuple[Decimal, int]]:
         return {row["key"]: (to_decimal(_int(row["total_minor"]), currency), _int(row["n"])) for row in rows}
@@ -208,6 +215,35 @@ def expense_from_tool(content: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def row_from_tool(content: Mapping[str, Any]) -> dict[str, Any]:
+    """What a plain `SELECT ... FROM expenses WHERE id = ...` answers of an expense."""
+    return {
+        "ref": content["id"],
+        "date": content["date"],
+        "amount": (Decimal(content["amount"]["amount"]), content["amount"]["currency"]),
+        "amount_company": Decimal(content["amount_company"]["amount"]),
+        "status": content["status"],
+        "receipt": content["receipt_attached"],
+    }
+
+
+def row_from_rows(currency: str) -> Callable[[Rows], dict[str, Any] | None]:
+    def normalize(rows: Rows) -> dict[str, Any] | None:
+        if len(rows) != 1:
+            return None
+        row = rows[0]
+        return {
+            "ref": row["ref"],
+            "date": row["spent_on"],
+            "amount": (to_decimal(_int(row["amount_minor"]), row["currency"]), row["currency"]),
+            "amount_company": to_decimal(_int(row["amount_company_minor"]), currency),
+            "status": row["status"],
+            "receipt": row["receipt_present"],
+        }
+
+    return normalize
+
+
 def expense_from_rows(currency: str) -> Callable[[Rows], dict[str, Any] | None]:
     def normalize(rows: Rows) -> dict[str, Any] | None:
         if len(rows) != 1:
@@ -241,6 +277,8 @@ def _request(request: Mapping[str, Any]) -> tuple[Any, ...]:
 
 ALL_GROUPS = 500  # summarize_spend's largest `top`: every group listed, none folded into `others`
 PAGE = 20
+TOP_MERCHANTS = 20
+RIDES, RIDES_DAYS, RIDES_PAGE = "uber", 90, 50  # issue 23's small search: 'uber', 90 days, first 50
 
 
 def questions(data: Dataset) -> list[Question]:
@@ -272,6 +310,21 @@ def questions(data: Dataset) -> list[Question]:
             from_rows=expense_from_rows(data.currency),
             floor=_expense_floor(data),
         ),
+        _top_merchants(data, year_from, year_to),
+        Question(
+            name="get_expense vs SELECT ... WHERE id =",
+            tool="get_expense",
+            arguments={"expense_id": data.expense[1]},
+            sql=(
+                "SELECT e.ref, to_char(e.spent_on, 'YYYY-MM-DD') AS spent_on, e.amount_minor, e.currency, "
+                "e.amount_company_minor, e.status, e.receipt_present FROM expenses e "
+                f"WHERE e.id = {data.expense[0]}"
+            ),
+            from_tool=row_from_tool,
+            from_rows=row_from_rows(data.currency),
+            floor=_expense_floor(data),
+        ),
+        _search(data, data.today - dt.timedelta(days=RIDES_DAYS - 1), data.today, RIDES, RIDES_PAGE),
         Question(
             name=f"search '{data.merchant_text}' {data.year}, page 1",
             tool="search_expenses",
@@ -291,6 +344,43 @@ def questions(data: Dataset) -> list[Question]:
             ),
         ),
     ]
+
+
+def _top_merchants(data: Dataset, first: dt.date, last: dt.date) -> Question:
+    key, join = _GROUPS["merchant"]
+    return Question(
+        name=f"top {TOP_MERCHANTS} merchants {data.year}",
+        tool="summarize_spend",
+        arguments={"group_by": "merchant", "period": str(data.year), "top": TOP_MERCHANTS},
+        sql=(
+            f"SELECT {key} AS key, sum(e.amount_company_minor) AS total_minor, count(*) AS n "
+            f"FROM expenses e {join} WHERE e.company_id = {data.company_id} "
+            f"AND e.spent_on BETWEEN {_date(first)} AND {_date(last)} "
+            f"GROUP BY 1 ORDER BY total_minor DESC LIMIT {TOP_MERCHANTS}"
+        ),
+        from_tool=top_from_tool,
+        from_rows=totals_from_rows(data.currency),
+    )
+
+
+def _search(data: Dataset, first: dt.date, last: dt.date, text: str, limit: int) -> Question:
+    """A text search over [first, last], its first page of `limit`."""
+    searched = replace(data, merchant_text=text)
+    return Question(
+        name=f"search '{text}' {(last - first).days + 1} days, first {limit}",
+        tool="search_expenses",
+        arguments={
+            "merchant": text,
+            "date_from": first.isoformat(),
+            "date_to": last.isoformat(),
+            "limit": limit,
+        },
+        sql=_search_sql(searched, first, last, limit),
+        from_tool=page_from_tool,
+        from_rows=page_from_rows(data.currency),
+        # Ours reads one row more (is there a next page?) and counts the matches up to the cap.
+        floor=(_search_sql(searched, first, last, limit + 1), _search_count_sql(searched, first, last)),
+    )
 
 
 def _spend(
@@ -325,6 +415,7 @@ _GROUPS = {
     "category": ("c.code", "LEFT JOIN categories c ON c.id = e.category_id"),
     "team": ("t.name", "JOIN teams t ON t.id = e.team_id"),
     "month": ("to_char(e.spent_on, 'YYYY-MM')", ""),
+    "merchant": ("m.name", "LEFT JOIN merchants m ON m.id = e.merchant_id"),
 }
 
 

@@ -79,6 +79,16 @@ def http_server(env: dict[str, str], *, log: Path) -> Iterator[ServerProcess]:
             process.wait()
 
 
+def children() -> set[int]:
+    """The processes this one has started and that still run."""
+    return set(_tree(os.getpid())) - {os.getpid()}
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """User + system CPU of a process and its children so far."""
+    return sum(_cpu_ticks(each) for each in _tree(pid)) / _TICKS
+
+
 def _tree(pid: int) -> list[int]:
     pids, pending = [], [pid]
     while pending:

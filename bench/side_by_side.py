@@ -5,6 +5,11 @@ HTTP and in memory. Every system answers every question; the calls are interleav
 raw SQL's.
 
     python -m bench.side_by_side [--database-url URL] [--calls 50] [--company acme] [--today 2026-11-15]
+                                 [--baseline NAME=DIR ...]
+
+`--baseline main=/path/to/a/checkout` adds ours over stdio as that checkout's code runs it (the server
+spawned with PYTHONPATH=DIR), interleaved with the others: a before/after in one run. Beside each
+system's latency: the CPU its process spent per call (the spawned servers and the generic one).
 
 Results go to var/bench/ (git ignores it): side_by_side-<database>-<stamp>.json and .md. The database
 must already hold the demo company (`make bench` loads it).
@@ -26,7 +31,13 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, suppress
+from contextlib import (
+    AbstractAsyncContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    contextmanager,
+    suppress,
+)
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +51,15 @@ from mcp.server import MCPServer
 from sqlalchemy.engine import make_url
 
 from bench.questions import Normalized, Question, Rows, questions, read_dataset
-from bench.server_process import OUTLAY, TOKEN, http_server, server_env
+from bench.server_process import (
+    OUTLAY,
+    TOKEN,
+    ServerProcess,
+    children,
+    cpu_seconds_of,
+    http_server,
+    server_env,
+)
 from server.app import build_server
 from server.context import AppContext
 from server.db.engine import libpq_url
@@ -61,6 +80,7 @@ class System:
     name: str
     call: Callable[[Question], Awaitable[Any]]  # timed
     answer: Callable[[Question, Any], Normalized] | None  # not timed; None: timing only (the floors)
+    cpu: Callable[[], float] | None = None  # CPU seconds its server process has spent so far
 
 
 @dataclass
@@ -69,6 +89,7 @@ class Tally:
     mismatches: int = 0
     errors: int = 0
     first_problem: str | None = None
+    cpu_ms: float | None = None  # CPU of its server process per call
 
     def record(self, ms: float, problem: str | None, *, error: bool) -> None:
         self.timings.append(ms)
@@ -78,17 +99,29 @@ class Tally:
             self.first_problem = self.first_problem or problem
 
 
-async def compare(database_url: str, *, today: dt.date, calls: int, company: str = "acme") -> dict[str, Any]:
-    """Every question through every system, `calls` timed rounds each after one warm-up round."""
+async def compare(
+    database_url: str,
+    *,
+    today: dt.date,
+    calls: int,
+    company: str = "acme",
+    baselines: dict[str, str] | None = None,
+    only: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Every question through every system, `calls` timed rounds each after one warm-up round;
+    `baselines`: name -> a checkout whose code serves one more stdio system; `only`: the questions whose
+    names hold one of these (all when empty)."""
     connection = await asyncpg.connect(libpq_url(database_url))
     try:
         dataset = await read_dataset(connection, company, today)
         expenses = await connection.fetchval(
             "SELECT count(*) FROM expenses WHERE company_id = $1", dataset.company_id
         )
-        async with _systems(connection, database_url, today, company, dataset.company_id) as opened:
+        opening = _systems(connection, database_url, today, company, dataset.company_id, baselines or {})
+        async with opening as opened:
             systems, generic = opened
-            rows = [await measure_question(question, systems, calls) for question in questions(dataset)]
+            asked = [q for q in questions(dataset) if not only or any(part in q.name for part in only)]
+            rows = [await measure_question(question, systems, calls) for question in asked]
     finally:
         await connection.close()
     return {
@@ -98,6 +131,7 @@ async def compare(database_url: str, *, today: dt.date, calls: int, company: str
         "today": today.isoformat(),
         "calls": calls,
         "generic": generic,
+        "baselines": baselines or {},
         "questions": rows,
         "targets": _targets(rows),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.system()},
@@ -109,7 +143,12 @@ async def compare(database_url: str, *, today: dt.date, calls: int, company: str
 
 @asynccontextmanager
 async def _systems(
-    connection: asyncpg.Connection, database_url: str, today: dt.date, slug: str, company_id: int
+    connection: asyncpg.Connection,
+    database_url: str,
+    today: dt.date,
+    slug: str,
+    company_id: int,
+    baselines: dict[str, str],
 ) -> AsyncIterator[tuple[list[System], dict[str, str]]]:
     """Every system, ready and connected: the raw SQL, the generic server when node/npm are here, and ours
     over stdio, HTTP (both spawned as deployed) and in memory. Also: what became of the generic server."""
@@ -119,19 +158,39 @@ async def _systems(
         systems = _raw(connection, company_id)
         generic = _generic_ready()
         if generic["status"] == "ran":
-            client = await stack.enter_async_context(_generic_client(database_url, logs))
-            systems.append(System("generic", _generic_call(client), _generic_answer))
+            client, cpu = await _spawned(stack, _generic_client(database_url, logs))
+            systems.append(System("generic", _generic_call(client), _generic_answer, cpu))
         keys = json.dumps({TOKEN: slug})
         env = server_env(database_url, today.isoformat(), OUTLAY_COMPANY=slug, OUTLAY_API_KEYS=keys)
-        stdio = StdioServerParameters(command=OUTLAY, args=["serve", "--transport", "stdio"], env=env)
-        errlog = stack.enter_context((logs / "stdio.log").open("w"))
-        clients = {
-            "stdio": await stack.enter_async_context(Client(stdio_client(stdio, errlog=errlog))),
-            "http": await stack.enter_async_context(_http_client(env, logs / "http.log")),
-            "in-memory": await stack.enter_async_context(Client(_in_memory(database_url, today, slug))),
+        stdio = {"stdio": env} | {
+            f"stdio@{name}": env | {"PYTHONPATH": path} for name, path in baselines.items()
         }
-        systems += [System(name, _tool_call(client), _tool_answer) for name, client in clients.items()]
+        for name, server_env_ in stdio.items():
+            client, cpu = await _spawned(stack, _stdio_client(server_env_, logs / f"{name}.log"))
+            systems.append(System(name, _tool_call(client), _tool_answer, cpu))
+        http, server = await stack.enter_async_context(_http_client(env, logs / "http.log"))
+        systems.append(System("http", _tool_call(http), _tool_answer, server.cpu_seconds))
+        in_memory = await stack.enter_async_context(Client(_in_memory(database_url, today, slug)))
+        systems.append(System("in-memory", _tool_call(in_memory), _tool_answer))
         yield systems, generic
+
+
+async def _spawned(
+    stack: AsyncExitStack, opening: AbstractAsyncContextManager[Client]
+) -> tuple[Client, Callable[[], float]]:
+    """A client of a server it spawns, and that server's CPU so far."""
+    before = children()
+    client = await stack.enter_async_context(opening)
+    [pid] = children() - before
+    return client, lambda: cpu_seconds_of(pid)
+
+
+@asynccontextmanager
+async def _stdio_client(env: dict[str, str], log: Path) -> AsyncIterator[Client]:
+    params = StdioServerParameters(command=OUTLAY, args=["serve", "--transport", "stdio"], env=env)
+    with log.open("w") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            yield client
 
 
 @contextmanager
@@ -232,7 +291,7 @@ def _in_memory(database_url: str, today: dt.date, company: str) -> MCPServer[App
 
 
 @asynccontextmanager
-async def _http_client(env: dict[str, str], log: Path) -> AsyncIterator[Client]:
+async def _http_client(env: dict[str, str], log: Path) -> AsyncIterator[tuple[Client, ServerProcess]]:
     """`outlay serve --transport http` on a free port, as deployed, and a client with the bench key."""
     with http_server(env, log=log) as server:
         headers = {"Authorization": f"Bearer {TOKEN}"}
@@ -240,7 +299,7 @@ async def _http_client(env: dict[str, str], log: Path) -> AsyncIterator[Client]:
             httpx2.AsyncClient(headers=headers, timeout=60) as http,
             Client(streamable_http_client(f"{server.url}/mcp", http_client=http)) as client,
         ):
-            yield client
+            yield client, server
 
 
 # ---- measuring -------------------------------------------------------------------------------------
@@ -249,10 +308,13 @@ async def _http_client(env: dict[str, str], log: Path) -> AsyncIterator[Client]:
 async def measure_question(question: Question, systems: list[System], calls: int) -> dict[str, Any]:
     expected = question.from_rows([dict(r) for r in await _warm(question, systems)])
     tallies = {system.name: Tally([]) for system in systems}
+    cpu = {system.name: system.cpu() for system in systems if system.cpu is not None}
     for _ in range(calls):
         for system in systems:
             ms, problem, error = await _once(system, question, expected)
             tallies[system.name].record(ms, problem, error=error)
+    for system in systems:  # the whole of the rounds: what a server does after its answer counts too
+        tallies[system.name].cpu_ms = _per_call(system, cpu, calls)
     results = {system.name: _summary(tallies[system.name], system) for system in systems}
     return {
         "question": question.name,
@@ -292,6 +354,12 @@ async def _once(system: System, question: Question, expected: Normalized) -> tup
     return ms, f"answer differs: {_short(answer)} != {_short(expected)}", False
 
 
+def _per_call(system: System, started: dict[str, float], calls: int) -> float | None:
+    if system.cpu is None:
+        return None
+    return round((system.cpu() - started[system.name]) * 1000 / calls, 2)
+
+
 def _short(value: Normalized) -> str:
     text = repr(value)
     return text if len(text) <= 300 else text[:300] + "..."
@@ -303,6 +371,7 @@ def _summary(tally: Tally, system: System) -> dict[str, Any]:
     return {
         "p50_ms": round(statistics.median(timings), 3),
         "p95_ms": round(p95, 3),
+        "cpu_ms_per_call": tally.cpu_ms,
         "matched": None if system.answer is None else tally.mismatches == 0 and tally.errors == 0,
         "mismatches": tally.mismatches,
         "errors": tally.errors,
@@ -316,10 +385,19 @@ def _ratio(results: dict[str, Any], top: str, bottom: str) -> float | None:
     return round(float(results[top]["p50_ms"]) / float(results[bottom]["p50_ms"]), 2)
 
 
-def _ratios(results: dict[str, Any]) -> dict[str, float | None]:
+def _cpu_ratio(results: dict[str, Any], top: str, bottom: str) -> float | None:
+    ours, theirs = (results.get(name, {}).get("cpu_ms_per_call") for name in (top, bottom))
+    return None if ours is None or not theirs else round(float(ours) / float(theirs), 2)
+
+
+def _ratios(results: dict[str, Any]) -> dict[str, Any]:
     stdio = results["stdio"]["p50_ms"]
+    baselines = [name for name in results if name.startswith("stdio@")]
     return {
         "ours_over_generic": _ratio(results, "stdio", "generic"),
+        "baselines_over_generic": {name: _ratio(results, name, "generic") for name in baselines},
+        "ours_over_baselines": {name: _ratio(results, "stdio", name) for name in baselines},
+        "cpu_ours_over_generic": _cpu_ratio(results, "stdio", "generic"),
         "ours_over_raw": _ratio(results, "stdio", "raw"),
         "ours_over_floor": _ratio(results, "stdio", "floor"),
         "generic_over_raw": _ratio(results, "generic", "raw"),
@@ -333,19 +411,33 @@ def _targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Issue 10: a one-year spend aggregate in <= 0.5x the generic server's time with the same answer (the
     issue's reference question; the other spend questions are reported beside it); get_expense over stdio
     <= 1.5 ms p50 above its SQL floor."""
-    spend = [row for row in rows if row["tool"] == "summarize_spend" and len(row["arguments"]["period"]) == 4]
-    lookup = next(row for row in rows if row["tool"] == "get_expense")
+    rollup = ("category", "team", "month")
+    spend = [
+        row
+        for row in rows
+        if row["tool"] == "summarize_spend"
+        and len(row["arguments"]["period"]) == 4
+        and row["arguments"]["group_by"] in rollup
+    ]
+    lookup = next((row for row in rows if row["tool"] == "get_expense"), None)  # None: not asked
+    overhead = None if lookup is None else lookup["ratios"]["overhead_ms"]
     ratios = [row["ratios"]["ours_over_generic"] for row in spend]
     others = [row for row in rows if row["tool"] == "summarize_spend" and row not in spend]
+    every = {row["question"]: row["ratios"]["ours_over_generic"] for row in rows}
     return {
+        "ratios_ours_over_generic": every,
+        "every_question_at_most_generic": None
+        if None in every.values()
+        else all(r <= 1.0 for r in every.values())
+        and all(row["systems"]["stdio"]["matched"] and row["systems"]["generic"]["matched"] for row in rows),
         "other_spend_ratios": {row["question"]: row["ratios"]["ours_over_generic"] for row in others},
         "spend_at_most_half_of_generic": None
         if None in ratios
         else all(r is not None and r <= 0.5 for r in ratios)
         and all(row["systems"]["stdio"]["matched"] and row["systems"]["generic"]["matched"] for row in spend),
         "spend_ratios": ratios,
-        "get_expense_overhead_ms": lookup["ratios"]["overhead_ms"],
-        "get_expense_overhead_at_most_1_5_ms": lookup["ratios"]["overhead_ms"] <= 1.5,
+        "get_expense_overhead_ms": overhead,
+        "get_expense_overhead_at_most_1_5_ms": None if overhead is None else overhead <= 1.5,
     }
 
 
@@ -356,6 +448,7 @@ COLUMNS = ("raw", "floor", "tenant floor", "generic", "stdio", "http", "in-memor
 
 def render(result: dict[str, Any]) -> str:
     generic = result["generic"]
+    columns = _columns(result)
     lines = [
         f"# Side by side: {result['database']} ({result['expenses']} expenses of {result['company']}), "
         f"{result['calls']} interleaved calls per system, today {result['today']}",
@@ -367,18 +460,64 @@ def render(result: dict[str, Any]) -> str:
         "floor: the same under the tool-call role and company, so row-level security applies as in our "
         "server; ours = stdio; overhead: ours p50 - floor p50 (and - tenant floor p50).",
         "",
-        "| question | " + " | ".join(COLUMNS) + " | ours/generic | ours/raw | generic/raw | http/stdio "
+        "| question | " + " | ".join(columns) + " | ours/generic | ours/raw | generic/raw | http/stdio "
         "| overhead ms | over tenant floor ms |",
-        "| --- " * (len(COLUMNS) + 7) + "|",
+        "| --- " * (len(columns) + 7) + "|",
     ]
-    lines += [_row(row) for row in result["questions"]]
-    lines += ["", *_problems(result["questions"]), *_target_lines(result["targets"])]
+    lines += [_row(row, columns) for row in result["questions"]]
+    lines += ["", *_cpu_lines(result, columns), *_baseline_lines(result)]
+    lines += [*_problems(result["questions"]), *_target_lines(result["targets"])]
     return "\n".join(lines) + "\n"
 
 
-def _row(row: dict[str, Any]) -> str:
+def _columns(result: dict[str, Any]) -> list[str]:
+    """The systems in the report's order, a baseline's stdio just before ours."""
+    baselines = [f"stdio@{name}" for name in result.get("baselines", {})]
+    at = COLUMNS.index("stdio")
+    return [*COLUMNS[:at], *baselines, *COLUMNS[at:]]
+
+
+def _cpu_lines(result: dict[str, Any], columns: list[str]) -> list[str]:
+    measured = [name for name in columns if name in ("generic", "http") or name.startswith("stdio")]
+    lines = [
+        "CPU ms per call of each server process (user + system over the timed rounds, from /proc):",
+        "",
+        "| question | " + " | ".join(measured) + " | ours/generic |",
+        "| --- " * (len(measured) + 2) + "|",
+    ]
+    for row in result["questions"]:
+        cells = [row["question"]]
+        for name in measured:
+            cpu = row["systems"].get(name, {}).get("cpu_ms_per_call")
+            cells.append("—" if cpu is None else f"{cpu:.2f}")
+        ratio = row["ratios"].get("cpu_ours_over_generic")
+        cells.append("—" if ratio is None else f"{ratio:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _baseline_lines(result: dict[str, Any]) -> list[str]:
+    if not result.get("baselines"):
+        return []
+    lines = [
+        "Baselines (the same server from another checkout, interleaved): "
+        + ", ".join(f"{name} = {path}" for name, path in result["baselines"].items()),
+        "",
+        "| question | baseline | baseline/generic | ours/generic | ours/baseline |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in result["questions"]:
+        ratios = row["ratios"]
+        for name, over_generic in ratios["baselines_over_generic"].items():
+            cells = [row["question"], name, over_generic, ratios["ours_over_generic"]]
+            cells.append(ratios["ours_over_baselines"][name])
+            lines.append("| " + " | ".join("—" if c is None else str(c) for c in cells) + " |")
+    return [*lines, ""]
+
+
+def _row(row: dict[str, Any], columns: list[str]) -> str:
     cells = [row["question"]]
-    for name in COLUMNS:
+    for name in columns:
         system = row["systems"].get(name)
         mark = "" if system is None or system["matched"] is None else " ✓" if system["matched"] else " ✗"
         cells.append("—" if system is None else f"{system['p50_ms']:.2f} / {system['p95_ms']:.2f}{mark}")
@@ -401,6 +540,8 @@ def _problems(rows: list[dict[str, Any]]) -> list[str]:
 
 def _target_lines(targets: dict[str, Any]) -> list[str]:
     return [
+        f"- every question at most 1.0x the generic server, same answer (issue 23): "
+        f"{targets['every_question_at_most_generic']}",
         f"- one-year spend questions at most 0.5x the generic server, same answer: "
         f"{targets['spend_at_most_half_of_generic']} (ratios {targets['spend_ratios']})",
         f"- get_expense over stdio at most 1.5 ms above its SQL floor: "
@@ -416,10 +557,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--company", default="acme")
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 15))
+    parser.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="also ours over stdio as the checkout DIR runs it (PYTHONPATH=DIR), e.g. main=../main",
+    )
+    parser.add_argument(
+        "--question", action="append", default=[], help="only the questions whose names hold this text"
+    )
     args = parser.parse_args(argv)
+    baselines = dict(_baseline(text) for text in args.baseline)
     try:
         result = asyncio.run(
-            compare(args.database_url, today=args.today, calls=args.calls, company=args.company)
+            compare(
+                args.database_url,
+                today=args.today,
+                calls=args.calls,
+                company=args.company,
+                baselines=baselines,
+                only=tuple(args.question),
+            )
         )
     except (LookupError, OSError, RuntimeError, MCPError, asyncpg.PostgresError) as exc:
         print(f"side_by_side: {exc}", file=sys.stderr)
@@ -433,6 +592,13 @@ def main(argv: list[str] | None = None) -> int:
     base.with_suffix(".md").write_text(markdown)
     print(markdown)
     return 0
+
+
+def _baseline(text: str) -> tuple[str, str]:
+    name, _, path = text.partition("=")
+    if not name or not Path(path, "server").is_dir():
+        raise SystemExit(f"--baseline {text!r}: expected NAME=DIR, DIR a checkout of this repository")
+    return name, str(Path(path).resolve())
 
 
 def _code() -> dict[str, Any]:

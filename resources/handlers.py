@@ -15,6 +15,7 @@ from server import completions
 from server.calls import resource_call
 from server.db.models import utc
 from server.errors import InvalidArgument, NotFound
+from server.kit.expense_policies import expense_policy_in_force
 from server.kit.periods import PERIOD_HELP, YEARS_HELP, parse_period
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ("outlay://categories", "categories", "Expense categories", categories),
         ("outlay://teams", "teams", "Teams", teams),
         ("outlay://policy/approvals", "approval_policy", "Approval policy", approval_policy),
+        ("outlay://policy/expenses", "expense_policy", "Expense policy", expense_policy),
         (BUDGETS_URI, "budgets", "Budgets of a period", budgets),
     ):
         mcp.resource(uri, name=name, title=title, mime_type=JSON)(handler)
@@ -69,6 +71,15 @@ async def approval_policy() -> str:
             created_at=utc(policy.created_at),
             policy=policy.document,
         )
+    return doc.model_dump_json(indent=2)
+
+
+async def expense_policy() -> str:
+    """The expense policy in force (its highest version): the rules review_expenses checks every expense
+    against, and its pattern settings; without one, the patterns it looks for by default."""
+    async with resource_call("expense_policy") as call:
+        found = await expense_policy_in_force(call.session, call.caller.company_id)
+        doc = logic.expense_policy_doc(call.caller.company_name, call.caller.currency, found)
     return doc.model_dump_json(indent=2)
 
 

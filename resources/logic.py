@@ -10,14 +10,41 @@ from resources.schemas import (
     BudgetDoc,
     CategoryDoc,
     CategoryRefDoc,
+    ExpensePolicyDoc,
     PersonDoc,
     TeamNode,
 )
+from server.kit.expense_policy import NO_POLICY, ExpensePolicy
 from server.kit.money import format_amount
 from server.kit.periods import period_label
 
 if TYPE_CHECKING:
     from server.db.models import Budget, Category, Employee, Team
+
+
+NO_EXPENSE_POLICY = (
+    "No expense policy is loaded (expense_policy.json in an import, or `outlay policy load FILE`): "
+    "review_expenses checks no rules and looks for its patterns only, with the settings shown."
+)
+
+
+def expense_policy_doc(
+    company: str, currency: str, found: tuple[int, ExpensePolicy] | None
+) -> ExpensePolicyDoc:
+    version, policy = found if found is not None else (None, NO_POLICY)
+    note = (
+        NO_EXPENSE_POLICY
+        if version is None
+        else f"Version {version} is in force: review_expenses checks every rule and looks for the patterns."
+    )
+    return ExpensePolicyDoc(
+        company=company,
+        loaded=version is not None,
+        version=version,
+        currency=policy.currency or currency,
+        policy=policy.model_dump(mode="json", exclude_none=True),
+        note=note,
+    )
 
 
 def category_docs(rows: list[tuple[Category, str | None]]) -> list[CategoryDoc]:

@@ -48,6 +48,20 @@ class PolicyDoc(BaseModel):
     policy: dict[str, Any]
 
 
+class ExpensePolicyDoc(BaseModel):
+    company: str
+    loaded: bool = Field(
+        description="False: no expense policy is loaded; the review looks for patterns only."
+    )
+    version: int | None = Field(description="The version in force (the highest loaded); null when none is.")
+    currency: str = Field(description="The currency of the policy's amounts.")
+    policy: dict[str, Any] = Field(
+        description="The policy in force (expense_policy.json), its pattern settings filled in; without one, "
+        "no rules and the default pattern settings."
+    )
+    note: str
+
+
 class CategoryRefDoc(BaseModel):
     code: str
     name: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
@@ -23,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.arguments import problem_in
-from server.audit.trail import AuditedCall
+from server.audit.trail import AUDITED_KINDS, AuditedCall
 from server.context import AppContext, Caller
 from server.db.availability import DatabaseUnavailable, is_unavailable
 from server.db.tenancy import LOAD_A_COMPANY, as_timeout, enter_company, loaded_slugs
@@ -95,6 +94,7 @@ class CallRecord:
     company: str = "-"
     outcome: str = "ok"
     subject: str = "-"
+    audit: AuditedCall | None = None  # the request's audit row, while it is not written
 
 
 _request_app: ContextVar[AppContext] = ContextVar("outlay_request_app")
@@ -119,9 +119,9 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
         finally:
             _request_app.reset(app_token)
     company, subject = _claimed(ctx.lifespan_context)
-    record = CallRecord(kind, _request_target(ctx.params or {}), company, subject=subject)
-    record_token, started = _request_record.set(record), time.perf_counter()
-    audited = AuditedCall()
+    audited = AuditedCall(ctx.params or {})
+    record = CallRecord(kind, _request_target(ctx.params or {}), company, subject=subject, audit=audited)
+    record_token = _request_record.set(record)
     try:
         if (problem := _unservable(ctx, record)) is not None:
             record.outcome = "invalid_arguments"
@@ -136,12 +136,12 @@ async def observe_request(ctx: ServerRequestContext[AppContext, Any], call_next:
     finally:
         _request_record.reset(record_token)
         _request_app.reset(app_token)
-        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        latency_ms = audited.latency_ms()
         extra = {kind: record.name, "company": record.company, "ms": latency_ms, "outcome": record.outcome}
         log.info(f"{kind} call", extra=extra)
         label = ctx.lifespan_context.call_names.label(kind, record.name)
         observe_call(kind, label, record.company, record.outcome, latency_ms / 1000)
-        await audited.finish(ctx.lifespan_context, record, ctx.params or {}, latency_ms)
+        await audited.finish(ctx.lifespan_context, record, latency_ms)
 
 
 def note_outcome(outcome: str) -> None:
@@ -202,13 +202,19 @@ def _is_error(result: HandlerResult) -> bool:
 @asynccontextmanager
 async def call_scope(app: AppContext, kind: str, name: str) -> AsyncIterator[CallScope]:
     """One transaction for the call, scoped to the identified caller; notes who and how it ended (a read
-    nested in a call of another kind, such as a prompt attaching a resource, leaves that call's note be)."""
+    nested in a call of another kind, such as a prompt attaching a resource, leaves that call's note be).
+    The request's audit row goes into this transaction when it commits (`AuditedCall.write_in`)."""
     outer = _request_record.get()
     record = outer if outer is not None and outer.kind == kind else CallRecord(kind, name)
+    audit = record.audit if record is outer and kind in AUDITED_KINDS else None
     try:
         async with _scoped_transaction(app) as (session, caller):
             record.company = caller.company_slug
             yield CallScope(app, caller, session)
+            if audit is not None and not audit.written:  # the request's row, committed with its work
+                await audit.write_in(session, record)
+        if audit is not None:
+            audit.written = True
     except NotFound:
         record.outcome = "not_found"
         raise

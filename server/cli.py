@@ -1,4 +1,4 @@
-"""`outlay` command line: serve, db upgrade, import, demo, train, model, audit, company, eval,
+"""`outlay` command line: serve, db upgrade, import, demo, train, model, audit, company, policy, eval,
 claude-config, fake-llm, bench.
 
 Heavy modules are imported inside each command so that `outlay serve --transport stdio` starts fast.
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from evals import cli as eval_cli
 from server.audit import cli as audit_cli
 from server.companies import cli as company_cli
+from server.policies import cli as policy_cli
 from server.progress import progress
 from server.runtime import Runtime, SchemaNotReady, check_schema, ensure_schema
 from server.settings import Settings
@@ -113,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         commands.add_parser("audit", help="the audit trail of tool calls, reads and prompts")
     )
     company_cli.add_arguments(commands.add_parser("company", help="the companies loaded: list, remove"))
+    policy_cli.add_arguments(commands.add_parser("policy", help="a company's expense policy: load, show"))
 
     eval_cli.add_arguments(
         commands.add_parser("eval", help="evaluations; results go to var/evals/ (--out to choose)")

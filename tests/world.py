@@ -51,6 +51,7 @@ TOOLS = (
     "recategorize_expense",
     "forecast_budget",
     "forecast_budgets",
+    "review_expenses",
 )
 CURSOR_SECRET = "test-cursor-secret"
 ACME_EXPENSES = 90  # generated ones, EXP-000001 .. EXP-000090, plus the hand-made EXP-000100

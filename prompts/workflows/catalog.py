@@ -19,6 +19,7 @@ from server.kit.resolve import given
 
 CATEGORIES = "outlay://categories"
 POLICY = "outlay://policy/approvals"
+EXPENSE_POLICY = "outlay://policy/expenses"
 TEAM = "The team, by name, e.g. 'Marketing'."
 
 
@@ -32,8 +33,8 @@ async def month_end_close(
 ) -> list[Message]:
     async with prompt_call("month_end_close") as call:
         span = check.period(period)
-        values = _company(call) | _span(span) | _compared(span, call.app.clock.today())
-    return await messages(ctx, "month_end_close", values, [CATEGORIES, POLICY, budgets(span)])
+        values = _company(call) | _span(span)
+    return await messages(ctx, "month_end_close", values, [CATEGORIES, POLICY, EXPENSE_POLICY, budgets(span)])
 
 
 async def budget_check(
@@ -94,13 +95,29 @@ async def spend_review(
     return await messages(ctx, "spend_review", values, [budgets(span), CATEGORIES])
 
 
+async def policy_review(
+    ctx: Context[AppContext],
+    period: Annotated[str, Field(description=f"The period to review: {PERIOD_HELP}.")],
+    team: Annotated[str | None, Field(description="Only this team, by name; default: every team.")] = None,
+) -> list[Message]:
+    async with prompt_call("policy_review") as call:
+        span = check.period(period)
+        arguments: dict[str, str | bool] = {"period": span.label}
+        scope = "every team"
+        if text := given(team):
+            arguments["team"] = scope = (await check.team(call, text)).name
+        review = call_arguments(arguments) + ", limit=25"
+        values = _company(call) | _span(span) | {"scope": scope, "review": review}
+    return await messages(ctx, "policy_review", values, [EXPENSE_POLICY, POLICY])
+
+
 # (function, title, description): what a client shows in its prompt menu.
 PROMPTS: list[tuple[Callable[..., Awaitable[list[Message]]], str, str]] = [
     (
         month_end_close,
         "Month-end close",
-        "Close a month (or quarter): categorize the uncategorized backlog, find missing receipts, "
-        "anomalies and budgets at risk, and end with a checklist.",
+        "Close a month (or quarter): categorize the uncategorized backlog, find missing receipts, review "
+        "the expenses for policy breaches and anomalies, check budgets at risk, and end with a checklist.",
     ),
     (
         budget_check,
@@ -124,6 +141,12 @@ PROMPTS: list[tuple[Callable[..., Awaitable[list[Message]]], str, str]] = [
         "Spend review",
         "Where a team's money went in a period compared with the previous one: by category, merchant and "
         "person, with the rows behind the biggest changes.",
+    ),
+    (
+        policy_review,
+        "Policy review",
+        "Walk a manager through the expense review of a period (optionally one team): policy breaches, "
+        "duplicates, split purchases and anomalies, the most severe first, with the evidence.",
     ),
 ]
 

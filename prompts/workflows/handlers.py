@@ -32,6 +32,7 @@ COMPLETIONS: dict[str, dict[str, completions.Lookup]] = {
     },
     "categorize_backlog": {"team": completions.teams, "since": completions.month_starts},
     "spend_review": {"team": completions.teams, "period": completions.spend_periods},
+    "policy_review": {"team": completions.teams, "period": completions.spend_periods},
 }
 
 

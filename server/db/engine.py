@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -53,6 +53,20 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# asyncpg prepares every statement; after five runs PostgreSQL may switch a prepared statement to a generic
+# plan, costed without the parameters' values. For a GROUP BY over a period of expenses that plan expects a
+# default share of the rows (8,660 instead of 594,741 for a year of the 1.7 M-expense company) and drops the
+# parallel scan (222 -> 286-410 ms). Planning each run costs well under a millisecond.
+_CUSTOM_PLANS = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+
+
+async def plan_each_run(session: AsyncSession) -> None:
+    """For the rest of the transaction, PostgreSQL plans each statement for its parameters' values (no
+    generic plans): for the statements whose best plan depends on them, such as a period's length."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_CUSTOM_PLANS)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -238,6 +238,8 @@ class Expense(Base):
         ),
         Index("ix_expenses_company_cost_center", "company_id", "cost_center"),
         Index("ix_expenses_company_project", "company_id", "project"),
+        # review_expenses: one receipt on several expenses is a duplicate.
+        Index("ix_expenses_company_receipt_id", "company_id", "receipt_id"),
         _referenced(),
         _same_company("merchant_id", "merchants"),
         _same_company("employee_id", "employees"),
@@ -269,6 +271,11 @@ class Expense(Base):
     # Dimensions of real card and expense exports; free ones (dim_<name>) are in expense_dimensions.
     cost_center: Mapped[str | None] = mapped_column(String(64))
     project: Mapped[str | None] = mapped_column(String(64))
+    # What review_expenses reads: a masked card reference, the expense tool's receipt id, and the ISO
+    # 3166-1 alpha-2 country where it was spent.
+    card: Mapped[str | None] = mapped_column(String(32))
+    receipt_id: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))
 
 
 class ExpenseDimension(Base):
@@ -410,6 +417,19 @@ class ApprovalPolicy(Base):
     """One version of a company's approval policy; the highest version is in force."""
 
     __tablename__ = "approval_policies"
+    __table_args__ = (UniqueConstraint("company_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ExpensePolicy(Base):
+    """One version of a company's expense policy (server/kit/expense_policy.py); the highest is in force."""
+
+    __tablename__ = "expense_policies"
     __table_args__ = (UniqueConstraint("company_id", "version"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

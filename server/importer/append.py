@@ -25,7 +25,7 @@ from server.importer.dataset import Dataset
 from server.importer.history import History
 from server.importer.problems import ImportFailed, Problem
 from server.importer.spend import Expenses
-from server.importer.store import ExpenseRow
+from server.importer.store import ExpenseRow, expense
 from server.importer.writer import (
     LOOKUP,
     TABLES,
@@ -56,13 +56,17 @@ class NewRows:
 async def new_rows(session: AsyncSession, data: Dataset, company_id: int, file: str) -> NewRows:
     """Split `data` into what is new to the company; `ImportFailed` when an id the company has names a
     different transaction (nothing is written: this only reads)."""
-    stored = await _stored_facts(session, company_id, set(data.expenses.refs))
     fresh, problems = Expenses(dimensions=data.expenses.dimensions), []
-    for e in data.expenses.rows:
-        if e.ref not in stored:
-            fresh.keep(e)
-        elif (problem := _conflict(file, e, stored[e.ref])) is not None:
-            problems.append(problem)
+    # A batch of the file at a time: memory holds one batch's stored facts, however large the file or
+    # the company (a whole year appended again to a company that has it).
+    for batch in data.expenses.rows.batches():
+        rows = [expense(r) for r in batch]
+        stored = await _stored_facts(session, company_id, {e.ref for e in rows})
+        for e in rows:
+            if e.ref not in stored:
+                fresh.keep(e)
+            elif (problem := _conflict(file, e, stored[e.ref])) is not None:
+                problems.append(problem)
     if problems:
         fresh.rows.close()
         raise ImportFailed(problems)
@@ -125,8 +129,6 @@ def _conflict(file: str, row: ExpenseRow, stored: Facts) -> Problem | None:
 async def _stored_facts(session: AsyncSession, company_id: int, refs: set[str]) -> dict[str, Facts]:
     table = TABLES["expenses"]
     query = select(table.c.ref, *(table.c[name] for name in FACTS)).where(table.c.company_id == company_id)
-    if len(refs) > LOOKUP:  # most of a statement: one read of the company's instead of many lookups
-        return {row[0]: tuple(row[1:]) for row in await session.execute(query) if row[0] in refs}
     found: dict[str, Facts] = {}
     wanted = sorted(refs)
     for start in range(0, len(wanted), LOOKUP):

@@ -18,6 +18,7 @@ REFERENCES = {
     "team": ("team named", "teams.csv"),
     "employee": ("employee", "employees.csv"),
     "category": ("category", "categories.csv"),
+    "stored category": ("category", "the company's categories"),  # a file checked against the database
     "expense": ("expense", "expenses.csv"),
 }
 SUGGEST_AMONG_AT_MOST = 5000  # difflib over millions of expense ids would be slow and useless

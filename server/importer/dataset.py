@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.importer.checks import Known
+from server.importer.expense_policy_file import read_expense_policy
 from server.importer.fx import FxRateRow, read_fx_rates
 from server.importer.history import History, read_history
 from server.importer.org import (
@@ -26,6 +27,7 @@ from server.importer.problems import WHOLE, Problems
 from server.importer.rules import CategoryRuleRow, read_category_rules
 from server.importer.spend import BudgetRow, Expenses, read_budgets, read_expenses
 from server.kit.approval_policy import Policy
+from server.kit.expense_policy import ExpensePolicy
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Dataset:
     history: History
     fx_rates: list[FxRateRow]
     category_rules: list[CategoryRuleRow]
+    expense_policy: ExpensePolicy | None = None  # None: no expense_policy.json (the review's patterns only)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ def read_folder(folder: Path, problems: Problems) -> Reading:
     history = read_history(folder, known, None if expenses is None else expenses.refs, problems)
     fx_rates = read_fx_rates(folder, company.currency, problems)
     category_rules = read_category_rules(folder, known, problems)
+    rates = None if fx_rates is None else {rate.currency for rate in fx_rates}
+    expense_policy = read_expense_policy(folder, known, rates, problems)
     if (
         problems
         or company.row is None
@@ -93,5 +98,6 @@ def read_folder(folder: Path, problems: Problems) -> Reading:
         history,
         fx_rates,
         category_rules,
+        expense_policy,
     )
     return Reading(company, dataset)

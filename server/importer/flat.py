@@ -30,7 +30,7 @@ from server.kit.money import currency_exponent
 TARGET = (
     "id", "date", "employee_email", "team", "descriptor", "merchant", "mcc", "amount", "currency",
     "amount_company", "memo", "status", "payment_type", "category_code", "category_source", "cost_center",
-    "project",
+    "project", "card", "receipt_id", "country",
 )  # fmt: skip
 HASH_LENGTH = 20  # hex digits of a row's hash: an id for exports without one
 
@@ -208,6 +208,9 @@ class _Reader:
             "category_code": self._category(row),
             "cost_center": _cell(row, m.cost_center),
             "project": _cell(row, m.project),
+            "card": _cell(row, m.card),
+            "receipt_id": _cell(row, m.receipt_id),
+            "country": _cell(row, m.country),
         }
         values["category_source"] = m.category.source if m.category and values["category_code"] else ""
         dims = [_cell(row, m.dimensions[name]) for name in self.dimensions]
@@ -369,7 +372,7 @@ def _sources(mapping: Mapping, dimensions: dict[str, str]) -> dict[str, str]:
         "amount_company": m.amount_company.column if m.amount_company else m.amount.column,
         "category_code": m.category.column if m.category else None,
     }
-    for name in ("merchant", "mcc", "memo", "cost_center", "project"):
+    for name in ("merchant", "mcc", "memo", "cost_center", "project", "card", "receipt_id", "country"):
         spec = getattr(m, name)
         found[name] = spec.column if spec else None
     found |= {column: m.dimensions[name].column for name, column in dimensions.items()}

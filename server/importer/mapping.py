@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from server.importer import fields
 from server.importer.fx import rate
-from server.importer.policy_file import json_path
+from server.importer.json_file import json_path
 from server.importer.problems import WHOLE, Problems
 from server.importer.spend import DIMENSION
 
@@ -128,6 +128,9 @@ class Mapping(Spec):
     category: CategorySpec | None = None
     cost_center: Column | None = None
     project: Column | None = None
+    card: Column | None = None  # a masked card reference
+    receipt_id: Column | None = None
+    country: Column | None = None  # ISO 3166-1 alpha-2: where it was spent
     dimensions: dict[str, Column] = Field(default_factory=dict)
     status: Literal["pending", "approved", "rejected", "reimbursed"] = "pending"
     payment_type: Literal["card", "reimbursement", "invoice"] = "card"

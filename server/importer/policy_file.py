@@ -1,43 +1,21 @@
 """approval_policy.json: the `server.kit.approval_policy.Policy` model, plus what it names that must exist.
 
-Every problem is on line 0 with the JSON path of the bad value as its column (`-` for the document).
+Every problem is on line 0 with the JSON path of the bad value as its column (`-` for the document):
+server/importer/json_file.py.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 from collections.abc import Collection
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
-
 from server.importer import fields
 from server.importer.checks import Known, unknown_reference
+from server.importer.json_file import read_document
 from server.importer.problems import WHOLE, Problems
-from server.kit.approval_policy import (
-    Conditions,
-    Controls,
-    EmployeeStep,
-    Policy,
-    RoleStep,
-    Rule,
-    distinct_steps,
-    nested_steps,
-)
+from server.kit.approval_policy import EmployeeStep, Policy, RoleStep, distinct_steps, nested_steps
 
 FILE = "approval_policy.json"
-# The model at each depth of a path, to list the keys an unknown key could have meant.
-_MODEL_AT_DEPTH: dict[int, type[BaseModel]] = {1: Policy, 2: Controls, 3: Rule, 4: Conditions}
-_MESSAGES = {
-    "missing": "required",
-    "model_type": "must be a JSON object",
-    "model_attributes_type": "must be a JSON object",
-    "tuple_type": "must be a JSON list",
-    "string_type": "must be a string",
-    "bool_type": "must be true or false",
-}
 
 
 def read_policy(
@@ -47,44 +25,10 @@ def read_policy(
     if not path.is_file():
         problems.add(FILE, 0, WHOLE, "required file is missing")
         return None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
-        policy = Policy.model_validate(document)
-    except UnicodeDecodeError as error:
-        problems.add(FILE, 0, WHOLE, f"not UTF-8 text ({error.reason} at byte {error.start})")
-        return None
-    except json.JSONDecodeError as error:
-        problems.add(
-            FILE, 0, WHOLE, f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-        )
-        return None
-    except ValidationError as error:
-        for detail in error.errors():
-            problems.add(FILE, 0, json_path(detail["loc"]), _message(detail))
-        return None
-    _check_names(policy, known, roles, problems)
+    policy = read_document(path, FILE, Policy, problems)
+    if policy is not None:
+        _check_names(policy, known, roles, problems)
     return policy
-
-
-def json_path(location: tuple[int | str, ...]) -> str:
-    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in location)
-    return path.removeprefix(".") or WHOLE
-
-
-def _message(detail: ErrorDetails) -> str:
-    if detail["type"] == "extra_forbidden":
-        model = _MODEL_AT_DEPTH.get(len(detail["loc"]))
-        key = str(detail["loc"][-1])
-        if model is None:
-            return "unknown key"
-        expected = list(model.model_fields)
-        close = difflib.get_close_matches(key, expected, n=1)
-        return (
-            f"unknown key; did you mean {close[0]!r}?"
-            if close
-            else f"unknown key; expected: {', '.join(expected)}"
-        )
-    return _MESSAGES.get(detail["type"], detail["msg"])
 
 
 def _check_names(policy: Policy, known: Known, roles: Collection[str] | None, problems: Problems) -> None:

@@ -60,7 +60,10 @@ def expense_line(e: ExpenseRow, company_currency: str) -> str:
     if money.currency != company_currency:
         settled = format_amount(money.amount_company_minor, company_currency)
         parts.insert(3, f"amount_company {settled} {company_currency}")
-    optional = (("mcc", e.mcc), ("cost_center", e.cost_center), ("project", e.project), ("memo", e.memo))
+    optional = (
+        ("mcc", e.mcc), ("cost_center", e.cost_center), ("project", e.project), ("card", e.card),
+        ("receipt_id", e.receipt_id), ("country", e.country), ("memo", e.memo),
+    )  # fmt: skip
     parts += [f"{name} {value!r}" for name, value in optional if value]
     parts += [f"{name} {value!r}" for name, value in e.dimensions]
     return "; ".join(parts)

@@ -3,8 +3,8 @@
 Numbering: line 1 is a CSV file's header and line N its N-th physical line (a quoted cell spanning
 lines counts every line; a record is numbered by the line it starts on). Line 0 means the file as a
 whole (missing, empty, not UTF-8, wrong number of company rows) and always goes with column `-`; `-`
-on a data line means the whole row. `approval_policy.json` problems are always on line 0, with the
-JSON path of the bad value (`rules[1].steps[0]`) as the column.
+on a data line means the whole row. `approval_policy.json` and `expense_policy.json` problems are always
+on line 0, with the JSON path of the bad value (`rules[1].steps[0]`) as the column.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ FILES = (
     "expenses.csv",
     "budgets.csv",
     "approval_policy.json",
+    "expense_policy.json",
     "approval_history.csv",
     "fx_rates.csv",
 )

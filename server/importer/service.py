@@ -41,6 +41,7 @@ ANALYZED = (
     "budgets",
     "fx_rates",
     "approval_policies",
+    "expense_policies",
     "companies",
 )
 

@@ -21,7 +21,7 @@ DIMENSION = Family("dim_", max_name=64)
 EXPENSES = Columns.of(
     "id date descriptor amount currency",
     "employee_email team merchant mcc amount_company memo status payment_type category_code"
-    " category_source receipt cost_center project",
+    " category_source receipt cost_center project card receipt_id country",
     DIMENSION,
 )
 BUDGETS = Columns.of("team period amount currency", "category_code")
@@ -29,6 +29,7 @@ ID = fields.text(64)
 NAME = fields.text(200)
 NOTE = fields.text(10_000)
 STATUS = fields.choice(ExpenseStatus)
+CARD = fields.text(32)
 PAYMENT_TYPE = fields.choice(PaymentType)
 CATEGORY_SOURCE = fields.choice(CategorySource)
 
@@ -129,12 +130,15 @@ def parse_expense(row: Row, known: Known, dimensions: dict[str, str]) -> Expense
     cost_center = row.value("cost_center", ID)
     project = row.value("project", ID)
     tags = _dimensions(row, dimensions)
+    card = row.value("card", CARD)
+    receipt_id = row.value("receipt_id", ID)
+    country = row.value("country", fields.country)
     if ref is None or spent_on is None or descriptor is None or money is None or not row.ok:
         return None
     merchant = merchant or normalize_merchant(descriptor)
     return ExpenseRow(
         ref, spent_on, employee, team, descriptor, merchant, mcc, money, memo, status, payment_type,
-        category, source, receipt, cost_center, project, tags, row.line,
+        category, source, receipt, cost_center, project, tags, row.line, card, receipt_id, country,
     )  # fmt: skip
 
 

@@ -22,14 +22,16 @@ from server.db.models import CategorySource, ExpenseStatus, PaymentType
 
 BATCH = 5000  # records per pickled batch: what the writer inserts per statement too
 HEAD = 10  # the first rows kept as they are, for a dry run's preview
-IN_MEMORY = 200_000  # expense ids held in a dict before they move to a temporary table (ExpenseIds)
+IN_MEMORY = 300_000  # expense ids held in a dict before they move to a temporary table (ExpenseIds):
+# a real ledger of a few hundred thousand rows never pays for the table (Birmingham: 226k rows)
 
 # An expense as plain values (no objects of ours: pickled and read back several times faster):
 # ref, spent_on (ordinal), employee, team, descriptor, merchant, mcc, amount_minor, currency,
 # amount_company_minor, memo, status, payment_type, category, category_source, receipt, cost_center,
-# project, dimensions, line. Enums by value.
+# project, dimensions, line, card, receipt_id, country. Enums by value.
 Record = tuple[Any, ...]
 REF, MERCHANT, MCC, DIMENSIONS = 0, 5, 6, 18
+CARD, RECEIPT_ID, COUNTRY = 20, 21, 22
 _STATUS = {s.value: s for s in ExpenseStatus}
 _PAYMENT = {p.value: p for p in PaymentType}
 _SOURCE: dict[str | None, CategorySource | None] = {s.value: s for s in CategorySource} | {None: None}
@@ -62,6 +64,9 @@ class ExpenseRow:
     project: str | None
     dimensions: tuple[tuple[str, str], ...]  # (name, value) of the non-empty dim_<name> cells
     line: int = 0  # where the file has it (an append reports a conflicting row by it)
+    card: str | None = None  # a masked card reference (what review_expenses reads, from here on)
+    receipt_id: str | None = None  # the receipt's id in the expense tool
+    country: str | None = None  # ISO 3166-1 alpha-2: where it was spent
 
 
 def record(e: ExpenseRow) -> Record:
@@ -70,7 +75,7 @@ def record(e: ExpenseRow) -> Record:
         e.ref, e.spent_on.toordinal(), e.employee, e.team, e.descriptor, e.merchant, e.mcc, m.amount_minor,
         m.currency, m.amount_company_minor, e.memo, e.status.value, e.payment_type.value, e.category,
         source.value if source is not None else None, e.receipt, e.cost_center, e.project, e.dimensions,
-        e.line,
+        e.line, e.card, e.receipt_id, e.country,
     )  # fmt: skip
 
 
@@ -78,7 +83,8 @@ def expense(r: Record) -> ExpenseRow:
     """The row a record was made from."""
     return ExpenseRow(
         r[0], dt.date.fromordinal(r[1]), r[2], r[3], r[4], r[5], r[6], Money(r[7], r[8], r[9]), r[10],
-        _STATUS[r[11]], _PAYMENT[r[12]], r[13], _SOURCE[r[14]], r[15], r[16], r[17], r[18], r[19],
+        _STATUS[r[11]], _PAYMENT[r[12]], r[13], _SOURCE[r[14]], r[15], r[16], r[17], r[18], r[19], r[20],
+        r[21], r[22],
     )  # fmt: skip
 
 

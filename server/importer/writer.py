@@ -156,6 +156,10 @@ async def write_dataset(session: AsyncSession, data: Dataset, company_id: int, n
         policy = data.policy.model_dump(mode="json", exclude_none=True)
         row = {"company_id": company_id, "version": 1, "document": policy, "created_at": now}
         await session.execute(insert(TABLES["approval_policies"]), [row])
+    if data.expense_policy is not None:  # without one, review_expenses looks for its patterns only
+        document = data.expense_policy.model_dump(mode="json", exclude_none=True)
+        row = {"company_id": company_id, "version": 1, "document": document, "created_at": now}
+        await session.execute(insert(TABLES["expense_policies"]), [row])
     await write_history(session, data, ids)
     await insert_rows(session, TABLES["fx_rates"], _fx_rows(data, company_id))
     await insert_rows(session, TABLES["category_rules"], _rule_rows(data, ids))
@@ -267,7 +271,8 @@ def expense_rows(
     company_id, teams, employees, categories = ids.company, ids.teams, ids.employees, ids.categories
     day = dt.date.fromordinal
     for (ref, spent_on, employee, team, descriptor, merchant, mcc, amount, currency, settled, memo, status,
-         payment_type, category, source, receipt, cost_center, project, _, _) in batch:  # fmt: skip
+         payment_type, category, source, receipt, cost_center, project, _, _, card, receipt_id,
+         country) in batch:  # fmt: skip
         yield {
             "company_id": company_id,
             "ref": ref,
@@ -290,6 +295,9 @@ def expense_rows(
             "created_at": now,
             "cost_center": cost_center,
             "project": project,
+            "card": card,
+            "receipt_id": receipt_id,
+            "country": country,
         }
 
 

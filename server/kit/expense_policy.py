@@ -21,14 +21,21 @@ another currency need an exchange rate of the company (fx_rates.csv), which the 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field, StrictBool, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, field_validator
 
 from server.kit.approval_policy import Amount, NonEmpty, _error, _Frozen
 
 Severity: TypeAlias = Literal["high", "medium", "low"]
 RULE_ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+
+
+def _not_negative(value: Any) -> Any:
+    # Before Amount's own check, whose message ("a non-negative decimal string") reads oddly for "-5".
+    if isinstance(value, str) and value.strip().startswith("-"):
+        raise _error("amount", f'must be more than 0, not {value!r} (a decimal string such as "60")')
+    return value
 
 
 def _positive(value: Decimal) -> Decimal:
@@ -37,7 +44,7 @@ def _positive(value: Decimal) -> Decimal:
     return value
 
 
-Positive = Annotated[Amount, AfterValidator(_positive)]
+Positive = Annotated[Amount, BeforeValidator(_not_negative), AfterValidator(_positive)]
 Days = Annotated[int, Field(ge=1, le=366, strict=True)]
 MCC = Annotated[str, Field(pattern=r"^\d{4}$")]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]

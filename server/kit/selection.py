@@ -262,8 +262,9 @@ async def search_page(
 
 # Counting every match of a text or amount filter means reading every expense of the period (a second
 # on a large company, for a page that took milliseconds); past this many, "more than" is what an agent
-# needs to narrow its question.
-COUNT_CAP = 1000
+# needs to narrow its question. The largest page: counting to 1,000 took 10-16 ms of a 60 ms search of
+# the 1.7 M-expense company whose first page took 2.
+COUNT_CAP = 200
 # Stand-ins for an open end of the period: whole months from the first that holds a date (0001-02: January
 # of year 1 would need its day before for the edge) to the last that has a day after.
 _EARLIEST, _LATEST = dt.date(1, 2, 1), dt.date(9998, 12, 31)

@@ -19,7 +19,9 @@ from bench.side_by_side import System, compare, measure_question, render
 pytestmark = pytest.mark.anyio
 
 TODAY = dt.date(2026, 11, 15)
-OURS = ("raw", "stdio", "http", "in-memory")
+OURS = ("raw", "stdio@here", "stdio", "http", "in-memory")
+QUESTIONS = 9
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,8 @@ def demo_url(make_database: Callable[[str], str], tmp_path_factory: pytest.TempP
 
 
 async def test_every_system_gives_the_raw_sql_answer(demo_url: str) -> None:
-    result = await compare(demo_url, today=TODAY, calls=3)
+    # This checkout as a baseline: the same server spawned with PYTHONPATH, interleaved like the others.
+    result = await compare(demo_url, today=TODAY, calls=3, baselines={"here": str(ROOT)})
 
     matched = {
         (row["question"], name): row["systems"][name]["matched"]
@@ -42,12 +45,15 @@ async def test_every_system_gives_the_raw_sql_answer(demo_url: str) -> None:
         for name in OURS
     }
     assert matched == dict.fromkeys(matched, True)
-    assert len(result["questions"]) == 6
+    assert len(result["questions"]) == QUESTIONS
     assert all(row["systems"]["tenant floor"]["p50_ms"] > 0 for row in result["questions"])
+    for system in ("stdio@here", "stdio", "http"):  # the spawned servers' CPU, from /proc
+        assert all(row["systems"][system]["cpu_ms_per_call"] is not None for row in result["questions"])
+    assert all(set(row["ratios"]["ours_over_baselines"]) == {"stdio@here"} for row in result["questions"])
     assert "Every answer matched." in render(result)
     if result["generic"]["status"] != "ran":
         pytest.skip(f"generic PostgreSQL MCP server: {result['generic']['reason']}")
-    assert [row["systems"]["generic"]["matched"] for row in result["questions"]] == [True] * 6
+    assert [row["systems"]["generic"]["matched"] for row in result["questions"]] == [True] * QUESTIONS
 
 
 def _question() -> Question:

@@ -130,7 +130,8 @@ async def test_bad_dimension_columns_and_cells_are_reported(folder: Path, globex
         f"expenses.csv:1: dim_{long_name}: the name after 'dim_' is longer than 64 characters",
         "expenses.csv:1: dimfund: unknown column 'dimfund'; expected: id, date, descriptor, amount, "
         "currency, employee_email, team, merchant, mcc, amount_company, memo, status, payment_type, "
-        "category_code, category_source, receipt, cost_center, project, dim_<name>",
+        "category_code, category_source, receipt, cost_center, project, card, receipt_id, country, "
+        "dim_<name>",
         "expenses.csv:3: dim_fund: longer than 200 characters",
         "expenses.csv:4: cost_center: longer than 64 characters",
         "expenses.csv:5: project: longer than 64 characters",

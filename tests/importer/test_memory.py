@@ -1,5 +1,5 @@
 """An import's memory does not grow with its rows: the checked expenses wait on disk, a batch at a time,
-and the ids past the first 200,000 in a temporary table (server/importer/store.py).
+and the ids past the first 300,000 in a temporary table (server/importer/store.py).
 
 Python's own allocations (tracemalloc) importing N and then 4N generated expenses, several store batches
 each: the difference over the 3N more rows, per row. Held as row objects until written (before the
@@ -42,20 +42,20 @@ def _grown(folder: Path, rows: int) -> Path:
     return folder
 
 
-async def _traced(url: str, folder: Path) -> tuple[ImportReport, int]:
+async def _traced(url: str, folder: Path, append: bool) -> tuple[ImportReport, int]:
     engine = create_engine(url)
     tracemalloc.start()
     try:
-        report = await import_company(create_session_factory(engine), folder)
+        report = await import_company(create_session_factory(engine), folder, append=append)
         return report, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
         await engine.dispose()
 
 
-def _import(url: str, folder: Path) -> tuple[ImportReport, int]:
+def _import(url: str, folder: Path, *, append: bool = False) -> tuple[ImportReport, int]:
     """The report, and the peak of Python's allocations during the import (bytes)."""
-    return asyncio.run(_traced(url, folder))
+    return asyncio.run(_traced(url, folder, append))
 
 
 def test_memory_grows_by_the_ids_not_the_rows(tmp_path: Path, make_database: Callable[[str], str]) -> None:
@@ -67,6 +67,22 @@ def test_memory_grows_by_the_ids_not_the_rows(tmp_path: Path, make_database: Cal
     assert large.expense_dimensions == tagged  # every batch's dimension rows found their expense
     per_row = (large_peak - small_peak) / (3 * ROWS)
     assert per_row < BYTES_PER_ROW, f"{per_row:.0f} bytes more per row ({small_peak=}, {large_peak=})"
+
+
+def test_appending_a_file_the_company_has_holds_one_batch(
+    tmp_path: Path, make_database: Callable[[str], str]
+) -> None:
+    """Appending again a statement the company has: every row is compared with the stored expense, a
+    batch at a time (the stored facts of the whole file were held at once before)."""
+    peaks = []
+    for name, rows in (("n", ROWS), ("4n", 4 * ROWS)):
+        url, folder = make_database("sqlite"), _grown(copy_valid(tmp_path / name), rows)
+        _import(url, folder)
+        again, peak = _import(url, folder, append=True)
+        assert (again.expenses, again.expenses_there) == (0, rows + 20)
+        peaks.append(peak)
+    per_row = (peaks[1] - peaks[0]) / (3 * ROWS)
+    assert per_row < BYTES_PER_ROW, f"{per_row:.0f} bytes more per row ({peaks=})"
 
 
 def test_ids_past_those_held_in_memory_are_checked_alike(

@@ -18,6 +18,7 @@ from tests.world import build, connect
 pytestmark = pytest.mark.anyio
 
 CATEGORIES, POLICY = "outlay://categories", "outlay://policy/approvals"
+EXPENSE_POLICY = "outlay://policy/expenses"
 
 
 async def rendered(client: Client, name: str, arguments: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -54,6 +55,7 @@ async def test_every_prompt_is_listed_with_its_arguments(acme: Client) -> None:
         ),
         ("categorize_backlog", "Categorize the backlog", [("team", False), ("since", False)]),
         ("spend_review", "Spend review", [("team", True), ("period", True)]),
+        ("policy_review", "Policy review", [("period", True), ("team", False)]),
     ]
     assert all(p.description for p in prompts)
     assert all(a.description for p in prompts for a in p.arguments or [])
@@ -63,15 +65,15 @@ VALID: list[tuple[str, dict[str, str], list[str], list[str]]] = [
     (
         "month_end_close",
         {"period": "2026-07"},
-        [CATEGORIES, POLICY, "outlay://budgets/2026-07"],
+        [CATEGORIES, POLICY, EXPENSE_POLICY, "outlay://budgets/2026-07"],
         [
             "close the books of Acme Corp for 2026-07 (2026-07-01 to 2026-07-31)",
             'search_expenses(date_from="2026-07-01", date_to="2026-07-31", uncategorized_only=true)',
             'categorize_expenses(date_from="2026-07-01", date_to="2026-07-31")',
             "apply=true",
             'search_expenses(date_from="2026-07-01", date_to="2026-07-31", missing_receipt=true)',
-            # July is running on 2026-07-20: compared with the same 20 days of June
-            'summarize_spend(date_from="2026-06-01", date_to="2026-06-20", group_by="merchant")',
+            'review_expenses(period="2026-07", limit=100)',
+            "`policy_version` is null",
             "get_expense",
             'forecast_budgets(period="2026-07")',
             "checklist",
@@ -167,6 +169,24 @@ VALID: list[tuple[str, dict[str, str], list[str], list[str]]] = [
         {"team": "Engineering", "period": "2026-Q3"},
         ["outlay://budgets/2026-Q3", CATEGORIES],
         ["compared with the first 20 days of 2026-Q2 (2026-04-01 to 2026-04-20)"],
+    ),
+    (
+        "policy_review",
+        {"period": "2026-q3", "team": "sales"},
+        [EXPENSE_POLICY, POLICY],
+        [
+            "the expense review of Sales for 2026-Q3 (2026-07-01 to 2026-09-30)",
+            'review_expenses(period="2026-Q3", team="Sales", limit=25)',
+            'review_expenses(expense_ids=["EXP-..."])',
+            "get_expense",
+            "not verdicts",
+        ],
+    ),
+    (
+        "policy_review",
+        {"period": "2026-07"},
+        [EXPENSE_POLICY, POLICY],
+        ["the expense review of every team for 2026-07", 'review_expenses(period="2026-07", limit=25)'],
     ),
 ]
 
@@ -304,6 +324,8 @@ SPEND_PERIODS += ["2026-Q1", "2026-03", "2026-02", "2026-01"]
     [
         ("budget_check", "team", "mark", ["Market Research", "Marketing", "Marketing Ops"]),
         ("spend_review", "team", "OPS", ["Marketing Ops"]),
+        ("policy_review", "team", "OPS", ["Marketing Ops"]),
+        ("policy_review", "period", "2026-0", [f"2026-0{m}" for m in range(8, 0, -1)]),
         (
             "categorize_backlog",
             "team",

@@ -26,6 +26,7 @@ async def test_list_render_complete_and_refuse_over_stdio(seeded_url: str) -> No
         "approval_triage",
         "categorize_backlog",
         "spend_review",
+        "policy_review",
     ]
     [text, budgets] = [message.content for message in result.messages]
     assert isinstance(text, TextContent)

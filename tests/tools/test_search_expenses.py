@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from server.kit import selection
 from tests.world import call_error, call_ok, raw
@@ -19,6 +22,19 @@ pytestmark = pytest.mark.anyio
 ALL_ACME = "SELECT e.ref FROM expenses e JOIN companies c ON c.id = e.company_id WHERE c.slug = 'acme'"
 NEWEST_FIRST = " ORDER BY e.spent_on DESC, e.id DESC"
 TAGGED = "SELECT expense_id FROM expense_dimensions WHERE"
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every statement sent to a database while the test runs."""
+    sent: list[str] = []
+
+    def on_execute(*args: Any) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(Engine, "before_cursor_execute", on_execute)
+    yield sent
+    event.remove(Engine, "before_cursor_execute", on_execute)
 
 
 def text_of(result: CallToolResult) -> str:
@@ -215,6 +231,19 @@ async def test_counting_a_text_filter_stops_at_the_cap_and_says_so(
     assert capped.structured_content["total_matched_capped"] is True
     assert text_of(capped).startswith("1 expense of more than 2 matching")
     assert (exact["total_matched"], exact["total_matched_capped"]) == (len(everything), False)
+
+
+async def test_a_first_page_that_holds_every_match_is_its_own_count(
+    acme: Client, seeded_url: str, statements: list[str]
+) -> None:
+    expected = await raw(seeded_url, ALL_ACME + " AND e.amount_company_minor >= 10000")
+    statements.clear()
+
+    page = await call_ok(acme, "search_expenses", {"min_amount": "100", "limit": 200})
+
+    assert (page["total_matched"], page["total_matched_capped"]) == (len(expected), False)
+    assert page["next_cursor"] is None
+    assert not [statement for statement in statements if "count(" in statement.lower()]
 
 
 async def test_filters_come_back_resolved(acme: Client) -> None:

@@ -76,7 +76,7 @@ class SearchExpensesOutput(BaseModel):
     total_matched_capped: bool = Field(
         default=False,
         description="True: more than total_matched expenses match. Filters on merchant text, amounts, "
-        "status, employee, receipts, cost center, project or dimensions stop counting at 1,000; add a "
+        "status, employee, receipts, cost center, project or dimensions stop counting at 200; add a "
         "period or a team for an exact count.",
     )
     page_total: Money = Field(description="Sum of amount_company over the items of this page.")

@@ -30,7 +30,10 @@ async def search(
     resolved = await selection.resolve(session, caller, request)
     filters = resolved.filters
     page = await selection.page(session, secret, filters, cursor=request.cursor, limit=request.limit)
-    matched = await selection.count_matching(session, filters, cap=selection.COUNT_CAP)
+    if request.cursor is None and page.next_cursor is None:  # the first page holds every match
+        matched = selection.MatchCount(len(page.rows), capped=False)
+    else:
+        matched = await selection.count_matching(session, filters, cap=selection.COUNT_CAP)
     return SearchExpensesOutput(
         items=[logic.expense_item(row, caller.currency) for row in page.rows],
         next_cursor=page.next_cursor,

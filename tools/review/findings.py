@@ -50,11 +50,34 @@ class ReviewedExpense:
 
 
 @dataclass(frozen=True, slots=True)
+class Usual:
+    """What one employee or team usually spends in one category: its expenses of the 12 calendar months
+    before a month (`spike`'s baseline). `max_minor` is None where it is not known (a team's, from the
+    monthly rollup)."""
+
+    count: int
+    total_minor: int
+    max_minor: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """An approval threshold: spend from `minor` (company currency) on needs an approval, in the given
+    categories only (None: every category). `label` says where it comes from."""
+
+    minor: int
+    categories: frozenset[str] | None = None
+    label: str = "approval policy"
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewContext:
-    """What the scope is compared with. `history` holds the company's expenses from `lookback_from`
-    up to the end of the scope (the scope's own included), for duplicates, splits, runs and refunds
-    that straddle the scope's start; `first_seen` the first day each merchant (by id) was charged to
-    the company, over all its history."""
+    """What the scope is compared with. `history` holds the company's expenses the patterns compare
+    the scope's with (the scope's own may be left out): from the longest window before the scope's
+    first day (duplicates, splits, runs; refunds' lookback for the merchants refunded) to the duplicate
+    window after its last (a price many pay is no duplicate); `first_seen` the first day each merchant
+    (by id) was charged to the company, over all its history, for the merchants of the scope's large
+    charges at least."""
 
     policy: ExpensePolicy
     company_currency: str
@@ -63,6 +86,19 @@ class ReviewContext:
     holidays: frozenset[dt.date] = frozenset()  # public holidays of the company's country
     history: tuple[ReviewedExpense, ...] = ()
     first_seen: Mapping[int, dt.date] = field(default_factory=dict)
+    company_country: str | None = None  # where an expense without `country` was spent
+    # Approval thresholds with their categories; `approval_thresholds_minor` holds those of every category.
+    thresholds: tuple[Threshold, ...] = ()
+    # spike baselines, by (employee e-mail or team name, category code, first day of the expense's month)
+    employee_usual: Mapping[tuple[str, str, dt.date], Usual] = field(default_factory=dict)
+    team_usual: Mapping[tuple[str, str, dt.date], Usual] = field(default_factory=dict)
+    # ... and by (merchant id, first day of the month): what the merchant usually charges the company
+    merchant_usual: Mapping[tuple[int, dt.date], Usual] = field(default_factory=dict)
+
+    def approval_thresholds(self) -> tuple[Threshold, ...]:
+        """Every threshold: the plain ones and those restricted to categories."""
+        plain = tuple(Threshold(minor) for minor in self.approval_thresholds_minor)
+        return plain + tuple(t for t in self.thresholds if t not in plain)
 
 
 @dataclass(frozen=True, slots=True)

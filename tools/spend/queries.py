@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Integer, cast, extract, func, or_, select
 
 from server.db.dimensions import dimension
+from server.db.engine import plan_each_run
 from server.db.models import Category, Expense, SpendMonthly, Team
 from server.db.rollups import monthly_slices
 from server.kit.periods import DateRange, split_period
@@ -56,6 +57,7 @@ ROLLUP_DIMENSIONS: dict[str, tuple[Any, Any, Any, Any]] = {
 async def grouped_totals(session: AsyncSession, scope: SpendScope, group_by: GroupBy) -> list[GroupRow]:
     split = split_period(scope.date_from, scope.date_to)
     if split.months is None or scope.employee_id is not None or group_by not in ("month", *ROLLUP_DIMENSIONS):
+        await plan_each_run(session)  # the period decides the plan: a week is an index scan, a year is not
         return await base_totals(session, scope, group_by)
     rows = await _rollup_totals(session, scope, group_by, split.months)
     if split.edges:  # one statement for both edges: measured faster than one for each

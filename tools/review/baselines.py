@@ -1,0 +1,154 @@
+"""What is usual, for spikes: each team's and each person's expenses per category over the 12 calendar
+months before an expense's month, totalled in SQL a month at a time and added up here.
+
+Teams come from the monthly rollup (`spend_monthly`: refunds netted, no largest amount), which is cheap;
+people from the expenses, and only for the scope's charges that already stand out against their team
+(the others cannot be spikes), so that a month of a whole company reads a few people's history, not all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Integer, cast, extract, func, select
+
+from server.db.models import Category, Employee, Expense, SpendMonthly, Team
+from tools.review.findings import ReviewedExpense, Usual
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+MONTHS = 12
+Key = tuple[str, str, dt.date]  # (employee e-mail or team name, category code, first day of the month)
+Monthly = dict[tuple[str, str], dict[dt.date, Usual]]
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, months: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _window(months: Iterable[dt.date]) -> tuple[dt.date, dt.date]:
+    """The first days of the earliest and the latest month any of `months` looks back on."""
+    ordered = sorted(months)
+    return add_months(ordered[0], -MONTHS), add_months(ordered[-1], -1)
+
+
+def _rolled(monthly: Monthly, wanted: Iterable[Key]) -> dict[Key, Usual]:
+    """Each wanted (who, category, month): the 12 months before it added up."""
+    found: dict[Key, Usual] = {}
+    for who, category, month in wanted:
+        months = monthly.get((who, category), {})
+        window = [u for m, u in months.items() if add_months(month, -MONTHS) <= m < month]
+        if window:
+            maxima = [u.max_minor for u in window if u.max_minor is not None]
+            found[who, category, month] = Usual(
+                count=sum(u.count for u in window),
+                total_minor=sum(u.total_minor for u in window),
+                max_minor=max(maxima) if len(maxima) == len(window) else None,
+            )
+    return found
+
+
+def _charges(scope: Iterable[ReviewedExpense]) -> list[ReviewedExpense]:
+    return [e for e in scope if e.amount_minor > 0 and e.category is not None]
+
+
+async def team_usual(
+    session: AsyncSession, company_id: int, scope: list[ReviewedExpense]
+) -> dict[Key, Usual]:
+    charges = _charges(scope)
+    if not charges:
+        return {}
+    first, last = _window(month_of(e.spent_on) for e in charges)
+    query = (
+        select(Team.name, Category.code, SpendMonthly.month, SpendMonthly.expenses, SpendMonthly.total_minor)
+        .join(Team, Team.id == SpendMonthly.team_id)
+        .join(Category, Category.id == SpendMonthly.category_id)
+        .where(
+            SpendMonthly.company_id == company_id,
+            SpendMonthly.month.between(first, last),
+            Team.name.in_(sorted({e.team for e in charges})),
+        )
+    )
+    monthly: Monthly = defaultdict(dict)
+    for team, category, month, count, total in (await session.execute(query)).all():
+        monthly[team, category][month] = Usual(int(count), int(total))
+    return _rolled(monthly, {(e.team, str(e.category), month_of(e.spent_on)) for e in charges})
+
+
+def standing_out(
+    scope: Iterable[ReviewedExpense], teams: Mapping[Key, Usual], factor: Fraction, min_history: int
+) -> list[ReviewedExpense]:
+    """The charges with an employee above `factor` times their team's usual: the only possible spikes."""
+    found = []
+    for e in _charges(scope):
+        usual = teams.get((e.team, str(e.category), month_of(e.spent_on)))
+        enough = e.employee and usual and usual.count >= min_history and usual.total_minor > 0
+        if enough and usual and e.amount_minor * usual.count > factor * usual.total_minor:
+            found.append(e)
+    return found
+
+
+async def employee_usual(
+    session: AsyncSession, company_id: int, candidates: list[ReviewedExpense]
+) -> dict[Key, Usual]:
+    if not candidates:
+        return {}
+    first, last = _window(month_of(e.spent_on) for e in candidates)
+    year = cast(extract("year", Expense.spent_on), Integer)
+    month = cast(extract("month", Expense.spent_on), Integer)
+    amount = Expense.amount_company_minor
+    query = (
+        select(Employee.email, Category.code, year, month, func.count(), func.sum(amount), func.max(amount))
+        .join(Employee, Employee.id == Expense.employee_id)
+        .join(Category, Category.id == Expense.category_id)
+        .where(
+            Expense.company_id == company_id,
+            Expense.spent_on.between(first, add_months(last, 1) - dt.timedelta(days=1)),
+            amount > 0,
+            Employee.email.in_(sorted({str(e.employee) for e in candidates})),
+            Category.code.in_(sorted({str(e.category) for e in candidates})),
+        )
+        .group_by(Employee.email, Category.code, year, month)
+    )
+    monthly: Monthly = defaultdict(dict)
+    for email, category, y, m, count, total, largest in (await session.execute(query)).all():
+        monthly[email, category][dt.date(y, m, 1)] = Usual(int(count), int(total), int(largest))
+    wanted = {(str(e.employee), str(e.category), month_of(e.spent_on)) for e in candidates}
+    return _rolled(monthly, wanted)
+
+
+async def merchant_usual(
+    session: AsyncSession, company_id: int, candidates: list[ReviewedExpense]
+) -> dict[tuple[int, dt.date], Usual]:
+    """What each candidate's merchant usually charges the company (anyone, any category), 12 months back."""
+    if not candidates:
+        return {}
+    first, last = _window(month_of(e.spent_on) for e in candidates)
+    year = cast(extract("year", Expense.spent_on), Integer)
+    month = cast(extract("month", Expense.spent_on), Integer)
+    amount = Expense.amount_company_minor
+    query = (
+        select(Expense.merchant_id, year, month, func.count(), func.sum(amount))
+        .where(
+            Expense.company_id == company_id,
+            Expense.merchant_id.in_(sorted({e.merchant_id for e in candidates})),
+            Expense.spent_on.between(first, add_months(last, 1) - dt.timedelta(days=1)),
+            amount > 0,
+        )
+        .group_by(Expense.merchant_id, year, month)
+    )
+    monthly: Monthly = defaultdict(dict)
+    for merchant_id, y, m, count, total in (await session.execute(query)).all():
+        monthly[str(merchant_id), ""][dt.date(y, m, 1)] = Usual(int(count), int(total))
+    wanted = {(str(e.merchant_id), "", month_of(e.spent_on)) for e in candidates}
+    return {(int(who), month): usual for (who, _, month), usual in _rolled(monthly, wanted).items()}

@@ -1,0 +1,384 @@
+"""Patterns found between expenses, with or without a policy: duplicates, split purchases, round-number
+runs and refunds without a charge. docs/review.md gives each exact definition.
+
+Each looks at one flagged expense (a candidate) at a time and at what came before it in the history:
+the flagged expense is always the latest one of its finding, so a period's review needs the history
+before the period only, and two periods' reviews never report the same finding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+from typing import TypeVar
+
+from server.kit.money import currency_exponent
+from tools.review.amounts import expense_lines, in_company_minor, shown
+from tools.review.findings import Finding, ReviewContext, ReviewedExpense, Threshold
+
+# A repeat this small is a habit, not a duplicate (the same coffee every morning), in whole units of the
+# company currency; a repeat by someone else must also be at least CROSS_PAYER_FLOOR and have the same
+# statement descriptor, since two people paying the same amount at a busy merchant happens by chance.
+DUPLICATE_FLOOR = 20
+CROSS_PAYER_FLOOR = 100
+PRICE_LIST = 3  # this many charges of one amount at one merchant within the window: a price, not a repeat
+RECURRING_DAYS = (20, 40)  # the same charge this many days earlier: last month's bill of a subscription
+SPLIT_PART_SHARE = Fraction(1, 5)  # a split's parts are each at least this share of the threshold
+K = TypeVar("K", bound=Hashable)
+
+
+def payer(expense: ReviewedExpense) -> str:
+    """Who paid: the employee; without one the card; without either the team."""
+    if expense.employee:
+        return expense.employee
+    return f"card {expense.card}" if expense.card else f"team {expense.team}"
+
+
+def order(expense: ReviewedExpense) -> tuple[dt.date, int]:
+    return (expense.spent_on, expense.id)
+
+
+def by_key(
+    expenses: Sequence[ReviewedExpense], key: Callable[[ReviewedExpense], K]
+) -> defaultdict[K, list[ReviewedExpense]]:
+    """The expenses (oldest first, as the engine's history is) grouped by `key`, each group in order."""
+    groups: defaultdict[K, list[ReviewedExpense]] = defaultdict(list)
+    for expense in expenses:
+        groups[key(expense)].append(expense)
+    return groups
+
+
+@cache
+def exponent(currency: str) -> int:
+    return currency_exponent(currency)
+
+
+def _before(group: list[ReviewedExpense], expense: ReviewedExpense, days: int) -> list[ReviewedExpense]:
+    """The group's expenses from `days` before `expense` up to it (itself excluded), oldest first."""
+    start = expense.spent_on - dt.timedelta(days=days)
+    return [e for e in group if start <= e.spent_on and order(e) < order(expense)]
+
+
+def _major(units: int, currency: str) -> int:
+    return int(units * 10 ** exponent(currency))
+
+
+def duplicate_floor(currency: str) -> int:
+    """The smallest charge that can be a duplicate, in minor units of the company currency."""
+    return _major(DUPLICATE_FLOOR, currency)
+
+
+# ---- duplicates ----------------------------------------------------------------------------------------
+
+
+def duplicates(
+    candidates: Sequence[ReviewedExpense], history: Sequence[ReviewedExpense], context: ReviewContext
+) -> Iterator[Finding]:
+    charges = [e for e in history if e.amount_minor > 0]
+    receipts = by_key([e for e in charges if _receipt(e)], lambda e: _receipt(e) or "")
+    floor = _major(DUPLICATE_FLOOR, context.company_currency)
+    # A smaller charge is no duplicate, and charges of one amount are all above the floor or all below it.
+    same_charge = by_key(
+        [e for e in charges if e.amount_minor >= floor],
+        lambda e: (e.merchant_id, e.currency, e.original_minor),
+    )
+    window = context.policy.patterns.duplicates.window_days
+    for expense in sorted(candidates, key=order):
+        if expense.amount_minor <= 0:
+            continue
+        receipt = _receipt(expense)
+        earlier = [e for e in receipts.get(receipt, []) if order(e) < order(expense)] if receipt else []
+        if earlier:
+            yield _same_receipt(expense, earlier[0], context)
+            continue
+        group = same_charge[(expense.merchant_id, expense.currency, expense.original_minor)]
+        original = _repeated(expense, group, window, context)
+        if original is not None:
+            yield _repeat(expense, original, window, context)
+
+
+def _receipt(expense: ReviewedExpense) -> str | None:
+    return (
+        expense.receipt_id.strip().casefold() if expense.receipt_id and expense.receipt_id.strip() else None
+    )
+
+
+def _repeated(
+    expense: ReviewedExpense, group: list[ReviewedExpense], window: int, context: ReviewContext
+) -> ReviewedExpense | None:
+    """The charge `expense` repeats, if it is a duplicate (docs/review.md)."""
+    currency = context.company_currency
+    if expense.amount_minor < _major(DUPLICATE_FLOOR, currency):
+        return None
+    recent = _before(group, expense, window)
+    if not recent or _price(expense, group, window) or _recurring(expense, group):
+        return None
+    original = recent[-1]
+    if payer(original) == payer(expense):
+        return original
+    same_text = " ".join(original.descriptor.casefold().split()) == " ".join(
+        expense.descriptor.casefold().split()
+    )
+    return original if same_text and expense.amount_minor >= _major(CROSS_PAYER_FLOOR, currency) else None
+
+
+def _price(expense: ReviewedExpense, group: list[ReviewedExpense], window: int) -> bool:
+    """PRICE_LIST or more of the same charge from `window` days before to `window` days after: what the
+    merchant charges everyone (a ticket, a seat), not a repeat."""
+    start, end = expense.spent_on - dt.timedelta(days=window), expense.spent_on + dt.timedelta(days=window)
+    return sum(start <= e.spent_on <= end for e in group) >= PRICE_LIST
+
+
+def _recurring(expense: ReviewedExpense, group: list[ReviewedExpense]) -> bool:
+    """The same payer or team had the same charge 20 to 40 days before: a subscription's bill."""
+    low, high = (expense.spent_on - dt.timedelta(days=d) for d in reversed(RECURRING_DAYS))
+    return any(
+        low <= e.spent_on <= high and (payer(e) == payer(expense) or e.team == expense.team) for e in group
+    )
+
+
+def _same_receipt(expense: ReviewedExpense, original: ReviewedExpense, context: ReviewContext) -> Finding:
+    return Finding(
+        kind="duplicate",
+        rule=None,
+        severity="high",
+        reason=f"{expense.ref} carries the same receipt ({expense.receipt_id}) as {original.ref}: one "
+        "receipt claimed twice.",
+        expense_ids=(expense.id, original.id),
+        amount_minor=expense.amount_minor,
+        evidence={
+            "receipt_id": str(expense.receipt_id),
+            "expenses": expense_lines([expense, original], context.company_currency),
+        },
+        action=f"Hold {expense.ref}: ask the spender(s) which expense the receipt belongs to, and reject "
+        "or recover the other.",
+    )
+
+
+def _repeat(
+    expense: ReviewedExpense, original: ReviewedExpense, window: int, context: ReviewContext
+) -> Finding:
+    days = (expense.spent_on - original.spent_on).days
+    when = "the same day" if days == 0 else f"{days} day{'s' * (days > 1)} later"
+    who = (
+        "by the same payer"
+        if payer(original) == payer(expense)
+        else f"by {payer(expense)} (first: {payer(original)})"
+    )
+    amount = shown(expense.original_minor, expense.currency)
+    return Finding(
+        kind="duplicate",
+        rule=None,
+        severity="high",
+        reason=f"{expense.ref} charges {amount} at {expense.merchant} again, {when} {who}, as {original.ref} "
+        "did: a duplicate charge or claim?",
+        expense_ids=(expense.id, original.id),
+        amount_minor=expense.amount_minor,
+        evidence={
+            "same": "merchant, amount and currency" + (", descriptor" if who != "by the same payer" else ""),
+            "window": f"within {window} days ({days} apart)",
+            "expenses": expense_lines([expense, original], context.company_currency),
+        },
+        action=f"Check with the merchant or the spender whether {expense.ref} was charged twice; reject "
+        "or recover it if so.",
+    )
+
+
+# ---- split purchases -----------------------------------------------------------------------------------
+
+
+def split_purchases(
+    candidates: Sequence[ReviewedExpense], history: Sequence[ReviewedExpense], context: ReviewContext
+) -> Iterator[Finding]:
+    settings = context.policy.patterns.split_purchases
+    limits = _split_limits(context)
+    if not limits:
+        return
+    share = SPLIT_PART_SHARE
+    smallest = min(limit.minor for limit, _ in limits) * share.numerator
+
+    def may_be_part(e: ReviewedExpense) -> bool:
+        return e.amount_minor * share.denominator >= smallest
+
+    groups = by_key([e for e in history if may_be_part(e)], lambda e: (payer(e), e.merchant_id))
+    for expense in sorted(candidates, key=order):
+        if not may_be_part(expense):
+            continue
+        window = _before(groups[payer(expense), expense.merchant_id], expense, settings.window_days)
+        for limit, named in limits:
+            if limit.categories is not None and expense.category not in limit.categories:
+                continue
+            parts = _parts(window, expense, limit)
+            if parts is not None:
+                yield _split(parts, limit, named, settings.window_days, context)
+                break
+
+
+def _split_limits(context: ReviewContext) -> list[tuple[Threshold, str]]:
+    """The thresholds a split may dodge, largest first: the policy's own or the approval policy's, and the
+    card limit."""
+    settings, currency = context.policy.patterns.split_purchases, context.company_currency
+    found: list[tuple[Threshold, str]] = []
+    if settings.thresholds is not None:
+        for amount in settings.thresholds:
+            minor = _ceil(in_company_minor(context, amount))
+            found.append(
+                (Threshold(minor, label="policy"), f"the approval threshold {shown(minor, currency)}")
+            )
+    else:
+        for limit in context.approval_thresholds():
+            found.append((limit, f"the {limit.label} threshold {shown(limit.minor, currency)}"))
+    if settings.card_limit is not None:
+        minor = _ceil(in_company_minor(context, settings.card_limit))
+        found.append((Threshold(minor + 1, label="card limit"), f"the card limit {shown(minor, currency)}"))
+    return sorted(found, key=lambda item: -item[0].minor)
+
+
+def _ceil(value: Fraction) -> int:
+    return -(-value.numerator // value.denominator)
+
+
+def _parts(
+    window: list[ReviewedExpense], expense: ReviewedExpense, limit: Threshold
+) -> list[ReviewedExpense] | None:
+    """The split's parts when `expense` is the charge that takes them over `limit` (None otherwise)."""
+
+    def part(e: ReviewedExpense) -> bool:
+        share = SPLIT_PART_SHARE
+        large_enough = e.amount_minor * share.denominator >= limit.minor * share.numerator
+        return (
+            large_enough
+            and e.amount_minor < limit.minor
+            and (limit.categories is None or e.category in limit.categories)
+        )
+
+    if not part(expense):
+        return None
+    earlier = [e for e in window if part(e)]
+    before = sum(e.amount_minor for e in earlier)
+    if not earlier or before >= limit.minor or before + expense.amount_minor < limit.minor:
+        return None
+    return [expense, *reversed(earlier)]
+
+
+def _split(
+    parts: list[ReviewedExpense], limit: Threshold, named: str, window: int, context: ReviewContext
+) -> Finding:
+    total, currency = sum(e.amount_minor for e in parts), context.company_currency
+    first, last = parts[-1].spent_on, parts[0].spent_on
+    return Finding(
+        kind="split_purchase",
+        rule=None,
+        severity="high",
+        reason=f"{len(parts)} charges at {parts[0].merchant} by {payer(parts[0])} between "
+        f"{first.isoformat()} and {last.isoformat()} each stay under {named} but add up to "
+        f"{shown(total, currency)}: one purchase split to avoid it?",
+        expense_ids=tuple(e.id for e in parts),
+        amount_minor=total,
+        evidence={
+            "threshold": named,
+            "total": shown(total, currency),
+            "largest_part": shown(max(e.amount_minor for e in parts), currency),
+            "window": f"within {window} days",
+            "expenses": expense_lines(parts, currency),
+        },
+        action="Ask the spender whether this was one purchase; if so, it needs the approval it avoided.",
+    )
+
+
+# ---- round-number runs ---------------------------------------------------------------------------------
+
+
+def round_numbers(
+    candidates: Sequence[ReviewedExpense], history: Sequence[ReviewedExpense], context: ReviewContext
+) -> Iterator[Finding]:
+    settings = context.policy.patterns.round_numbers
+    rounds = [e for e in history if _round(e, settings.multiple)]
+    groups = by_key(rounds, lambda e: (payer(e), e.merchant_id))
+    for expense in sorted(candidates, key=order):
+        if not _round(expense, settings.multiple):
+            continue
+        earlier = _before(groups[payer(expense), expense.merchant_id], expense, settings.window_days)
+        if len(earlier) + 1 == settings.min_run:  # the charge that makes the run: one finding per run
+            yield _run([expense, *reversed(earlier)], settings.multiple, settings.window_days, context)
+
+
+def _round(expense: ReviewedExpense, multiple: Decimal) -> bool:
+    step = _step(multiple, expense.currency)
+    return expense.original_minor > 0 and expense.original_minor % step == 0
+
+
+@cache
+def _step(multiple: Decimal, currency: str) -> int | Fraction:
+    """`multiple` units of `currency` in its minor units (a fraction for a multiple finer than them)."""
+    step = Fraction(multiple) * 10 ** exponent(currency)
+    return int(step.numerator) if step.denominator == 1 else step
+
+
+def _run(run: list[ReviewedExpense], multiple: Decimal, window: int, context: ReviewContext) -> Finding:
+    currency = context.company_currency
+    total = sum(e.amount_minor for e in run)
+    return Finding(
+        kind="round_numbers",
+        rule=None,
+        severity="low",
+        reason=f"{len(run)} round amounts (multiples of {multiple}) at {run[0].merchant} by {payer(run[0])} "
+        f"within {window} days: invented or estimated amounts?",
+        expense_ids=tuple(e.id for e in run),
+        amount_minor=total,
+        evidence={
+            "multiple_of": f"{multiple} (in each expense's own currency)",
+            "run": f"{len(run)} within {window} days",
+            "expenses": expense_lines(run, currency),
+        },
+        action="Ask for the receipts or invoices behind these amounts.",
+    )
+
+
+# ---- refunds without a charge --------------------------------------------------------------------------
+
+
+def refunds(
+    candidates: Sequence[ReviewedExpense], history: Sequence[ReviewedExpense], context: ReviewContext
+) -> Iterator[Finding]:
+    lookback = context.policy.patterns.refunds.lookback_days
+    charges = by_key([e for e in history if e.amount_minor > 0], lambda e: e.merchant_id)
+    for expense in sorted(candidates, key=order):
+        if expense.amount_minor >= 0:
+            continue
+        start = expense.spent_on - dt.timedelta(days=lookback)
+        earlier = [e for e in charges.get(expense.merchant_id, []) if start <= e.spent_on <= expense.spent_on]
+        if not any(_covers(charge, expense) for charge in earlier):
+            yield _refund(expense, lookback, len(earlier), context)
+
+
+def _covers(charge: ReviewedExpense, refund: ReviewedExpense) -> bool:
+    """A charge the refund can give back: at least as large, as spent when in the same currency."""
+    if charge.currency == refund.currency:
+        return charge.original_minor >= -refund.original_minor
+    return charge.amount_minor >= -refund.amount_minor
+
+
+def _refund(expense: ReviewedExpense, lookback: int, charges: int, context: ReviewContext) -> Finding:
+    currency = context.company_currency
+    found = "no charge" if charges == 0 else f"{charges} smaller charge{'s' * (charges > 1)} only"
+    return Finding(
+        kind="refund_without_charge",
+        rule=None,
+        severity="medium",
+        reason=f"{expense.ref} is a refund of {shown(-expense.amount_minor, currency)} from "
+        f"{expense.merchant}, but the company has {found} there in the {lookback} days before it.",
+        expense_ids=(expense.id,),
+        amount_minor=expense.amount_minor,
+        evidence={
+            "lookback": f"{lookback} days",
+            "charges_at_merchant": str(charges),
+            "expenses": expense_lines([expense], currency),
+        },
+        action="Find the original charge (perhaps on another card or before the lookback); make sure the "
+        "refund reached the company, not a private account.",
+    )

@@ -1,0 +1,332 @@
+"""SQL for review_expenses: the expenses in scope and the history they are compared with, always within
+the caller's company, as plain `ReviewedExpense`s (Core selects of the columns the review reads).
+
+The history is what the patterns need and no more (docs/review.md): for a whole company, every expense
+from HISTORY_DAYS before the scope to the duplicate window after it; for a team, a person or a category,
+only the expenses of the same payers, and those at the scope's merchants with one of its amounts (the
+candidates of a duplicate across payers); plus the charges at the merchants the scope refunds, back to
+the refunds' lookback."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+
+from server.db.models import Category, Employee, Expense, Merchant, Team
+from tools.review.findings import ReviewedExpense
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# The longest look back of the duplicates (their subscription check), splits and runs, in days.
+HISTORY_DAYS = 40
+CHUNK = 5000  # ids or values per IN list: well inside SQLite's and asyncpg's limits on parameters
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Resolved filters: ids, never names. `expense_ids` (internal ids) replaces the period."""
+
+    company_id: int
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    team_id: int | None = None
+    employee_id: int | None = None
+    category_id: int | None = None
+    expense_ids: tuple[int, ...] = ()
+
+    @property
+    def filtered(self) -> bool:
+        """Narrower than the whole company over a period."""
+        return bool(self.expense_ids) or any(
+            value is not None for value in (self.team_id, self.employee_id, self.category_id)
+        )
+
+
+COLUMNS = (
+    Expense.id,
+    Expense.ref,
+    Expense.spent_on,
+    Expense.amount_company_minor,
+    Expense.amount_minor,
+    Expense.currency,
+    Expense.merchant_id,
+    Merchant.name,
+    Expense.descriptor,
+    Expense.memo,
+    Expense.mcc,
+    Category.code,
+    Team.name,
+    Employee.email,
+    Expense.card,
+    Expense.receipt_id,
+    Expense.receipt_present,
+    Expense.country,
+)
+
+
+def _select(*conditions: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    return (
+        select(*COLUMNS)
+        .join(Merchant, Merchant.id == Expense.merchant_id)
+        .join(Team, Team.id == Expense.team_id)
+        .outerjoin(Category, Category.id == Expense.category_id)
+        .outerjoin(Employee, Employee.id == Expense.employee_id)
+        .where(*conditions)
+    )
+
+
+async def _read(
+    session: AsyncSession, query: Select[*tuple[Any, ...]], keep: Callable[[Any], bool] | None = None
+) -> list[ReviewedExpense]:
+    # On the session's connection (its transaction, its company): a Core statement needs none of the
+    # ORM's result processing, which cost a third of reading a month of a large company.
+    connection = await session.connection()
+    rows = (await connection.execute(query)).all()
+    return [ReviewedExpense(*row) for row in rows if keep is None or keep(row)]
+
+
+def _chunks(values: Iterable[Any]) -> list[list[Any]]:
+    ordered = sorted(set(values))
+    return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+
+
+def scope_conditions(scope: Scope) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = [Expense.company_id == scope.company_id]
+    if scope.date_from is not None:
+        found.append(Expense.spent_on >= scope.date_from)
+    if scope.date_to is not None:
+        found.append(Expense.spent_on <= scope.date_to)
+    for column, value in (
+        (Expense.team_id, scope.team_id),
+        (Expense.employee_id, scope.employee_id),
+        (Expense.category_id, scope.category_id),
+    ):
+        if value is not None:
+            found.append(column == value)
+    return found
+
+
+async def expenses_in_scope(session: AsyncSession, scope: Scope) -> list[ReviewedExpense]:
+    if not scope.expense_ids:
+        return await _read(session, _select(*scope_conditions(scope)))
+    found: list[ReviewedExpense] = []
+    for ids in _chunks(scope.expense_ids):
+        found += await _read(session, _select(*scope_conditions(scope), Expense.id.in_(ids)))
+    return found
+
+
+async def refs_to_ids(session: AsyncSession, company_id: int, refs: Sequence[str]) -> dict[str, int]:
+    """The caller's expenses with these refs (exact; unknown refs are left out)."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(refs):
+        query = select(Expense.ref, Expense.id).where(
+            Expense.company_id == company_id, Expense.ref.in_(chunk)
+        )
+        found.update({ref: expense_id for ref, expense_id in (await session.execute(query)).all()})
+    return found
+
+
+# ---- history -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Windows:
+    """How far around the scope the patterns look (docs/review.md), in days."""
+
+    short: int  # duplicates' and splits' window: every expense this close before the scope is read
+    after: int  # after the scope's last day: the duplicate window (for named expenses, the longest)
+    runs: int  # round-number runs: round amounts only
+    round_every: int | None  # a round amount's minor units are a multiple of this (None: do not filter)
+    refund_lookback: int
+    recurring: int = HISTORY_DAYS  # the subscription check: the possible duplicates' charges only
+    duplicate_floor: int = 0  # company minor units: smaller charges are never duplicates
+
+
+async def history(
+    session: AsyncSession, scope: Scope, expenses: list[ReviewedExpense], windows: Windows
+) -> list[ReviewedExpense]:
+    """The expenses the scope's are compared with (the scope's own may be among them)."""
+    first, last = min(e.spent_on for e in expenses), max(e.spent_on for e in expenses)
+    near = _between(scope.company_id, first - _days(windows.short), last + _days(windows.after))
+    if not scope.filtered:
+        around = or_(Expense.spent_on < first, Expense.spent_on > last)
+        found = await _read(session, _select(*near, around))
+    else:
+        found = await _same_payers(session, scope.company_id, near, expenses)
+        found += await _same_amounts(session, near, expenses, windows.duplicate_floor)
+    earlier = _between(scope.company_id, first - _days(windows.runs), first - _days(windows.short + 1))
+    found += await _round_amounts(session, scope, earlier, expenses, windows.round_every)
+    earlier = _between(scope.company_id, first - _days(windows.recurring), first - _days(windows.short + 1))
+    repeats = _repeated(expenses + found, windows.short)
+    found += await _same_amounts(session, earlier, repeats, windows.duplicate_floor)
+    found += await _same_receipts(session, scope.company_id, expenses)
+    return found + await _refunded_merchants(session, scope.company_id, expenses, windows.refund_lookback)
+
+
+async def _same_receipts(
+    session: AsyncSession, company_id: int, expenses: list[ReviewedExpense]
+) -> list[ReviewedExpense]:
+    """Every expense of the company with one of the scope's receipt ids (trimmed, any case), any day: a
+    receipt claimed twice is a duplicate however far apart. The (company, receipt_id) index holds only the
+    expenses that have one."""
+    wanted = {e.receipt_id.strip().casefold() for e in expenses if e.receipt_id and e.receipt_id.strip()}
+    found: list[ReviewedExpense] = []
+    for chunk in _chunks(wanted):
+        normalized = func.lower(func.trim(Expense.receipt_id))
+        query = _select(
+            Expense.company_id == company_id, Expense.receipt_id.is_not(None), normalized.in_(chunk)
+        )
+        found += await _read(session, query)
+    return found
+
+
+def _days(n: int) -> dt.timedelta:
+    return dt.timedelta(days=n)
+
+
+def _between(company_id: int, start: dt.date, end: dt.date) -> list[ColumnElement[bool]]:
+    return [Expense.company_id == company_id, Expense.spent_on.between(start, end)]
+
+
+def _repeated(expenses: list[ReviewedExpense], window: int) -> list[ReviewedExpense]:
+    """The charges repeated at their merchant for the same amount within `window` days: the only
+    possible duplicates, whose subscription check reads further back."""
+    last: dict[tuple[int, str, int], dt.date] = {}
+    found: list[ReviewedExpense] = []
+    for e in sorted((e for e in expenses if e.amount_minor > 0), key=lambda e: (e.spent_on, e.id)):
+        key = (e.merchant_id, e.currency, e.original_minor)
+        if key in last and (e.spent_on - last[key]).days <= window:
+            found.append(e)
+        last[key] = e.spent_on
+    return found
+
+
+async def _round_amounts(
+    session: AsyncSession,
+    scope: Scope,
+    days: list[ColumnElement[bool]],
+    expenses: list[ReviewedExpense],
+    every: int | None,
+) -> list[ReviewedExpense]:
+    """The round charges before the short window (runs look back further): of the scope's payers when it
+    is narrowed."""
+    conditions = [*days, Expense.amount_minor > 0]
+    if every is not None:
+        conditions.append(Expense.amount_minor % every == 0)
+    if not scope.filtered:
+        return await _read(session, _select(*conditions))
+    return await _same_payers(session, scope.company_id, conditions, expenses)
+
+
+async def _same_payers(
+    session: AsyncSession, company_id: int, days: list[ColumnElement[bool]], expenses: list[ReviewedExpense]
+) -> list[ReviewedExpense]:
+    """The expenses of the scope's payers: their employees, and their cards where an export names no one."""
+    found: list[ReviewedExpense] = []
+    employees = {e.employee for e in expenses if e.employee}
+    cards = {e.card for e in expenses if not e.employee and e.card}
+    for chunk in _chunks(employees):
+        # By id: the (company, employee, spent_on) index reads these people's days and nothing else.
+        ids = select(Employee.id).where(Employee.company_id == company_id, Employee.email.in_(chunk))
+        people = list((await session.scalars(ids)).all())
+        found += await _read(session, _select(*days, Expense.employee_id.in_(people)))
+    for chunk in _chunks(cards):
+        found += await _read(session, _select(*days, Expense.card.in_(chunk)))
+    return found
+
+
+async def _same_amounts(
+    session: AsyncSession, days: list[ColumnElement[bool]], expenses: list[ReviewedExpense], floor: int
+) -> list[ReviewedExpense]:
+    """Anyone's charges at the scope's merchants of one of its amounts as spent (a superset: the pairs are
+    matched by the engine)."""
+    charges = [e for e in expenses if e.amount_minor >= max(floor, 1)]
+    if not charges:
+        return []
+    # The date index narrows, a list of merchants and one of amounts filter (both backends hash a long
+    # IN list; a list of (merchant, amount) pairs cost PostgreSQL seconds, each row compared with each
+    # pair), and the pairs are matched here. Reading each merchant through the merchant index instead
+    # read every row of the busy ones.
+    pairs = {(e.merchant_id, e.original_minor) for e in charges}
+    merchants = sorted({merchant for merchant, _ in pairs})
+    found: list[ReviewedExpense] = []
+    for amounts in _chunks(amount for _, amount in pairs):
+        query = _select(*days, Expense.merchant_id.in_(merchants), Expense.amount_minor.in_(amounts))
+        found += await _read(session, query, lambda row: (row.merchant_id, row.amount_minor) in pairs)
+    return found
+
+
+async def _refunded_merchants(
+    session: AsyncSession, company_id: int, expenses: list[ReviewedExpense], lookback: int
+) -> list[ReviewedExpense]:
+    """The charges at the merchants the scope refunds that could be the original of one of them: within a
+    refund's lookback and at least half its amount (the engine compares exactly: as spent, or in company
+    currency; half leaves room for exchange rates that moved)."""
+    refunds = [e for e in expenses if e.amount_minor < 0]
+    if not refunds:
+        return []
+    since = min(e.spent_on for e in refunds) - dt.timedelta(days=lookback)
+    until = max(e.spent_on for e in refunds)
+    by_merchant: dict[int, list[ReviewedExpense]] = {}
+    for refund in refunds:
+        by_merchant.setdefault(refund.merchant_id, []).append(refund)
+
+    def may_cover(row: Any) -> bool:
+        return any(
+            2 * row.amount_company_minor >= -r.amount_minor
+            and 0 <= (r.spent_on - row.spent_on).days <= lookback
+            for r in by_merchant[row.merchant_id]
+        )
+
+    smallest = min(-e.amount_minor for e in refunds)
+    found: list[ReviewedExpense] = []
+    for chunk in _chunks(by_merchant):
+        query = _select(
+            Expense.company_id == company_id,
+            Expense.merchant_id.in_(chunk),
+            2 * Expense.amount_company_minor >= smallest,
+            Expense.spent_on.between(since, until),
+        )
+        found += await _read(session, query, may_cover)
+    return found
+
+
+# ---- merchants' first charges --------------------------------------------------------------------------
+
+
+async def first_seen(
+    session: AsyncSession, company_id: int, candidates: list[ReviewedExpense]
+) -> dict[int, dt.date]:
+    """The first day each candidate's merchant was charged to the company; for a merchant charged before
+    the candidates' first day, that day's eve (its exact first day does not matter: it is not new). The
+    EXISTS stops at the first earlier row the (company, merchant) index finds; only the merchants without
+    one, new or nearly, are read, from that day on."""
+    found: dict[int, dt.date] = {}
+    for chunk in _chunks(c.merchant_id for c in candidates):
+        since = min(c.spent_on for c in candidates if c.merchant_id in set(chunk))
+        earlier = select(Expense.id).where(
+            Expense.company_id == company_id,
+            Expense.merchant_id == Merchant.id,
+            Expense.spent_on < since,
+        )
+        old = select(Merchant.id).where(
+            Merchant.company_id == company_id, Merchant.id.in_(chunk), earlier.exists()
+        )
+        seen = set((await session.scalars(old)).all())
+        found.update(dict.fromkeys(seen, since - dt.timedelta(days=1)))
+        query = (
+            select(Expense.merchant_id, func.min(Expense.spent_on))
+            .where(
+                Expense.company_id == company_id,
+                Expense.merchant_id.in_(sorted(set(chunk) - seen)),
+                Expense.spent_on >= since,
+            )
+            .group_by(Expense.merchant_id)
+        )
+        found.update({m: day for m, day in (await session.execute(query)).all()})
+    return found

@@ -1,0 +1,299 @@
+"""The expense policy's rules, checked one expense (or one person's day) at a time: docs/review.md
+says exactly what each kind flags. Only charges are checked (a refund breaches no rule)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+
+from server.kit.expense_policy import (
+    Blocked,
+    Cap,
+    JustBelowThreshold,
+    Keywords,
+    ReceiptRequired,
+    Rule,
+    Severity,
+    WeekendSpend,
+)
+from tools.review.amounts import expense_lines, in_company_minor, percent, shown, shown_policy
+from tools.review.findings import Finding, ReviewContext, ReviewedExpense, RuleKind
+
+DEFAULT_SEVERITY: dict[RuleKind, Severity] = {
+    "receipt_required": "medium",
+    "cap": "medium",
+    "blocked": "high",
+    "weekend_spend": "low",
+    "keywords": "medium",
+    "just_below_threshold": "medium",
+}
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def check(rule: Rule, scope: list[ReviewedExpense], context: ReviewContext) -> Iterator[Finding]:
+    """The rule's findings on the charges of `scope` (a per-day cap: on the days of the scope)."""
+    charges = [expense for expense in scope if expense.amount_minor > 0 and _applies(rule, expense)]
+    if isinstance(rule, ReceiptRequired):
+        yield from (_receipt(rule, e, context) for e in charges if _receipt_missing(rule, e, context))
+    elif isinstance(rule, Cap) and rule.per == "expense":
+        yield from (f for e in charges if (f := _cap_expense(rule, e, context)) is not None)
+    elif isinstance(rule, Cap):
+        yield from _cap_days(rule, charges, context)
+    elif isinstance(rule, Blocked):
+        yield from (f for e in charges if (f := _blocked(rule, e, context)) is not None)
+    elif isinstance(rule, WeekendSpend):
+        yield from (f for e in charges if (f := _weekend(rule, e, context)) is not None)
+    elif isinstance(rule, Keywords):
+        yield from (f for e in charges if (f := _keywords(rule, e, context)) is not None)
+    else:
+        yield from (f for e in charges if (f := _just_below(rule, e, context)) is not None)
+
+
+def _applies(rule: Rule, expense: ReviewedExpense) -> bool:
+    return rule.categories is None or expense.category in rule.categories
+
+
+def _finding(
+    rule: Rule,
+    expenses: list[ReviewedExpense],
+    context: ReviewContext,
+    *,
+    at_stake: int,
+    reason: str,
+    action: str,
+    evidence: dict[str, str],
+) -> Finding:
+    clause = {"rule": rule.id} | ({"clause": rule.description} if rule.description else {})
+    return Finding(
+        kind=rule.kind,
+        rule=rule.id,
+        severity=rule.severity or DEFAULT_SEVERITY[rule.kind],
+        reason=reason,
+        expense_ids=tuple(expense.id for expense in expenses),
+        amount_minor=at_stake,
+        evidence=clause | evidence | {"expenses": expense_lines(expenses, context.company_currency)},
+        action=action,
+    )
+
+
+def _categories(rule: Rule) -> str:
+    return "every category" if rule.categories is None else ", ".join(rule.categories)
+
+
+# ---- receipt_required --------------------------------------------------------------------------------
+
+
+def _receipt_missing(rule: ReceiptRequired, expense: ReviewedExpense, context: ReviewContext) -> bool:
+    has_receipt = expense.receipt_present or bool(expense.receipt_id and expense.receipt_id.strip())
+    return not has_receipt and expense.amount_minor > in_company_minor(context, rule.above)
+
+
+def _receipt(rule: ReceiptRequired, expense: ReviewedExpense, context: ReviewContext) -> Finding:
+    above = shown_policy(context, rule.above)
+    return _finding(
+        rule,
+        [expense],
+        context,
+        at_stake=expense.amount_minor,
+        reason=f"{expense.ref} has no receipt, and the policy requires one above {above}.",
+        action="Ask the spender for the receipt before the expense is approved or reimbursed.",
+        evidence={"required_above": above, "categories": _categories(rule), "receipt": "none attached"},
+    )
+
+
+# ---- cap -----------------------------------------------------------------------------------------------
+
+
+def _country(expense: ReviewedExpense, context: ReviewContext) -> str | None:
+    return expense.country or context.company_country
+
+
+def _cap_of(rule: Cap, country: str | None) -> tuple[Decimal, str]:
+    """The cap where the expense was spent, and how to name it."""
+    if country is not None and country in rule.countries:
+        return rule.countries[country], f"cap in {country}"
+    return rule.amount, "cap"
+
+
+def _cap_expense(rule: Cap, expense: ReviewedExpense, context: ReviewContext) -> Finding | None:
+    cap, named = _cap_of(rule, _country(expense, context))
+    limit = in_company_minor(context, cap)
+    if expense.amount_minor <= limit:
+        return None
+    excess = _excess(expense.amount_minor, limit)
+    currency = context.company_currency
+    return _finding(
+        rule,
+        [expense],
+        context,
+        at_stake=excess,
+        reason=f"{expense.ref} is {shown(excess, currency)} over the policy's {named} of "
+        f"{shown_policy(context, cap)} per expense ({_categories(rule)}).",
+        action="Ask the spender why the cap was exceeded; recover the excess unless a manager approves it.",
+        evidence={named: shown_policy(context, cap), "per": "expense", "over_by": shown(excess, currency)},
+    )
+
+
+def _excess(amount: int, limit: Fraction) -> int:
+    """How much of `amount` is above `limit`, in whole minor units (the limit rounded up)."""
+    return amount - -(-limit.numerator // limit.denominator)
+
+
+def _cap_days(rule: Cap, charges: list[ReviewedExpense], context: ReviewContext) -> Iterator[Finding]:
+    """One person's (or, without one, one card's) charges of one day, in one country, added together."""
+    days: dict[tuple[str, object, str | None], list[ReviewedExpense]] = defaultdict(list)
+    for expense in charges:
+        payer = _payer(expense)
+        if payer is not None:
+            days[payer, expense.spent_on, _country(expense, context)].append(expense)
+    for (payer, _, country), expenses in sorted(days.items(), key=lambda item: str(item[0])):
+        cap, named = _cap_of(rule, country)
+        limit, total = in_company_minor(context, cap), sum(e.amount_minor for e in expenses)
+        if total <= limit:
+            continue
+        expenses.sort(key=lambda e: (-e.amount_minor, e.id))
+        excess, currency = _excess(total, limit), context.company_currency
+        yield _finding(
+            rule,
+            expenses,
+            context,
+            at_stake=excess,
+            reason=f"{payer} spent {shown(total, currency)} on {expenses[0].spent_on.isoformat()} "
+            f"({_categories(rule)}), {shown(excess, currency)} over the policy's {named} of "
+            f"{shown_policy(context, cap)} per person per day.",
+            action="Ask the spender why the daily cap was exceeded; recover the excess unless a manager "
+            "approves it.",
+            evidence={
+                named: shown_policy(context, cap),
+                "per": "person per day",
+                "day_total": shown(total, currency),
+                "over_by": shown(excess, currency),
+            },
+        )
+
+
+def _payer(expense: ReviewedExpense) -> str | None:
+    """Who paid: the employee, or the card when the export names no one."""
+    return expense.employee or (f"card {expense.card}" if expense.card else None)
+
+
+# ---- blocked -------------------------------------------------------------------------------------------
+
+
+def _blocked(rule: Blocked, expense: ReviewedExpense, context: ReviewContext) -> Finding | None:
+    if expense.mcc is not None and expense.mcc in rule.mccs:
+        matched = {"blocked_mcc": expense.mcc}
+        what = f"merchant category code {expense.mcc}"
+    else:
+        texts = (expense.merchant.casefold(), expense.descriptor.casefold())
+        name = next((n for n in rule.merchants if any(n.casefold() in text for text in texts)), None)
+        if name is None:
+            return None
+        matched, what = {"blocked_merchant": name}, f"merchant {name!r}"
+    return _finding(
+        rule,
+        [expense],
+        context,
+        at_stake=expense.amount_minor,
+        reason=f"{expense.ref} was paid to {expense.merchant}: {what} must not be paid at all.",
+        action="Stop reimbursement and ask the spender to repay it, unless finance approves an exception.",
+        evidence=matched | {"merchant": expense.merchant, "descriptor": expense.descriptor},
+    )
+
+
+# ---- weekend_spend -------------------------------------------------------------------------------------
+
+
+def _weekend(rule: WeekendSpend, expense: ReviewedExpense, context: ReviewContext) -> Finding | None:
+    day = expense.spent_on
+    if day.weekday() >= 5:
+        when = WEEKDAYS[day.weekday()]
+    elif rule.holidays and day in context.holidays:
+        when = f"a public holiday in {context.company_country or 'the company country'}"
+    else:
+        return None
+    return _finding(
+        rule,
+        [expense],
+        context,
+        at_stake=expense.amount_minor,
+        reason=f"{expense.ref} ({expense.category or 'uncategorized'}) was spent on {day.isoformat()}, "
+        f"{when}; the policy expects no such spend then.",
+        action="Ask the spender for the business reason; treat it as personal spend if there is none.",
+        evidence={"day": f"{day.isoformat()} ({when})", "categories": _categories(rule)},
+    )
+
+
+# ---- keywords ------------------------------------------------------------------------------------------
+
+
+@cache
+def _word_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    words = "|".join(re.escape(word.casefold()) for word in sorted(keywords, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)({words})(?!\w)")
+
+
+def _keywords(rule: Keywords, expense: ReviewedExpense, context: ReviewContext) -> Finding | None:
+    pattern = _word_pattern(rule.keywords)
+    found = [
+        (field, match.group(1))
+        for field, text in (("descriptor", expense.descriptor), ("memo", expense.memo or ""))
+        if (match := pattern.search(text.casefold()))
+    ]
+    if not found:
+        return None
+    field, word = found[0]
+    return _finding(
+        rule,
+        [expense],
+        context,
+        at_stake=expense.amount_minor,
+        reason=f"{expense.ref}'s {field} mentions {word!r}, a word the policy flags.",
+        action="Check what was bought; ask the spender to repay the part the policy does not cover.",
+        evidence={f"keyword_in_{f}": w for f, w in found}
+        | {"descriptor": expense.descriptor, "memo": expense.memo or ""},
+    )
+
+
+# ---- just_below_threshold ------------------------------------------------------------------------------
+
+
+def _just_below(rule: JustBelowThreshold, expense: ReviewedExpense, context: ReviewContext) -> Finding | None:
+    share = (100 - rule.margin_percent) / 100
+    for limit, named in _limits(rule, expense, context):
+        if limit * Fraction(share) <= expense.amount_minor < limit:
+            currency = context.company_currency
+            return _finding(
+                rule,
+                [expense],
+                context,
+                at_stake=expense.amount_minor,
+                reason=f"{expense.ref} ({shown(expense.amount_minor, currency)}) is within "
+                f"{percent(rule.margin_percent)} under {named}: a purchase sized to avoid an approval?",
+                action="Check whether the purchase was split or sized to stay under the threshold; ask "
+                "for the approval it would have needed.",
+                evidence={"threshold": named, "margin": percent(rule.margin_percent)},
+            )
+    return None
+
+
+def _limits(
+    rule: JustBelowThreshold, expense: ReviewedExpense, context: ReviewContext
+) -> Iterable[tuple[Fraction, str]]:
+    """The thresholds that apply to the expense, largest first, each with how to name it."""
+    if rule.thresholds is not None:
+        found = [
+            (in_company_minor(context, t), f"the threshold {shown_policy(context, t)}")
+            for t in rule.thresholds
+        ]
+    else:
+        found = [
+            (Fraction(t.minor), f"the {t.label} threshold {shown(t.minor, context.company_currency)}")
+            for t in context.approval_thresholds()
+            if t.categories is None or expense.category in t.categories
+        ]
+    return sorted(found, key=lambda item: -item[0])
