@@ -261,7 +261,7 @@ async def real(options: Options, name: str) -> dict[str, Any]:
         "findings": len(found),
         "by_kind": dict(sorted(Counter(f.case.kind for f in found).items())),
         "review_seconds": round(seconds, 1),
-        "sample": str(path),
+        "sample": path.name,  # beside the report
         "sample_rows": [_sample_row(number, f) for number, f in enumerate(sample, 1)],
     }
 

@@ -7,6 +7,20 @@ from typing import Any
 
 from evals.reports import percent, table
 
+REAL_INTRO = [
+    "## Real card data: how it was reviewed",
+    "",
+    "The councils publish no approval policy and no card limits, so no rule is checked: the patterns "
+    "only, at their defaults (duplicates within 3 days, round runs of 3 multiples of 50 within 30 days, "
+    "refunds looked back 120 days, new merchants' first charge above 1,000, spikes 5 times the usual), "
+    "and one assumed limit for split purchases: a single-transaction card limit of 1,000 GBP, a common "
+    "purchase-card limit in UK councils' card policies (which range from 500 to 5,000 GBP); the "
+    "approval thresholds, unknown, are none. The exports name no card holder and no card, so the payer "
+    "is the team (Calderdale's expense area, Birmingham's directorate): splits and round runs are "
+    "a team's at one merchant, and there are no spikes (they need an employee). Every merchant is new "
+    "in the first months of a ledger, so early large charges count as new merchants.",
+    "",
+]
 HEADER = ("label", "key cases", "recalled", "findings", "correct", "precision", "recall", "target", "met")
 
 
@@ -41,6 +55,8 @@ def markdown(report: dict[str, Any]) -> str:
         *_examples("Missed (key cases no finding matches)", demo["missed"]),
         *_examples("Unexpected (findings outside the key)", demo["unexpected"]),
     ]
+    if report.get("real"):
+        lines += REAL_INTRO
     for name, found in (report.get("real") or {}).items():
         lines += _real(name, found)
     if report.get("real_skipped"):
@@ -82,8 +98,8 @@ def _real(name: str, found: dict[str, Any]) -> list[str]:
         f"month in {found['review_seconds']} s with patterns only (policy: `{found['policy']}`). "
         f"{found['findings']:,} findings: {counts}.",
         "",
-        f"A sample of {len(found['sample_rows'])} for a person to judge: `{found['sample']}` "
-        "(fill in `verdict`).",
+        f"A sample of {len(found['sample_rows'])} for a person to judge: `{found['sample']}`, beside this "
+        "report (fill in `verdict`).",
         "",
         *table(
             ("n", "kind", "expenses", "at stake", "reason"),
