@@ -32,7 +32,7 @@ _TRAINED = pytest.StashKey[dict[str, str]]()
 @pytest.fixture(scope="session")
 def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("small-demo")
-    write_demo_company(folder, seed=3, employees=12, months=6, today=TODAY)
+    write_demo_company(folder, seed=3, employees=12, months=6, today=TODAY, review_cases=False)
     return folder
 
 
