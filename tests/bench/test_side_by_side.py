@@ -47,8 +47,9 @@ async def test_every_system_gives_the_raw_sql_answer(demo_url: str) -> None:
     assert matched == dict.fromkeys(matched, True)
     assert len(result["questions"]) == QUESTIONS
     assert all(row["systems"]["tenant floor"]["p50_ms"] > 0 for row in result["questions"])
-    for system in ("stdio@here", "stdio", "http"):  # the spawned servers' CPU, from /proc
+    for system in ("bare", "stdio@here", "stdio", "http"):  # the spawned servers' CPU, from /proc
         assert all(row["systems"][system]["cpu_ms_per_call"] is not None for row in result["questions"])
+    assert all(row["systems"]["bare"]["errors"] == 0 for row in result["questions"])
     assert all(set(row["ratios"]["ours_over_baselines"]) == {"stdio@here"} for row in result["questions"])
     assert "Every answer matched." in render(result)
     if result["generic"]["status"] != "ran":
