@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bench import layers
 from bench.questions import Question, totals_from_rows, totals_from_tool
 from bench.side_by_side import System, compare, measure_question, render
 
@@ -55,6 +56,19 @@ async def test_every_system_gives_the_raw_sql_answer(demo_url: str) -> None:
     if result["generic"]["status"] != "ran":
         pytest.skip(f"generic PostgreSQL MCP server: {result['generic']['reason']}")
     assert [row["systems"]["generic"]["matched"] for row in result["questions"]] == [True] * QUESTIONS
+
+
+async def test_the_layers_of_our_cpu_add_up_beside_the_bare_servers(demo_url: str) -> None:
+    asked = await layers.asked(demo_url, ["get_expense by"])
+
+    [row] = await layers.measure(demo_url, asked, calls=10)
+
+    assert set(row["layers_ms"]) == set(layers.LAYERS)  # the SDK's: the process's CPU the others left
+    assert sum(row["layers_ms"].values()) >= row["cpu_ms_per_call"] - 0.01
+    assert row["layers_ms"]["tenancy (role + RLS setup)"] > 0
+    assert row["layers_ms"]["audit"] > 0
+    assert row["bare_cpu_ms_per_call"] > 0
+    assert "| get_expense by ref |" in layers.render([row])
 
 
 def _question() -> Question:
