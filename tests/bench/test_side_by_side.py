@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench import layers
+from bench import layers, memory
 from bench.questions import Question, totals_from_rows, totals_from_tool
 from bench.side_by_side import System, compare, measure_question, render
 
@@ -69,6 +69,16 @@ async def test_the_layers_of_our_cpu_add_up_beside_the_bare_servers(demo_url: st
     assert row["layers_ms"]["audit"] > 0
     assert row["bare_cpu_ms_per_call"] > 0
     assert "| get_expense by ref |" in layers.render([row])
+
+
+async def test_the_resident_set_is_read_after_every_step(demo_url: str) -> None:
+    result = await memory.measure(demo_url, {"here": str(ROOT)})
+
+    assert set(result["rss_mb"]) == {"ours", "here"}
+    for steps in result["rss_mb"].values():
+        assert list(steps) == list(memory.STEPS)
+        assert all(mb > 0 for mb in steps.values())
+    assert "| ours |" in memory.render(result)
 
 
 def _question() -> Question:
