@@ -9,7 +9,8 @@ raw SQL's.
 
 `--baseline main=/path/to/a/checkout` adds ours over stdio as that checkout's code runs it (the server
 spawned with PYTHONPATH=DIR), interleaved with the others: a before/after in one run. Beside each
-system's latency: the CPU its process spent per call (the spawned servers and the generic one).
+system's latency: the CPU its process spent per call (the spawned servers and the generic one), and
+ours over the bare `mcp` server's (bench/bare_server.py: the same statements, none of our layers).
 
 Results go to var/bench/ (git ignores it): side_by_side-<database>-<stamp>.json and .md. The database
 must already hold the demo company (`make bench` loads it).
@@ -50,7 +51,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.server import MCPServer
 from sqlalchemy.engine import make_url
 
-from bench.questions import Normalized, Question, Rows, questions, read_dataset
+from bench.questions import Dataset, Normalized, Question, Rows, questions, read_dataset
 from bench.server_process import (
     OUTLAY,
     TOKEN,
@@ -65,7 +66,8 @@ from server.context import AppContext
 from server.db.engine import libpq_url
 from server.settings import Settings
 
-RESULTS = Path(__file__).resolve().parents[1] / "var" / "bench"  # as bench.run: git ignores it
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "var" / "bench"  # as bench.run: git ignores it
 NODE_DIR = Path(__file__).parent / "node"
 GENERIC_SCRIPT = NODE_DIR / "node_modules/@modelcontextprotocol/server-postgres/dist/index.js"
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
@@ -117,10 +119,10 @@ async def compare(
         expenses = await connection.fetchval(
             "SELECT count(*) FROM expenses WHERE company_id = $1", dataset.company_id
         )
-        opening = _systems(connection, database_url, today, company, dataset.company_id, baselines or {})
+        asked = [q for q in questions(dataset) if not only or any(part in q.name for part in only)]
+        opening = _systems(connection, database_url, today, company, dataset, asked, baselines or {})
         async with opening as opened:
             systems, generic = opened
-            asked = [q for q in questions(dataset) if not only or any(part in q.name for part in only)]
             rows = [await measure_question(question, systems, calls) for question in asked]
     finally:
         await connection.close()
@@ -147,15 +149,19 @@ async def _systems(
     database_url: str,
     today: dt.date,
     slug: str,
-    company_id: int,
+    dataset: Dataset,
+    asked: list[Question],
     baselines: dict[str, str],
 ) -> AsyncIterator[tuple[list[System], dict[str, str]]]:
-    """Every system, ready and connected: the raw SQL, the generic server when node/npm are here, and ours
-    over stdio, HTTP (both spawned as deployed) and in memory. Also: what became of the generic server."""
+    """Every system, ready and connected: the raw SQL, the bare `mcp` server, the generic server when
+    node/npm are here, and ours over stdio, HTTP (both spawned as deployed) and in memory. Also: what
+    became of the generic server."""
     async with AsyncExitStack() as stack:
         stack.enter_context(_restore_logging())
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="side_by_side-")))
-        systems = _raw(connection, company_id)
+        systems = _raw(connection, dataset.company_id)
+        client, cpu = await _spawned(stack, _bare_client(database_url, asked, logs))
+        systems.append(System("bare", _bare_call(client, asked), None, cpu))
         generic = _generic_ready()
         if generic["status"] == "ran":
             client, cpu = await _spawned(stack, _generic_client(database_url, logs))
@@ -229,6 +235,31 @@ def _raw(connection: asyncpg.Connection, company_id: int) -> list[System]:
         System("floor", floor, None),
         System("tenant floor", tenant_floor, None),
     ]
+
+
+@asynccontextmanager
+async def _bare_client(database_url: str, asked: list[Question], logs: Path) -> AsyncIterator[Client]:
+    """bench/bare_server.py over stdio: one tool per question running the statements ours runs."""
+    statements = logs / "bare.json"
+    statements.write_text(json.dumps({f"q{i}": list(q.floor_statements) for i, q in enumerate(asked)}))
+    args = ["-m", "bench.bare_server", libpq_url(database_url), str(statements)]
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    params = StdioServerParameters(command=sys.executable, args=args, env=env)
+    with (logs / "bare.log").open("w") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            yield client
+
+
+def _bare_call(client: Client, asked: list[Question]) -> Callable[[Question], Awaitable[Any]]:
+    names = {question.name: f"q{i}" for i, question in enumerate(asked)}
+
+    async def call(question: Question) -> Any:
+        result = await client.call_tool(names[question.name], {})
+        if result.is_error:
+            raise MCPError(code=0, message="".join(getattr(b, "text", "") for b in result.content)[:300])
+        return result
+
+    return call
 
 
 def _generic_ready() -> dict[str, str]:
@@ -398,6 +429,8 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
         "baselines_over_generic": {name: _ratio(results, name, "generic") for name in baselines},
         "ours_over_baselines": {name: _ratio(results, "stdio", name) for name in baselines},
         "cpu_ours_over_generic": _cpu_ratio(results, "stdio", "generic"),
+        "cpu_ours_over_bare": _cpu_ratio(results, "stdio", "bare"),
+        "cpu_baselines_over_bare": {name: _cpu_ratio(results, name, "bare") for name in baselines},
         "ours_over_raw": _ratio(results, "stdio", "raw"),
         "ours_over_floor": _ratio(results, "stdio", "floor"),
         "generic_over_raw": _ratio(results, "generic", "raw"),
@@ -443,7 +476,7 @@ def _targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 # ---- report ----------------------------------------------------------------------------------------
 
-COLUMNS = ("raw", "floor", "tenant floor", "generic", "stdio", "http", "in-memory")
+COLUMNS = ("raw", "floor", "tenant floor", "bare", "generic", "stdio", "http", "in-memory")
 
 
 def render(result: dict[str, Any]) -> str:
@@ -478,20 +511,29 @@ def _columns(result: dict[str, Any]) -> list[str]:
 
 
 def _cpu_lines(result: dict[str, Any], columns: list[str]) -> list[str]:
-    measured = [name for name in columns if name in ("generic", "http") or name.startswith("stdio")]
+    measured = [name for name in columns if name in ("bare", "generic", "http") or name.startswith("stdio")]
+    over_bare = ["stdio", *(name for name in measured if name.startswith("stdio@"))]
     lines = [
-        "CPU ms per call of each server process (user + system over the timed rounds, from /proc):",
+        "CPU ms per call of each server process (user + system over the timed rounds, from /proc); bare: "
+        "a bare `mcp` server running the statements ours runs (bench/bare_server.py), so ours/bare is the "
+        "price of our layers (issue 23: at most 2x):",
         "",
-        "| question | " + " | ".join(measured) + " | ours/generic |",
-        "| --- " * (len(measured) + 2) + "|",
+        "| question | "
+        + " | ".join(measured)
+        + " | ours/generic | "
+        + " | ".join(f"{name}/bare" for name in over_bare)
+        + " |",
+        "| --- " * (len(measured) + 2 + len(over_bare)) + "|",
     ]
     for row in result["questions"]:
         cells = [row["question"]]
         for name in measured:
             cpu = row["systems"].get(name, {}).get("cpu_ms_per_call")
             cells.append("—" if cpu is None else f"{cpu:.2f}")
-        ratio = row["ratios"].get("cpu_ours_over_generic")
-        cells.append("—" if ratio is None else f"{ratio:.2f}")
+        ratios = row["ratios"]
+        over = [ratios.get("cpu_ours_over_generic"), ratios.get("cpu_ours_over_bare")]
+        over += [ratios.get("cpu_baselines_over_bare", {}).get(name) for name in over_bare[1:]]
+        cells += ["—" if ratio is None else f"{ratio:.2f}" for ratio in over]
         lines.append("| " + " | ".join(cells) + " |")
     return [*lines, ""]
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from server.kit.money import AmountText, format_amount, to_minor
+from server.kit.money import AmountText, format_amount, to_decimal, to_minor
 
 AMOUNT = TypeAdapter(AmountText)
 
@@ -30,3 +30,9 @@ def test_minor_units_round_trip_exactly() -> None:
     assert to_minor("0.10", "EUR") + to_minor("0.20", "EUR") == to_minor("0.30", "EUR") == 30
     assert format_amount(-1250, "EUR") == "-12.50"
     assert format_amount(1250, "JPY") == "1250"
+
+
+@pytest.mark.parametrize("currency", ["EUR", "JPY", "BHD", "CLF"])
+@pytest.mark.parametrize("minor", [0, 1, -1, 7, -7, 99, -100, 123456, -123456789012, 10**15 + 3])
+def test_amount_text_is_the_decimal_with_the_currencys_digits(minor: int, currency: str) -> None:
+    assert format_amount(minor, currency) == str(to_decimal(minor, currency))

