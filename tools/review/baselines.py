@@ -36,10 +36,10 @@ def add_months(month: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _window(months: Iterable[dt.date]) -> tuple[dt.date, dt.date]:
-    """The first days of the earliest and the latest month any of `months` looks back on."""
-    ordered = sorted(months)
-    return add_months(ordered[0], -MONTHS), add_months(ordered[-1], -1)
+def _window(days: Iterable[dt.date]) -> tuple[dt.date, dt.date]:
+    """The first days of the earliest and the latest month the months of any of `days` look back on."""
+    distinct = set(days)
+    return add_months(month_of(min(distinct)), -MONTHS), add_months(month_of(max(distinct)), -1)
 
 
 def _rolled(monthly: Monthly, wanted: Iterable[Key]) -> dict[Key, Usual]:
@@ -68,7 +68,7 @@ async def team_usual(
     charges = _charges(scope)
     if not charges:
         return {}
-    first, last = _window(month_of(e.spent_on) for e in charges)
+    first, last = _window(e.spent_on for e in charges)
     query = (
         select(Team.name, Category.code, SpendMonthly.month, SpendMonthly.expenses, SpendMonthly.total_minor)
         .join(Team, Team.id == SpendMonthly.team_id)
@@ -82,7 +82,8 @@ async def team_usual(
     monthly: Monthly = defaultdict(dict)
     for team, category, month, count, total in (await session.execute(query)).all():
         monthly[team, category][month] = Usual(int(count), int(total))
-    return _rolled(monthly, {(e.team, str(e.category), month_of(e.spent_on)) for e in charges})
+    months = _MonthOf()
+    return _rolled(monthly, {(e.team, str(e.category), months(e.spent_on)) for e in charges})
 
 
 def standing_out(
@@ -141,7 +142,7 @@ async def employee_usual(
 ) -> dict[Key, Usual]:
     if not candidates:
         return {}
-    first, last = _window(month_of(e.spent_on) for e in candidates)
+    first, last = _window(e.spent_on for e in candidates)
     # By ids, not by e-mail and code through joins: the (company, employee, spent_on) index then reads
     # these people's year and nothing else, where the joins scanned the whole company's year.
     emails = sorted({str(e.employee) for e in candidates})
@@ -194,7 +195,7 @@ async def merchant_usual(
     """What each candidate's merchant usually charges the company (anyone, any category), 12 months back."""
     if not candidates:
         return {}
-    first, last = _window(month_of(e.spent_on) for e in candidates)
+    first, last = _window(e.spent_on for e in candidates)
     year = cast(extract("year", Expense.spent_on), Integer)
     month = cast(extract("month", Expense.spent_on), Integer)
     amount = Expense.amount_company_minor

@@ -48,12 +48,11 @@ _day: Callable[[ReviewedExpense], dt.date] = attrgetter("spent_on")
 def by_key(
     expenses: Sequence[ReviewedExpense], key: Callable[[ReviewedExpense], K]
 ) -> defaultdict[K, list[ReviewedExpense]]:
-    """The expenses (oldest first, as the engine's history is) grouped by `key`, each group in order."""
+    """The expenses (oldest first, as the engine's history is) grouped by `key`, each group in order (the
+    windows below bisect them)."""
     groups: defaultdict[K, list[ReviewedExpense]] = defaultdict(list)
     for expense in expenses:
         groups[key(expense)].append(expense)
-    for group in groups.values():
-        group.sort(key=order)  # the windows below bisect; from the engine's history, already in order
     return groups
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -198,7 +199,7 @@ def _repeated(expenses: list[ReviewedExpense], window: int) -> list[ReviewedExpe
     possible duplicates, whose subscription check reads further back."""
     last: dict[tuple[int, str, int], dt.date] = {}
     found: list[ReviewedExpense] = []
-    for e in sorted((e for e in expenses if e.amount_minor > 0), key=lambda e: (e.spent_on, e.id)):
+    for e in sorted((e for e in expenses if e.amount_minor > 0), key=attrgetter("spent_on", "id")):
         key = (e.merchant_id, e.currency, e.original_minor)
         if key in last and (e.spent_on - last[key]).days <= window:
             found.append(e)
