@@ -19,6 +19,8 @@ def spikes(scope: Sequence[ReviewedExpense], context: ReviewContext) -> Iterator
             continue
         month = expense.spent_on.replace(day=1)
         own = context.employee_usual.get((expense.employee, expense.category, month))
+        if own is None:  # most charges of a month: their spender's usual was not needed
+            continue
         team = context.team_usual.get((expense.team, expense.category, month))
         merchant = context.merchant_usual.get((expense.merchant_id, month))
         usuals = (own, team, merchant)

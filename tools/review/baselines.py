@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Integer, cast, extract, func, select
+from sqlalchemy import Integer, Select, cast, extract, func, select
 
 from server.db.models import Category, Employee, Expense, SpendMonthly, Team
 from tools.review.findings import ReviewedExpense, Usual
@@ -36,10 +36,10 @@ def add_months(month: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _window(months: Iterable[dt.date]) -> tuple[dt.date, dt.date]:
-    """The first days of the earliest and the latest month any of `months` looks back on."""
-    ordered = sorted(months)
-    return add_months(ordered[0], -MONTHS), add_months(ordered[-1], -1)
+def _window(days: Iterable[dt.date]) -> tuple[dt.date, dt.date]:
+    """The first days of the earliest and the latest month the months of any of `days` look back on."""
+    distinct = set(days)
+    return add_months(month_of(min(distinct)), -MONTHS), add_months(month_of(max(distinct)), -1)
 
 
 def _rolled(monthly: Monthly, wanted: Iterable[Key]) -> dict[Key, Usual]:
@@ -68,7 +68,7 @@ async def team_usual(
     charges = _charges(scope)
     if not charges:
         return {}
-    first, last = _window(month_of(e.spent_on) for e in charges)
+    first, last = _window(e.spent_on for e in charges)
     query = (
         select(Team.name, Category.code, SpendMonthly.month, SpendMonthly.expenses, SpendMonthly.total_minor)
         .join(Team, Team.id == SpendMonthly.team_id)
@@ -82,20 +82,59 @@ async def team_usual(
     monthly: Monthly = defaultdict(dict)
     for team, category, month, count, total in (await session.execute(query)).all():
         monthly[team, category][month] = Usual(int(count), int(total))
-    return _rolled(monthly, {(e.team, str(e.category), month_of(e.spent_on)) for e in charges})
+    months = _MonthOf()
+    return _rolled(monthly, {(e.team, str(e.category), months(e.spent_on)) for e in charges})
 
 
 def standing_out(
     scope: Iterable[ReviewedExpense], teams: Mapping[Key, Usual], factor: Fraction, min_history: int
 ) -> list[ReviewedExpense]:
     """The charges with an employee above `factor` times their team's usual: the only possible spikes."""
+    return _above([e for e in _charges(scope) if e.employee], lambda e: e.team, teams, factor, min_history)
+
+
+def above_own(
+    candidates: Iterable[ReviewedExpense], own: Mapping[Key, Usual], factor: Fraction, min_history: int
+) -> list[ReviewedExpense]:
+    """The candidates also above `factor` times their own usual and their largest: the only ones whose
+    merchant's usual matters."""
+    return _above(candidates, lambda e: str(e.employee), own, factor, min_history)
+
+
+def _above(
+    charges: Iterable[ReviewedExpense],
+    who: Callable[[ReviewedExpense], str],
+    usuals: Mapping[Key, Usual],
+    factor: Fraction,
+    min_history: int,
+) -> list[ReviewedExpense]:
+    # Integers only (amount x count x den > num x total): a Fraction per charge cost a month a second.
+    num, den, months = factor.numerator, factor.denominator, _MonthOf()
     found = []
-    for e in _charges(scope):
-        usual = teams.get((e.team, str(e.category), month_of(e.spent_on)))
-        enough = e.employee and usual and usual.count >= min_history and usual.total_minor > 0
-        if enough and usual and e.amount_minor * usual.count > factor * usual.total_minor:
+    for e in charges:
+        usual = usuals.get((who(e), str(e.category), months(e.spent_on)))
+        if usual is None or usual.count < min_history or usual.total_minor <= 0:
+            continue
+        largest = usual.max_minor
+        if e.amount_minor * usual.count * den > num * usual.total_minor and (
+            largest is None or e.amount_minor > largest
+        ):
             found.append(e)
     return found
+
+
+class _MonthOf(dict[dt.date, dt.date]):
+    """month_of, remembered (a month of expenses has some thirty days)."""
+
+    def __call__(self, day: dt.date) -> dt.date:
+        month = self.get(day)
+        if month is None:
+            month = self[day] = month_of(day)
+        return month
+
+
+async def _ids(session: AsyncSession, query: Select[int, str]) -> dict[int, str]:
+    return {key: name for key, name in (await session.execute(query)).all()}
 
 
 async def employee_usual(
@@ -103,26 +142,49 @@ async def employee_usual(
 ) -> dict[Key, Usual]:
     if not candidates:
         return {}
-    first, last = _window(month_of(e.spent_on) for e in candidates)
+    first, last = _window(e.spent_on for e in candidates)
+    # By ids, not by e-mail and code through joins: the (company, employee, spent_on) index then reads
+    # these people's year and nothing else, where the joins scanned the whole company's year.
+    emails = sorted({str(e.employee) for e in candidates})
+    people = await _ids(
+        session,
+        select(Employee.id, Employee.email).where(
+            Employee.company_id == company_id, Employee.email.in_(emails)
+        ),
+    )
+    codes = sorted({str(e.category) for e in candidates})
+    categories = await _ids(
+        session,
+        select(Category.id, Category.code).where(Category.company_id == company_id, Category.code.in_(codes)),
+    )
     year = cast(extract("year", Expense.spent_on), Integer)
     month = cast(extract("month", Expense.spent_on), Integer)
     amount = Expense.amount_company_minor
     query = (
-        select(Employee.email, Category.code, year, month, func.count(), func.sum(amount), func.max(amount))
-        .join(Employee, Employee.id == Expense.employee_id)
-        .join(Category, Category.id == Expense.category_id)
+        select(
+            Expense.employee_id,
+            Expense.category_id,
+            year,
+            month,
+            func.count(),
+            func.sum(amount),
+            func.max(amount),
+        )
         .where(
             Expense.company_id == company_id,
+            Expense.employee_id.in_(sorted(people)),
             Expense.spent_on.between(first, add_months(last, 1) - dt.timedelta(days=1)),
             amount > 0,
-            Employee.email.in_(sorted({str(e.employee) for e in candidates})),
-            Category.code.in_(sorted({str(e.category) for e in candidates})),
+            Expense.category_id.in_(sorted(categories)),
         )
-        .group_by(Employee.email, Category.code, year, month)
+        .group_by(Expense.employee_id, Expense.category_id, year, month)
     )
     monthly: Monthly = defaultdict(dict)
-    for email, category, y, m, count, total, largest in (await session.execute(query)).all():
-        monthly[email, category][dt.date(y, m, 1)] = Usual(int(count), int(total), int(largest))
+    for person, category, y, m, count, total, largest in (await session.execute(query)).all():
+        if person is None or category is None:  # never: the IN lists hold ids (for the type checker)
+            continue
+        key = (people[person], categories[category])
+        monthly[key][dt.date(y, m, 1)] = Usual(int(count), int(total), int(largest))
     wanted = {(str(e.employee), str(e.category), month_of(e.spent_on)) for e in candidates}
     return _rolled(monthly, wanted)
 
@@ -133,7 +195,7 @@ async def merchant_usual(
     """What each candidate's merchant usually charges the company (anyone, any category), 12 months back."""
     if not candidates:
         return {}
-    first, last = _window(month_of(e.spent_on) for e in candidates)
+    first, last = _window(e.spent_on for e in candidates)
     year = cast(extract("year", Expense.spent_on), Integer)
     month = cast(extract("month", Expense.spent_on), Integer)
     amount = Expense.amount_company_minor

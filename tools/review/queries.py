@@ -10,8 +10,10 @@ the refunds' lookback."""
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -198,7 +200,7 @@ def _repeated(expenses: list[ReviewedExpense], window: int) -> list[ReviewedExpe
     possible duplicates, whose subscription check reads further back."""
     last: dict[tuple[int, str, int], dt.date] = {}
     found: list[ReviewedExpense] = []
-    for e in sorted((e for e in expenses if e.amount_minor > 0), key=lambda e: (e.spent_on, e.id)):
+    for e in sorted((e for e in expenses if e.amount_minor > 0), key=attrgetter("spent_on", "id")):
         key = (e.merchant_id, e.currency, e.original_minor)
         if key in last and (e.spent_on - last[key]).days <= window:
             found.append(e)
@@ -272,16 +274,20 @@ async def _refunded_merchants(
         return []
     since = min(e.spent_on for e in refunds) - dt.timedelta(days=lookback)
     until = max(e.spent_on for e in refunds)
-    by_merchant: dict[int, list[ReviewedExpense]] = {}
-    for refund in refunds:
-        by_merchant.setdefault(refund.merchant_id, []).append(refund)
+    # Per merchant, its refunds' days (in order) and what each needs: a row may cover one when a refund
+    # within `lookback` days after it needs at most twice its amount (bisected: every row compared with
+    # every refund of its merchant cost a team's quarter a third of its time).
+    by_merchant: dict[int, tuple[list[dt.date], list[int]]] = {}
+    for refund in sorted(refunds, key=attrgetter("spent_on")):
+        days, needs = by_merchant.setdefault(refund.merchant_id, ([], []))
+        days.append(refund.spent_on)
+        needs.append(-refund.amount_minor)
 
     def may_cover(row: Any) -> bool:
-        return any(
-            2 * row.amount_company_minor >= -r.amount_minor
-            and 0 <= (r.spent_on - row.spent_on).days <= lookback
-            for r in by_merchant[row.merchant_id]
-        )
+        days, needs = by_merchant[row.merchant_id]
+        start = bisect_left(days, row.spent_on)
+        end = bisect_right(days, row.spent_on + dt.timedelta(days=lookback))
+        return start < end and 2 * row.amount_company_minor >= min(needs[start:end])
 
     smallest = min(-e.amount_minor for e in refunds)
     found: list[ReviewedExpense] = []
