@@ -231,7 +231,7 @@ class Expense(Base):
         Index("ix_expenses_company_team_spent_on", "company_id", "team_id", "spent_on"),
         Index("ix_expenses_company_employee_spent_on", "company_id", "employee_id", "spent_on"),
         Index("ix_expenses_company_category_spent_on", "company_id", "category_id", "spent_on"),
-        Index("ix_expenses_company_merchant", "company_id", "merchant_id"),
+        Index("ix_expenses_company_merchant_spent_on", "company_id", "merchant_id", "spent_on"),
         # A category budget's history: one team's rows of one category, without reading the team's others.
         Index(
             "ix_expenses_company_team_category_spent_on", "company_id", "team_id", "category_id", "spent_on"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Literal, NamedTuple, TypeAlias
 
 from server.kit.expense_policy import ExpensePolicy, Severity
 
@@ -24,10 +24,10 @@ RuleKind: TypeAlias = Literal[
 SEVERITY_ORDER: Mapping[Severity, int] = {"high": 0, "medium": 1, "low": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewedExpense:
+class ReviewedExpense(NamedTuple):
     """One expense as the review sees it. Amounts in minor units; `amount_minor` is in the company
-    currency (negative: a refund or credit), `original_minor` in `currency`."""
+    currency (negative: a refund or credit), `original_minor` in `currency`. A named tuple: a month's
+    review builds over 100,000 of them, at half a frozen dataclass's cost."""
 
     id: int
     ref: str
