@@ -45,12 +45,19 @@ def templates(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str | None, dict[tuple[str, dt.date], str]]]:
     """Meridian's template database, built once per backend and module (what the runner copies)."""
+    yield from fixture_templates("meridian", request, tmp_path_factory)
+
+
+def fixture_templates(
+    fixture: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str | None, dict[tuple[str, dt.date], str]]]:
+    """A harness fixture's template database on the backend `request.param` names, closed after."""
     postgres = None
     if request.param == "postgresql":
         _postgres_or_skip()
         postgres = POSTGRES_URL
     databases = FixtureDatabases(tmp_path_factory.mktemp("templates"), postgres)
-    asyncio.run(databases.template("meridian", TODAY))
+    asyncio.run(databases.template(fixture, TODAY))
     yield postgres, databases.templates
     asyncio.run(databases.close())
 

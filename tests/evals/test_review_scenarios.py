@@ -3,7 +3,6 @@ company whose planted cases they name."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -16,8 +15,7 @@ from evals.harness.fixtures import FixtureDatabases
 from evals.harness.loading import SCENARIOS, load_scenarios, select
 from evals.harness.runner import RunOptions, run_scenarios
 from server.demo.review_cases import ANSWERS, read_key
-from tests.conftest import POSTGRES_URL, _postgres_or_skip
-from tests.evals.test_conversations import failed_scenarios
+from tests.evals.test_conversations import failed_scenarios, fixture_templates
 
 pytestmark = pytest.mark.anyio
 TODAY = dt.date(2026, 11, 20)
@@ -29,14 +27,7 @@ def demo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str | None, dict[tuple[str, dt.date], str]]]:
     """The demo fixture's template database, once per backend."""
-    postgres = None
-    if request.param == "postgresql":
-        _postgres_or_skip()
-        postgres = POSTGRES_URL
-    databases = FixtureDatabases(tmp_path_factory.mktemp("templates"), postgres)
-    asyncio.run(databases.template("demo", TODAY))
-    yield postgres, databases.templates
-    asyncio.run(databases.close())
+    yield from fixture_templates("demo", request, tmp_path_factory)
 
 
 def test_the_review_scenarios_name_planted_cases(tmp_path: Path) -> None:
