@@ -16,7 +16,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
@@ -359,21 +359,33 @@ def encode_cursor(secret: bytes, filters: ExpenseFilters, last_date: dt.date, la
         "d": last_date.isoformat(),
         "i": last_id,
     }
+    return signed(secret, payload)
+
+
+def signed(secret: bytes, payload: dict[str, Any]) -> str:
+    """`payload` as an opaque cursor: its JSON and an HMAC of it, URL-safe."""
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     signature = hmac.new(secret, body, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(body + signature).decode().rstrip("=")
 
 
-def decode_cursor(secret: bytes, filters: ExpenseFilters, cursor: str) -> tuple[dt.date, int]:
-    """The keyset a cursor resumes after; `InvalidArgument` unless this server issued it for these filters."""
+def verified(secret: bytes, cursor: str) -> dict[str, Any]:
+    """The payload of a cursor `signed` with `secret`; `InvalidArgument` for any other text."""
+    text = cursor.strip()
     try:
-        raw = base64.urlsafe_b64decode(cursor.strip() + "=" * (-len(cursor.strip()) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise InvalidArgument(DAMAGED_CURSOR) from None
     body, signature = raw[:-_SIGNATURE_BYTES], raw[-_SIGNATURE_BYTES:]
     if not body or not hmac.compare_digest(signature, hmac.new(secret, body, hashlib.sha256).digest()):
         raise InvalidArgument(DAMAGED_CURSOR)
-    payload = json.loads(body)
+    payload: dict[str, Any] = json.loads(body)
+    return payload
+
+
+def decode_cursor(secret: bytes, filters: ExpenseFilters, cursor: str) -> tuple[dt.date, int]:
+    """The keyset a cursor resumes after; `InvalidArgument` unless this server issued it for these filters."""
+    payload = verified(secret, cursor)
     if payload.get("v") != CURSOR_VERSION:
         raise InvalidArgument(DAMAGED_CURSOR)
     if payload["c"] != filters.company_id or payload["f"] != filters_digest(filters):
