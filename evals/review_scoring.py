@@ -16,26 +16,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
 from server.demo.review_key import Case
 from tools.review.findings import PatternKind, RuleKind
 
-RULE_KINDS: tuple[RuleKind, ...] = (
-    "receipt_required",
-    "cap",
-    "blocked",
-    "weekend_spend",
-    "keywords",
-    "just_below_threshold",
-)
-PATTERN_KINDS: tuple[PatternKind, ...] = (
-    "duplicate",
-    "split_purchase",
-    "spike",
-    "new_merchant",
-    "round_numbers",
-    "refund_without_charge",
-)
+RULE_KINDS: tuple[RuleKind, ...] = get_args(RuleKind)
+PATTERN_KINDS: tuple[PatternKind, ...] = get_args(PatternKind)
 RULE_TARGET, PATTERN_TARGET = 0.95, 0.85
 
 
