@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -238,8 +239,8 @@ class Expense(Base):
         ),
         Index("ix_expenses_company_cost_center", "company_id", "cost_center"),
         Index("ix_expenses_company_project", "company_id", "project"),
-        # review_expenses: one receipt on several expenses is a duplicate.
-        Index("ix_expenses_company_receipt_id", "company_id", "receipt_id"),
+        # review_expenses: one receipt on several expenses is a duplicate, compared trimmed and without case.
+        Index("ix_expenses_company_receipt_key", "company_id", text("lower(trim(receipt_id))")),
         _referenced(),
         _same_company("merchant_id", "merchants"),
         _same_company("employee_id", "employees"),

@@ -174,9 +174,9 @@ async def _same_receipts(
     session: AsyncSession, company_id: int, expenses: list[ReviewedExpense]
 ) -> list[ReviewedExpense]:
     """Every expense of the company with one of the scope's receipt ids (trimmed, any case), any day: a
-    receipt claimed twice is a duplicate however far apart. The (company, receipt_id) index holds only the
-    expenses that have one."""
-    wanted = {e.receipt_id.strip().casefold() for e in expenses if e.receipt_id and e.receipt_id.strip()}
+    receipt claimed twice is a duplicate however far apart. Through the index on (company,
+    lower(trim(receipt_id))) (migration 0018): SQL's lower, not casefold, as the index has it."""
+    wanted = {e.receipt_id.strip().lower() for e in expenses if e.receipt_id and e.receipt_id.strip()}
     found: list[ReviewedExpense] = []
     for chunk in _chunks(wanted):
         normalized = func.lower(func.trim(Expense.receipt_id))
