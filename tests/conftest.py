@@ -11,8 +11,9 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -142,11 +143,21 @@ def seeded_url(request: pytest.FixtureRequest, make_database: Callable[[str], st
     Cached on the pytest config: pytest may set a session fixture up again when test order switches
     parameters, and seeding twice would only cost time.
     """
-    seeded = request.config.stash.setdefault(_SEEDED, {})
+    return seeded_once(request, make_database, _SEEDED, seed_world)
+
+
+def seeded_once(
+    request: pytest.FixtureRequest,
+    make_database: Callable[[str], str],
+    key: pytest.StashKey[dict[str, str]],
+    seed: Callable[[str], Coroutine[Any, Any, object]],
+) -> str:
+    """The database `seed` filled for the backend `request.param`, made once per session and `key`."""
+    seeded = request.config.stash.setdefault(key, {})
     backend = str(request.param)
     if backend not in seeded:
         seeded[backend] = make_database(backend)
-        asyncio.run(seed_world(seeded[backend]))
+        asyncio.run(seed(seeded[backend]))
     return seeded[backend]
 
 

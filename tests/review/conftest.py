@@ -16,7 +16,6 @@ people, and two card charges without an employee.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -31,55 +30,38 @@ from server.db.engine import create_engine, create_session_factory
 from server.db.models import Company, ExpensePolicy
 from server.db.rollups import rebuild_spend_rollups
 from tests import factories as f
-from tests.conftest import BACKENDS
-from tests.world import build, connect
+from tests.conftest import BACKENDS, seeded_once
+from tests.world import connect
 
 _SEEDED = pytest.StashKey[dict[str, str]]()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def review_url(request: pytest.FixtureRequest, make_database: Callable[[str], str]) -> str:
-    seeded = request.config.stash.setdefault(_SEEDED, {})
-    backend = str(request.param)
-    if backend not in seeded:
-        seeded[backend] = make_database(backend)
-        asyncio.run(_seed(seeded[backend]))
-    return seeded[backend]
-
-
-@pytest.fixture(scope="session")
-def review_servers() -> Callable[[str, str], MCPServer[AppContext]]:
-    built: dict[tuple[str, str], MCPServer[AppContext]] = {}
-
-    def server(url: str, company: str) -> MCPServer[AppContext]:
-        if (url, company) not in built:
-            built[url, company] = build(url, company)
-        return built[url, company]
-
-    return server
+    return seeded_once(request, make_database, _SEEDED, _seed)
 
 
 @pytest.fixture
 async def acme(
-    review_servers: Callable[[str, str], MCPServer[AppContext]], review_url: str, anyio_backend: str
+    servers: Callable[[str, str], MCPServer[AppContext]], review_url: str, anyio_backend: str
 ) -> AsyncIterator[Client]:
-    async with connect(review_servers(review_url, "acme"), "auto") as client:
+    async with connect(servers(review_url, "acme"), "auto") as client:
         yield client
 
 
 @pytest.fixture
 async def initech(
-    review_servers: Callable[[str, str], MCPServer[AppContext]], review_url: str, anyio_backend: str
+    servers: Callable[[str, str], MCPServer[AppContext]], review_url: str, anyio_backend: str
 ) -> AsyncIterator[Client]:
-    async with connect(review_servers(review_url, "initech"), "legacy") as client:
+    async with connect(servers(review_url, "initech"), "legacy") as client:
         yield client
 
 
 @pytest.fixture
 async def globex(
-    review_servers: Callable[[str, str], MCPServer[AppContext]], review_url: str, anyio_backend: str
+    servers: Callable[[str, str], MCPServer[AppContext]], review_url: str, anyio_backend: str
 ) -> AsyncIterator[Client]:
-    async with connect(review_servers(review_url, "globex"), "auto") as client:
+    async with connect(servers(review_url, "globex"), "auto") as client:
         yield client
 
 
