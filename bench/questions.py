@@ -229,42 +229,39 @@ def row_from_tool(content: Mapping[str, Any]) -> dict[str, Any]:
 
 def row_from_rows(currency: str) -> Callable[[Rows], dict[str, Any] | None]:
     def normalize(rows: Rows) -> dict[str, Any] | None:
-        if len(rows) != 1:
-            return None
-        row = rows[0]
-        return {
-            "ref": row["ref"],
-            "date": row["spent_on"],
-            "amount": (to_decimal(_int(row["amount_minor"]), row["currency"]), row["currency"]),
-            "amount_company": to_decimal(_int(row["amount_company_minor"]), currency),
-            "status": row["status"],
-            "receipt": row["receipt_present"],
-        }
+        return _row(rows[0], currency) if len(rows) == 1 else None
 
     return normalize
 
 
 def expense_from_rows(currency: str) -> Callable[[Rows], dict[str, Any] | None]:
+    """`row_from_rows`' facts and what get_expense adds: merchant, MCC, category, people, approvals."""
+
     def normalize(rows: Rows) -> dict[str, Any] | None:
         if len(rows) != 1:
             return None
         row = rows[0]
-        return {
-            "ref": row["ref"],
-            "date": row["spent_on"],
-            "amount": (to_decimal(_int(row["amount_minor"]), row["currency"]), row["currency"]),
-            "amount_company": to_decimal(_int(row["amount_company_minor"]), currency),
-            "status": row["status"],
+        return _row(row, currency) | {
             "merchant": row["merchant"],
             "mcc": row["mcc"],
             "category": row["category_code"],
             "employee": row["email"],
             "team": row["team"],
-            "receipt": row["receipt_present"],
             "approvals": [_request(request) for request in _json(row["approvals"])],
         }
 
     return normalize
+
+
+def _row(row: Mapping[str, Any], currency: str) -> dict[str, Any]:
+    return {
+        "ref": row["ref"],
+        "date": row["spent_on"],
+        "amount": (to_decimal(_int(row["amount_minor"]), row["currency"]), row["currency"]),
+        "amount_company": to_decimal(_int(row["amount_company_minor"]), currency),
+        "status": row["status"],
+        "receipt": row["receipt_present"],
+    }
 
 
 def _request(request: Mapping[str, Any]) -> tuple[Any, ...]:
