@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from server.importer import fields
-from server.importer.checks import Known, unknown_reference
-from server.importer.json_file import read_document
+from server.importer.checks import Known
+from server.importer.json_file import check_amount, check_known, read_document
 from server.importer.problems import Problems
 from server.kit.expense_policy import Cap, ExpensePolicy, JustBelowThreshold, ReceiptRequired
 
@@ -47,12 +47,14 @@ def read_expense_policy_file(
     if policy is None:
         return None
     found = Problems()
-    _check_categories(file, policy, known.categories, "stored category" if stored else "category", found)
+    kind = "stored category" if stored else "category"
+    for index, rule in enumerate(policy.rules):
+        check_known(file, f"rules[{index}].categories", rule.categories, kind, known.categories, found)
     currency = policy.currency or known.currency
     checked = _check_currency(file, policy, known.currency, rates, found, stored=stored)
     if checked and currency is not None:
         for column, value in _amounts(policy):
-            _check_amount(file, column, value, currency, found)
+            check_amount(file, column, str(value), currency, found)
     for problem in found:
         problems.add(problem.file, problem.line, problem.column, problem.message)
     return None if found else policy
@@ -85,18 +87,6 @@ def _check_currency(
     return True
 
 
-def _check_categories(
-    file: str, policy: ExpensePolicy, known: Collection[str] | None, kind: str, problems: Problems
-) -> None:
-    if known is None:
-        return
-    for index, rule in enumerate(policy.rules):
-        for position, code in enumerate(rule.categories or ()):
-            if code not in known:
-                column = f"rules[{index}].categories[{position}]"
-                problems.add(file, 0, column, unknown_reference(kind, code, known))
-
-
 def _amounts(policy: ExpensePolicy) -> Iterator[tuple[str, Decimal]]:
     """Every amount of the policy, by its path."""
     for index, rule in enumerate(policy.rules):
@@ -117,10 +107,3 @@ def _amounts(policy: ExpensePolicy) -> Iterator[tuple[str, Decimal]]:
         yield "patterns.split_purchases.card_limit", split.card_limit
     yield "patterns.new_merchant.first_charge_above", patterns.new_merchant.first_charge_above
     yield "patterns.round_numbers.multiple", patterns.round_numbers.multiple
-
-
-def _check_amount(file: str, column: str, value: Decimal, currency: str, problems: Problems) -> None:
-    try:
-        fields.amount(currency)(str(value))
-    except ValueError as error:
-        problems.add(file, 0, column, str(error))

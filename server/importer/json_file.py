@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from server.importer import fields
+from server.importer.checks import unknown_reference
 from server.importer.problems import WHOLE, Problems
 
 M = TypeVar("M", bound=BaseModel)
@@ -149,3 +152,27 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     return [model for argument in get_args(annotation) for model in _models_in(argument)]
+
+
+def check_amount(file: str, column: str, text: str, currency: str, problems: Problems) -> None:
+    """An amount of a document must fit its currency (no more decimals than it has)."""
+    try:
+        fields.amount(currency)(text)
+    except ValueError as error:
+        problems.add(file, 0, column, str(error))
+
+
+def check_known(
+    file: str,
+    column: str,
+    values: tuple[str, ...] | None,
+    kind: str,
+    known: Collection[str] | None,
+    problems: Problems,
+) -> None:
+    """Each of `values` (a list at `column`) must be a known `kind`; nothing to check without a list."""
+    if values is None or known is None:
+        return
+    for position, value in enumerate(values):
+        if value not in known:
+            problems.add(file, 0, f"{column}[{position}]", unknown_reference(kind, value, known))

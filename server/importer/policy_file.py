@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from server.importer import fields
 from server.importer.checks import Known, unknown_reference
-from server.importer.json_file import read_document
+from server.importer.json_file import check_amount, check_known, read_document
 from server.importer.problems import WHOLE, Problems
 from server.kit.approval_policy import EmployeeStep, Policy, RoleStep, distinct_steps, nested_steps
 
@@ -39,9 +38,10 @@ def _check_names(policy: Policy, known: Known, roles: Collection[str] | None, pr
         when = rule.when
         for key, value in (("amount_over", when.amount_over), ("amount_at_least", when.amount_at_least)):
             if value is not None and known.currency is not None:
-                _check_amount(f"{where}.when.{key}", str(value), known.currency, problems)
-        _check_all(f"{where}.when.category_in", when.category_in, "category", known.categories, problems)
-        _check_all(f"{where}.when.team_in", when.team_in, "team", known.teams, problems)
+                check_amount(FILE, f"{where}.when.{key}", str(value), known.currency, problems)
+        categories, teams = known.categories, known.teams
+        check_known(FILE, f"{where}.when.category_in", when.category_in, "category", categories, problems)
+        check_known(FILE, f"{where}.when.team_in", when.team_in, "team", teams, problems)
         for position, step in enumerate(rule.steps):
             for part in nested_steps(step):
                 column = f"{where}.steps[{position}]"
@@ -58,20 +58,3 @@ def _check_signers(column: str, wanted: int | None, policy: Policy, problems: Pr
     if wanted is not None and wanted > most:
         message = f"{wanted} signers cannot be met: the policy has {most} different steps, one signer each"
         problems.add(FILE, 0, column, message)
-
-
-def _check_amount(column: str, text: str, currency: str, problems: Problems) -> None:
-    try:
-        fields.amount(currency)(text)
-    except ValueError as error:
-        problems.add(FILE, 0, column, str(error))
-
-
-def _check_all(
-    column: str, values: tuple[str, ...] | None, kind: str, known: Collection[str] | None, problems: Problems
-) -> None:
-    if values is None or known is None:
-        return
-    for position, value in enumerate(values):
-        if value not in known:
-            problems.add(FILE, 0, f"{column}[{position}]", unknown_reference(kind, value, known))
