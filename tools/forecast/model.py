@@ -8,8 +8,8 @@ lumps clipped: card spend is lumpy, and a smoother that averages a lump in keeps
 histories fall back to the mean of their months, intermittent ones to the typical (median) month, which
 is what one has to expect when there is too little signal to fit anything (and the method says so). A
 level shift (a step in the log months, `level_shift`) scales the months before it to the new level.
-docs/forecasting.md has the backtests behind the choices. statsforecast is imported on first use: it
-pulls in pandas and statsmodels, which the server's start-up should not pay for.
+docs/forecasting.md has the backtests behind the choices. statsforecast is called through
+statsforecast_models.py, which keeps its DataFrame layer (pandas, statsmodels) out of the server.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def _seasonal_factors(y: np.ndarray) -> np.ndarray:
 
 
 def _fit(y: np.ndarray, h: int, model: ModelName, season: Season | None) -> tuple[np.ndarray, np.ndarray]:
-    from statsforecast.models import AutoETS, DynamicOptimizedTheta
+    from tools.forecast.statsforecast_models import AutoETS, DynamicOptimizedTheta
 
     n = len(y)
     results: list[tuple[np.ndarray, np.ndarray]] = []
