@@ -1,7 +1,8 @@
 """Cold start: `outlay serve --transport stdio` answers tools/list without loading the heavy libraries.
 
 Claude Desktop waits for the first tools/list on every launch; model, migration and charting
-libraries each cost a good part of a second to import, so they load on the first call that needs them.
+libraries each cost a good part of a second to import, so they load on the first call that needs them,
+and so do the services and queries of the tools that register from their schemas alone.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ HEAVY = (
     "server.importer.service",
     "sklearn",
     "statsforecast",
+    # The tools' services and queries: the first call imports them, registration needs only the schemas.
+    "tools.approvers.deciding",
+    "tools.approvers.filing",
+    "tools.approvers.service",
+    "tools.expenses.queries",
+    "tools.expenses.service",
+    "tools.review.service",
 )
 
 

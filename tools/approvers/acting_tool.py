@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.kit.money import AmountText
-from tools.approvers import deciding, filing
 from tools.approvers.acting_schemas import DecideApprovalOutput, DecisionName, SubmitSpendRequestOutput
 from tools.approvers.arguments import Category, Currency, PaymentType, Team
 
@@ -110,6 +109,8 @@ async def submit_spend_request(
     ] = None,
     dry_run: Annotated[bool, Field(description="Show what would be filed without writing.")] = False,
 ) -> Annotated[CallToolResult, SubmitSpendRequestOutput]:
+    from tools.approvers import filing  # loaded by the first call, not at start-up
+
     confirmed = isinstance(confirmation, AcceptedElicitation) and confirmation.data.confirm
     submission = filing.Submission(
         requester,
@@ -158,6 +159,8 @@ async def decide_approval(
         bool, Field(description="Check the decision and show its effect without writing.")
     ] = False,
 ) -> Annotated[CallToolResult, DecideApprovalOutput]:
+    from tools.approvers import deciding  # loaded by the first call, not at start-up
+
     confirmed = isinstance(confirmation, AcceptedElicitation) and confirmation.data.confirm
     verdict = deciding.Verdict(request_id, decision, comment, step, dry_run, confirmed)
     async with tool_call(ctx, "decide_approval") as call:

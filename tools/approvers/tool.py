@@ -11,7 +11,7 @@ from pydantic import Field
 from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.kit.money import AmountText
-from tools.approvers import absences, logic, service
+from tools.approvers import absences
 from tools.approvers.arguments import Category, Currency, PaymentType, Team
 from tools.approvers.schemas import SuggestApproverOutput, SuggestRequest
 
@@ -76,6 +76,8 @@ async def suggest_approver(
         payment_type=payment_type,
         description=description,
     )
+    from tools.approvers import logic, service  # loaded by the first call, not at start-up
+
     async with tool_call(ctx, "suggest_approver") as call:
         answer = await service.suggest(call.session, call.caller, call.app.clock.today(), request)
     return tool_result(answer, logic.summary(answer))

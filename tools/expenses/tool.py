@@ -16,7 +16,6 @@ from server.context import AppContext
 from server.kit.money import AmountText
 from server.kit.periods import Day
 from server.kit.selection import SelectionRequest
-from tools.expenses import logic, queries, service
 from tools.expenses.schemas import ExpenseDetail, ExpenseStatusName, SearchExpensesOutput
 
 READ_ONLY = ToolAnnotations(
@@ -128,6 +127,8 @@ async def search_expenses(
         limit=limit,
         cursor=cursor,
     )
+    from tools.expenses import logic, service  # loaded by the first call, not at start-up
+
     async with tool_call(ctx, "search_expenses") as call:
         secret = call.app.settings.cursor_secret.get_secret_value().encode()
         output = await service.search(call.session, call.caller, secret, request)
@@ -140,6 +141,8 @@ async def get_expense(
         str, Field(min_length=1, max_length=64, description="The expense id, e.g. 'EXP-000123'.")
     ],
 ) -> Annotated[CallToolResult, ExpenseDetail]:
+    from tools.expenses import logic, service
+
     async with tool_call(ctx, "get_expense") as call:
         detail = await service.get_detail(call.session, call.caller, expense_id)
     return tool_result(detail, logic.detail_summary(detail))
@@ -147,6 +150,8 @@ async def get_expense(
 
 async def expense(expense_id: str) -> str:
     """One expense in full, as get_expense returns it."""
+    from tools.expenses import service
+
     async with resource_call("expense") as call:
         detail = await service.get_detail(call.session, call.caller, expense_id)
     return detail.model_dump_json(indent=2)
@@ -160,4 +165,6 @@ async def complete(uri: str, argument: CompletionArgument) -> Completion | None:
 
 
 async def _expense_ids(session: AsyncSession, company_id: int, text: str) -> list[str]:
+    from tools.expenses import queries
+
     return await queries.refs_starting_with(session, company_id, text, limit=completions.MAX_VALUES + 1)

@@ -11,7 +11,6 @@ from pydantic import Field
 from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.kit.periods import Day, PeriodText
-from tools.review import service
 from tools.review.schemas import Kind, ReviewOutput, ReviewRequest, SeverityName
 
 READ_ONLY = ToolAnnotations(
@@ -92,6 +91,8 @@ async def review_expenses(
         limit=limit,
         cursor=cursor,
     )
+    from tools.review import service  # loaded by the first call, not at start-up
+
     async with tool_call(ctx, "review_expenses") as call:
         secret = call.app.settings.cursor_secret.get_secret_value().encode()
         output = await service.review(call.session, call.caller, call.app.clock.today(), secret, request)
