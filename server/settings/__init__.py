@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_path
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.settings.auth import ApiKeyGrant, OAuthSettings
@@ -84,6 +84,22 @@ class Settings(BaseSettings):
         default_factory=RateLimitSettings,
         description="Per-caller abuse limits on /mcp: OUTLAY_RATE_LIMIT__<FIELD>, see docs/operations.md.",
     )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        repr=False,
+        description="redis://[:PASSWORD@]HOST:PORT/DB shared by every replica: rate limits, concurrency "
+        "slots, the LLM token budget and the answer cache count across replicas. Unset: in process.",
+    )
+    redis_prefix: str = Field(
+        default="outlay",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="Prefix of every Redis key: deployments (or tests) sharing one Redis keep apart.",
+    )
+    redis_timeout_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="Longest one Redis command (or connect) may take before it counts as unreachable.",
+    )
     otel: TelemetrySettings = Field(
         default_factory=TelemetrySettings,
         description="Trace export: OUTLAY_OTEL__ENDPOINT (OTLP/HTTP) and OUTLAY_OTEL__SERVICE_NAME.",
@@ -117,6 +133,12 @@ class Settings(BaseSettings):
         description="HTTP: how long a read-only tool call that found the database away is tried again, "
         "counted from its first failure and never longer than the statement timeout (0: not retried).",
     )
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`OUTLAY_REDIS_URL=` unsets it, as an environment variable can."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def read_retry_budget(self) -> float:
