@@ -40,7 +40,7 @@ _meter = metrics.get_meter("outlay.shared")
 _fallbacks = _meter.create_counter(
     "outlay.shared_state.fallbacks",
     "{operation}",
-    "Operations that found Redis away, by operation (rate, slots, budget, cache, write)",
+    "Operations that found Redis away, by operation (rate, slots, budget, cache, ping)",
 )
 
 # One token per request; the bucket refills at ARGV[1] per second up to ARGV[2]. Returns the seconds to
