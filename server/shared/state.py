@@ -80,7 +80,7 @@ def slots(settings: Settings) -> CallerSlots | None:
 
 @asynccontextmanager
 async def open_shared_state(
-    settings: Settings, today: Callable[[], dt.date] = utc_today
+    settings: Settings, today: Callable[[], dt.date] = utc_today, lease_seconds: float = LEASE_SECONDS
 ) -> AsyncIterator[SharedState]:
     """The process's shared state, for as long as it serves. With Redis, the client is made here (it
     connects on first use: a replica starts, and serves reads, while Redis is away) and the slots'
@@ -92,7 +92,7 @@ async def open_shared_state(
 
     redis = connect(settings)
     try:
-        shared = on_redis(settings, redis, today, LEASE_SECONDS)
+        shared = on_redis(settings, redis, today, lease_seconds)
         async with anyio.create_task_group() as tasks:
             if shared.renew is not None:
                 tasks.start_soon(shared.renew)
