@@ -15,6 +15,8 @@ from server.settings.auth import ApiKeyGrant, OAuthSettings
 from server.settings.gateway import GatewaySettings
 from server.settings.operations import RateLimitSettings, TelemetrySettings
 
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
 
 def default_database_url() -> str:
     data_dir = user_data_path("outlay", appauthor=False)
@@ -139,6 +141,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """`OUTLAY_REDIS_URL=` unsets it, as an environment variable can."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _a_redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(_REDIS_SCHEMES):
+            raise ValueError("must start with redis://, rediss:// (TLS) or unix://")
+        return value
 
     @property
     def read_retry_budget(self) -> float:

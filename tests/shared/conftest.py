@@ -4,21 +4,24 @@ stay apart. When Redis is unreachable these tests are skipped, except under CI=t
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import redis
 
-from server.fakes.loopback import free_port
+from server.fakes.loopback import free_port, wait_until_ready
 from server.settings import Settings
+from tests.transports.conftest import CURSOR_SECRET, OUTLAY, TOKENS, server_env
 
 REDIS_URL = os.environ.get("OUTLAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def _redis_or_skip() -> redis.Redis:
+def redis_or_skip() -> redis.Redis:
     client = redis.Redis.from_url(REDIS_URL, socket_timeout=2, decode_responses=True)
     try:
         client.ping()
@@ -32,7 +35,7 @@ def _redis_or_skip() -> redis.Redis:
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
     """A key prefix of the test's own; its keys are gone afterwards."""
-    client = _redis_or_skip()
+    client = redis_or_skip()
     prefix = f"outlay-test-{uuid.uuid4().hex[:12]}"
     yield prefix
     keys = list(client.scan_iter(f"{prefix}:*"))
@@ -43,7 +46,7 @@ def redis_prefix() -> Iterator[str]:
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
-    client = _redis_or_skip()
+    client = redis_or_skip()
     yield client
     client.close()
 
@@ -58,3 +61,26 @@ def settings(redis_url: str | None, prefix: str = "outlay", **values: Any) -> Se
         {"database_url": "sqlite+aiosqlite:///unused.db", "redis_url": redis_url, "redis_prefix": prefix}
         | values
     )
+
+
+@pytest.fixture(scope="module")
+def spawn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
+    """`outlay serve --transport http` with the test tokens and `settings`, like the transports' fixture,
+    but given 90 s to get ready: these tests start several replicas while others train on two cores."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(database_url: str, **extra: str) -> str:
+        keys = json.dumps({token: slug for slug, token in TOKENS.items()})
+        env = server_env(database_url, OUTLAY_API_KEYS=keys, OUTLAY_CURSOR_SECRET=CURSOR_SECRET, **extra)
+        log, port = tmp_path_factory.mktemp("replica") / "server.log", free_port()
+        with log.open("wb") as output:
+            command = [OUTLAY, "serve", "--transport", "http", "--port", str(port)]
+            processes.append(subprocess.Popen(command, env=env, stdout=output, stderr=output))
+        url = f"http://127.0.0.1:{port}"
+        wait_until_ready(url, processes[-1], seconds=90, log=log)
+        return url
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)

@@ -129,3 +129,10 @@ async def test_a_slot_falls_back_to_the_process_while_redis_is_away() -> None:
         with anyio.fail_after(5):
             async with slots.hold("ann") as first, slots.hold("ann") as second:
                 assert (first, second) == (True, False)
+
+
+def test_the_redis_url_is_checked_and_an_empty_one_unsets_it() -> None:
+    with pytest.raises(ValueError, match="must start with redis://"):
+        settings("http://127.0.0.1:6379")
+
+    assert settings("").redis_url is None

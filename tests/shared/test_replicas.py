@@ -22,9 +22,8 @@ from server.fakes.script import Answer
 from server.shared.writes import PAUSED
 from tests.categorize.conftest import demo_folder, load_and_train  # noqa: F401 - the session fixture
 from tests.operations.conftest import Spawn
-from tests.shared.conftest import REDIS_URL, no_redis_url
+from tests.shared.conftest import REDIS_URL, no_redis_url, redis_or_skip
 from tests.transports.conftest import TOKENS, http_client
-from tests.transports.conftest import spawn_http_server as spawn  # noqa: F401 - the fixture
 from tests.transports.test_http import MCP_HEADERS
 from tests.world import raw
 
@@ -55,11 +54,7 @@ def claude(trained_postgres: str) -> Iterator[tuple[FakeAnthropic, str]]:
 @pytest.fixture(scope="module")
 def prefix() -> Iterator[str]:
     """The module's own Redis keys, deleted afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis unreachable at {REDIS_URL}: {exc}")
+    client = redis_or_skip()
     name = f"outlay-test-{uuid.uuid4().hex[:12]}"
     yield name
     if keys := list(client.scan_iter(f"{name}:*")):
@@ -90,7 +85,7 @@ def on_redis(prefix: str, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def limited_pair(spawn: Spawn, trained_postgres: str, prefix: str) -> tuple[str, str]:  # noqa: F811
+def limited_pair(spawn: Spawn, trained_postgres: str, prefix: str) -> tuple[str, str]:
     limits = on_redis(
         f"{prefix}:rate",
         OUTLAY_RATE_LIMIT__REQUESTS_PER_SECOND=str(RATE),
@@ -101,7 +96,7 @@ def limited_pair(spawn: Spawn, trained_postgres: str, prefix: str) -> tuple[str,
 
 @pytest.fixture(scope="module")
 def budgeted_pair(
-    spawn: Spawn,  # noqa: F811
+    spawn: Spawn,
     trained_postgres: str,
     prefix: str,
     claude: tuple[FakeAnthropic, str],
@@ -187,7 +182,7 @@ def _utc_day() -> str:
 
 
 @pytest.fixture(scope="module")
-def without_redis(spawn: Spawn, trained_postgres: str, claude: tuple[FakeAnthropic, str]) -> str:  # noqa: F811
+def without_redis(spawn: Spawn, trained_postgres: str, claude: tuple[FakeAnthropic, str]) -> str:
     return spawn(trained_postgres, **llm_settings(claude[1], OUTLAY_REDIS_URL=no_redis_url()))
 
 
