@@ -85,7 +85,8 @@ def on_redis(prefix: str, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def limited_pair(spawn: Spawn, trained_postgres: str, prefix: str) -> tuple[str, str]:
+def limited_pair(prefix: str, spawn: Spawn, trained_postgres: str) -> tuple[str, str]:
+    # `prefix` first: its keys are deleted after the replicas stop (a late settlement writes none back)
     limits = on_redis(
         f"{prefix}:rate",
         OUTLAY_RATE_LIMIT__REQUESTS_PER_SECOND=str(RATE),
@@ -96,9 +97,9 @@ def limited_pair(spawn: Spawn, trained_postgres: str, prefix: str) -> tuple[str,
 
 @pytest.fixture(scope="module")
 def budgeted_pair(
+    prefix: str,
     spawn: Spawn,
     trained_postgres: str,
-    prefix: str,
     claude: tuple[FakeAnthropic, str],
 ) -> tuple[str, str]:
     budget = llm_settings(claude[1], **on_redis(prefix, OUTLAY_GATEWAY__DAILY_TOKEN_BUDGET=str(BUDGET)))
