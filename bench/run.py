@@ -9,8 +9,10 @@ training curve, rows x categories -> seconds and peak memory; `outlay train` on 
 scaling (summarize/search from the default to the large company, with their query plans), review
 (review_expenses of a month and of a team's quarter, bench/review.py), import
 (`outlay import --no-train` of the large company's folder into empty databases: seconds and peak RSS;
-it needs no prepared database). `--quick` measures the default company only, with shorter runs: about
-four minutes instead of the full run's eleven (plus the large company's first load).
+it needs no prepared database), shared_limits (what the limits, budget and cache on Redis add per call
+against in process, bench/shared_limits.py; it needs Redis, `--redis-url`, and no database).
+`--quick` measures the default company only, with shorter runs: about four minutes instead of the
+full run's eleven (plus the large company's first load).
 
 The databases (default `outlay_bench`, `outlay_bench_big`, and `outlay_bench_categorize` for the
 categorizer, which trains) are created, migrated and loaded with the demo company on first use, with
@@ -52,9 +54,20 @@ DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
 LARGE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_big"
 CATEGORIZE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_categorize"
 DEFAULT_SIZE, LARGE_SIZE = (250, 24), (5000, 36)
-SECTIONS = ("throughput", "side_by_side", "startup", "models", "training", "scaling", "import", "review")
+SECTIONS = (
+    "throughput",
+    "side_by_side",
+    "startup",
+    "models",
+    "training",
+    "scaling",
+    "import",
+    "review",
+    "shared_limits",
+)
 # Sections that bring their own data: `--only` them and no demo database is prepared.
-SELF_CONTAINED = frozenset({"import"})
+SELF_CONTAINED = frozenset({"import", "shared_limits"})
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 async def ensure_database(url: str) -> None:
@@ -115,6 +128,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--categorize-database-url",
         default=os.environ.get("OUTLAY_BENCH_CATEGORIZE_DATABASE_URL", CATEGORIZE_URL),
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("OUTLAY_BENCH_REDIS_URL", REDIS_URL), help="for shared_limits"
     )
     parser.add_argument(
         "--size", default="x".join(map(str, DEFAULT_SIZE)), help="the default company: EMPLOYEESxMONTHS"
@@ -282,7 +298,13 @@ def _runners(
             name: asyncio.run(review.measure(url, today=today, calls=calls)) for name, url in urls.items()
         }
 
+    def shared_limits() -> dict[str, Any]:
+        from bench.shared_limits import measure
+
+        return asyncio.run(measure(args.redis_url, calls=500 if quick else 2000))
+
     return {
+        "shared_limits": shared_limits,
         "throughput": throughput,
         "side_by_side": side_by_side,
         "startup": startup,

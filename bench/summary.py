@@ -194,6 +194,10 @@ def _sections(sections: dict[str, Any]) -> list[str]:
         lines += ["", training.render(sections["training"]).replace("# ", "## ", 1)]
     if "import" in sections:
         lines += ["", importing.render(sections["import"]).replace("# ", "## ", 1)]
+    if "shared_limits" in sections:
+        from bench import shared_limits
+
+        lines += ["", shared_limits.render(sections["shared_limits"]).replace("# ", "## ", 1)]
     if "scaling" in sections:
         scaling = sections["scaling"]
         lines += [

@@ -25,6 +25,7 @@ from server.http.replicas import request_state_security
 from server.http.scopes import protect_write_tools
 from server.runtime import Runtime
 from server.settings import Settings
+from server.shared.writes import pause_writes_while_unshared
 from server.telemetry.names import CallNames
 from server.tool_server import OutlayServer
 from tools import approvers, categorize, expenses, forecast, review, spend
@@ -119,6 +120,7 @@ def build_server(
     # mcp 2.3.0 leaves MCPServer.completion() unannotated; the handler itself is fully typed.
     mcp.completion()(complete)  # type: ignore[no-untyped-call]
     protect_write_tools(mcp, note_outcome)
+    pause_writes_while_unshared(mcp, note_outcome)
     return mcp
 
 

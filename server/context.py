@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.gateway import ModelGateway
 from server.settings import Settings
+from server.shared.state import SharedState
 from server.telemetry.names import CallNames
 
 
@@ -75,6 +76,8 @@ class AppContext:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     gateway: ModelGateway
+    # Limits, token budget and answer cache: in process, or on Redis for every replica.
+    shared: SharedState
     # Served to callers without a token (stdio, in-memory). None over HTTP: there a token is required.
     local_company: str | None
     models: LoadedModels = field(default_factory=LoadedModels)

@@ -18,6 +18,7 @@ from server.db.engine import create_engine, create_session_factory, sqlite_file
 from server.db.tenancy import tenant_role_problem
 from server.gateway import ModelGateway
 from server.settings import Settings
+from server.shared.state import open_shared_state
 from server.telemetry.names import CallNames
 
 
@@ -123,20 +124,22 @@ class Runtime:
             await ensure_schema(engine)
             if problem := await tenant_role_problem(engine, self.settings.tenant_role):
                 raise SchemaNotReady(problem)
-            gateway = ModelGateway(self.settings.gateway)
-            try:
-                self.current = AppContext(
-                    settings=self.settings,
-                    engine=engine,
-                    sessions=create_session_factory(engine),
-                    clock=Clock(self.settings.today),
-                    gateway=gateway,
-                    local_company=self.local_company,
-                    call_names=call_names or CallNames(),
-                )
-                yield self.current
-            finally:
-                self.current = None
-                await gateway.aclose()
+            async with open_shared_state(self.settings) as shared:
+                gateway = ModelGateway(self.settings.gateway, budget=shared.budget, cache=shared.cache)
+                try:
+                    self.current = AppContext(
+                        settings=self.settings,
+                        engine=engine,
+                        sessions=create_session_factory(engine),
+                        clock=Clock(self.settings.today),
+                        gateway=gateway,
+                        shared=shared,
+                        local_company=self.local_company,
+                        call_names=call_names or CallNames(),
+                    )
+                    yield self.current
+                finally:
+                    self.current = None
+                    await gateway.aclose()
         finally:
             await engine.dispose()

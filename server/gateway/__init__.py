@@ -29,6 +29,7 @@ earlier ones were skipped. `gateway.llm_available` tells whether the LLM is wort
 from server.gateway.chat import ChatAnswer
 from server.gateway.errors import (
     BudgetExhausted,
+    BudgetUnreachable,
     CircuitOpen,
     DeadlineExceeded,
     GatewayError,
@@ -50,6 +51,7 @@ from server.settings.gateway import GatewaySettings, ModelPrice
 
 __all__ = [
     "BudgetExhausted",
+    "BudgetUnreachable",
     "ChainResult",
     "ChatAnswer",
     "CircuitOpen",

@@ -1,8 +1,6 @@
 """What every model call cost and how it went: tokens, USD, latency, retries, outcome — as OpenTelemetry
 metrics (meter `outlay.gateway`) and one log line (logger `outlay.gateway`) per call — plus the
-per-company daily token budget.
-
-The budget is counted in process: each replica counts its own until usage lives in a shared store.
+per-company daily token budget (in process, or on Redis: `server.shared`).
 """
 
 from __future__ import annotations
@@ -20,18 +18,16 @@ from opentelemetry import trace
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 from opentelemetry.trace import SpanKind
 
-from server.gateway.errors import BudgetExhausted, GatewayError
+from server.gateway.errors import GatewayError
 from server.gateway.resilience import CircuitBreaker
 from server.settings.gateway import GatewaySettings, ModelPrice
+from server.shared.kinds import TokenBudget
+from server.shared.memory import MemoryBudget, utc_today
 
 log = logging.getLogger("outlay.gateway")
 _tracer = trace.get_tracer("outlay.gateway")
 _PER_TOKENS = Decimal(1_000_000)
 _MICRO = Decimal("0.000001")
-
-
-def utc_today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 @dataclass
@@ -68,36 +64,18 @@ def cost_usd(price: ModelPrice, input_tokens: int, output_tokens: int) -> Decima
     return (price.input * input_tokens + price.output * output_tokens) / _PER_TOKENS
 
 
-class TokenBudget:
-    """Tokens used per company per UTC day, against one daily limit (None: no limit)."""
-
-    def __init__(self, limit: int | None, today: Callable[[], dt.date] = utc_today) -> None:
-        self.limit = limit
-        self._today = today
-        self._used: dict[tuple[str, dt.date], int] = {}
-
-    def used(self, company: str) -> int:
-        return self._used.get((company, self._today()), 0)
-
-    def check(self, company: str) -> None:
-        if self.limit is not None and self.used(company) >= self.limit:
-            raise BudgetExhausted(f"today's LLM token budget of {self.limit} is used up for this company")
-
-    def spend(self, company: str, tokens: int) -> None:
-        today = self._today()
-        if any(day != today for _, day in self._used):  # a new day: yesterday's counts are history
-            self._used = {key: n for key, n in self._used.items() if key[1] == today}
-        self._used[company, today] = self._used.get((company, today), 0) + tokens
-
-
 class Accounting:
     """Instruments of the `outlay.gateway` meter, the token budget, and the per-call log line."""
 
     def __init__(
-        self, settings: GatewaySettings, meters: MeterProvider, today: Callable[[], dt.date] = utc_today
+        self,
+        settings: GatewaySettings,
+        meters: MeterProvider,
+        today: Callable[[], dt.date] = utc_today,
+        budget: TokenBudget | None = None,
     ) -> None:
         self._prices = settings.prices
-        self.budget = TokenBudget(settings.daily_token_budget, today)
+        self.budget = budget or MemoryBudget(settings.daily_token_budget, today)
         self._breakers: list[CircuitBreaker] = []
         self._unpriced: set[str] = set()
         meter = meters.get_meter("outlay.gateway")
@@ -123,10 +101,9 @@ class Accounting:
         self._retries.add(1, {"kind": record.kind, "provider": record.provider, "reason": reason})
 
     def used_tokens(self, record: CallRecord, input_tokens: int, output_tokens: int) -> None:
-        """Tokens of one provider response, counted as they happen (the budget cannot wait)."""
+        """Tokens of one provider response (the budget counts them as they happen: `ChatCalls.send`)."""
         record.input_tokens += input_tokens
         record.output_tokens += output_tokens
-        self.budget.spend(record.company, input_tokens + output_tokens)
         price = price_for(record.model, self._prices)
         if price is not None:
             record.cost_usd += cost_usd(price, input_tokens, output_tokens)

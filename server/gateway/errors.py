@@ -5,7 +5,8 @@ to its next link and says why); nothing here is a bug in the caller except `Prom
     ├── Unavailable              the gateway did not call the provider, so nothing was spent
     │   ├── NotConfigured        no LLM provider (or no model-serving URL) is configured
     │   ├── CircuitOpen          the provider kept failing; calls fail fast until a probe succeeds
-    │   └── BudgetExhausted      the company has used its daily token budget
+    │   ├── BudgetExhausted      the company has used its daily token budget
+    │   └── BudgetUnreachable    the shared budget (Redis) did not answer: nothing is paid blind
     ├── ProviderFailed           the provider was called and did not answer usefully
     │   ├── DeadlineExceeded     no answer within the call's deadline (retries included)
     │   ├── RetriesExhausted     every attempt failed with a retryable error
@@ -38,6 +39,10 @@ class CircuitOpen(Unavailable):
 
 class BudgetExhausted(Unavailable):
     reason = "budget_exhausted"
+
+
+class BudgetUnreachable(Unavailable):
+    reason = "budget_unreachable"
 
 
 class ProviderFailed(GatewayError):

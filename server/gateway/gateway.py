@@ -14,9 +14,8 @@ from opentelemetry import metrics
 from opentelemetry.metrics import MeterProvider
 from pydantic import BaseModel
 
-from server.gateway.accounting import Accounting, CallRecord, utc_today
+from server.gateway.accounting import Accounting, CallRecord
 from server.gateway.answers import AnswerSpec
-from server.gateway.cache import ResponseCache
 from server.gateway.chat import ChatAnswer, ChatCalls
 from server.gateway.errors import CircuitOpen, NotConfigured
 from server.gateway.messages import Chat, ChatTurn, Tool
@@ -26,6 +25,8 @@ from server.gateway.resilience import CircuitState, Guard, within
 from server.gateway.serving import InferRequest, InferResponse, ServingClient, Tensor
 from server.gateway.structured import Question, StructuredAnswer, StructuredCalls
 from server.settings.gateway import GatewaySettings
+from server.shared.kinds import AnswerCache, TokenBudget
+from server.shared.memory import ResponseCache, utc_today
 
 if TYPE_CHECKING:
     from server.gateway.llm import LLMClient
@@ -39,6 +40,8 @@ class ModelGateway:
 
     `meters` defaults to the process's OpenTelemetry meter provider; tests pass their own, with `clock`
     (monotonic seconds, for circuits and the cache), `today` (for the budget) and `rng` (for jitter).
+    `budget` and `cache` are the process's shared state (`server.shared`, on Redis when configured);
+    without them, both are kept in this object.
     """
 
     def __init__(
@@ -49,9 +52,11 @@ class ModelGateway:
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] = utc_today,
         rng: random.Random | None = None,
+        budget: TokenBudget | None = None,
+        cache: AnswerCache | None = None,
     ) -> None:
         self.settings = settings
-        self.accounting = Accounting(settings, meters or metrics.get_meter_provider(), today)
+        self.accounting = Accounting(settings, meters or metrics.get_meter_provider(), today, budget)
         guard = partial(Guard, settings=settings, clock=clock, rng=rng)
         self._llm = _open_llm(settings, guard(settings.provider)) if settings.provider != "none" else None
         self._serving: tuple[ServingClient, Guard] | None = None
@@ -59,8 +64,8 @@ class ModelGateway:
             self._serving = (ServingClient(settings, settings.serving_url), guard(ServingClient.provider))
         for _, watched in filter(None, (self._llm, self._serving)):
             self.accounting.watch(watched.breaker)
-        cache = ResponseCache(settings.cache_ttl_seconds, settings.cache_max_entries, clock)
-        self._chats = ChatCalls(self._llm, self.accounting)
+        cache = cache or ResponseCache(settings.cache_ttl_seconds, settings.cache_max_entries, clock)
+        self._chats = ChatCalls(self._llm, self.accounting, settings.max_tokens)
         self._structured = StructuredCalls(self._chats, cache, self.accounting)
         self._prompts = PromptLibrary(settings.prompts_dir)
         self._anonymous = Redactor()

@@ -1,6 +1,7 @@
 """`ModelGateway.structured`: one question to the LLM, answered as a validated pydantic model.
 
-template → redacted inputs → cache → budget → guarded attempt → validation → (one repair) → accounting.
+template → redacted inputs → cache → circuit → budget → guarded attempt → validation → (one repair)
+→ accounting.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from pydantic import BaseModel, ValidationError
 
 from server.gateway.accounting import Accounting, CallRecord
 from server.gateway.answers import AnswerSpec, OffSchema
-from server.gateway.cache import ResponseCache, cache_key
+from server.gateway.cache import cache_key
 from server.gateway.errors import InvalidAnswer
 from server.gateway.messages import Chat, UserText
 from server.gateway.prompts import PromptTemplate, Rendered
 from server.gateway.redaction import Redaction
 from server.gateway.resilience import Deadline, within
+from server.shared.kinds import AnswerCache
 
 if TYPE_CHECKING:
     from server.gateway.chat import ChatCalls
@@ -72,7 +74,7 @@ class Question(Generic[A]):
 class StructuredCalls:
     """Answers `Question`s with the LLM: cache, budget, guarded attempts, one repair, accounting."""
 
-    def __init__(self, chats: ChatCalls, cache: ResponseCache, accounting: Accounting) -> None:
+    def __init__(self, chats: ChatCalls, cache: AnswerCache, accounting: Accounting) -> None:
         self._chats, self._cache, self._accounting = chats, cache, accounting
 
     async def ask(self, question: Question[A], *, deadline: float, restore: bool) -> StructuredAnswer[A]:
@@ -114,13 +116,13 @@ class StructuredCalls:
             question.spec.fingerprint,
             question.inputs,
         )
-        if (hit := self._cache.get(key)) is not None:
+        if (hit := await self._cache.get(question.company, key)) is not None:
             record.outcome = "cache_hit"
             return question.spec.model.model_validate(hit), True
-        self._chats.ready(question.company)
+        self._chats.ready()
         with within(seconds, self._chats.provider) as deadline:
             value = await self._converse(question, record, deadline)
-        self._cache.put(key, value.model_dump(mode="json"))
+        await self._cache.put(question.company, key, value.model_dump(mode="json"))
         return value, False
 
     async def _converse(self, question: Question[A], record: CallRecord, deadline: Deadline) -> A:

@@ -4,19 +4,18 @@ requests open at once, so that many callers each within their limits cannot exha
 
 Mounted inside the SDK's authentication middleware, so a caller is the subject and company of a verified
 token; a request without one is counted by client address (it will get its 401 anyway, but cheaply).
-Per process: every replica counts its own callers until the counts live in a shared store. Every
-refusal is counted in metrics and in the trail's per-minute tally (server/audit/refusals.py).
+The rate and the slots are counted where the process's shared state lives (`server.shared`): in
+process, or on Redis for every replica at once (falling back to this process's own counts while Redis
+is away); the cap on open requests is always this replica's own. Every refusal is counted in metrics and
+in the trail's per-minute tally (server/audit/refusals.py).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from opentelemetry import metrics
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,8 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.audit.refusals import RefusalTally
 from server.http.scopes import replay
 from server.settings.operations import RateLimitSettings
+from server.shared.kinds import CallerLimits
 
-_MAX_TRACKED = 10_000  # callers remembered at once; idle full buckets are forgotten beyond it
 _meter = metrics.get_meter("outlay.limits")
 _refused = _meter.create_counter(
     "outlay.http.refused", "{request}", "Requests on /mcp refused by the abuse limits, by status and reason"
@@ -35,72 +34,7 @@ _open = _meter.create_up_down_counter(
 )
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
-class TokenBuckets:
-    """`take(key)` spends one token: 0.0 when granted, else the seconds until one is there."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.burst, self._clock = rate, burst, clock
-        self._buckets: dict[str, _Bucket] = {}
-
-    def take(self, key: str) -> float:
-        now = self._clock()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= _MAX_TRACKED:
-                self._forget_full(now)
-            bucket = self._buckets[key] = _Bucket(float(self.burst), now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
-        bucket.updated = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return 0.0
-        return (1 - bucket.tokens) / self.rate
-
-    def _forget_full(self, now: float) -> None:
-        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.updated) * self.rate >= self.burst]
-        for key in full:
-            del self._buckets[key]
-
-
-@dataclass
-class _Slots:
-    semaphore: anyio.Semaphore
-    users: int = 0
-
-
-@dataclass
-class CallerSlots:
-    """At most `limit` requests in flight per key; `None` from `acquire` when no slot freed in time."""
-
-    limit: int
-    wait: float
-    _slots: dict[str, _Slots] = field(default_factory=dict)
-
-    async def acquire(self, key: str) -> _Slots | None:
-        slots = self._slots.get(key)
-        if slots is None:
-            slots = self._slots[key] = _Slots(anyio.Semaphore(self.limit))
-        slots.users += 1
-        with anyio.move_on_after(self.wait):
-            await slots.semaphore.acquire()
-            return slots
-        self._done(key, slots)
-        return None
-
-    def release(self, key: str, slots: _Slots) -> None:
-        slots.semaphore.release()
-        self._done(key, slots)
-
-    def _done(self, key: str, slots: _Slots) -> None:
-        slots.users -= 1
-        if slots.users == 0:
-            del self._slots[key]
+_NONE = CallerLimits(None, None)  # before the lifespan opened: nothing is served yet anyway
 
 
 def caller_of(scope: Scope) -> tuple[str, str | None]:
@@ -128,17 +62,13 @@ class LimitsMiddleware:
         self,
         app: ASGIApp,
         settings: RateLimitSettings,
+        limits: Callable[[], CallerLimits | None],
         tally: RefusalTally | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
         self.settings = settings
+        self.limits = limits  # the lifespan's, once it is open
         self.tally = tally
-        rate = settings.requests_per_second
-        self.buckets = TokenBuckets(rate, settings.burst, clock) if rate > 0 else None
-        self.slots = (
-            CallerSlots(settings.concurrency, settings.queue_seconds) if settings.concurrency else None
-        )
         self.open = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -167,23 +97,20 @@ class LimitsMiddleware:
             message = f"Request body larger than {self.settings.max_body_bytes} bytes."
             await self._refuse(scope, send, 413, message, None, "body_size")
             return
-        key = caller_key(scope)
-        if self.buckets is not None and (wait := self.buckets.take(key)):
+        key, limits = caller_key(scope), self.limits() or _NONE
+        if limits.rate is not None and (wait := await limits.rate.take(key)):
             await self._refuse(scope, send, 429, "Too many requests: slow down.", wait, "rate")
             return
         replayed = replay(body, receive)
-        if self.slots is None:
+        if limits.slots is None:
             await self.app(scope, replayed, send)
             return
-        slots = await self.slots.acquire(key)
-        if slots is None:
-            message = "Too many requests in flight for this caller."
-            await self._refuse(scope, send, 429, message, 1.0, "concurrency")
-            return
-        try:
-            await self.app(scope, replayed, send)
-        finally:
-            self.slots.release(key, slots)
+        async with limits.slots.hold(key) as held:
+            if held:
+                await self.app(scope, replayed, send)
+                return
+        message = "Too many requests in flight for this caller."
+        await self._refuse(scope, send, 429, message, 1.0, "concurrency")
 
     async def _refuse(
         self, scope: Scope, send: Send, status: int, message: str, retry_after: float | None, reason: str

@@ -50,9 +50,10 @@ def _route(mcp: MCPServer[AppContext], path: str) -> Callable[[Handler], Handler
 
 
 def add_health_routes(mcp: MCPServer[AppContext], runtime: Runtime) -> None:
-    """/healthz: the process answers. /readyz: it can reach its database (for load balancers), and the
-    state of each model backend's circuit — informative only: without models the tools still answer,
-    degraded, so an open circuit never takes the replica out of rotation."""
+    """/healthz: the process answers. /readyz: it can reach its database (for load balancers), the
+    state of each model backend's circuit, and where the shared state lives and whether it answers —
+    both informative only: without models the tools still answer, degraded, and without Redis the reads
+    still answer (writes are refused), so neither takes the replica out of rotation."""
 
     @_route(mcp, "/healthz")
     async def healthz(_: Request) -> Response:
@@ -69,7 +70,10 @@ def add_health_routes(mcp: MCPServer[AppContext], runtime: Runtime) -> None:
         except Exception as exc:
             log.warning("readiness check failed", extra={"error": type(exc).__name__})
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ready", "database": "ok", "models": app.gateway.status()})
+        shared = await app.shared.status()
+        return JSONResponse(
+            {"status": "ready", "database": "ok", "models": app.gateway.status(), "shared_state": shared}
+        )
 
 
 def add_metrics_route(mcp: MCPServer[AppContext], telemetry: Telemetry) -> None:
@@ -111,7 +115,13 @@ def http_app(mcp: MCPServer[AppContext], runtime: Runtime) -> Starlette:
     refusals = RefusalTally()
     # Appended, not `add_middleware`d: the limits run inside the SDK's authentication, on verified callers,
     # and before anything else reads the body.
-    app.user_middleware.append(Middleware(LimitsMiddleware, settings=settings.rate_limit, tally=refusals))
+    limits = Middleware(
+        LimitsMiddleware,
+        settings=settings.rate_limit,
+        limits=lambda: runtime.current.shared.limits if runtime.current else None,
+        tally=refusals,
+    )
+    app.user_middleware.append(limits)
     refuse_write_calls_over_http(app, mcp, runtime)
     audit_refusals(app, refusals, runtime)
     return app

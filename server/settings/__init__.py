@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_path
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.settings.auth import ApiKeyGrant, OAuthSettings
 from server.settings.gateway import GatewaySettings
 from server.settings.operations import RateLimitSettings, TelemetrySettings
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def default_database_url() -> str:
@@ -84,6 +86,22 @@ class Settings(BaseSettings):
         default_factory=RateLimitSettings,
         description="Per-caller abuse limits on /mcp: OUTLAY_RATE_LIMIT__<FIELD>, see docs/operations.md.",
     )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        repr=False,
+        description="redis://[:PASSWORD@]HOST:PORT/DB shared by every replica: rate limits, concurrency "
+        "slots, the LLM token budget and the answer cache count across replicas. Unset: in process.",
+    )
+    redis_prefix: str = Field(
+        default="outlay",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="Prefix of every Redis key: deployments (or tests) sharing one Redis keep apart.",
+    )
+    redis_timeout_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="Longest one Redis command (or connect) may take before it counts as unreachable.",
+    )
     otel: TelemetrySettings = Field(
         default_factory=TelemetrySettings,
         description="Trace export: OUTLAY_OTEL__ENDPOINT (OTLP/HTTP) and OUTLAY_OTEL__SERVICE_NAME.",
@@ -117,6 +135,19 @@ class Settings(BaseSettings):
         description="HTTP: how long a read-only tool call that found the database away is tried again, "
         "counted from its first failure and never longer than the statement timeout (0: not retried).",
     )
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`OUTLAY_REDIS_URL=` unsets it, as an environment variable can."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _a_redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(_REDIS_SCHEMES):
+            raise ValueError("must start with redis://, rediss:// (TLS) or unix://")
+        return value
 
     @property
     def read_retry_budget(self) -> float:

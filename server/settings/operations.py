@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 
 
 class RateLimitSettings(BaseModel):
-    """Per caller (bearer subject and company; client address without a token), per replica: each
-    process counts its own callers until the counts live in a shared store. `max_connections` alone
-    counts every caller together: many callers within their own limits must not exhaust the replica."""
+    """Per caller (bearer subject and company; client address without a token): per replica, or across
+    replicas with `OUTLAY_REDIS_URL` (`server.shared`). `max_connections` alone counts every caller
+    together, always per replica: many callers within their own limits must not exhaust the replica."""
 
     requests_per_second: float = Field(
         default=200.0, ge=0, description="Sustained MCP requests per second per caller (0: no rate limit)."

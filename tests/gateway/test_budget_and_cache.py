@@ -10,7 +10,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from server.fakes.anthropic import FakeAnthropic
 from server.gateway import BudgetExhausted, ModelGateway
-from server.gateway.accounting import TokenBudget
+from server.shared.memory import MemoryBudget
 from tests.clocks import Clock
 from tests.gateway.conftest import ask, total
 
@@ -29,28 +29,27 @@ async def test_an_exhausted_budget_makes_the_llm_unavailable_for_that_company_on
     await ask(gateway, "another company", company="globex")
 
     assert len(fake_llm.script.received) == 4
-    assert gateway.accounting.budget.used("acme") == 360
+    assert await gateway.accounting.budget.used("acme") == 360
     assert total(metrics, "outlay.gateway.calls", outcome="budget_exhausted") == 1
 
 
-def test_the_budget_starts_afresh_each_utc_day() -> None:
+async def test_the_budget_starts_afresh_each_utc_day() -> None:
     today = dt.date(2026, 7, 20)
-    budget = TokenBudget(100, today=lambda: today)
+    budget = MemoryBudget(100, today=lambda: today)
     budget.spend("acme", 100)
-    with pytest.raises(BudgetExhausted):
-        budget.check("acme")
+    assert await budget.reserve("acme", 10) is None
 
     today = dt.date(2026, 7, 21)
 
-    budget.check("acme")
-    assert budget.used("acme") == 0
+    assert await budget.reserve("acme", 10) is not None
+    assert await budget.used("acme") == 0
 
 
-def test_no_budget_means_no_limit() -> None:
-    budget = TokenBudget(None)
+async def test_no_budget_means_no_limit() -> None:
+    budget = MemoryBudget(None)
     budget.spend("acme", 10**12)
 
-    budget.check("acme")
+    assert await budget.reserve("acme", 10) is not None
 
 
 async def test_the_same_question_is_answered_from_the_cache(

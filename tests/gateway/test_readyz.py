@@ -48,4 +48,5 @@ async def test_an_open_llm_circuit_shows_but_does_not_fail_readiness(
             "llm": {"provider": "anthropic", "model": "claude-haiku-4-5", "circuit": "open"},
             "serving": {"circuit": "not_configured"},
         },
+        "shared_state": {"backend": "memory", "status": "ok", "writes": "accepted"},
     }

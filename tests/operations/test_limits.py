@@ -6,7 +6,7 @@ import anyio
 import httpx2
 import pytest
 
-from server.http.limits import CallerSlots, TokenBuckets
+from server.shared.memory import CallerSlots, TokenBuckets
 from tests.operations.conftest import Spawn
 from tests.transports.conftest import TOKENS
 from tests.transports.test_http import INITIALIZE, MCP_HEADERS
@@ -76,11 +76,11 @@ def test_the_bucket_refills_at_its_rate() -> None:
     now = [0.0]
     buckets = TokenBuckets(rate=2.0, burst=2, clock=lambda: now[0])
 
-    assert [buckets.take("a"), buckets.take("a")] == [0.0, 0.0]
-    assert buckets.take("a") == pytest.approx(0.5)
-    assert buckets.take("b") == 0.0
+    assert [buckets.take_now("a"), buckets.take_now("a")] == [0.0, 0.0]
+    assert buckets.take_now("a") == pytest.approx(0.5)
+    assert buckets.take_now("b") == 0.0
     now[0] = 0.5
-    assert buckets.take("a") == 0.0
+    assert buckets.take_now("a") == 0.0
 
 
 @pytest.mark.anyio

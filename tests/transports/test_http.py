@@ -70,6 +70,7 @@ def test_health_and_readiness_need_no_token(replicas: tuple[str, str]) -> None:
                 "llm": {"provider": "none", "model": "claude-haiku-4-5", "circuit": "not_configured"},
                 "serving": {"circuit": "not_configured"},
             },
+            "shared_state": {"backend": "memory", "status": "ok", "writes": "accepted"},
         },
     )
 
