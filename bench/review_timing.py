@@ -1,10 +1,9 @@
-"""review_expenses' speed on a large company (issue 22's targets: a month of the whole company in 2 s,
-a team's quarter in 0.2 s): best of three warm calls through the in-memory client, every page read, and
-the findings (kind, expense refs) so that two backends' can be compared.
+"""bench/review.py's measurement on any databases, side by side, and whether their findings are the same
+(issue 22: identical on SQLite and PostgreSQL):
 
-    .venv/bin/python -m bench.review_timing URL [URL ...]   (OUTLAY_TODAY=2026-11-15 for the demo)
+    OUTLAY_TODAY=2026-11-15 .venv/bin/python -m bench.review_timing URL [URL ...]
 
-Kept apart from a `review` bench section so that one can call `measure` without owning this file.
+REVIEW_TIMING_CALLS timed calls per scope (default 3); REVIEW_TIMING_OUT=FILE writes everything as JSON.
 """
 
 from __future__ import annotations
@@ -14,67 +13,26 @@ import datetime as dt
 import json
 import os
 import sys
-import time
-from typing import Any
 
-from mcp import Client
-
-from server.app import build_server
-from server.settings import Settings
-
-SCOPES: dict[str, dict[str, Any]] = {
-    "month": {"period": "2026-10"},
-    "team_quarter": {"period": "2026-Q3", "team": "Recruiting"},
-}
-CALLS = 3
-
-
-async def _review(client: Client, arguments: dict[str, Any]) -> tuple[float, float, list[tuple[str, ...]]]:
-    """Wall and this process's CPU seconds for the first page (CPU: what a loaded machine's wall time
-    hides; SQLite's work is in it, PostgreSQL's is not), and every page's findings as (kind, refs...)."""
-    found: list[tuple[str, ...]] = []
-    started, cpu = time.perf_counter(), time.process_time()
-    result = await client.call_tool("review_expenses", arguments | {"limit": 100})
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    while True:
-        output = result.structured_content or {}
-        found += [(f["kind"], *(e["id"] for e in f["expenses"])) for f in output.get("findings", [])]
-        if not output.get("next_cursor"):
-            return seconds, cpu, found
-        result = await client.call_tool(
-            "review_expenses", arguments | {"limit": 100, "cursor": output["next_cursor"]}
-        )
-
-
-async def measure(url: str, today: dt.date, company: str = "acme") -> dict[str, Any]:
-    settings = Settings(database_url=url, company=company, today=today)
-    results: dict[str, Any] = {}
-    async with Client(build_server(settings, local_company=company)) as client:
-        for name, arguments in SCOPES.items():
-            _, _, found = await _review(client, arguments)  # warm: caches, pages, the planner
-            times = [await _review(client, arguments) for _ in range(CALLS)]
-            results[name] = {
-                "best_s": round(min(t[0] for t in times), 3),
-                "times_s": [round(t[0], 3) for t in times],
-                "best_cpu_s": round(min(t[1] for t in times), 3),
-                "findings": len(found),
-                "found": found,
-            }
-    return results
+from bench.review import measure
 
 
 def main() -> None:
     today = dt.date.fromisoformat(os.environ.get("OUTLAY_TODAY", "2026-11-15"))
-    runs = {url: asyncio.run(measure(url, today)) for url in sys.argv[1:]}
-    for url, results in runs.items():
-        for name, result in results.items():
+    calls = int(os.environ.get("REVIEW_TIMING_CALLS", "3"))
+    runs = {url: asyncio.run(measure(url, today=today, calls=calls)) for url in sys.argv[1:]}
+    for url, run in runs.items():
+        for name in ("month", "team_quarter"):
+            found = run[name]
             print(
-                f"{url.split(':')[0]:22} {name:13} best {result['best_s']:6.3f} s "
-                f"(cpu {result['best_cpu_s']:6.3f} s)  {result['times_s']}  {result['findings']} findings"
+                f"{url.split(':')[0]:22} {name:13} p50 {found['p50_ms']:8.1f} ms (max {found['max_ms']:.1f}, "
+                f"cpu {found['cpu_p50_ms']:.1f}); {found['expenses_reviewed']:,} expenses, "
+                f"{found['findings']} findings in {found['pages']} pages, later pages "
+                f"{found['later_pages_ms']} ms; {found['arguments']}"
             )
     if len(runs) > 1:
         first, *others = runs.values()
-        same = all(o[n]["found"] == first[n]["found"] for o in others for n in SCOPES)
+        same = all(o[n]["found"] == first[n]["found"] for o in others for n in ("month", "team_quarter"))
         print("findings identical on every backend:", same)
     if out := os.environ.get("REVIEW_TIMING_OUT"):
         with open(out, "w") as file:

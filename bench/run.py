@@ -294,9 +294,13 @@ def _runners(
         from bench import review
 
         calls = 3 if quick else 10
-        return {
+        measured = {
             name: asyncio.run(review.measure(url, today=today, calls=calls)) for name, url in urls.items()
         }
+        for found in measured.values():  # the findings themselves: their digest is enough in the report
+            for scope in review.scopes(today, ""):
+                found[scope].pop("found", None)
+        return measured
 
     def shared_limits() -> dict[str, Any]:
         from bench.shared_limits import measure

@@ -83,6 +83,9 @@ class AppContext:
     models: LoadedModels = field(default_factory=LoadedModels)
     # Derived from a company's data, recomputed after a while so that new expenses count.
     derived: LoadedModels = field(default_factory=lambda: LoadedModels(capacity=64, max_age=900.0))
+    # Recent reviews' findings (review_expenses), so that a review's later pages are a lookup: keyed by
+    # company and the company's data version (docs/review.md#findings-cache). Capacity 0 turns it off.
+    reviews: LoadedModels = field(default_factory=lambda: LoadedModels(capacity=8, max_age=300.0))
     # What a call's metric labels may name (the server's registered capabilities); unknown names
     # are labelled `unknown`.
     call_names: CallNames = field(default_factory=CallNames)

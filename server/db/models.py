@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -28,7 +29,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -239,8 +239,9 @@ class Expense(Base):
         ),
         Index("ix_expenses_company_cost_center", "company_id", "cost_center"),
         Index("ix_expenses_company_project", "company_id", "project"),
-        # review_expenses: one receipt on several expenses is a duplicate, compared trimmed and without case.
-        Index("ix_expenses_company_receipt_key", "company_id", text("lower(trim(receipt_id))")),
+        # review_expenses: one receipt on several expenses is a duplicate, compared trimmed and without case
+        # (a column, not an expression: row-level security keeps lower() out of index lookups).
+        Index("ix_expenses_company_receipt_key_column", "company_id", "receipt_key"),
         _referenced(),
         _same_company("merchant_id", "merchants"),
         _same_company("employee_id", "employees"),
@@ -277,6 +278,9 @@ class Expense(Base):
     card: Mapped[str | None] = mapped_column(String(32))
     receipt_id: Mapped[str | None] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2))
+    # receipt_id trimmed and in lower case, computed by the database (migration 0019: stored on PostgreSQL,
+    # virtual on SQLite), never written.
+    receipt_key: Mapped[str | None] = mapped_column(String(64), Computed("lower(trim(receipt_id))"))
 
 
 class ExpenseDimension(Base):

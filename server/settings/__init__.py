@@ -129,6 +129,12 @@ class Settings(BaseSettings):
         ge=0,
         description="PostgreSQL: longest one statement of a tool call may run (0: no limit).",
     )
+    review_cache_entries: int = Field(
+        default=8,
+        ge=0,
+        description="review_expenses: how many reviews' findings are kept (5 minutes at most) so that their "
+        "later pages are not reviewed again (0: none; docs/review.md#findings-cache).",
+    )
     read_retry_seconds: float = Field(
         default=3.0,
         ge=0,

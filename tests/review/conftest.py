@@ -38,7 +38,7 @@ _SEEDED = pytest.StashKey[dict[str, str]]()
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def review_url(request: pytest.FixtureRequest, make_database: Callable[[str], str]) -> str:
-    return seeded_once(request, make_database, _SEEDED, _seed)
+    return seeded_once(request, make_database, _SEEDED, seed_review)
 
 
 @pytest.fixture
@@ -65,7 +65,8 @@ async def globex(
         yield client
 
 
-async def _seed(url: str) -> None:
+async def seed_review(url: str) -> None:
+    """acme, globex and initech as the module docstring says, in the database at `url`."""
     engine = create_engine(url)
     try:
         async with create_session_factory(engine)() as session, session.begin():

@@ -1,6 +1,7 @@
-"""Pages of findings behind a signed cursor. Findings are computed anew on every call and always in the
-same order, so a cursor is an offset, signed with the company and a digest of the arguments: it cannot
-be forged, replayed with other arguments, or carried to another company."""
+"""Pages of findings behind a signed cursor. A review's findings always come in the same order (from the
+findings cache or reviewed again: docs/review.md#findings-cache), so a cursor is an offset, signed with
+the company and a digest of the arguments: it cannot be forged, replayed with other arguments, or
+carried to another company."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -89,7 +89,7 @@ def duplicates(
     candidates: Sequence[ReviewedExpense], history: Sequence[ReviewedExpense], context: ReviewContext
 ) -> Iterator[Finding]:
     charges = [e for e in history if e.amount_minor > 0]
-    receipts = by_key([e for e in charges if _receipt(e)], lambda e: _receipt(e) or "")
+    keys, receipts = _shared_receipts(charges)
     floor = _major(DUPLICATE_FLOOR, context.company_currency)
     # A smaller charge is no duplicate, and charges of one amount are all above the floor or all below it.
     same_charge = by_key(
@@ -100,8 +100,8 @@ def duplicates(
     for expense in sorted(candidates, key=order):
         if expense.amount_minor <= 0:
             continue
-        receipt = _receipt(expense)
-        earlier = [e for e in receipts.get(receipt, []) if order(e) < order(expense)] if receipt else []
+        receipt = keys.get(expense.id)
+        earlier = [e for e in receipts[receipt] if order(e) < order(expense)] if receipt else []
         if earlier:
             yield _same_receipt(expense, earlier[0], context)
             continue
@@ -111,10 +111,21 @@ def duplicates(
             yield _repeat(expense, original, window, context)
 
 
-def _receipt(expense: ReviewedExpense) -> str | None:
-    return (
-        expense.receipt_id.strip().casefold() if expense.receipt_id and expense.receipt_id.strip() else None
-    )
+def _shared_receipts(
+    charges: list[ReviewedExpense],
+) -> tuple[dict[int, str], dict[str, list[ReviewedExpense]]]:
+    """The receipts (ids trimmed, without case) that more than one charge carries: each such charge's
+    receipt by its id, and each receipt's charges in order. Every expense of the large demo company has
+    a receipt id, all but a few their own: grouping them all cost a month's review a sixth of its time."""
+    keyed = [(key, e) for e in charges if e.receipt_id and (key := e.receipt_id.strip().casefold())]
+    counts = Counter(key for key, _ in keyed)
+    ids: dict[int, str] = {}
+    groups: defaultdict[str, list[ReviewedExpense]] = defaultdict(list)
+    for key, expense in keyed:
+        if counts[key] > 1:
+            ids[expense.id] = key
+            groups[key].append(expense)
+    return ids, groups
 
 
 def _repeated(

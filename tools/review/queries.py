@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
-from server.db.models import Category, Employee, Expense, Merchant, Team
+from server.db.models import Category, DataChange, Employee, Expense, Merchant, Team
 from tools.review.findings import ReviewedExpense
 
 if TYPE_CHECKING:
@@ -97,16 +98,17 @@ def _chunks(values: Iterable[Any]) -> list[list[Any]]:
     return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
 
 
-def scope_conditions(scope: Scope) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = [Expense.company_id == scope.company_id]
+def scope_conditions(scope: Scope, table: type[Expense] = Expense) -> list[ColumnElement[bool]]:
+    """The scope's filters on `table` (expenses, or an alias of them), its expense ids aside."""
+    found: list[ColumnElement[bool]] = [table.company_id == scope.company_id]
     if scope.date_from is not None:
-        found.append(Expense.spent_on >= scope.date_from)
+        found.append(table.spent_on >= scope.date_from)
     if scope.date_to is not None:
-        found.append(Expense.spent_on <= scope.date_to)
+        found.append(table.spent_on <= scope.date_to)
     for column, value in (
-        (Expense.team_id, scope.team_id),
-        (Expense.employee_id, scope.employee_id),
-        (Expense.category_id, scope.category_id),
+        (table.team_id, scope.team_id),
+        (table.employee_id, scope.employee_id),
+        (table.category_id, scope.category_id),
     ):
         if value is not None:
             found.append(column == value)
@@ -131,6 +133,18 @@ async def refs_to_ids(session: AsyncSession, company_id: int, refs: Sequence[str
         )
         found.update({ref: expense_id for ref, expense_id in (await session.execute(query)).all()})
     return found
+
+
+async def data_version(session: AsyncSession, company_id: int) -> tuple[int, dt.datetime | None]:
+    """Where the company's data stands: how many changes `data_changes` records for it and when the last
+    was. Every write a review reads passes there, in the transaction that makes it (imports, policy
+    loads, categorizations, corrections). Rows are never deleted, so the count grows with each commit
+    whatever order transactions commit in (a largest id would not: a long import's smaller id may commit
+    after a later change's); the last change's time tells a company from an earlier one that had its
+    id (SQLite reuses a removed company's). Both from the (company, at) index."""
+    query = select(func.count(), func.max(DataChange.at)).where(DataChange.company_id == company_id)
+    count, last = (await session.execute(query)).one()
+    return int(count), last
 
 
 # ---- history -------------------------------------------------------------------------------------------
@@ -166,23 +180,32 @@ async def history(
     earlier = _between(scope.company_id, first - _days(windows.recurring), first - _days(windows.short + 1))
     repeats = _repeated(expenses + found, windows.short)
     found += await _same_amounts(session, earlier, repeats, windows.duplicate_floor)
-    found += await _same_receipts(session, scope.company_id, expenses)
+    found += await _same_receipts(session, scope, expenses)
     return found + await _refunded_merchants(session, scope.company_id, expenses, windows.refund_lookback)
 
 
 async def _same_receipts(
-    session: AsyncSession, company_id: int, expenses: list[ReviewedExpense]
+    session: AsyncSession, scope: Scope, expenses: list[ReviewedExpense]
 ) -> list[ReviewedExpense]:
-    """Every expense of the company with one of the scope's receipt ids (trimmed, any case), any day: a
-    receipt claimed twice is a duplicate however far apart. Through the index on (company,
-    lower(trim(receipt_id))) (migration 0018): SQL's lower, not casefold, as the index has it."""
-    wanted = {e.receipt_id.strip().lower() for e in expenses if e.receipt_id and e.receipt_id.strip()}
+    """Every other expense of the company with one of the scope's receipt ids (trimmed, any case), any
+    day: a receipt claimed twice is a duplicate however far apart. One join of the scope with the
+    company's expenses on `receipt_key` (lower(trim(receipt_id)), SQL's lower as the engine's casefold
+    for the ids expense tools write; migration 0019), through its index: one probe per scope expense,
+    and only the partners come back (IN lists of the scope's keys read its own rows again, 5,000 keys a
+    statement, and a lookup on the expression could not use its index under row-level security)."""
+    if not any(e.receipt_id and e.receipt_id.strip() for e in expenses):
+        return []
+    mine = aliased(Expense)
+    partner = and_(
+        Expense.company_id == scope.company_id,
+        Expense.receipt_key == mine.receipt_key,
+        Expense.id != mine.id,
+    )
+    conditions = [*scope_conditions(scope, mine), mine.receipt_key.is_not(None), mine.receipt_key != ""]
     found: list[ReviewedExpense] = []
-    for chunk in _chunks(wanted):
-        normalized = func.lower(func.trim(Expense.receipt_id))
-        query = _select(
-            Expense.company_id == company_id, Expense.receipt_id.is_not(None), normalized.in_(chunk)
-        )
+    for ids in _chunks(scope.expense_ids) if scope.expense_ids else [None]:
+        where = conditions if ids is None else [*conditions, mine.id.in_(ids)]
+        query = _select().join(mine, partner).where(*where).distinct()
         found += await _read(session, query)
     return found
 

@@ -36,11 +36,14 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 def check(rule: Rule, scope: list[ReviewedExpense], context: ReviewContext) -> Iterator[Finding]:
     """The rule's findings on the charges of `scope` (a per-day cap: on the days of the scope)."""
-    charges = [expense for expense in scope if expense.amount_minor > 0 and _applies(rule, expense)]
+    categories = rule.categories
+    charges = [e for e in scope if e.amount_minor > 0 and (categories is None or e.category in categories)]
     if isinstance(rule, ReceiptRequired):
-        yield from (_receipt(rule, e, context) for e in charges if _receipt_missing(rule, e, context))
+        above = _floor(in_company_minor(context, rule.above))
+        yield from (_receipt(rule, e, context) for e in charges if e.amount_minor > above and _no_receipt(e))
     elif isinstance(rule, Cap) and rule.per == "expense":
-        yield from (f for e in charges if (f := _cap_expense(rule, e, context)) is not None)
+        caps = _Caps(rule, context)
+        yield from (_cap_expense(rule, e, caps, context) for e in charges if caps.over(e, e.amount_minor))
     elif isinstance(rule, Cap):
         yield from _cap_days(rule, charges, context)
     elif isinstance(rule, Blocked):
@@ -50,11 +53,17 @@ def check(rule: Rule, scope: list[ReviewedExpense], context: ReviewContext) -> I
     elif isinstance(rule, Keywords):
         yield from (f for e in charges if (f := _keywords(rule, e, context)) is not None)
     else:
-        yield from (f for e in charges if (f := _just_below(rule, e, context)) is not None)
+        yield from _just_below(rule, charges, context)
 
 
-def _applies(rule: Rule, expense: ReviewedExpense) -> bool:
-    return rule.categories is None or expense.category in rule.categories
+def _floor(value: Fraction) -> int:
+    """The largest whole number of minor units <= value: an amount in minor units is more than `value`
+    exactly when it is more than this (compared as integers, not as fractions, 80,000 times a month)."""
+    return value.numerator // value.denominator
+
+
+def _ceil(value: Fraction) -> int:
+    return -(-value.numerator // value.denominator)
 
 
 def _finding(
@@ -87,9 +96,8 @@ def _categories(rule: Rule) -> str:
 # ---- receipt_required --------------------------------------------------------------------------------
 
 
-def _receipt_missing(rule: ReceiptRequired, expense: ReviewedExpense, context: ReviewContext) -> bool:
-    has_receipt = expense.receipt_present or bool(expense.receipt_id and expense.receipt_id.strip())
-    return not has_receipt and expense.amount_minor > in_company_minor(context, rule.above)
+def _no_receipt(expense: ReviewedExpense) -> bool:
+    return not (expense.receipt_present or (expense.receipt_id and expense.receipt_id.strip()))
 
 
 def _receipt(rule: ReceiptRequired, expense: ReviewedExpense, context: ReviewContext) -> Finding:
@@ -119,12 +127,28 @@ def _cap_of(rule: Cap, country: str | None) -> tuple[Decimal, str]:
     return rule.amount, "cap"
 
 
-def _cap_expense(rule: Cap, expense: ReviewedExpense, context: ReviewContext) -> Finding | None:
-    cap, named = _cap_of(rule, _country(expense, context))
-    limit = in_company_minor(context, cap)
-    if expense.amount_minor <= limit:
-        return None
-    excess = _excess(expense.amount_minor, limit)
+class _Caps:
+    """A cap rule's cap in each country, in company minor units, converted once per review."""
+
+    def __init__(self, rule: Cap, context: ReviewContext) -> None:
+        self._rule, self._context = rule, context
+        self._limits: dict[str | None, tuple[Decimal, str, int]] = {}
+
+    def of(self, country: str | None) -> tuple[Decimal, str, int]:
+        """The cap, its name, and the largest amount (minor units) within it."""
+        found = self._limits.get(country)
+        if found is None:
+            cap, named = _cap_of(self._rule, country)
+            found = self._limits[country] = (cap, named, _floor(in_company_minor(self._context, cap)))
+        return found
+
+    def over(self, expense: ReviewedExpense, amount: int) -> bool:
+        return amount > self.of(_country(expense, self._context))[2]
+
+
+def _cap_expense(rule: Cap, expense: ReviewedExpense, caps: _Caps, context: ReviewContext) -> Finding:
+    cap, named, _ = caps.of(_country(expense, context))
+    excess = _excess(expense.amount_minor, in_company_minor(context, cap))
     currency = context.company_currency
     return _finding(
         rule,
@@ -140,7 +164,7 @@ def _cap_expense(rule: Cap, expense: ReviewedExpense, context: ReviewContext) ->
 
 def _excess(amount: int, limit: Fraction) -> int:
     """How much of `amount` is above `limit`, in whole minor units (the limit rounded up)."""
-    return amount - -(-limit.numerator // limit.denominator)
+    return amount - _ceil(limit)
 
 
 def _cap_days(rule: Cap, charges: list[ReviewedExpense], context: ReviewContext) -> Iterator[Finding]:
@@ -150,11 +174,13 @@ def _cap_days(rule: Cap, charges: list[ReviewedExpense], context: ReviewContext)
         payer = _payer(expense)
         if payer is not None:
             days[payer, expense.spent_on, _country(expense, context)].append(expense)
+    caps = _Caps(rule, context)
     for (payer, _, country), expenses in sorted(days.items(), key=lambda item: str(item[0])):
-        cap, named = _cap_of(rule, country)
-        limit, total = in_company_minor(context, cap), sum(e.amount_minor for e in expenses)
-        if total <= limit:
+        cap, named, within = caps.of(country)
+        total = sum(e.amount_minor for e in expenses)
+        if total <= within:
             continue
+        limit = in_company_minor(context, cap)
         expenses.sort(key=lambda e: (-e.amount_minor, e.id))
         excess, currency = _excess(total, limit), context.company_currency
         yield _finding(
@@ -262,38 +288,61 @@ def _keywords(rule: Keywords, expense: ReviewedExpense, context: ReviewContext) 
 # ---- just_below_threshold ------------------------------------------------------------------------------
 
 
-def _just_below(rule: JustBelowThreshold, expense: ReviewedExpense, context: ReviewContext) -> Finding | None:
-    share = (100 - rule.margin_percent) / 100
-    for limit, named in _limits(rule, expense, context):
-        if limit * Fraction(share) <= expense.amount_minor < limit:
-            currency = context.company_currency
-            return _finding(
-                rule,
-                [expense],
-                context,
-                at_stake=expense.amount_minor,
-                reason=f"{expense.ref} ({shown(expense.amount_minor, currency)}) is within "
-                f"{percent(rule.margin_percent)} under {named}: a purchase sized to avoid an approval?",
-                action="Check whether the purchase was split or sized to stay under the threshold; ask "
-                "for the approval it would have needed.",
-                evidence={"threshold": named, "margin": percent(rule.margin_percent)},
-            )
-    return None
+def _just_below(
+    rule: JustBelowThreshold, charges: list[ReviewedExpense], context: ReviewContext
+) -> Iterator[Finding]:
+    """Each charge against the thresholds that apply to it, largest first: the first whose band
+    [T x (100 - margin)%, T) holds the amount flags it. The bands are whole minor units, computed once."""
+    share = Fraction((100 - rule.margin_percent) / 100)
+    bands = [
+        (_ceil(limit * share), _ceil(limit), named, categories)
+        for limit, named, categories in _limits(rule, context)
+    ]
+    lowest = min((low for low, _, _, _ in bands), default=0)
+    for expense in charges:
+        if expense.amount_minor < lowest:
+            continue
+        for low, high, named, categories in bands:
+            if categories is not None and expense.category not in categories:
+                continue
+            if low <= expense.amount_minor < high:
+                yield _below(rule, expense, named, context)
+                break
+
+
+def _below(rule: JustBelowThreshold, expense: ReviewedExpense, named: str, context: ReviewContext) -> Finding:
+    currency = context.company_currency
+    return _finding(
+        rule,
+        [expense],
+        context,
+        at_stake=expense.amount_minor,
+        reason=f"{expense.ref} ({shown(expense.amount_minor, currency)}) is within "
+        f"{percent(rule.margin_percent)} under {named}: a purchase sized to avoid an approval?",
+        action="Check whether the purchase was split or sized to stay under the threshold; ask "
+        "for the approval it would have needed.",
+        evidence={"threshold": named, "margin": percent(rule.margin_percent)},
+    )
 
 
 def _limits(
-    rule: JustBelowThreshold, expense: ReviewedExpense, context: ReviewContext
-) -> Iterable[tuple[Fraction, str]]:
-    """The thresholds that apply to the expense, largest first, each with how to name it."""
+    rule: JustBelowThreshold, context: ReviewContext
+) -> Iterable[tuple[Fraction, str, frozenset[str] | None]]:
+    """The thresholds, largest first, each with how to name it and the categories it applies to (None:
+    every one)."""
+    found: list[tuple[Fraction, str, frozenset[str] | None]]
     if rule.thresholds is not None:
         found = [
-            (in_company_minor(context, t), f"the threshold {shown_policy(context, t)}")
+            (in_company_minor(context, t), f"the threshold {shown_policy(context, t)}", None)
             for t in rule.thresholds
         ]
     else:
         found = [
-            (Fraction(t.minor), f"the {t.label} threshold {shown(t.minor, context.company_currency)}")
+            (
+                Fraction(t.minor),
+                f"the {t.label} threshold {shown(t.minor, context.company_currency)}",
+                t.categories,
+            )
             for t in context.approval_thresholds()
-            if t.categories is None or expense.category in t.categories
         ]
     return sorted(found, key=lambda item: -item[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from tools.review.schemas import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from server.context import Caller
+    from server.context import Caller, LoadedModels
 
 MAX_EXPENSE_IDS = 100
 NO_POLICY_NOTE = (
@@ -40,9 +41,73 @@ NO_POLICY_NOTE = (
 )
 
 
+@dataclass(frozen=True)
+class Reviewed:
+    """One review's outcome, all its pages: what the findings cache keeps (docs/review.md#findings-cache)."""
+
+    findings: list[Finding]
+    involved: dict[int, ReviewedExpense]  # the expenses the findings name
+    expenses_reviewed: int
+    policy_version: int | None
+    echo: ReviewScopeEcho
+    note: str | None
+
+
 async def review(
-    session: AsyncSession, caller: Caller, today: dt.date, secret: bytes, request: ReviewRequest
+    session: AsyncSession,
+    caller: Caller,
+    today: dt.date,
+    secret: bytes,
+    request: ReviewRequest,
+    cache: LoadedModels | None = None,
 ) -> ReviewOutput:
+    arguments = dataclasses.asdict(dataclasses.replace(request, cursor=None, limit=0))
+    offset = paging.decode(secret, caller.company_id, arguments, request.cursor) if request.cursor else 0
+    reviewed = await _cached(session, caller, today, request, arguments, cache)
+    findings = reviewed.findings
+    page = findings[offset : offset + request.limit]
+    more = offset + request.limit < len(findings)
+    return ReviewOutput(
+        findings=[_shown(f, reviewed.involved, caller.currency) for f in page],
+        summary=dict(sorted(Counter(f.kind for f in findings).items())),
+        total=len(findings),
+        next_cursor=paging.encode(secret, caller.company_id, arguments, offset + request.limit)
+        if more
+        else None,
+        expenses_reviewed=reviewed.expenses_reviewed,
+        currency=caller.currency,
+        policy_version=reviewed.policy_version,
+        scope=reviewed.echo,
+        note=reviewed.note,
+    )
+
+
+async def _cached(
+    session: AsyncSession,
+    caller: Caller,
+    today: dt.date,
+    request: ReviewRequest,
+    arguments: dict[str, Any],
+    cache: LoadedModels | None,
+) -> Reviewed:
+    """The review of these arguments: from the cache when this company's data has not changed since it
+    was made (the version is read first, so a change committed during a review only makes it look older
+    than it is)."""
+    if cache is None:
+        return await _reviewed(session, caller, today, request)
+    version = await queries.data_version(session, caller.company_id)
+    key = ("review", caller.company_id, paging.digest(arguments), today, version)
+    found = cache.get(key)
+    if isinstance(found, Reviewed):
+        return found
+    reviewed = await _reviewed(session, caller, today, request)
+    cache.put(key, reviewed)
+    return reviewed
+
+
+async def _reviewed(
+    session: AsyncSession, caller: Caller, today: dt.date, request: ReviewRequest
+) -> Reviewed:
     # Each statement planned for its values: the review's best plans depend on the period and the IN
     # lists, and the generic plan asyncpg's prepared statements get after five runs made warm calls of a
     # team's quarter two to four times slower than the first.
@@ -57,21 +122,12 @@ async def review(
         context = await _context(session, caller, today, scope, expenses, policy)
         pool.update((e.id, e) for e in context.history)
         findings = _wanted(engine.review(expenses, context, involving=bool(scope.expense_ids)), request)
-    arguments = dataclasses.asdict(dataclasses.replace(request, cursor=None, limit=0))
-    offset = paging.decode(secret, caller.company_id, arguments, request.cursor) if request.cursor else 0
-    page = findings[offset : offset + request.limit]
-    more = offset + request.limit < len(findings)
-    return ReviewOutput(
-        findings=[_shown(f, pool, caller.currency) for f in page],
-        summary=dict(sorted(Counter(f.kind for f in findings).items())),
-        total=len(findings),
-        next_cursor=paging.encode(secret, caller.company_id, arguments, offset + request.limit)
-        if more
-        else None,
+    return Reviewed(
+        findings=findings,
+        involved={i: pool[i] for f in findings for i in f.expense_ids},
         expenses_reviewed=len(expenses),
-        currency=caller.currency,
         policy_version=version,
-        scope=echo,
+        echo=echo,
         note=_note(expenses, version, echo),
     )
 

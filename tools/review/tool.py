@@ -95,5 +95,7 @@ async def review_expenses(
 
     async with tool_call(ctx, "review_expenses") as call:
         secret = call.app.settings.cursor_secret.get_secret_value().encode()
-        output = await service.review(call.session, call.caller, call.app.clock.today(), secret, request)
+        output = await service.review(
+            call.session, call.caller, call.app.clock.today(), secret, request, call.app.reviews
+        )
     return tool_result(output, service.summary_text(output))
