@@ -63,32 +63,51 @@ def outlay(*args: str, url: str, **env: str) -> subprocess.CompletedProcess[str]
     )
 
 
-@contextmanager
-def workers(url: str, logs: Path, count: int, **env: str) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`count` `outlay worker` processes; each one still running at the end is stopped (SIGTERM)."""
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        for n in range(count):
-            with (logs / f"worker-{n}.log").open("wb") as log:
-                started.append(
-                    subprocess.Popen(
-                        [OUTLAY, "worker", "--name", f"test-worker-{n}"],
-                        env=server_env(url, **QUEUE_ENV, **env),
-                        stdout=log,
-                        stderr=log,
-                    )
+class Workers:
+    """`outlay worker` processes on one database, started one by one; those still running at the end
+    are stopped with SIGTERM."""
+
+    def __init__(self, url: str, logs: Path, **env: str) -> None:
+        self.url, self.logs, self.env = url, logs, env
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        n = len(self.started)
+        with (self.logs / f"worker-{n}.log").open("wb") as log:
+            self.started.append(
+                subprocess.Popen(
+                    [OUTLAY, "worker", "--name", f"test-worker-{n}"],
+                    env=server_env(self.url, **QUEUE_ENV, **self.env),
+                    stdout=log,
+                    stderr=log,
                 )
-        yield started
-    finally:
-        for process in started:
+            )
+        return self.started[-1]
+
+    def stop(self) -> None:
+        for process in self.started:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in started:
+        for process in self.started:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def workers(url: str, logs: Path, **env: str) -> Iterator[Workers]:
+    running = Workers(url, logs, **env)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait()
 
 
 def query(url: str, sql: str, **params: Any) -> list[Any]:
