@@ -9,7 +9,8 @@ training curve, rows x categories -> seconds and peak memory; `outlay train` on 
 scaling (summarize/search from the default to the large company, with their query plans), review
 (review_expenses of a month and of a team's quarter, bench/review.py), import
 (`outlay import --no-train` of the large company's folder into empty databases: seconds and peak RSS;
-it needs no prepared database). `--quick` measures the default company only, with shorter runs: about
+it needs no prepared database), jobs (enqueue -> start of a job on an idle `outlay worker`, bench/jobs.py;
+its own scratch database). `--quick` measures the default company only, with shorter runs: about
 four minutes instead of the full run's eleven (plus the large company's first load).
 
 The databases (default `outlay_bench`, `outlay_bench_big`, and `outlay_bench_categorize` for the
@@ -52,9 +53,19 @@ DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench"
 LARGE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_big"
 CATEGORIZE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/outlay_bench_categorize"
 DEFAULT_SIZE, LARGE_SIZE = (250, 24), (5000, 36)
-SECTIONS = ("throughput", "side_by_side", "startup", "models", "training", "scaling", "import", "review")
+SECTIONS = (
+    "throughput",
+    "side_by_side",
+    "startup",
+    "models",
+    "training",
+    "scaling",
+    "import",
+    "review",
+    "jobs",
+)
 # Sections that bring their own data: `--only` them and no demo database is prepared.
-SELF_CONTAINED = frozenset({"import"})
+SELF_CONTAINED = frozenset({"import", "jobs"})
 
 
 async def ensure_database(url: str) -> None:
@@ -282,7 +293,14 @@ def _runners(
             name: asyncio.run(review.measure(url, today=today, calls=calls)) for name, url in urls.items()
         }
 
+    def jobs() -> dict[str, Any]:
+        from bench import jobs
+
+        folder = RESULTS / "demo-data" / jobs.SCRATCH
+        return jobs.measure(args.database_url, TODAY, 10 if quick else 30, folder)
+
     return {
+        "jobs": jobs,
         "throughput": throughput,
         "side_by_side": side_by_side,
         "startup": startup,

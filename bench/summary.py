@@ -194,6 +194,10 @@ def _sections(sections: dict[str, Any]) -> list[str]:
         lines += ["", training.render(sections["training"]).replace("# ", "## ", 1)]
     if "import" in sections:
         lines += ["", importing.render(sections["import"]).replace("# ", "## ", 1)]
+    if "jobs" in sections:
+        from bench import jobs
+
+        lines += ["", jobs.render(sections["jobs"]).replace("# ", "## ", 1)]
     if "scaling" in sections:
         scaling = sections["scaling"]
         lines += [

@@ -21,9 +21,9 @@ from typing import Any
 
 import procrastinate
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
 from server.context import AppContext
+from server.db.engine import libpq_url
 from server.db.models import Company
 from server.jobs import store
 from server.jobs.runner import Handlers, Submission, execute, submit
@@ -36,11 +36,6 @@ _TRY_LOCK = text("SELECT pg_try_advisory_lock(:class, CAST(:job AS integer))")
 
 class JobBusy(RuntimeError):
     """Another live worker holds the job: this attempt steps back (the queue tries again later)."""
-
-
-def libpq_url(database_url: str) -> str:
-    """OUTLAY_DATABASE_URL (postgresql+asyncpg://...) as the libpq URL psycopg takes."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def queue_app(app: AppContext, handlers: Handlers, nightly: Sequence[str] = ()) -> procrastinate.App:
