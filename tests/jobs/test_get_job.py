@@ -23,15 +23,18 @@ pytestmark = pytest.mark.anyio
 BACKLOG = {"apply": True, "whole_backlog": True, "idempotency_key": "close-2026-07"}
 
 
-def server(url: str, company: str, queue: str = "inline") -> MCPServer[AppContext]:
-    settings = Settings(
+def settings_for(url: str, company: str | None = None, queue: str = "inline") -> Settings:
+    return Settings(
         database_url=url,
         company=company,
         today=TODAY,
         cursor_secret=SecretStr(CURSOR_SECRET),
         jobs=JobSettings(queue=queue),
     )
-    return build_server(settings, local_company=company)
+
+
+def server(url: str, company: str, queue: str = "inline") -> MCPServer[AppContext]:
+    return build_server(settings_for(url, company, queue), local_company=company)
 
 
 @pytest.fixture

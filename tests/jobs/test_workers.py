@@ -89,3 +89,49 @@ async def _queue_backlog(url: str) -> dict[str, Any]:
     async with connect(server(url, "acme", queue="postgresql"), "auto") as client:
         output = await call_ok(client, "categorize_expenses", BACKLOG)
     return dict(output["job"])
+
+
+def test_a_job_failing_every_attempt_is_dead_listed_and_retried(
+    make_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    url = make_database("postgresql")
+    job_id = asyncio.run(_queue_unrunnable(url))
+    with workers(url, tmp_path, OUTLAY_JOBS__MAX_ATTEMPTS="2") as running:
+        running.start()
+        dead = wait_for(
+            lambda: job_row(url, job_id)["status"] == "dead" and job_row(url, job_id),
+            seconds=60,
+            what="the job to run out of attempts",
+        )
+        listed = outlay("jobs", "list", "--dead", url=url)
+        retried = outlay("jobs", "retry", str(job_id), url=url, **QUEUE_ENV)
+        again = wait_for(
+            lambda: job_row(url, job_id)["status"] == "dead" and job_row(url, job_id)["attempts"] == 2,
+            seconds=60,
+            what="the retried job to fail its attempts again",
+        )
+    assert (dead["attempts"], dead["error"]) == (2, "no worker code for jobs of kind 'no_such_kind'")
+    assert [line.split()[:4] for line in listed.stdout.splitlines()] == [
+        [str(job_id), "company", "1", "no_such_kind"]
+    ]
+    assert (retried.returncode, retried.stderr) == (0, f"Job {job_id}: queued again.\n")
+    assert again
+
+
+async def _queue_unrunnable(url: str) -> int:
+    from server.db.engine import create_engine, create_session_factory
+    from server.jobs import store
+    from tests.world import seed_world
+
+    await seed_world(url)
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            job, _ = await store.create(
+                session, company_id=1, kind="no_such_kind", arguments={}, key=None, requested_by="test"
+            )
+            await session.flush()
+            await store.defer(session, job.id)
+            return job.id
+    finally:
+        await engine.dispose()
