@@ -14,12 +14,14 @@ from typing import Any
 
 from server.db.models import Company
 from server.jobs.runner import JobRun
-from tools.categorize import logic, training
+from tools.categorize import logic
 
 TRAIN, BACKLOG = "train_categorizer", "categorize_backlog"
 
 
 async def train_categorizer(run: JobRun) -> None:
+    from tools.categorize import training  # scikit-learn loads with the first training, not at start-up
+
     serve = bool(run.arguments.get("serve", True))
     await run.progress(0, 1, "training the categorizer")
     async with run.app.sessions() as session, session.begin():
