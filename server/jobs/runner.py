@@ -111,7 +111,7 @@ async def execute(app: AppContext, handlers: Handlers, job_id: int, *, max_attem
         final = run.attempt >= max_attempts
         await _failed(app, run, exc, final=final)
         if final:
-            return "dead" if max_attempts > 1 else "failed"
+            return _final_status(app)
         raise
     async with app.sessions() as session, session.begin():
         job = await session.get_one(Job, job_id)
@@ -129,9 +129,15 @@ async def _failed(app: AppContext, run: JobRun, exc: Exception, *, final: bool) 
     async with app.sessions() as session, session.begin():
         job = await session.get_one(Job, run.job_id)
         if final:
-            store.finish(job, "dead" if app.settings.jobs.queue != "inline" else "failed", error=error)
+            store.finish(job, _final_status(app), error=error)
         else:
             job.status, job.error = "queued", error
+
+
+def _final_status(app: AppContext) -> str:
+    """What a job that failed its last attempt is: `failed` inline (the caller got the error), `dead` on
+    the queue (nobody did: the dead-letter view lists it)."""
+    return "failed" if app.settings.jobs.queue == "inline" else "dead"
 
 
 @dataclass(frozen=True)
