@@ -23,7 +23,7 @@ EXPRESSION_INDEXES = {"ix_expenses_company_receipt_key": "lower(trim(receipt_id)
 
 
 def _compared(obj: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
-    # procrastinate's own tables (migration 0019) are the queue's, not the models'.
+    # procrastinate's own tables (migration 0020) are the queue's, not the models'.
     if kind == "table" and (name or "").startswith("procrastinate_"):
         return False
     return not (kind == "index" and name in EXPRESSION_INDEXES)

@@ -1,7 +1,7 @@
 """the job queue: jobs and forecast_snapshots, and on PostgreSQL procrastinate's own schema
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07
 
 `jobs` is what callers see of long work (docs/jobs.md); `forecast_snapshots` what the nightly forecast
@@ -25,8 +25,8 @@ from sqlalchemy.util import await_only
 
 from server.settings import Settings
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
