@@ -10,7 +10,8 @@ scaling (summarize/search from the default to the large company, with their quer
 (review_expenses of a month and of a team's quarter, bench/review.py), import
 (`outlay import --no-train` of the large company's folder into empty databases: seconds and peak RSS;
 it needs no prepared database), shared_limits (what the limits, budget and cache on Redis add per call
-against in process, bench/shared_limits.py; it needs Redis, `--redis-url`, and no database).
+against in process, bench/shared_limits.py; it needs Redis, `--redis-url`, and no database), jobs
+(enqueue -> start of a job on an idle `outlay worker`, bench/jobs.py; its own scratch database).
 `--quick` measures the default company only, with shorter runs: about four minutes instead of the
 full run's eleven (plus the large company's first load).
 
@@ -64,9 +65,10 @@ SECTIONS = (
     "import",
     "review",
     "shared_limits",
+    "jobs",
 )
 # Sections that bring their own data: `--only` them and no demo database is prepared.
-SELF_CONTAINED = frozenset({"import", "shared_limits"})
+SELF_CONTAINED = frozenset({"import", "shared_limits", "jobs"})
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -307,8 +309,15 @@ def _runners(
 
         return asyncio.run(measure(args.redis_url, calls=500 if quick else 2000))
 
+    def jobs() -> dict[str, Any]:
+        from bench import jobs
+
+        folder = RESULTS / "demo-data" / jobs.SCRATCH
+        return jobs.measure(args.database_url, TODAY, 10 if quick else 30, folder)
+
     return {
         "shared_limits": shared_limits,
+        "jobs": jobs,
         "throughput": throughput,
         "side_by_side": side_by_side,
         "startup": startup,

@@ -198,6 +198,10 @@ def _sections(sections: dict[str, Any]) -> list[str]:
         from bench import shared_limits
 
         lines += ["", shared_limits.render(sections["shared_limits"]).replace("# ", "## ", 1)]
+    if "jobs" in sections:
+        from bench import jobs
+
+        lines += ["", jobs.render(sections["jobs"]).replace("# ", "## ", 1)]
     if "scaling" in sections:
         scaling = sections["scaling"]
         lines += [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from resources import logic, queries
-from resources.schemas import BudgetsDoc, CategoriesDoc, PolicyDoc, TeamsDoc
+from resources.schemas import BudgetsDoc, CategoriesDoc, ForecastsDoc, PolicyDoc, TeamsDoc
 from server import completions
 from server.calls import resource_call
 from server.db.models import utc
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 JSON = "application/json"
 BUDGETS_URI = "outlay://budgets/{period}"
+NO_SNAPSHOT = (
+    "No forecast snapshot yet: the workers take one nightly when a job queue runs (docs/jobs.md). "
+    "forecast_budgets ranks the running budgets now."
+)
 
 
 def register(mcp: MCPServer[AppContext]) -> None:
@@ -35,6 +39,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ("outlay://policy/approvals", "approval_policy", "Approval policy", approval_policy),
         ("outlay://policy/expenses", "expense_policy", "Expense policy", expense_policy),
         (BUDGETS_URI, "budgets", "Budgets of a period", budgets),
+        ("outlay://forecasts/latest", "forecasts_latest", "Budget forecasts, last night", latest_forecasts),
     ):
         mcp.resource(uri, name=name, title=title, mime_type=JSON)(handler)
 
@@ -46,6 +51,20 @@ async def categories() -> str:
         doc = CategoriesDoc(
             company=call.caller.company_name,
             categories=logic.category_docs(rows),
+        )
+    return doc.model_dump_json(indent=2)
+
+
+async def latest_forecasts() -> str:
+    """Every running budget ranked by overrun risk, as the nightly forecast job last stored it (with its
+    date); says so when no snapshot was taken yet (forecast_budgets answers live)."""
+    async with resource_call("forecasts_latest") as call:
+        found = await queries.latest_forecast(call.session, call.caller.company_id)
+        doc = ForecastsDoc(
+            company=call.caller.company_name,
+            taken_at=None if found is None else utc(found.created_at),
+            snapshot=None if found is None else found.payload,
+            note=None if found is not None else NO_SNAPSHOT,
         )
     return doc.model_dump_json(indent=2)
 

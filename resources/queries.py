@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from server.db.models import ApprovalPolicy, Budget, Category, Employee, Team
+from server.db.models import ApprovalPolicy, Budget, Category, Employee, ForecastSnapshot, Team
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,3 +64,13 @@ async def budgets_overlapping(
         .where(Budget.company_id == company_id, and_(Budget.period_start <= end, Budget.period_end >= start))
     )
     return list((await session.execute(query)).all())
+
+
+async def latest_forecast(session: AsyncSession, company_id: int) -> ForecastSnapshot | None:
+    query = (
+        select(ForecastSnapshot)
+        .where(ForecastSnapshot.company_id == company_id)
+        .order_by(ForecastSnapshot.created_at.desc(), ForecastSnapshot.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(query)).one_or_none()

@@ -83,3 +83,10 @@ class BudgetsDoc(BaseModel):
     date_to: dt.date
     currency: str
     budgets: list[BudgetDoc] = Field(description="Every budget whose own period overlaps the requested one.")
+
+
+class ForecastsDoc(BaseModel):
+    company: str
+    taken_at: dt.datetime | None = Field(description="When the nightly job took the snapshot.")
+    snapshot: dict[str, Any] | None = Field(description="forecast_budgets' answer for every running budget.")
+    note: str | None = None

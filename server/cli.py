@@ -1,5 +1,5 @@
-"""`outlay` command line: serve, db upgrade, import, demo, train, model, audit, company, policy, eval,
-claude-config, fake-llm, bench.
+"""`outlay` command line: serve, db upgrade, import, demo, train, model, worker, jobs, audit, company,
+policy, eval, claude-config, fake-llm, bench.
 
 Heavy modules are imported inside each command so that `outlay serve --transport stdio` starts fast.
 """
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from evals import cli as eval_cli
 from server.audit import cli as audit_cli
 from server.companies import cli as company_cli
+from server.jobs import cli as jobs_cli
 from server.policies import cli as policy_cli
 from server.progress import progress
 from server.runtime import Runtime, SchemaNotReady, check_schema, ensure_schema
@@ -28,6 +29,7 @@ from server.settings import Settings
 
 if TYPE_CHECKING:
     from server.importer import ImportReport
+    from server.jobs.runner import Handlers
 
 EXIT_USAGE, EXIT_FAILED = 2, 1
 # Pinned: an unpinned `npx @modelcontextprotocol/inspector` on Node 20 quietly falls back to 0.15, which
@@ -110,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     model = commands.add_parser("model", help="categorizer model versions and serving")
     _add_model_commands(model.add_subparsers(required=True, metavar="ACTION"))
 
+    jobs_cli.add_worker_arguments(
+        commands.add_parser("worker", help="run queued jobs (OUTLAY_JOBS__QUEUE=postgresql)"), job_handlers
+    )
+    jobs_cli.add_jobs_arguments(
+        commands.add_parser("jobs", help="jobs of the queue: list (--dead), retry"), job_handlers
+    )
     audit_cli.add_arguments(
         commands.add_parser("audit", help="the audit trail of tool calls, reads and prompts")
     )
@@ -264,6 +272,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         company=getattr(args, "company", None),
         strict=getattr(args, "strict", False),
         train=not getattr(args, "no_train", False),
+        queue_training=settings.jobs.queue == "postgresql",
     )
     try:
         loaded = asyncio.run(load_company(settings.database_url, request.path, request=request))
@@ -275,6 +284,34 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     if loaded.trained:
         print(loaded.trained, file=sys.stderr)
+    if loaded.train_queued:
+        slug = loaded.report.company_slug
+        return _categorizer(lambda: queue_training(settings, slug, serve=True, only_if_missing=True))
+    return 0
+
+
+async def queue_training(
+    settings: Settings, slug: str | None, *, serve: bool, only_if_missing: bool = False
+) -> int:
+    """`outlay train` (and a first training after `outlay import`) with a queue: a job for the workers;
+    the server serves the version it has until the job stores the new one."""
+    from server.jobs.runner import Submission, submit
+    from tools.categorize import queries
+    from tools.categorize.commands import company_named
+    from tools.categorize.jobs import TRAIN
+
+    async with Runtime(settings, local_company=None).open() as app:
+        async with app.sessions() as session:
+            company = await company_named(session, slug)
+            if only_if_missing and await queries.versions(session, company.id):
+                return 0
+        submission = Submission(company.id, TRAIN, {"serve": serve}, "cli")
+        job, _ = await submit(app, job_handlers()[0], submission)
+    print(
+        f"{company.slug}: queued the categorizer's training as job {job.id}; `outlay jobs list` follows it "
+        "(the server answers with the version it has until the new one is stored).",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -290,12 +327,15 @@ class ImportRequest:
     company: str | None = None
     strict: bool = False
     train: bool = True  # a first categorizer when the company has none (--no-train: not now)
+    # With a queue: the first categorizer is a job (`outlay worker` trains it), not trained here.
+    queue_training: bool = False
 
 
 @dataclass(frozen=True)
 class LoadedCompany:
     report: ImportReport
     trained: str | None  # what the first training of the categorizer said, if there was one
+    train_queued: bool = False  # the first training is left to a job (a queue is configured)
 
 
 async def load_company(
@@ -332,6 +372,8 @@ async def load_company(
                 )  # fmt: skip
         if r.append or r.dry_run or not r.train:
             return LoadedCompany(report, None)
+        if r.queue_training:
+            return LoadedCompany(report, None, train_queued=True)
         with progress("train: the categorizer"):
             return LoadedCompany(report, await train_if_missing(sessions, report.company_slug))
     finally:
@@ -419,10 +461,21 @@ def _categorizer(run: Callable[[], Coroutine[Any, Any, int]]) -> int:
         return _fail(str(exc))
 
 
+def job_handlers() -> tuple[Handlers, tuple[str, ...]]:
+    """Every capability's job code, by kind, and the kinds each company gets nightly."""
+    from tools.categorize.jobs import HANDLERS as CATEGORIZE
+    from tools.forecast.jobs import HANDLERS as FORECAST
+    from tools.forecast.jobs import SNAPSHOT
+
+    return {**CATEGORIZE, **FORECAST}, (SNAPSHOT,)
+
+
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     from tools.categorize import commands
 
     company = args.company or settings.company
+    if settings.jobs.queue == "postgresql":
+        return _categorizer(lambda: queue_training(settings, company, serve=not args.no_serve))
     with progress("train: the categorizer"):
         return _categorizer(lambda: commands.train(settings, company, serve=not args.no_serve))
 

@@ -19,8 +19,13 @@ from tests import factories as f
 pytestmark = pytest.mark.anyio
 
 
+def _compared(obj: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
+    # procrastinate's own tables (migration 0020) are the queue's, not the models'.
+    return not (kind == "table" and (name or "").startswith("procrastinate_"))
+
+
 def differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": _compared})
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -52,6 +52,7 @@ TOOLS = (
     "forecast_budget",
     "forecast_budgets",
     "review_expenses",
+    "get_job",
 )
 CURSOR_SECRET = "test-cursor-secret"
 ACME_EXPENSES = 90  # generated ones, EXP-000001 .. EXP-000090, plus the hand-made EXP-000100

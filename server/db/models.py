@@ -561,3 +561,41 @@ class ModelVersion(Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    """Long work of one company (docs/jobs.md): what to do, how far it got, and how it ended. The queue
+    (procrastinate, on PostgreSQL) only says when to run it; this row is what callers see."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("company_id", "kind", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    kind: Mapped[str] = mapped_column(String(64))
+    arguments: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued running succeeded failed dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int | None] = mapped_column(Integer)
+    progress_message: Mapped[str | None] = mapped_column(String(200))
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column()  # where a retry resumes (a backlog's cursor)
+    result: Mapped[dict[str, Any] | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class ForecastSnapshot(Base):
+    """Every running budget of a company ranked by risk (forecast_budgets), as the nightly job saw it."""
+
+    __tablename__ = "forecast_snapshots"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

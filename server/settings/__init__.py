@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.settings.auth import ApiKeyGrant, OAuthSettings
 from server.settings.gateway import GatewaySettings
+from server.settings.jobs import JobSettings
 from server.settings.operations import RateLimitSettings, TelemetrySettings
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -105,6 +106,10 @@ class Settings(BaseSettings):
     otel: TelemetrySettings = Field(
         default_factory=TelemetrySettings,
         description="Trace export: OUTLAY_OTEL__ENDPOINT (OTLP/HTTP) and OUTLAY_OTEL__SERVICE_NAME.",
+    )
+    jobs: JobSettings = Field(
+        default_factory=JobSettings,
+        description="The job queue for long work: OUTLAY_JOBS__<FIELD> variables, see docs/jobs.md.",
     )
     request_state_keys: list[SecretStr] = Field(
         default_factory=list,

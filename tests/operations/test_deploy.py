@@ -19,7 +19,9 @@ def _manifests() -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for path in sorted(K8S.glob("*.yaml")):
         for document in yaml.safe_load_all(path.read_text()):
-            found[document["kind"]] = document
+            # The server's objects by kind; a second object of a kind (the worker's Deployment) by name.
+            kind = document["kind"]
+            found[kind if kind not in found else f"{kind}/{document['metadata']['name']}"] = document
     return found
 
 
@@ -112,3 +114,19 @@ def test_the_dockerfile_is_slim_locked_unprivileged_and_health_checked() -> None
     assert lines[-1] == 'CMD ["outlay", "serve", "--transport", "http", "--host", "0.0.0.0"]'
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "tests"} <= set(ignored)
+
+
+def test_the_worker_runs_from_the_same_image_and_settings(manifests: dict[str, dict[str, Any]]) -> None:
+    server = manifests["Deployment"]["spec"]["template"]["spec"]
+    worker = manifests["Deployment/outlay-worker"]["spec"]["template"]["spec"]
+    [serving], [working] = server["containers"], worker["containers"]
+
+    assert [working["command"], working["args"]] == [["outlay"], ["worker"]]
+    assert working["image"] == serving["image"]  # one image, two roles
+    assert working["envFrom"] == serving["envFrom"]
+    assert manifests["ConfigMap"]["data"]["OUTLAY_JOBS__QUEUE"] == "postgresql"
+    assert worker["securityContext"]["runAsNonRoot"] is True
+    assert working["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {"cpu", "memory"} <= set(working["resources"]["limits"])
+    grace = int(manifests["ConfigMap"]["data"]["OUTLAY_SHUTDOWN_GRACE_SECONDS"])
+    assert worker["terminationGracePeriodSeconds"] > grace

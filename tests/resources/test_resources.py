@@ -32,6 +32,7 @@ async def test_resources_and_templates_are_listed_as_json(acme: Client) -> None:
 
     assert sorted((str(r.uri), r.mime_type) for r in resources) == [
         ("outlay://categories", "application/json"),
+        ("outlay://forecasts/latest", "application/json"),
         ("outlay://policy/approvals", "application/json"),
         ("outlay://policy/expenses", "application/json"),
         ("outlay://teams", "application/json"),

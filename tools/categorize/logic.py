@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from server.jobs.schemas import summary as job_summary
 from tools.categorize.schemas import CategorizeExpenseOutput, CategorizeExpensesOutput
 
 
@@ -38,6 +39,10 @@ def one_summary(output: CategorizeExpenseOutput) -> str:
 
 
 def batch_summary(output: CategorizeExpensesOutput, *, declined: bool) -> str:
+    if output.job is not None:
+        return job_summary(output.job)
+    if declined and not output.items:
+        return "Nothing was written: the user did not confirm."
     if not output.items:
         return "No expenses matched: nothing to categorize."
     counts = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(output.counts.items()))

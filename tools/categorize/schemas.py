@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from server.jobs.schemas import JobView
+
 Source = Literal["rule", "correction", "history", "model", "mcc", "llm", "fallback"]
 Outcome = Literal["applied", "would_apply", "suggested", "needs_review", "already_categorized"]
 
@@ -91,6 +93,11 @@ class CategorizeExpensesOutput(BaseModel):
     dry_run: bool
     model_version: int | None
     thresholds: Thresholds
+    job: JobView | None = Field(
+        default=None,
+        description="With whole_backlog=true: the job working through the backlog (follow it with "
+        "get_job); `items` is then empty. Null otherwise.",
+    )
 
 
 RecategorizeOutcome = Literal["recategorized", "would_recategorize", "unchanged", "declined"]

@@ -15,7 +15,7 @@ from server.context import AppContext
 from server.errors import InvalidArgument
 from server.kit.money import AmountText
 from server.kit.periods import Day
-from tools.categorize import logic, recategorize
+from tools.categorize import backlog_job, logic, recategorize
 from tools.categorize.schemas import (
     CategorizeExpenseOutput,
     CategorizeExpensesOutput,
@@ -62,7 +62,12 @@ suggested). The server asks the user to confirm first when the client supports i
 user yourself before calling with apply=true. `dry_run=true` shows what would be written without
 writing. Calling again with the same arguments writes nothing new. Each item says its `outcome`, and in
 `degraded` which source could not be reached for it (e.g. the LLM while its provider is down);
-`counts` and `sources` sum them up. Progress is reported while it runs."""
+`counts` and `sources` sum them up. Progress is reported while it runs.
+
+`whole_backlog=true` (with `apply=true`, without ids or cursor) works through the entire matching backlog
+at once as a job: when the server has a job queue the call returns at once with `job` (follow it with
+get_job, which gives the counts when done); without one it runs to the end within the call. The
+`idempotency_key` makes a repeated call return the same job instead of starting another."""
 
 
 RECATEGORIZE_DESCRIPTION = """\
@@ -166,6 +171,12 @@ async def categorize_expenses(
     dry_run: Annotated[
         bool, Field(description="With apply: report what would be written, write nothing.")
     ] = False,
+    whole_backlog: Annotated[
+        bool, Field(description="With apply: the entire matching backlog as one job (see get_job).")
+    ] = False,
+    idempotency_key: Annotated[
+        str | None, Field(max_length=200, description="With whole_backlog: the same key, the same job.")
+    ] = None,
 ) -> Annotated[CallToolResult, CategorizeExpensesOutput]:
     from tools.categorize import service  # numpy and scipy load with the first call, not at start-up
 
@@ -173,6 +184,10 @@ async def categorize_expenses(
     async with tool_call(ctx, "categorize_expenses") as call:
         secret = call.app.settings.cursor_secret.get_secret_value().encode()
         selection = logic.Selection(expense_ids, date_from, date_to, team, employee, merchant, limit, cursor)
+        if whole_backlog:
+            backlog = backlog_job.Request(selection, apply, dry_run, confirmed, idempotency_key)
+            output = await backlog_job.start(call.app, call.session, call.caller, backlog)
+            return tool_result(output, logic.batch_summary(output, declined=apply and not confirmed))
         batch = await service.select_batch(call.session, call.caller, secret, selection)
         output = await service.categorize_batch(
             call.app,
