@@ -96,10 +96,10 @@ def test_configured_variables_are_settings_and_the_shared_secrets_are_there(
 
     settings = Settings()  # every value validates
 
-    assert {"OUTLAY_CURSOR_SECRET", "OUTLAY_REQUEST_STATE_KEYS", "OUTLAY_DATABASE_URL"} <= set(
-        manifests["Secret"]["stringData"]
-    )
+    shared = {"OUTLAY_CURSOR_SECRET", "OUTLAY_REQUEST_STATE_KEYS", "OUTLAY_DATABASE_URL", "OUTLAY_REDIS_URL"}
+    assert shared <= set(manifests["Secret"]["stringData"])
     assert settings.rate_limit.concurrency == 32
+    assert settings.redis_url is not None
 
 
 def test_the_dockerfile_is_slim_locked_unprivileged_and_health_checked() -> None:
