@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,9 +18,11 @@ from tools.forecast.engine import (
     Where,
     borrow,
     calibrate,
+    expect,
+    quiet_share,
 )
 from tools.forecast.history import Charge, ScopeHistory, add_months, by_merchant
-from tools.forecast.model import forecast_months
+from tools.forecast.model import MonthlyForecast, forecast_months
 from tools.forecast.recurring import Schedules, detect
 
 AS_OF = dt.date(2026, 9, 1)
@@ -213,3 +216,35 @@ def test_the_calibration_replays_long_and_short_histories_and_pools_their_noise(
     assert {key[0] for key in calibration.buckets} == {0, 1}  # long and short histories both
     # Daily noise of +-50% makes months of about 6% noise: the pooled dispersion says so.
     assert 0.04 < calibration.dispersion < 0.1
+
+
+def test_the_quiet_share_counts_the_thirds_of_a_month_with_no_spend() -> None:
+    # A purchase on the 5th of each month since January: one third in three has spend.
+    variable = {dt.date(2026, month, 5): 100_00 for month in range(1, 9)}
+
+    share = quiet_share(variable, dt.date(2026, 1, 1), dt.date(2026, 8, 31))
+
+    assert share == pytest.approx((16 + 0.5) / (24 + 1))  # Jan..Aug: 24 thirds, 16 empty
+    assert quiet_share({}, dt.date(2026, 8, 20), dt.date(2026, 8, 31)) == pytest.approx(1.5 / 2)  # Aug 21-31
+
+
+def test_days_a_scope_is_unlikely_to_spend_on_get_no_variable_spend() -> None:
+    fit = MonthlyForecast(np.full(3, 3_000.0), 500.0, "test")
+    snap = replace(_snap([3_000.0] * 12, elapsed=27), as_of=dt.date(2026, 9, 27), quiet=0.6)  # 60% empty
+
+    last_days = expect(snap, fit, dt.date(2026, 7, 1), dt.date(2026, 9, 30))  # Sep 28-30: 0.6^0.3 > 0.5
+    next_month = expect(snap, fit, dt.date(2026, 7, 1), dt.date(2026, 10, 31))  # + October: 0.6^3.3
+
+    assert last_days.variable == 0.0
+    assert [share.load for share in last_days.months] == pytest.approx([0.1 * (1 - 0.9 / 2)])  # uncertain
+    assert last_days.where.intermittent  # calibrated with intermittent spend's errors
+    assert not next_month.where.intermittent
+    assert next_month.variable > 3_000.0
+
+
+def test_the_quiet_share_leaves_the_third_still_running_out() -> None:
+    variable = {dt.date(2026, 8, 5): 100_00, dt.date(2026, 8, 25): 100_00}
+
+    share = quiet_share(variable, dt.date(2026, 8, 1), dt.date(2026, 8, 27))
+
+    assert share == pytest.approx((1 + 0.5) / (2 + 1))  # Aug 1-10 spent, 11-20 empty; 21-31 not over
