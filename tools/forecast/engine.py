@@ -50,7 +50,9 @@ DEFAULT_MODEL: ModelName = "theta"
 # the horizon), how much of the current month is gone (under 30%, under 60%, more: the run rate weighs
 # more as it goes, and the last weeks' lumps do not average out), whether the history is short (fewer
 # than SHORT_MONTHS complete months: the level itself is uncertain) and whether the spend is
-# intermittent (a dense team's errors, pooled with them, were too narrow for it).
+# intermittent (a dense team's errors, pooled with them, were too narrow for it), or a dense model's days
+# forecast to get nothing (quiet: errors all on the upside, which moved intermittent spend's own).
+# docs/forecasting.md: "Days a scope is unlikely to spend on".
 LOAD_BUCKETS = (1.0, 2.0)
 POSITION_BUCKETS = (0.3, 0.6)  # of the current month gone: the replays cut on month ends, the 10th, the 20th
 SHORT_MONTHS = 3  # fewer complete months than this: a short history
@@ -73,22 +75,24 @@ THIRD_DAYS = 365.25 / 36
 class Where:
     """Where a forecast stands: months still to come, share of the period gone, short history, and
     whether the spend is intermittent (its forecast is the typical month, nothing or little, and its
-    noise the spread of all months: errors of another shape than a dense team's)."""
+    noise the spread of all months: errors of another shape than a dense team's), and whether a dense
+    model's days were forecast to get nothing (quiet: errors only on the upside, a kind of their own)."""
 
     load: float
     position: float = 0.0
     short: bool = False
     intermittent: bool = False
+    quiet: bool = False  # a dense scope's days forecast to have no variable spend (expect)
 
     def buckets(self) -> tuple[tuple[int, ...], ...]:
         """Finest bucket first."""
         load = sum(self.load > edge for edge in LOAD_BUCKETS)
         position = sum(self.position >= edge for edge in POSITION_BUCKETS)
-        kind = (int(self.short), int(self.intermittent))
+        kind = (int(self.short), 2 if self.quiet else int(self.intermittent))
         return (*kind, load, position), (*kind, load), kind, (int(self.short),)
 
     def at(self, load: float) -> Where:
-        return Where(load, self.position, self.short, self.intermittent)
+        return Where(load, self.position, self.short, self.intermittent, self.quiet)
 
 
 @dataclass(frozen=True)
@@ -163,10 +167,16 @@ class Calibration:
         plain quantile of a bucket of 30-100 errors sits inside its largest ones and covered 86-88%
         where 95% was meant. The 80% interval keeps the plain quantile (the conformal rank pushed it over
         85% where buckets are small)."""
-        errors = self.errors_at(where)
-        if min(q, 1 - q) < FINITE_TAIL:
+        tail = min(q, 1 - q)
+        if tail < FINITE_TAIL:
+            # The rank q (n + 1) exists only among n >= 1 / tail - 1 errors (39 for the 95% interval's
+            # ends): a smaller bucket falls back to a coarser one, and the company's errors, when they are
+            # too few as well, to the Student t a company with too little to replay gets.
+            least = math.ceil(1 / tail - 1 - 1e-9)
+            found = (self.buckets[key] for key in where.buckets() if len(self.buckets.get(key, ())) >= least)
+            errors = next(found, self.errors if len(self.errors) >= least else _STUDENT_T)
             return float(np.quantile(errors, q, method="weibull"))
-        return float(np.quantile(errors, q))
+        return float(np.quantile(self.errors_at(where), q))
 
     def exceedance(self, threshold: float, where: Where) -> float:
         """Share of errors above `threshold`: P(actual - forecast > threshold * scale)."""
@@ -185,6 +195,9 @@ class Calibration:
             f"{'history' if self.series == 1 else 'histories'} of this company, by months still to come, "
             "share of the period gone, length of history and intermittent spend"
         )
+
+
+_STUDENT_T = Calibration.student_t().errors
 
 
 @dataclass(frozen=True)
@@ -295,7 +308,7 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
             load *= 1 - gone / 2  # a month that is partly known is partly certain
         shares.append(MonthShare(index, max(total, 0.0) * part, load))
     # Nothing is the typical outcome of these days: forecast as intermittent spend is (and its errors,
-    # all on the upside, calibrated with intermittent spend's, not a dense team's).
+    # all on the upside, calibrated apart: Where.quiet).
     quiet = days > 0 and snap.quiet ** (days / THIRD_DAYS) >= 0.5
     if quiet:
         shares = [replace(share, variable=0.0) for share in shares]
@@ -306,7 +319,8 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
     variable = sum(share.variable for share in shares)
     load = sum(share.load for share in shares)
     position = snap.elapsed_days / days_in_month(snap.origin)
-    where = Where(load, position, len(snap.months) < SHORT_MONTHS, quiet or not fit.follows_run_rate)
+    intermittent = not fit.follows_run_rate
+    where = Where(load, position, len(snap.months) < SHORT_MONTHS, intermittent, quiet and not intermittent)
     return Expectation(shares, committed, variable, fit.sigma * math.sqrt(load), where)
 
 
