@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,9 +18,11 @@ from tools.forecast.engine import (
     Where,
     borrow,
     calibrate,
+    expect,
+    quiet_share,
 )
 from tools.forecast.history import Charge, ScopeHistory, add_months, by_merchant
-from tools.forecast.model import forecast_months
+from tools.forecast.model import MonthlyForecast, forecast_months
 from tools.forecast.recurring import Schedules, detect
 
 AS_OF = dt.date(2026, 9, 1)
@@ -116,6 +119,22 @@ def test_intermittent_spend_has_errors_of_its_own_and_falls_back_to_its_history_
     assert len(calibration.errors_at(Where(0.5, short=True, intermittent=True))) == len(dense) + len(sparse)
 
 
+def test_quiet_stretches_of_a_dense_model_have_errors_of_their_own() -> None:
+    # Days forecast to get nothing: errors all on the upside, apart from intermittent spend's and a
+    # dense team's, which both keep theirs as they were.
+    dense = [(float(k % 5) - 2, _where(False)) for k in range(MIN_BUCKET)]
+    sparse = [(float(k % 7) - 1, Where(0.5, intermittent=True)) for k in range(MIN_BUCKET)]
+    quiet = [(float(k % 3), Where(0.5, quiet=True)) for k in range(MIN_BUCKET)]
+
+    calibration = Calibration.of(dense + sparse + quiet, series=3, dispersion=0.2)
+
+    assert calibration.errors_at(Where(0.5, quiet=True)).tolist() == sorted(e for e, _ in quiet)
+    assert calibration.errors_at(Where(0.5, intermittent=True)).tolist() == sorted(e for e, _ in sparse)
+    assert calibration.errors_at(_where(False)).tolist() == sorted(e for e, _ in dense)
+    # Too few quiet errors of short histories: their history length's errors.
+    assert len(calibration.errors_at(Where(0.5, short=True, quiet=True))) == len(dense + sparse + quiet)
+
+
 def test_a_bucket_whose_errors_come_from_one_history_falls_back_to_a_coarser_one() -> None:
     dense = [(float(k % 5) - 2, _where(False)) for k in range(MIN_BUCKET)]
     sparse = [(0.0, Where(0.5, intermittent=True)) for _ in range(MIN_BUCKET)]  # one quiet history
@@ -135,6 +154,25 @@ def test_the_95_interval_ends_take_the_finite_sample_position() -> None:
     assert calibration.quantile(0.975, _where(False)) == pytest.approx(39.0)  # rank 0.975 x 40 = 39
     assert calibration.quantile(0.025, _where(False)) == pytest.approx(1.0)
     assert calibration.quantile(0.90, _where(False)) == pytest.approx(np.quantile(range(1, 40), 0.90))
+
+
+def test_a_bucket_too_small_for_the_95_rank_falls_back_for_the_tails_only() -> None:
+    early = [(float(k), _where(False)) for k in range(1, 36)]  # 35 errors: no rank 0.975 x 36 among them
+    late = [(100.0 + k, _where(False, position=0.7)) for k in range(MIN_BUCKET)]
+
+    calibration = Calibration.of(early + late, series=2, dispersion=0.2)
+
+    assert calibration.quantile(0.90, _where(False)) == pytest.approx(np.quantile(range(1, 36), 0.90))
+    # The 95% interval's ends come from the long histories' 65 errors at this load.
+    everything = sorted(e for e, _ in early + late)
+    assert calibration.quantile(0.975, _where(False)) == pytest.approx(
+        np.quantile(everything, 0.975, method="weibull")
+    )
+    # 35 errors in all: the tails are the Student t's (scaled like the errors), not the largest error.
+    few = Calibration.of(early, series=2, dispersion=0.2)
+    assert few.quantile(0.975, _where(False)) == pytest.approx(
+        Calibration.student_t().quantile(0.975, _where(False))
+    )
 
 
 def test_with_too_little_to_replay_the_tails_are_a_students_t() -> None:
@@ -213,3 +251,36 @@ def test_the_calibration_replays_long_and_short_histories_and_pools_their_noise(
     assert {key[0] for key in calibration.buckets} == {0, 1}  # long and short histories both
     # Daily noise of +-50% makes months of about 6% noise: the pooled dispersion says so.
     assert 0.04 < calibration.dispersion < 0.1
+
+
+def test_the_quiet_share_counts_the_thirds_of_a_month_with_no_spend() -> None:
+    # A purchase on the 5th of each month since January: one third in three has spend.
+    variable = {dt.date(2026, month, 5): 100_00 for month in range(1, 9)}
+
+    share = quiet_share(variable, dt.date(2026, 1, 1), dt.date(2026, 8, 31))
+
+    assert share == pytest.approx((16 + 0.5) / (24 + 1))  # Jan..Aug: 24 thirds, 16 empty
+    assert quiet_share({}, dt.date(2026, 8, 20), dt.date(2026, 8, 31)) == pytest.approx(1.5 / 2)  # Aug 21-31
+
+
+def test_days_a_scope_is_unlikely_to_spend_on_get_no_variable_spend() -> None:
+    fit = MonthlyForecast(np.full(3, 3_000.0), 500.0, "test")
+    snap = replace(_snap([3_000.0] * 12, elapsed=27), as_of=dt.date(2026, 9, 27), quiet=0.6)  # 60% empty
+
+    last_days = expect(snap, fit, dt.date(2026, 7, 1), dt.date(2026, 9, 30))  # Sep 28-30: 0.6^0.3 > 0.5
+    next_month = expect(snap, fit, dt.date(2026, 7, 1), dt.date(2026, 10, 31))  # + October: 0.6^3.3
+
+    assert last_days.variable == 0.0
+    assert [share.load for share in last_days.months] == pytest.approx([0.1 * (1 - 0.9 / 2)])  # uncertain
+    assert last_days.where.quiet  # calibrated with quiet days' errors
+    assert not last_days.where.intermittent  # ... not with intermittent spend's
+    assert not next_month.where.quiet
+    assert next_month.variable > 3_000.0
+
+
+def test_the_quiet_share_leaves_the_third_still_running_out() -> None:
+    variable = {dt.date(2026, 8, 5): 100_00, dt.date(2026, 8, 25): 100_00}
+
+    share = quiet_share(variable, dt.date(2026, 8, 1), dt.date(2026, 8, 27))
+
+    assert share == pytest.approx((1 + 0.5) / (2 + 1))  # Aug 1-10 spent, 11-20 empty; 21-31 not over

@@ -81,6 +81,16 @@ class Profile:
             return ((last - first).days + 1) / (len(prefix) - 1)
         return (prefix[last.day] - prefix[first.day - 1]) / prefix[-1]
 
+    def days(self, first: dt.date, last: dt.date) -> float:
+        """The days from `first` to `last` (one month) counted by weight: a month's add up to about its
+        length, a weekend day to less than a weekday."""
+        if last < first:
+            return 0.0
+        prefix = self._month(month_index(first))
+        if prefix[-1] <= 0:
+            return float((last - first).days + 1)
+        return (prefix[last.day] - prefix[first.day - 1]) * (len(prefix) - 1) / prefix[-1]
+
     def _month(self, index: int) -> list[float]:
         prefix = self._prefix.get(index)
         if prefix is None:

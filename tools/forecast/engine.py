@@ -50,7 +50,9 @@ DEFAULT_MODEL: ModelName = "theta"
 # the horizon), how much of the current month is gone (under 30%, under 60%, more: the run rate weighs
 # more as it goes, and the last weeks' lumps do not average out), whether the history is short (fewer
 # than SHORT_MONTHS complete months: the level itself is uncertain) and whether the spend is
-# intermittent (a dense team's errors, pooled with them, were too narrow for it).
+# intermittent (a dense team's errors, pooled with them, were too narrow for it), or a dense model's days
+# forecast to get nothing (quiet: errors all on the upside, which moved intermittent spend's own).
+# docs/forecasting.md: "Days a scope is unlikely to spend on".
 LOAD_BUCKETS = (1.0, 2.0)
 POSITION_BUCKETS = (0.3, 0.6)  # of the current month gone: the replays cut on month ends, the 10th, the 20th
 SHORT_MONTHS = 3  # fewer complete months than this: a short history
@@ -60,28 +62,37 @@ PRIOR_MONTHS = 6  # weight, in months, of the company's pooled dispersion in a s
 FALLBACK_DOF = 3  # degrees of freedom of the Student t used when a company has too little to replay
 FINITE_TAIL = 0.05  # quantiles further out than this take the finite-sample (conformal) position
 DEFAULT_DISPERSION = 0.25  # one-month noise / level when the company has nothing to pool
+# The days still to come get no variable spend when the scope is more likely than not to spend nothing
+# on them (the typical outcome, as the monthly model's point forecast is): the chance of an empty
+# stretch of days is that of an empty third of a month over the last QUIET_THIRDS complete thirds
+# (smoothed), to the power of the stretch's weighted days over a third's. Thirds, not days: older
+# history may come summed by thirds (ScopeHistory.daily), and the calibration replays read it so.
+QUIET_THIRDS = 36
+THIRD_DAYS = 365.25 / 36
 
 
 @dataclass(frozen=True)
 class Where:
     """Where a forecast stands: months still to come, share of the period gone, short history, and
     whether the spend is intermittent (its forecast is the typical month, nothing or little, and its
-    noise the spread of all months: errors of another shape than a dense team's)."""
+    noise the spread of all months: errors of another shape than a dense team's), and whether a dense
+    model's days were forecast to get nothing (quiet: errors only on the upside, a kind of their own)."""
 
     load: float
     position: float = 0.0
     short: bool = False
     intermittent: bool = False
+    quiet: bool = False  # a dense scope's days forecast to have no variable spend (expect)
 
     def buckets(self) -> tuple[tuple[int, ...], ...]:
         """Finest bucket first."""
         load = sum(self.load > edge for edge in LOAD_BUCKETS)
         position = sum(self.position >= edge for edge in POSITION_BUCKETS)
-        kind = (int(self.short), int(self.intermittent))
+        kind = (int(self.short), 2 if self.quiet else int(self.intermittent))
         return (*kind, load, position), (*kind, load), kind, (int(self.short),)
 
     def at(self, load: float) -> Where:
-        return Where(load, self.position, self.short, self.intermittent)
+        return Where(load, self.position, self.short, self.intermittent, self.quiet)
 
 
 @dataclass(frozen=True)
@@ -156,10 +167,16 @@ class Calibration:
         plain quantile of a bucket of 30-100 errors sits inside its largest ones and covered 86-88%
         where 95% was meant. The 80% interval keeps the plain quantile (the conformal rank pushed it over
         85% where buckets are small)."""
-        errors = self.errors_at(where)
-        if min(q, 1 - q) < FINITE_TAIL:
+        tail = min(q, 1 - q)
+        if tail < FINITE_TAIL:
+            # The rank q (n + 1) exists only among n >= 1 / tail - 1 errors (39 for the 95% interval's
+            # ends): a smaller bucket falls back to a coarser one, and the company's errors, when they are
+            # too few as well, to the Student t a company with too little to replay gets.
+            least = math.ceil(1 / tail - 1 - 1e-9)
+            found = (self.buckets[key] for key in where.buckets() if len(self.buckets.get(key, ())) >= least)
+            errors = next(found, self.errors if len(self.errors) >= least else _STUDENT_T)
             return float(np.quantile(errors, q, method="weibull"))
-        return float(np.quantile(errors, q))
+        return float(np.quantile(self.errors_at(where), q))
 
     def exceedance(self, threshold: float, where: Where) -> float:
         """Share of errors above `threshold`: P(actual - forecast > threshold * scale)."""
@@ -180,6 +197,9 @@ class Calibration:
         )
 
 
+_STUDENT_T = Calibration.student_t().errors
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A history read as of one day: what is recurring, the variable months, the current month so far."""
@@ -191,6 +211,31 @@ class Snapshot:
     elapsed_days: int  # days of the origin month up to as_of
     month_to_date: int  # variable spend of the origin month up to as_of
     profile: Profile = UNIFORM  # how the company's spend falls over the days of a month
+    quiet: float = 0.0  # chance that a third of a month has no variable spend (quiet_share)
+
+
+def third_of(day: dt.date) -> int:
+    """The index of the third of a month holding `day` (days 1-10, 11-20, 21 to the end)."""
+    return month_index(day) * 3 + min((day.day - 1) // 10, 2)
+
+
+def quiet_share(variable: dict[dt.date, int], first_day: dt.date, as_of: dt.date) -> float:
+    """The share of the last QUIET_THIRDS complete thirds of a month (since `first_day`'s) with no
+    variable spend, smoothed (half an empty third in one more): 0.5 / (n + 1) when every third had some."""
+    last = third_of(as_of + dt.timedelta(days=1)) - 1
+    first = max(last - QUIET_THIRDS + 1, third_of(first_day - dt.timedelta(days=1)) + 1)  # complete ones
+    if last < first:
+        return 0.0
+    since = month_start(first // 3) + dt.timedelta(days=10 * (first % 3))  # the first third's first day
+    sums: dict[int, int] = {}
+    for day, amount in variable.items():  # third_of inlined: a calibration reads ~50,000 days
+        if day >= since:
+            third = (day.year * 12 + day.month - 1) * 3 + (2 if day.day > 20 else day.day > 10)
+            if third <= last:
+                sums[third] = sums.get(third, 0) + amount
+    count = last - first + 1
+    empty = count - sum(1 for total in sums.values() if total > 0)
+    return (empty + 0.5) / (count + 1)
 
 
 def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
@@ -212,7 +257,8 @@ def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
         elif index == origin:
             month_to_date += amount
     profile = history.calendar.profile(as_of) if history.calendar else UNIFORM
-    return Snapshot(as_of, recurring, totals, origin, tomorrow.day - 1, month_to_date, profile)
+    quiet = quiet_share(variable, history.first_day, as_of)
+    return Snapshot(as_of, recurring, totals, origin, tomorrow.day - 1, month_to_date, profile, quiet)
 
 
 @dataclass(frozen=True)
@@ -245,6 +291,7 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
     first_day = max(start, snap.as_of + dt.timedelta(days=1))
     profile = snap.profile
     shares = []
+    days = 0.0  # weighted days to come
     for index in range(month_index(first_day), month_index(end) + 1):
         lo, hi = max(first_day, month_start(index)), min(end, month_end(index))
         if hi < lo:
@@ -252,6 +299,7 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
         step = index - snap.origin
         total = float(fit.mean[min(step, len(fit.mean) - 1)])  # the model's month
         part = profile.share(lo, hi)  # of the month's spend that falls on these days
+        days += profile.days(lo, hi)
         load = part
         if step == 0 and snap.elapsed_days > 0 and fit.follows_run_rate:
             # The month-to-date run rate (mtd / gone, the month it points to) weighs the share gone.
@@ -259,6 +307,11 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
             total = (1 - gone) * total + snap.month_to_date
             load *= 1 - gone / 2  # a month that is partly known is partly certain
         shares.append(MonthShare(index, max(total, 0.0) * part, load))
+    # Nothing is the typical outcome of these days: forecast as intermittent spend is (and its errors,
+    # all on the upside, calibrated apart: Where.quiet).
+    quiet = days > 0 and snap.quiet ** (days / THIRD_DAYS) >= 0.5
+    if quiet:
+        shares = [replace(share, variable=0.0) for share in shares]
     committed: dict[dt.date, int] = {}
     for series in snap.recurring:
         for day in series.next_dates(max(snap.as_of, start - dt.timedelta(days=1)), end):
@@ -266,7 +319,8 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
     variable = sum(share.variable for share in shares)
     load = sum(share.load for share in shares)
     position = snap.elapsed_days / days_in_month(snap.origin)
-    where = Where(load, position, len(snap.months) < SHORT_MONTHS, not fit.follows_run_rate)
+    intermittent = not fit.follows_run_rate
+    where = Where(load, position, len(snap.months) < SHORT_MONTHS, intermittent, quiet and not intermittent)
     return Expectation(shares, committed, variable, fit.sigma * math.sqrt(load), where)
 
 
