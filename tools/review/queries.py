@@ -4,13 +4,12 @@ the caller's company, as plain `ReviewedExpense`s (Core selects of the columns t
 The history is what the patterns need and no more (docs/review.md): for a whole company, every expense
 from HISTORY_DAYS before the scope to the duplicate window after it; for a team, a person or a category,
 only the expenses of the same payers, and those at the scope's merchants with one of its amounts (the
-candidates of a duplicate across payers); plus the charges at the merchants the scope refunds, back to
-the refunds' lookback."""
+candidates of a duplicate across payers). The charges at the merchants the scope refunds, back to the
+refunds' lookback, are summarized per day (`refund_charges`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -20,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from server.db.models import Category, DataChange, Employee, Expense, Merchant, Team
-from tools.review.findings import ReviewedExpense
+from tools.review.findings import ChargeDay, ReviewedExpense
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -158,7 +157,6 @@ class Windows:
     after: int  # after the scope's last day: the duplicate window (for named expenses, the longest)
     runs: int  # round-number runs: round amounts only
     round_every: int | None  # a round amount's minor units are a multiple of this (None: do not filter)
-    refund_lookback: int
     recurring: int = HISTORY_DAYS  # the subscription check: the possible duplicates' charges only
     duplicate_floor: int = 0  # company minor units: smaller charges are never duplicates
 
@@ -181,7 +179,7 @@ async def history(
     repeats = _repeated(expenses + found, windows.short)
     found += await _same_amounts(session, earlier, repeats, windows.duplicate_floor)
     found += await _same_receipts(session, scope, expenses)
-    return found + await _refunded_merchants(session, scope.company_id, expenses, windows.refund_lookback)
+    return found
 
 
 async def _same_receipts(
@@ -286,43 +284,42 @@ async def _same_amounts(
     return found
 
 
-async def _refunded_merchants(
+async def refund_charges(
     session: AsyncSession, company_id: int, expenses: list[ReviewedExpense], lookback: int
-) -> list[ReviewedExpense]:
-    """The charges at the merchants the scope refunds that could be the original of one of them: within a
-    refund's lookback and at least half its amount (the engine compares exactly: as spent, or in company
-    currency; half leaves room for exchange rates that moved)."""
+) -> dict[int, tuple[ChargeDay, ...]]:
+    """The charges at the merchants the scope refunds, from the first refund's lookback to the last
+    refund's day, per merchant, day and currency: their count and largest amounts, which is all a refund
+    needs (is one at least as large, how many are there). Grouped in SQL through the (company, merchant,
+    day) index: reading every charge cost a month of the large company 22,700 rows and their joins for a
+    yes/no per refund."""
     refunds = [e for e in expenses if e.amount_minor < 0]
     if not refunds:
-        return []
+        return {}
     since = min(e.spent_on for e in refunds) - dt.timedelta(days=lookback)
     until = max(e.spent_on for e in refunds)
-    # Per merchant, its refunds' days (in order) and what each needs: a row may cover one when a refund
-    # within `lookback` days after it needs at most twice its amount (bisected: every row compared with
-    # every refund of its merchant cost a team's quarter a third of its time).
-    by_merchant: dict[int, tuple[list[dt.date], list[int]]] = {}
-    for refund in sorted(refunds, key=attrgetter("spent_on")):
-        days, needs = by_merchant.setdefault(refund.merchant_id, ([], []))
-        days.append(refund.spent_on)
-        needs.append(-refund.amount_minor)
-
-    def may_cover(row: Any) -> bool:
-        days, needs = by_merchant[row.merchant_id]
-        start = bisect_left(days, row.spent_on)
-        end = bisect_right(days, row.spent_on + dt.timedelta(days=lookback))
-        return start < end and 2 * row.amount_company_minor >= min(needs[start:end])
-
-    smallest = min(-e.amount_minor for e in refunds)
-    found: list[ReviewedExpense] = []
-    for chunk in _chunks(by_merchant):
-        query = _select(
-            Expense.company_id == company_id,
-            Expense.merchant_id.in_(chunk),
-            2 * Expense.amount_company_minor >= smallest,
-            Expense.spent_on.between(since, until),
+    found: dict[int, list[ChargeDay]] = {}
+    connection = await session.connection()
+    for chunk in _chunks(e.merchant_id for e in refunds):
+        query = (
+            select(
+                Expense.merchant_id,
+                Expense.spent_on,
+                Expense.currency,
+                func.count(),
+                func.max(Expense.amount_minor),
+                func.max(Expense.amount_company_minor),
+            )
+            .where(
+                Expense.company_id == company_id,
+                Expense.merchant_id.in_(chunk),
+                Expense.spent_on.between(since, until),
+                Expense.amount_company_minor > 0,
+            )
+            .group_by(Expense.merchant_id, Expense.spent_on, Expense.currency)
         )
-        found += await _read(session, query, may_cover)
-    return found
+        for merchant_id, day, currency, count, original, company in (await connection.execute(query)).all():
+            found.setdefault(merchant_id, []).append(ChargeDay(day, currency, count, original, company))
+    return {merchant: tuple(sorted(days)) for merchant, days in found.items()}
 
 
 # ---- merchants' first charges --------------------------------------------------------------------------
