@@ -89,7 +89,8 @@ async def _read(
     # ORM's result processing, which cost a third of reading a month of a large company.
     connection = await session.connection()
     rows = (await connection.execute(query)).all()
-    return [ReviewedExpense(*row) for row in rows if keep is None or keep(row)]
+    make = ReviewedExpense._make  # tuple.__new__ in C: a third of the cost of calling the class
+    return list(map(make, rows)) if keep is None else [make(row) for row in rows if keep(row)]
 
 
 def _chunks(values: Iterable[Any]) -> list[list[Any]]:
@@ -275,12 +276,21 @@ async def _same_amounts(
     # IN list; a list of (merchant, amount) pairs cost PostgreSQL seconds, each row compared with each
     # pair), and the pairs are matched here. Reading each merchant through the merchant index instead
     # read every row of the busy ones.
+    # Then only the matching rows are read whole, by id: the narrow read of a team's quarter (35,000 rows
+    # to keep 8,600) costs a fraction of reading them all with their joins.
     pairs = {(e.merchant_id, e.original_minor) for e in charges}
     merchants = sorted({merchant for merchant, _ in pairs})
-    found: list[ReviewedExpense] = []
+    connection = await session.connection()
+    ids: list[int] = []
     for amounts in _chunks(amount for _, amount in pairs):
-        query = _select(*days, Expense.merchant_id.in_(merchants), Expense.amount_minor.in_(amounts))
-        found += await _read(session, query, lambda row: (row.merchant_id, row.amount_minor) in pairs)
+        query = select(Expense.id, Expense.merchant_id, Expense.amount_minor).where(
+            *days, Expense.merchant_id.in_(merchants), Expense.amount_minor.in_(amounts)
+        )
+        rows = (await connection.execute(query)).all()
+        ids += [expense_id for expense_id, merchant, amount in rows if (merchant, amount) in pairs]
+    found: list[ReviewedExpense] = []
+    for chunk in _chunks(ids):
+        found += await _read(session, _select(*days, Expense.id.in_(chunk)))
     return found
 
 
