@@ -49,6 +49,17 @@ class ReviewedExpense(NamedTuple):
     country: str | None  # where it was spent (expenses.csv `country`); None: the company's
 
 
+class ChargeDay(NamedTuple):
+    """One day's charges at one merchant in one currency, summarized: what a refund needs of the charges
+    before it (whether one is at least as large, and how many there are)."""
+
+    spent_on: dt.date
+    currency: str
+    charges: int  # how many
+    largest_original_minor: int  # in `currency`
+    largest_minor: int  # in the company currency
+
+
 @dataclass(frozen=True, slots=True)
 class Usual:
     """What one employee or team usually spends in one category: its expenses of the 12 calendar months
@@ -94,6 +105,9 @@ class ReviewContext:
     team_usual: Mapping[tuple[str, str, dt.date], Usual] = field(default_factory=dict)
     # ... and by (merchant id, first day of the month): what the merchant usually charges the company
     merchant_usual: Mapping[tuple[int, dt.date], Usual] = field(default_factory=dict)
+    # The charges at the merchants (by id) of the scope's refunds, from the refunds' lookback to their last
+    # day, per day (in order) and currency; None: the history's charges are used.
+    refund_charges: Mapping[int, tuple[ChargeDay, ...]] | None = None
 
     def approval_thresholds(self) -> tuple[Threshold, ...]:
         """Every threshold: the plain ones and those restricted to categories."""

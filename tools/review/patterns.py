@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from server.kit.money import currency_exponent
 from tools.review.amounts import expense_lines, in_company_minor, shown
-from tools.review.findings import Finding, ReviewContext, ReviewedExpense, Threshold
+from tools.review.findings import ChargeDay, Finding, ReviewContext, ReviewedExpense, Threshold
 
 # A repeat this small is a habit, not a duplicate (the same coffee every morning), in whole units of the
 # company currency; a repeat by someone else must also be at least CROSS_PAYER_FLOOR and have the same
@@ -365,6 +365,9 @@ def refunds(
     candidates: Sequence[ReviewedExpense], history: Sequence[ReviewedExpense], context: ReviewContext
 ) -> Iterator[Finding]:
     lookback = context.policy.patterns.refunds.lookback_days
+    if context.refund_charges is not None:
+        yield from _refunds_by_day(candidates, context.refund_charges, lookback, context)
+        return
     charges = by_key([e for e in history if e.amount_minor > 0], lambda e: e.merchant_id)
     for expense in sorted(candidates, key=order):
         if expense.amount_minor >= 0:
@@ -373,6 +376,35 @@ def refunds(
         earlier = _dated(charges.get(expense.merchant_id, []), start, expense.spent_on)
         if not any(_covers(charge, expense) for charge in earlier):
             yield _refund(expense, lookback, len(earlier), context)
+
+
+def _refunds_by_day(
+    candidates: Sequence[ReviewedExpense],
+    charges: Mapping[int, tuple[ChargeDay, ...]],
+    lookback: int,
+    context: ReviewContext,
+) -> Iterator[Finding]:
+    """The same check on the charges summarized per day and currency (what the service reads: a yes/no
+    and a count per refund, not every charge)."""
+    for expense in sorted(candidates, key=order):
+        if expense.amount_minor >= 0:
+            continue
+        days = charges.get(expense.merchant_id, ())
+        start = expense.spent_on - dt.timedelta(days=lookback)
+        earlier = days[
+            bisect_left(days, start, key=_charge_day) : bisect_right(days, expense.spent_on, key=_charge_day)
+        ]
+        covered = any(
+            day.largest_original_minor >= -expense.original_minor
+            if day.currency == expense.currency
+            else day.largest_minor >= -expense.amount_minor
+            for day in earlier
+        )
+        if not covered:
+            yield _refund(expense, lookback, sum(day.charges for day in earlier), context)
+
+
+_charge_day: Callable[[ChargeDay], dt.date] = attrgetter("spent_on")
 
 
 def _covers(charge: ReviewedExpense, refund: ReviewedExpense) -> bool:

@@ -213,6 +213,11 @@ async def _context(
         holidays=company.holidays(country, min(days), max(days)),
         history=tuple(await queries.history(session, scope, expenses, windows)),
         company_country=country,
+        refund_charges=await queries.refund_charges(
+            session, company_id, expenses, policy.patterns.refunds.lookback_days
+        )
+        if policy.patterns.refunds.enabled
+        else None,
     )
     return await _statistics(session, company_id, context, expenses)
 
@@ -229,7 +234,6 @@ def _windows(policy: ExpensePolicy, currency: str, *, named: bool) -> queries.Wi
         runs=runs,
         # A multiple of 50 units is a multiple of 50 minor units in any currency (exponent 0 or more).
         round_every=int(multiple) if multiple.denominator == 1 else None,
-        refund_lookback=settings.refunds.lookback_days,
         recurring=max(queries.HISTORY_DAYS, short),
         duplicate_floor=duplicate_floor(currency),
     )
