@@ -138,3 +138,21 @@ def test_a_worker_killed_mid_import_leaves_nothing_written_and_the_retry_imports
     assert count(url, "job_files") == 0
     training = query(url, "SELECT id, requested_by FROM jobs WHERE kind = 'train_categorizer'")
     assert training == [(done["result"]["then"], "job:1")]  # the first training, queued once
+
+
+def test_a_queued_replace_keeps_its_own_job_through_the_companys_deletion(
+    make_database: Callable[[str], str], company_folder: Path, tmp_path: Path
+) -> None:
+    url = make_database("postgresql")
+    first = outlay("import", str(company_folder), "--no-train", url=url)
+    assert first.returncode == 0, first.stderr
+    with workers(url, tmp_path) as running:
+        running.start()
+        asked = outlay("import", str(company_folder), "--replace", "--queue", url=url, **QUEUE_ENV)
+        assert asked.returncode == 0, asked.stderr
+        done = wait_for(lambda: succeeded(url, 1), seconds=60, what="the worker to replace the company")
+    assert (done["result"]["replaced"], done["result"]["expenses"]) == (True, count(url, "expenses"))
+    assert query(url, "SELECT id FROM companies") == [(1,)]  # the same company, its id kept
+    imports = query(url, "SELECT details->>'replaced' FROM data_changes WHERE action = 'import' ORDER BY id")
+    assert imports == [("false",), ("true",)]
+    assert count(url, "job_files") == 0
