@@ -93,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--no-train", action="store_true", help="do not train a first categorizer (`outlay train` does)"
     )
+    where = load.add_mutually_exclusive_group()
+    where.add_argument(
+        "--queue",
+        action="store_true",
+        help="check here, write on `outlay worker` (a queue), whatever the size",
+    )
+    where.add_argument("--inline", action="store_true", help="write here, whatever the size")
     load.set_defaults(command=cmd_import)
 
     demo = commands.add_parser("demo", help="write the demo company as CSV and import it")
@@ -263,6 +270,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     source = (
         args.folder if getattr(args, "mapping", None) is None else f"{args.folder} through {args.mapping}"
     )
+    if getattr(args, "queue", False) and settings.jobs.queue != "postgresql":
+        return _fail("--queue needs a queue: set OUTLAY_JOBS__QUEUE=postgresql (docs/jobs.md)", EXIT_USAGE)
     request = ImportRequest(
         args.folder,
         replace=args.replace,
@@ -275,11 +284,15 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         queue_training=settings.jobs.queue == "postgresql",
     )
     try:
+        if _queued_import(settings, args, request):
+            return asyncio.run(queue_import(settings, request, str(source)))
         loaded = asyncio.run(load_company(settings.database_url, request.path, request=request))
     except ImportFailed as failed:
         for line in [*map(str, failed.problems), *failed.more()]:
             print(line, file=sys.stderr)
         return _fail(f"import of {source} failed with {failed.count} problem(s); nothing was written")
+    except LookupError as exc:  # a new company's slug, taken by another import meanwhile
+        return _fail(str(exc))
     for line in import_lines(loaded.report):
         print(line, file=sys.stderr)
     if loaded.trained:
@@ -287,6 +300,49 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     if loaded.train_queued:
         slug = loaded.report.company_slug
         return _categorizer(lambda: queue_training(settings, slug, serve=True, only_if_missing=True))
+    return 0
+
+
+def _queued_import(settings: Settings, args: argparse.Namespace, request: ImportRequest) -> bool:
+    """Whether the import goes to a worker: with a queue, `--queue` or expenses of at least
+    OUTLAY_JOBS__IMPORT_QUEUE_ROWS rows (never a dry run, `--inline`, or `outlay demo`'s import)."""
+    asked = getattr(args, "queue", False)
+    if settings.jobs.queue != "postgresql" or request.dry_run or getattr(args, "inline", True):
+        return False
+    expenses = request.path if request.mapping is not None else request.path / "expenses.csv"
+    return asked or (_data_lines(expenses) or 0) >= settings.jobs.import_queue_rows
+
+
+async def queue_import(settings: Settings, r: ImportRequest, source: str) -> int:
+    """`outlay import` of a large company with a queue: every check here (a dry run: a problem is refused
+    at once and nothing is queued), then the files staged for a worker, which writes them in one
+    transaction (server/importer/jobs.py)."""
+    from server.importer import import_company, import_export
+    from server.importer.jobs import Request, export_files, folder_files, stage
+    from tools.categorize.jobs import TRAIN
+
+    how = {"replace": r.replace, "append": r.append}
+    names: dict[str, str] = {}
+    async with Runtime(settings, local_company=None).open() as app:
+        if r.mapping is None:
+            report = await import_company(
+                app.sessions, r.path, replace=r.replace, append=r.append, dry_run=True
+            )
+            files = folder_files(r.path)
+        else:
+            report = await import_export(
+                app.sessions, r.path, r.mapping, company=r.company, strict=r.strict,
+                replace=r.replace, append=r.append, dry_run=True,
+            )  # fmt: skip
+            files, names = export_files(r.path, r.mapping)
+        then = TRAIN if r.train and not r.append else None
+        arguments = {**how, "source": source, "company": r.company, "strict": r.strict, "then": then, **names}
+        job_id, size = await stage(app, Request(files, report.company_slug, report.currency, arguments))
+    print(
+        f"{report.company_slug}: checked {source} ({report.expenses} expenses, no problem) and queued its "
+        f"import as job {job_id} ({size / 1e6:.1f} MB staged); `outlay jobs list` follows it.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -463,11 +519,12 @@ def _categorizer(run: Callable[[], Coroutine[Any, Any, int]]) -> int:
 
 def job_handlers() -> tuple[Handlers, tuple[str, ...]]:
     """Every capability's job code, by kind, and the kinds each company gets nightly."""
+    from server.importer.jobs import HANDLERS as IMPORT
     from tools.categorize.jobs import HANDLERS as CATEGORIZE
     from tools.forecast.jobs import HANDLERS as FORECAST
     from tools.forecast.jobs import SNAPSHOT
 
-    return {**CATEGORIZE, **FORECAST}, (SNAPSHOT,)
+    return {**IMPORT, **CATEGORIZE, **FORECAST}, (SNAPSHOT,)
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:

@@ -568,7 +568,7 @@ class Job(Base):
     (procrastinate, on PostgreSQL) only says when to run it; this row is what callers see."""
 
     __tablename__ = "jobs"
-    __table_args__ = (UniqueConstraint("company_id", "kind", "idempotency_key"),)
+    __table_args__ = (UniqueConstraint("company_id", "kind", "idempotency_key"), _referenced())
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     company_id: Mapped[int] = _company_fk()
@@ -587,6 +587,21 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column()
     finished_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class JobFile(Base):
+    """A file a queued import brings (docs/jobs.md): the bytes the command read and checked, compressed
+    (zlib), for a worker that cannot read the command's disk. Deleted when the import commits."""
+
+    __tablename__ = "job_files"
+    __table_args__ = (UniqueConstraint("job_id", "name"), _same_company("job_id", "jobs", ondelete="CASCADE"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    job_id: Mapped[int] = mapped_column(Id)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)  # bytes before compression
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ForecastSnapshot(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,17 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
+class Staged:
+    """An import a worker runs for a job (server/importer/jobs.py), from the files the command staged."""
+
+    job_id: int  # its row (and files) survive the --replace that deletes the company's other jobs
+    made: int | None  # the empty company row the command made for a new company: this import fills it
+    source: str  # the folder or export as the command named it, for the audit entry
+    # What commits with the import, in its transaction: the job's success, its files' removal.
+    finish: Callable[[AsyncSession, ImportReport], Awaitable[None]]
+
+
+@dataclass(frozen=True)
 class Options:
     """How to load: replace an existing company, append to it, or only check (dry run)."""
 
@@ -86,6 +98,7 @@ class Options:
     append: bool = False
     dry_run: bool = False
     actor: str = "cli"
+    staged: Staged | None = None
 
 
 async def import_company(
@@ -96,16 +109,19 @@ async def import_company(
     append: bool = False,
     dry_run: bool = False,
     actor: str = "cli",
+    staged: Staged | None = None,
 ) -> ImportReport:
     """Import the company in `folder` (docs/data-format.md). Raises `ImportFailed` with every problem
     found, having written nothing; with `replace`, an existing company of the same slug is replaced
     (its rows deleted and the folder's inserted, in the same transaction); with `append`, the folder's
-    new expenses, requests and decisions are added to it (server/importer/append.py)."""
+    new expenses, requests and decisions are added to it (server/importer/append.py). `staged`: a
+    worker's run of a queued import."""
     problems = Problems()
     # Reading is CPU-bound (seconds for a large company): keep the event loop responsive meanwhile.
     reading = await asyncio.to_thread(read_folder, folder, problems)
-    options = Options(replace, append, dry_run, actor)
-    where = Where(str(folder), "company.csv", reading.company.line, "slug", "expenses.csv")
+    options = Options(replace, append, dry_run, actor, staged)
+    source = staged.source if staged else str(folder)
+    where = Where(source, "company.csv", reading.company.line, "slug", "expenses.csv")
     return await _load(sessions, reading, problems, options, where)
 
 
@@ -120,6 +136,7 @@ async def import_export(
     append: bool = False,
     dry_run: bool = False,
     actor: str = "cli",
+    staged: Staged | None = None,
 ) -> ImportReport:
     """Import one flat export (a card statement) through a mapping file (server/importer/mapping.py):
     a new company (`company` or the mapping's slug), a replacement, or an append to an existing one."""
@@ -134,8 +151,9 @@ async def import_export(
         raise ImportFailed(problems)
     flat = await asyncio.to_thread(read_export, export, spec, mapping, problems, slug=slug,
                                    existing=existing, strict=strict)  # fmt: skip
-    options = Options(replace, append, dry_run, actor)
-    where = Where(f"{export} through {mapping}", mapping.name, 0, "company.slug", export.name)
+    options = Options(replace, append, dry_run, actor, staged)
+    source = staged.source if staged else f"{export} through {mapping}"
+    where = Where(source, mapping.name, 0, "company.slug", export.name)
     report = await _load(sessions, flat.reading, problems, options, where)
     return dataclasses.replace(report, skipped=dict(flat.skipped))
 
@@ -177,7 +195,8 @@ async def _checked_load(
         existing = None
         if reading.company.slug is not None:
             existing = await _existing_company(session, reading.company.slug)
-            if existing is not None and not (options.replace or options.append):
+            allowed = options.replace or options.append or _made(options, existing)
+            if existing is not None and not allowed:
                 problems.add(
                     where.slug_file, where.slug_line, where.slug_column, _exists(reading.company.slug)
                 )
@@ -191,10 +210,12 @@ async def _checked_load(
         elif options.dry_run:
             return _preview(reading.dataset, replaced=existing is not None)
         else:
-            report = await _write(session, reading.dataset, existing, options.actor, where.source)
+            report = await _write(session, reading.dataset, existing, options, where.source)
         if options.dry_run:
             await session.rollback()  # nothing of a dry run is kept (appending only read so far)
             return report
+        if options.staged is not None:
+            await options.staged.finish(session, report)
     if report.expenses or report.approval_requests or not report.appended:
         await _refresh_statistics(sessions)
     return report
@@ -263,13 +284,19 @@ def _exists(slug: str) -> str:
     return f"company {slug!r} already exists; use --replace to replace it"
 
 
+def _made(options: Options, existing: int | None) -> bool:
+    """Whether `existing` is the empty company the command made for this queued import of a new one."""
+    return options.staged is not None and existing is not None and options.staged.made == existing
+
+
 async def _write(
-    session: AsyncSession, data: Dataset, existing: int | None, actor: str, source: str
+    session: AsyncSession, data: Dataset, existing: int | None, options: Options, source: str
 ) -> ImportReport:
     now = utcnow()
     data.expenses.refs.clear()  # checked: a million ids' memory is the writer's now
-    if existing is not None:
-        await delete_company_data(session, existing)
+    if existing is not None:  # replaced, or the row made for a queued new company: emptied either way
+        keep = options.staged.job_id if options.staged else None
+        await delete_company_data(session, existing, keep_job=keep)
     try:
         company_id = await write_company(session, data, existing)
     except IntegrityError:  # another import created the slug since we looked
@@ -277,7 +304,8 @@ async def _write(
             [Problem("company.csv", data.company.line, "slug", _exists(data.company.slug))]
         ) from None
     counts = await write_dataset(session, data, company_id, now)
-    report = ImportReport(data.company.slug, **dataclasses.asdict(counts), replaced=existing is not None)
+    replaced = existing is not None and not _made(options, existing)
+    report = ImportReport(data.company.slug, **dataclasses.asdict(counts), replaced=replaced)
     details = {"source": source, "replaced": report.replaced, "counts": report.counts}
-    await changes.record(session, company_id, actor=actor, action="import", details=[details])
+    await changes.record(session, company_id, actor=options.actor, action="import", details=[details])
     return report

@@ -24,6 +24,7 @@ LOOKUP = 1000  # refs per lookup of expense ids
 TABLES = Base.metadata.tables
 # Tables with a company_id that an import does not replace: the audit trail survives a --replace.
 KEPT = frozenset({"data_changes"})
+OF_JOB = {"jobs": "id", "job_files": "job_id"}  # tables with rows of one job: the column naming it
 
 Rows = list[dict[str, Any]]
 
@@ -116,13 +117,17 @@ async def update_by_id(session: AsyncSession, table: Table, rows: Rows) -> None:
         await session.execute(statement, chunk)
 
 
-async def delete_company_data(session: AsyncSession, company_id: int) -> None:
-    """Every tenant row of one company except its audit trail, children before parents."""
+async def delete_company_data(session: AsyncSession, company_id: int, *, keep_job: int | None = None) -> None:
+    """Every tenant row of one company except its audit trail, children before parents; `keep_job`: the
+    queued import doing the replacing keeps its job row and files (they commit with its success)."""
     teams = TABLES["teams"]
     await session.execute(update(teams).where(teams.c.company_id == company_id).values(manager_id=None))
     for table in reversed(Base.metadata.sorted_tables):
         if "company_id" in table.c and table.name not in KEPT:
-            await session.execute(delete(table).where(table.c.company_id == company_id))
+            query = delete(table).where(table.c.company_id == company_id)
+            if keep_job is not None and table.name in OF_JOB:
+                query = query.where(table.c[OF_JOB[table.name]] != keep_job)
+            await session.execute(query)
 
 
 async def write_company(session: AsyncSession, data: Dataset, company_id: int | None) -> int:

@@ -20,7 +20,9 @@ class JobProgress(BaseModel):
 
 class JobView(BaseModel):
     job_id: int = Field(description="Pass to get_job to follow the job.")
-    kind: str = Field(description="train_categorizer, categorize_backlog or forecast_snapshot.")
+    kind: str = Field(
+        description="train_categorizer, categorize_backlog, forecast_snapshot or import_company."
+    )
     status: JobStatus = Field(
         description="queued (waiting, or waiting to be retried after a failure), running, succeeded, "
         "failed (ran inline and failed) or dead (failed every attempt: an operator retries it)."

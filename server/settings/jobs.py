@@ -32,6 +32,12 @@ class JobSettings(BaseModel):
     backlog_chunk: int = Field(
         default=500, ge=1, le=1000, description="Expenses a backlog job categorizes per transaction."
     )
+    import_queue_rows: int = Field(
+        default=100_000,
+        ge=0,
+        description="With a queue, `outlay import` of this many expense rows or more is checked in the "
+        "command and written by a worker (0: every import; `--queue`/`--inline` choose for one import).",
+    )
     forecast_cron: str = Field(
         default="0 2 * * *", description="When (UTC, cron) the workers snapshot every company's forecasts."
     )

@@ -25,6 +25,8 @@ from server.db.models import (
     Company,
     Expense,
     ExpenseDimension,
+    Job,
+    JobFile,
 )
 from server.db.tenancy import enter_tenant
 from server.settings import Settings
@@ -63,6 +65,7 @@ REFERENCES = [
     ("approval_decisions", "request_id", "approval_requests"),
     ("approval_decisions", "approver_id", "employees"),
     ("approval_decisions", "on_behalf_of_id", "employees"),
+    ("job_files", "job_id", "jobs"),
 ]
 
 
@@ -211,6 +214,8 @@ async def _unique_elsewhere(
 async def _a_row(session: AsyncSession, table: str, company_id: int) -> tuple[Any, ...]:
     """The primary key of one of the company's rows of `table`: one of the shared world's, or one added in
     the session's transaction where the world has none (or none whose key another company lacks)."""
+    if table == "job_files":
+        return await _a_job_file(session, company_id)
     category = await first_id(session, "categories", company_id)
     expense = await first_id(session, "expenses", company_id)
     added = {
@@ -238,6 +243,17 @@ async def _a_row(session: AsyncSession, table: str, company_id: int) -> tuple[An
     return tuple((await session.execute(select(*key).where(rows.c.company_id == company_id).limit(1))).one())
 
 
+async def _a_job_file(session: AsyncSession, company_id: int) -> tuple[Any, ...]:
+    """A staged file of one of the company's jobs; every company gets a job (the world has none)."""
+    jobs = {c: Job(company_id=c, kind="probe", requested_by="test") for c in await company_ids(session)}
+    session.add_all(jobs.values())
+    await session.flush()
+    staged = JobFile(company_id=company_id, job_id=jobs[company_id].id, name="probe.csv", size=0, content=b"")
+    session.add(staged)
+    await session.flush()
+    return tuple(inspect(staged).identity or ())
+
+
 @pytest.mark.parametrize("seeded_url", ["postgresql"], indirect=True)
 async def test_a_tool_call_cannot_write_a_category_its_company_cannot_see(seeded_url: str) -> None:
     async with rolled_back(seeded_url) as session:
@@ -253,7 +269,8 @@ async def test_a_tool_call_cannot_write_a_category_its_company_cannot_see(seeded
 
 
 def test_the_references_keep_their_on_delete() -> None:
-    """The three CASCADEs into expenses stay; none is SET NULL, which would null company_id too."""
+    """The three CASCADEs into expenses (and a staged file's into its job) stay; none is SET NULL, which
+    would null company_id too."""
     on_delete = {
         (fk.table.name, fk.columns[1].name): fk.ondelete
         for table in Base.metadata.sorted_tables
@@ -264,4 +281,5 @@ def test_the_references_keep_their_on_delete() -> None:
         ("expense_dimensions", "expense_id"): "CASCADE",
         ("category_corrections", "expense_id"): "CASCADE",
         ("repeat_charges", "expense_id"): "CASCADE",
+        ("job_files", "job_id"): "CASCADE",
     }
