@@ -26,11 +26,11 @@ class Clock:
         return self._pinned or dt.datetime.now(dt.UTC).date()
 
 
-class LoadedModels:
-    """Model artifacts decoded from `model_versions`, by row id (a row never changes once written):
-    decoding costs milliseconds, a call should cost microseconds. The least recently used goes first.
-    With `max_age`, also what a capability derives from a company's data (forecast calibrations), which
-    goes stale as the data changes."""
+class RecentlyUsed:
+    """A bounded cache on the lifespan context, the least recently used first to go: decoded model
+    artifacts by `model_versions` row id (a row never changes once written: decoding costs milliseconds,
+    a call should cost microseconds) and, with `max_age`, what a capability derives from a company's
+    data (forecast calibrations, review findings), which goes stale as the data changes."""
 
     def __init__(self, capacity: int = 32, max_age: float | None = None) -> None:
         self._capacity = capacity
@@ -80,12 +80,12 @@ class AppContext:
     shared: SharedState
     # Served to callers without a token (stdio, in-memory). None over HTTP: there a token is required.
     local_company: str | None
-    models: LoadedModels = field(default_factory=LoadedModels)
+    models: RecentlyUsed = field(default_factory=RecentlyUsed)
     # Derived from a company's data, recomputed after a while so that new expenses count.
-    derived: LoadedModels = field(default_factory=lambda: LoadedModels(capacity=64, max_age=900.0))
+    derived: RecentlyUsed = field(default_factory=lambda: RecentlyUsed(capacity=64, max_age=900.0))
     # Recent reviews' findings (review_expenses), so that a review's later pages are a lookup: keyed by
     # company and the company's data version (docs/review.md#findings-cache). Capacity 0 turns it off.
-    reviews: LoadedModels = field(default_factory=lambda: LoadedModels(capacity=8, max_age=300.0))
+    reviews: RecentlyUsed = field(default_factory=lambda: RecentlyUsed(capacity=8, max_age=300.0))
     # What a call's metric labels may name (the server's registered capabilities); unknown names
     # are labelled `unknown`.
     call_names: CallNames = field(default_factory=CallNames)

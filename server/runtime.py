@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.context import AppContext, Clock, LoadedModels
+from server.context import AppContext, Clock, RecentlyUsed
 from server.db.engine import create_engine, create_session_factory, sqlite_file
 from server.db.tenancy import tenant_role_problem
 from server.gateway import ModelGateway
@@ -136,7 +136,7 @@ class Runtime:
                         shared=shared,
                         local_company=self.local_company,
                         call_names=call_names or CallNames(),
-                        reviews=LoadedModels(capacity=self.settings.review_cache_entries, max_age=300.0),
+                        reviews=RecentlyUsed(capacity=self.settings.review_cache_entries, max_age=300.0),
                     )
                     yield self.current
                 finally:

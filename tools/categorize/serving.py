@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.context import LoadedModels
+from server.context import RecentlyUsed
 from server.db.models import Company, ModelVersion
 from tools.categorize import queries
 from tools.categorize.model import Artifact, load
@@ -38,7 +38,7 @@ PREFIX = "categorize-"
 class ServedModels:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
-        self.loaded = LoadedModels()
+        self.loaded = RecentlyUsed()
 
     async def versions(self, name: str) -> tuple[int, list[int], int | None]:
         """(company id, its versions, the serving one); `LookupError` for an unknown model name."""

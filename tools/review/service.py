@@ -31,7 +31,7 @@ from tools.review.schemas import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from server.context import Caller, LoadedModels
+    from server.context import Caller, RecentlyUsed
 
 MAX_EXPENSE_IDS = 100
 NO_POLICY_NOTE = (
@@ -59,7 +59,7 @@ async def review(
     today: dt.date,
     secret: bytes,
     request: ReviewRequest,
-    cache: LoadedModels | None = None,
+    cache: RecentlyUsed | None = None,
 ) -> ReviewOutput:
     arguments = dataclasses.asdict(dataclasses.replace(request, cursor=None, limit=0))
     offset = paging.decode(secret, caller.company_id, arguments, request.cursor) if request.cursor else 0
@@ -88,7 +88,7 @@ async def _cached(
     today: dt.date,
     request: ReviewRequest,
     arguments: dict[str, Any],
-    cache: LoadedModels | None,
+    cache: RecentlyUsed | None,
 ) -> Reviewed:
     """The review of these arguments: from the cache when this company's data has not changed since it
     was made (the version is read first, so a change committed during a review only makes it look older
