@@ -34,7 +34,7 @@ def measure(postgres_url: str, size: tuple[int, int], folder: Path, today: str) 
         employees, months = size
         write_demo_company(folder, employees=employees, months=months, today=dt.date.fromisoformat(today))
     scratch = make_url(postgres_url).set(database=SCRATCH).render_as_string(hide_password=False)
-    asyncio.run(_recreate(scratch))
+    asyncio.run(recreate_database(scratch, SCRATCH))
     result: dict[str, Any] = {"employees": size[0], "months": size[1], "expenses": _rows(folder)}
     result["postgresql"] = _import(scratch, folder)
     with tempfile.TemporaryDirectory(prefix="outlay-bench-import-") as scratch_dir:
@@ -42,11 +42,12 @@ def measure(postgres_url: str, size: tuple[int, int], folder: Path, today: str) 
     return result
 
 
-async def _recreate(url: str) -> None:
+async def recreate_database(url: str, name: str) -> None:
+    """A bench section's scratch database, empty (whatever an earlier run left in it, connections too)."""
     connection = await asyncpg.connect(libpq_url(url, database="postgres"))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{SCRATCH}"')
-        await connection.execute(f'CREATE DATABASE "{SCRATCH}"')
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
 

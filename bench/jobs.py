@@ -18,10 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy.engine import make_url
 
-from server.db.engine import libpq_url
+from bench.importing import recreate_database
 
 SCRATCH = "outlay_bench_jobs"
 SIZE = (20, 6)
@@ -30,7 +29,7 @@ QUEUE_ENV = {"OUTLAY_JOBS__QUEUE": "postgresql", "OUTLAY_LOG_LEVEL": "WARNING"}
 
 def measure(postgres_url: str, today: str, jobs: int, folder: Path) -> dict[str, Any]:
     url = make_url(postgres_url).set(database=SCRATCH).render_as_string(hide_password=False)
-    asyncio.run(_recreate(url))
+    asyncio.run(recreate_database(url, SCRATCH))
     env = os.environ | {"OUTLAY_DATABASE_URL": url, "OUTLAY_TODAY": today, **QUEUE_ENV}
     outlay = str(Path(sys.executable).with_name("outlay"))
     subprocess.run([outlay, "db", "upgrade"], env=env, check=True, stderr=subprocess.DEVNULL)
@@ -43,15 +42,6 @@ def measure(postgres_url: str, today: str, jobs: int, folder: Path) -> dict[str,
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
     return {"company": f"{SIZE[0]}x{SIZE[1]}", "jobs": jobs, **_summary(timings)}
-
-
-async def _recreate(url: str) -> None:
-    connection = await asyncpg.connect(libpq_url(url, database="postgres"))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{SCRATCH}"')
-    finally:
-        await connection.close()
 
 
 async def _run_jobs(url: str, today: str, count: int) -> list[tuple[float, float]]:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.context import AppContext
 from server.db.models import Company, Job, JobFile
+from server.importer.problems import FILES
 from server.importer.service import ImportReport, Staged, import_company, import_export
 from server.jobs import store
 from server.jobs.runner import JobRun
@@ -33,19 +34,7 @@ from server.progress import Progress, progress
 
 IMPORT = "import_company"
 # The files of an import folder (docs/data-format.md); anything else in the folder stays behind.
-FOLDER_FILES = (
-    "company.csv",
-    "teams.csv",
-    "employees.csv",
-    "categories.csv",
-    "expenses.csv",
-    "budgets.csv",
-    "approval_policy.json",
-    "approval_history.csv",
-    "fx_rates.csv",
-    "category_rules.csv",
-    "expense_policy.json",
-)
+FOLDER_FILES = (*FILES, "category_rules.csv")
 PROGRESS_SECONDS = 1.0  # how often a running import writes how far it got to its job
 
 
