@@ -8,7 +8,7 @@ and presents the findings, and `outlay eval review` scores them against the demo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, TypeAlias
 
@@ -60,6 +60,19 @@ class ChargeDay(NamedTuple):
     largest_minor: int  # in the company currency
 
 
+def charge_days(charges: Iterable[ReviewedExpense]) -> dict[int, tuple[ChargeDay, ...]]:
+    """Charges summarized as the service's `refund_charges` query does: per merchant, day and currency."""
+    grouped: dict[tuple[int, dt.date, str], list[ReviewedExpense]] = {}
+    for charge in charges:
+        grouped.setdefault((charge.merchant_id, charge.spent_on, charge.currency), []).append(charge)
+    days: dict[int, list[ChargeDay]] = {}
+    for (merchant_id, day, currency), group in grouped.items():
+        originals = [e.original_minor for e in group]
+        summary = ChargeDay(day, currency, len(group), max(originals), max(e.amount_minor for e in group))
+        days.setdefault(merchant_id, []).append(summary)
+    return {merchant_id: tuple(sorted(found)) for merchant_id, found in days.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class Usual:
     """What one employee or team usually spends in one category: its expenses of the 12 calendar months
@@ -106,7 +119,7 @@ class ReviewContext:
     # ... and by (merchant id, first day of the month): what the merchant usually charges the company
     merchant_usual: Mapping[tuple[int, dt.date], Usual] = field(default_factory=dict)
     # The charges at the merchants (by id) of the scope's refunds, from the refunds' lookback to their last
-    # day, per day (in order) and currency; None: the history's charges are used.
+    # day, per day (in order) and currency; None: `charge_days` of the history's charges.
     refund_charges: Mapping[int, tuple[ChargeDay, ...]] | None = None
 
     def approval_thresholds(self) -> tuple[Threshold, ...]:

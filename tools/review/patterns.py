@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from server.kit.money import currency_exponent
 from tools.review.amounts import expense_lines, in_company_minor, shown
-from tools.review.findings import ChargeDay, Finding, ReviewContext, ReviewedExpense, Threshold
+from tools.review.findings import ChargeDay, Finding, ReviewContext, ReviewedExpense, Threshold, charge_days
 
 # A repeat this small is a habit, not a duplicate (the same coffee every morning), in whole units of the
 # company currency; a repeat by someone else must also be at least CROSS_PAYER_FLOOR and have the same
@@ -365,17 +365,10 @@ def refunds(
     candidates: Sequence[ReviewedExpense], history: Sequence[ReviewedExpense], context: ReviewContext
 ) -> Iterator[Finding]:
     lookback = context.policy.patterns.refunds.lookback_days
-    if context.refund_charges is not None:
-        yield from _refunds_by_day(candidates, context.refund_charges, lookback, context)
-        return
-    charges = by_key([e for e in history if e.amount_minor > 0], lambda e: e.merchant_id)
-    for expense in sorted(candidates, key=order):
-        if expense.amount_minor >= 0:
-            continue
-        start = expense.spent_on - dt.timedelta(days=lookback)
-        earlier = _dated(charges.get(expense.merchant_id, []), start, expense.spent_on)
-        if not any(_covers(charge, expense) for charge in earlier):
-            yield _refund(expense, lookback, len(earlier), context)
+    days_by_merchant = context.refund_charges
+    if days_by_merchant is None:  # a context built without the service's query: summarize the history
+        days_by_merchant = charge_days(e for e in history if e.amount_minor > 0)
+    yield from _refunds_by_day(candidates, days_by_merchant, lookback, context)
 
 
 def _refunds_by_day(
@@ -405,13 +398,6 @@ def _refunds_by_day(
 
 
 _charge_day: Callable[[ChargeDay], dt.date] = attrgetter("spent_on")
-
-
-def _covers(charge: ReviewedExpense, refund: ReviewedExpense) -> bool:
-    """A charge the refund can give back: at least as large, as spent when in the same currency."""
-    if charge.currency == refund.currency:
-        return charge.original_minor >= -refund.original_minor
-    return charge.amount_minor >= -refund.amount_minor
 
 
 def _refund(expense: ReviewedExpense, lookback: int, charges: int, context: ReviewContext) -> Finding:
