@@ -212,9 +212,14 @@ def _serve_http(settings: Settings, *, print_help: bool) -> int:
     if print_help or dev_token:
         print(_connect_help(settings, dev_token), file=sys.stderr, flush=True)
     try:
-        asyncio.run(serve_http(server, runtime))
+        started = asyncio.run(serve_http(server, runtime))
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down cleanly: a normal stop
-        print("Stopped.", file=sys.stderr)
+        started = True
+    # uvicorn's re-raised Ctrl-C becomes asyncio.run's cancellation of the main task, which a task still
+    # shutting down can absorb (seen under load): the server then returns as if it had ended by itself.
+    if not started:
+        return _fail("The HTTP server did not start: see the log above.", EXIT_FAILED)
+    print("Stopped.", file=sys.stderr)
     return 0
 
 

@@ -152,7 +152,8 @@ def audit_refusals(app: Starlette, refusals: RefusalTally, runtime: Runtime) -> 
     app.router.lifespan_context = lifespan
 
 
-async def serve_http(mcp: MCPServer[AppContext], runtime: Runtime) -> None:
+async def serve_http(mcp: MCPServer[AppContext], runtime: Runtime) -> bool:
+    """Serve until a signal stops it; False when the server never started (uvicorn has logged why)."""
     settings = runtime.settings
     config = uvicorn.Config(
         http_app(mcp, runtime),
@@ -164,4 +165,6 @@ async def serve_http(mcp: MCPServer[AppContext], runtime: Runtime) -> None:
         # SIGTERM: stop accepting, let in-flight calls finish for this long, then close.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
-    await uvicorn.Server(config).serve()
+    server = uvicorn.Server(config)
+    await server.serve()
+    return server.started
