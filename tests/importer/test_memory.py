@@ -17,14 +17,19 @@ import pytest
 
 from server.db.engine import create_engine, create_session_factory
 from server.importer import ImportFailed, ImportReport, import_company, store
-from server.importer.store import BATCH
 from tests.importer.conftest import copy_valid
 from tests.importer.edits import append
 
+BATCH = 1000  # the store's 5,000 a batch made these imports under tracemalloc the suite's slowest
 ROWS = 2 * BATCH + 123  # and 4 times as many: both span several batches, the last one partial
 BYTES_PER_ROW = 300
 E = "expenses.csv"
 TAGGED_EVERY = 3  # rows with a dim_region cell: dimension rows are written batch by batch too
+
+
+@pytest.fixture(autouse=True)
+def smaller_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "BATCH", BATCH)
 
 
 def _grown(folder: Path, rows: int) -> Path:
