@@ -270,7 +270,7 @@ async def test_the_model_sees_the_seasonality(synthco: Client, truth: SyntheticT
     assert truth.season[12] < truth.season[10]
     assert expected["2026-12"] < expected["2026-10"], expected
     assert result.method.variable_model.startswith(
-        "Dynamic Optimized Theta with the median of 9 months (seasonal"
+        "Dynamic Optimized Theta, a damped trend and the median of 9 months (seasonal"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.forecast.model import _seasonal_factors, forecast_months, level_shift
+from tools.forecast.model import DAMPING, _damped_trend, _seasonal_factors, forecast_months, level_shift
 
 SEASON = np.array([0.8, 0.9, 1.0, 1.1, 1.2, 1.0, 0.9, 0.7, 1.0, 1.1, 1.2, 1.1])
 
@@ -110,7 +110,8 @@ def test_a_trend_noise_or_a_season_is_no_level_shift(label: str, y: np.ndarray) 
 
 def test_a_lump_is_not_forecast_again() -> None:
     """A month of ten times the usual spend (a bulk order) moves the forecast by little: the model sees it
-    clipped to the recent median plus two robust deviations, and half the forecast is the recent median."""
+    clipped to the recent median plus two robust deviations, and a third of the forecast is the recent
+    median."""
     y = _series(24, season=False, growth=0.0)
     lumpy = y.copy()
     lumpy[-3] *= 10
@@ -128,6 +129,22 @@ def test_a_steady_trend_is_still_followed() -> None:
 
     assert fit.mean[0] > y[-6:].mean()
     assert fit.mean[2] > fit.mean[0]
+
+
+def test_the_damped_trend_follows_a_line_less_and_less() -> None:
+    line = 1_000 + 50 * np.arange(24, dtype=float)
+
+    path = _damped_trend(line, 6, None)
+
+    steps = np.diff(path)
+    assert path[0] > line[-1]
+    assert np.all(steps > 0)
+    assert steps[1:] == pytest.approx(DAMPING * steps[:-1])  # each month's rise damped from the last
+    assert path[-1] < line[-1] + 6 * 50
+
+
+def test_the_damped_trend_of_a_flat_history_is_flat() -> None:
+    assert _damped_trend(np.full(12, 700.0), 3, None) == pytest.approx([700.0] * 3)
 
 
 @pytest.mark.parametrize("months", [27, 31, 36])
