@@ -181,7 +181,7 @@ async def history(
     earlier = _between(scope.company_id, first - _days(windows.runs), first - _days(windows.short + 1))
     found += await _round_amounts(session, scope, earlier, expenses, windows.round_every)
     earlier = _between(scope.company_id, first - _days(windows.recurring), first - _days(windows.short + 1))
-    repeats = _repeated(expenses + found, windows.short)
+    repeats = _repeated(expenses + found, windows.short, windows.duplicate_floor)
     known = {e.id for e in found}
     found += await _same_amounts(session, earlier, repeats, windows.duplicate_floor, known)
     found += await _same_receipts(session, scope, expenses)
@@ -269,12 +269,13 @@ def _between(company_id: int, start: dt.date, end: dt.date) -> list[ColumnElemen
     return [Expense.company_id == company_id, Expense.spent_on.between(start, end)]
 
 
-def _repeated(expenses: list[ReviewedExpense], window: int) -> list[ReviewedExpense]:
-    """The charges repeated at their merchant for the same amount within `window` days: the only
-    possible duplicates, whose subscription check reads further back."""
+def _repeated(expenses: list[ReviewedExpense], window: int, floor: int) -> list[ReviewedExpense]:
+    """The charges from `floor` up (company minor units) repeated at their merchant for the same amount
+    within `window` days: the only possible duplicates, whose subscription check reads further back."""
     last: dict[tuple[int, str, int], dt.date] = {}
     found: list[ReviewedExpense] = []
-    for e in sorted((e for e in expenses if e.amount_minor > 0), key=attrgetter("spent_on", "id")):
+    least = max(floor, 1)
+    for e in sorted((e for e in expenses if e.amount_minor >= least), key=attrgetter("spent_on", "id")):
         key = (e.merchant_id, e.currency, e.original_minor)
         if key in last and (e.spent_on - last[key]).days <= window:
             found.append(e)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -246,7 +247,9 @@ async def _statistics(
     settings = context.policy.patterns
     changes: dict[str, Any] = {}
     if settings.new_merchant.enabled:
-        limit = in_company_minor(context, settings.new_merchant.first_charge_above)
+        # Whole minor units: an amount is above the limit exactly when it is above its floor (an int
+        # compared 80,000 times, not a Fraction).
+        limit = math.floor(in_company_minor(context, settings.new_merchant.first_charge_above))
         large = [e for e in expenses if e.amount_minor > limit]
         changes["first_seen"] = await queries.first_seen(session, company_id, large) if large else {}
     if settings.spikes.enabled:
