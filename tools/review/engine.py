@@ -20,7 +20,7 @@ def review(
     scope: Sequence[ReviewedExpense], context: ReviewContext, *, involving: bool = False
 ) -> list[Finding]:
     """The findings of the expenses in `scope`, sorted by `Finding.sort_key`."""
-    scope = sorted(scope, key=patterns.order)  # in order once: each pattern's sort then finds it so
+    scope = sorted(scope, key=patterns.order)  # sorted once: each pattern's own sort is then one pass
     in_scope = {expense.id for expense in scope}
     history = _history(scope, context)
     candidates = list(history) if involving else list(scope)
