@@ -117,22 +117,35 @@ async def _reviewed(
     scope, echo = await _scope(session, caller, today, request)
     in_force = await expense_policy_in_force(session, caller.company_id)
     version, policy = in_force if in_force is not None else (None, NO_POLICY)
-    findings: list[Finding] = []
     with collector_paused():  # the scope and its history: 170,000 expenses for a month of a large company
-        expenses = await queries.expenses_in_scope(session, scope)
-        pool: dict[int, ReviewedExpense] = {e.id: e for e in expenses}
-        if expenses:
-            context = await _context(session, caller, today, scope, expenses, policy)
-            pool.update((e.id, e) for e in context.history)
-            findings = _wanted(engine.review(expenses, context, involving=bool(scope.expense_ids)), request)
+        judged = await _judged(session, caller, today, scope, policy, request)
+    findings, involved, reviewed = judged  # the expenses dropped before the collector came back on
     return Reviewed(
         findings=findings,
-        involved={i: pool[i] for f in findings for i in f.expense_ids},
-        expenses_reviewed=len(expenses),
+        involved=involved,
+        expenses_reviewed=reviewed,
         policy_version=version,
         echo=echo,
-        note=_note(expenses, version, echo),
+        note=_note(reviewed, version, echo),
     )
+
+
+async def _judged(
+    session: AsyncSession,
+    caller: Caller,
+    today: dt.date,
+    scope: queries.Scope,
+    policy: ExpensePolicy,
+    request: ReviewRequest,
+) -> tuple[list[Finding], dict[int, ReviewedExpense], int]:
+    """The findings wanted, the expenses they name, and how many expenses the scope has."""
+    expenses = await queries.expenses_in_scope(session, scope)
+    if not expenses:
+        return [], {}, 0
+    context = await _context(session, caller, today, scope, expenses, policy)
+    pool = {e.id: e for e in context.history} | {e.id: e for e in expenses}
+    findings = _wanted(engine.review(expenses, context, involving=bool(scope.expense_ids)), request)
+    return findings, {i: pool[i] for f in findings for i in f.expense_ids}, len(expenses)
 
 
 async def _scope(
@@ -304,8 +317,8 @@ def _involved(expense: ReviewedExpense, currency: str) -> InvolvedExpense:
     )
 
 
-def _note(expenses: list[ReviewedExpense], version: int | None, echo: ReviewScopeEcho) -> str | None:
-    if not expenses:
+def _note(reviewed: int, version: int | None, echo: ReviewScopeEcho) -> str | None:
+    if not reviewed:
         where = f" in {echo.period}" if echo.period else ""
         narrowed = ", ".join(
             f"{name} {value}"
