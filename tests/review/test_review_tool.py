@@ -150,3 +150,16 @@ async def test_a_receipt_claimed_months_apart_is_found_from_either_side(initech:
     assert [refs(f) for f in later["findings"]] == [["EXP-I9", "EXP-I8"]]
     earlier = await call_ok(initech, "review_expenses", {"expense_ids": ["EXP-I8"], "kinds": ["duplicate"]})
     assert [refs(f) for f in earlier["findings"]] == [["EXP-I9", "EXP-I8"]]
+
+
+async def test_a_persons_review_holds_the_companys_findings_they_flag(acme: Client, initech: Client) -> None:
+    """A narrowed scope reads its history differently (its payers' other expenses, anyone's charges of
+    its merchants and amounts, never its own twice): its findings must be the whole review's."""
+    for client in (acme, initech):
+        whole = await call_ok(client, "review_expenses", {"period": "2026-07", "limit": 100})
+        people = {f["expenses"][0]["employee"] for f in whole["findings"]} - {None}
+        assert len(people) >= 2
+        for person in sorted(people):
+            arguments = {"period": "2026-07", "employee": person, "limit": 100}
+            own = await call_ok(client, "review_expenses", arguments)
+            assert own["findings"] == [f for f in whole["findings"] if f["expenses"][0]["employee"] == person]

@@ -14,8 +14,10 @@ from tools.review.patterns import order
 def spikes(scope: Sequence[ReviewedExpense], context: ReviewContext) -> Iterator[Finding]:
     settings = context.policy.patterns.spikes
     factor = Fraction(settings.factor)
+    # Read only for the charges that may be spikes: the others' spenders have none.
+    people = {who for who, _, _ in context.employee_usual}
     for expense in sorted(scope, key=order):
-        if expense.amount_minor <= 0 or expense.employee is None or expense.category is None:
+        if expense.employee not in people or expense.amount_minor <= 0 or expense.category is None:
             continue
         month = expense.spent_on.replace(day=1)
         own = context.employee_usual.get((expense.employee, expense.category, month))
@@ -81,10 +83,11 @@ def new_merchants(
     settings = context.policy.patterns.new_merchant
     limit = in_company_minor(context, settings.first_charge_above)
     firsts: dict[int, ReviewedExpense] = {}
-    for expense in sorted(history, key=order):
-        if expense.amount_minor > 0 and context.first_seen.get(expense.merchant_id) == expense.spent_on:
+    seen = context.first_seen
+    for expense in sorted((e for e in history if e.merchant_id in seen), key=order):
+        if expense.amount_minor > 0 and seen[expense.merchant_id] == expense.spent_on:
             firsts.setdefault(expense.merchant_id, expense)
-    for expense in sorted(scope, key=order):
+    for expense in sorted((e for e in scope if e.merchant_id in firsts), key=order):
         first = firsts.get(expense.merchant_id)
         if first is not None and first.id == expense.id and expense.amount_minor > limit:
             yield _new_merchant(expense, context, shown_policy(context, settings.first_charge_above))

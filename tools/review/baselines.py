@@ -83,7 +83,7 @@ async def team_usual(
     for team, category, month, count, total in (await session.execute(query)).all():
         monthly[team, category][month] = Usual(int(count), int(total))
     months = _MonthOf()
-    return _rolled(monthly, {(e.team, str(e.category), months(e.spent_on)) for e in charges})
+    return _rolled(monthly, {(e.team, str(e.category), months[e.spent_on]) for e in charges})
 
 
 def standing_out(
@@ -112,7 +112,7 @@ def _above(
     num, den, months = factor.numerator, factor.denominator, _MonthOf()
     found = []
     for e in charges:
-        usual = usuals.get((who(e), str(e.category), months(e.spent_on)))
+        usual = usuals.get((who(e), str(e.category), months[e.spent_on]))
         if usual is None or usual.count < min_history or usual.total_minor <= 0:
             continue
         largest = usual.max_minor
@@ -124,12 +124,11 @@ def _above(
 
 
 class _MonthOf(dict[dt.date, dt.date]):
-    """month_of, remembered (a month of expenses has some thirty days)."""
+    """month_of, remembered (a month of expenses has some thirty days): `months[day]`, a lookup in C once
+    each day is known."""
 
-    def __call__(self, day: dt.date) -> dt.date:
-        month = self.get(day)
-        if month is None:
-            month = self[day] = month_of(day)
+    def __missing__(self, day: dt.date) -> dt.date:
+        month = self[day] = month_of(day)
         return month
 
 

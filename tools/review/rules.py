@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
+from operator import attrgetter
 
 from server.kit.expense_policy import (
     Blocked,
@@ -34,10 +35,30 @@ DEFAULT_SEVERITY: dict[RuleKind, Severity] = {
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def check(rule: Rule, scope: list[ReviewedExpense], context: ReviewContext) -> Iterator[Finding]:
-    """The rule's findings on the charges of `scope` (a per-day cap: on the days of the scope)."""
-    categories = rule.categories
-    charges = [e for e in scope if e.amount_minor > 0 and (categories is None or e.category in categories)]
+class Charges:
+    """The charges (a refund breaches no rule) among some expenses, in their order, and by category."""
+
+    def __init__(self, expenses: Iterable[ReviewedExpense]) -> None:
+        self.all = [e for e in expenses if e.amount_minor > 0]
+        self._by_category: dict[str | None, list[ReviewedExpense]] | None = None
+
+    def of(self, categories: Sequence[str] | None) -> list[ReviewedExpense]:
+        """The charges of these categories (None: every one), in their order."""
+        if categories is None:
+            return self.all
+        if self._by_category is None:
+            self._by_category = defaultdict(list)
+            for expense in self.all:
+                self._by_category[expense.category].append(expense)
+        if len(categories) == 1:
+            return self._by_category.get(categories[0], [])
+        wanted = set(categories)
+        return [e for e in self.all if e.category in wanted]
+
+
+def check(rule: Rule, charges: list[ReviewedExpense], context: ReviewContext) -> Iterator[Finding]:
+    """The rule's findings on `charges` (`Charges.of` the rule's categories; a per-day cap: the charges of
+    the scope's days)."""
     if isinstance(rule, ReceiptRequired):
         above = _floor(in_company_minor(context, rule.above))
         yield from (_receipt(rule, e, context) for e in charges if e.amount_minor > above and _no_receipt(e))
@@ -47,11 +68,18 @@ def check(rule: Rule, scope: list[ReviewedExpense], context: ReviewContext) -> I
     elif isinstance(rule, Cap):
         yield from _cap_days(rule, charges, context)
     elif isinstance(rule, Blocked):
-        yield from (f for e in charges if (f := _blocked(rule, e, context)) is not None)
+        may_be = _may_be_blocked(rule)
+        yield from (f for e in charges if may_be(e) and (f := _blocked(rule, e, context)) is not None)
     elif isinstance(rule, WeekendSpend):
         yield from (f for e in charges if (f := _weekend(rule, e, context)) is not None)
     elif isinstance(rule, Keywords):
-        yield from (f for e in charges if (f := _keywords(rule, e, context)) is not None)
+        search = _word_pattern(rule.keywords).search
+        yield from (
+            f
+            for e in charges
+            if (search(e.descriptor.casefold()) or (e.memo and search(e.memo.casefold())))
+            and (f := _keywords(rule, e, context)) is not None
+        )
     else:
         yield from _just_below(rule, charges, context)
 
@@ -175,11 +203,12 @@ def _cap_days(rule: Cap, charges: list[ReviewedExpense], context: ReviewContext)
         if payer is not None:
             days[payer, expense.spent_on, _country(expense, context)].append(expense)
     caps = _Caps(rule, context)
-    for (payer, _, country), expenses in sorted(days.items(), key=lambda item: str(item[0])):
-        cap, named, within = caps.of(country)
+    # Only the days over their cap sorted (by payer): sorting every person's every day cost more than
+    # adding them up.
+    over = [(key, group) for key, group in days.items() if sum(map(_amount, group)) > caps.of(key[2])[2]]
+    for (payer, _, country), expenses in sorted(over, key=lambda item: str(item[0])):
+        cap, named, _ = caps.of(country)
         total = sum(e.amount_minor for e in expenses)
-        if total <= within:
-            continue
         limit = in_company_minor(context, cap)
         expenses.sort(key=lambda e: (-e.amount_minor, e.id))
         excess, currency = _excess(total, limit), context.company_currency
@@ -202,12 +231,29 @@ def _cap_days(rule: Cap, charges: list[ReviewedExpense], context: ReviewContext)
         )
 
 
+_amount: Callable[[ReviewedExpense], int] = attrgetter("amount_minor")
+
+
 def _payer(expense: ReviewedExpense) -> str | None:
     """Who paid: the employee, or the card when the export names no one."""
     return expense.employee or (f"card {expense.card}" if expense.card else None)
 
 
 # ---- blocked -------------------------------------------------------------------------------------------
+
+
+def _may_be_blocked(rule: Blocked) -> Callable[[ReviewedExpense], bool]:
+    """Whether an expense can be blocked: its MCC is, or one of the names is somewhere in its merchant or
+    descriptor (one regular expression for all the names, in C; `_blocked` then says which)."""
+    mccs = frozenset(rule.mccs)
+    if not rule.merchants:
+        return lambda e: e.mcc in mccs
+    search = re.compile("|".join(re.escape(name.casefold()) for name in rule.merchants)).search
+
+    def may_be(e: ReviewedExpense) -> bool:
+        return e.mcc in mccs or bool(search(e.merchant.casefold()) or search(e.descriptor.casefold()))
+
+    return may_be
 
 
 def _blocked(rule: Blocked, expense: ReviewedExpense, context: ReviewContext) -> Finding | None:
