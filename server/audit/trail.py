@@ -54,6 +54,25 @@ _BEFORE_ROW = (
 )
 
 
+# The row as asyncpg takes it (`write_in`); `count` is the column's default, 1.
+_ROW_COLUMNS = (
+    "at",
+    "subject",
+    "company",
+    "kind",
+    "name",
+    "arguments_sha256",
+    "outcome",
+    "latency_ms",
+    "trace_id",
+    "call_id",
+)
+_INSERT_ROW = (
+    f"INSERT INTO audit_events ({', '.join(_ROW_COLUMNS)})"
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_ROW_COLUMNS) + 1))})"
+)
+
+
 # The statements are built once, at the first call (SQLAlchemy is not loaded before: server.context).
 @cache
 def _insert_event() -> Insert:
@@ -113,9 +132,17 @@ class AuditedCall:
         """The row of a call that ended well, in its transaction, just before its COMMIT; the caller sets
         `written` once the COMMIT went through."""
         connection = await session.connection()  # Core, not the ORM's bulk-insert path: less CPU a call
+        row = self._row(note, self.latency_ms())
         if connection.dialect.name == "postgresql":
+            # Through the driver, in the transaction SQLAlchemy began on this connection: the two statements
+            # every call ends with cost 0.5-0.7 ms of CPU through SQLAlchemy, 0.2-0.3 ms through asyncpg.
+            driver = (await connection.get_raw_connection()).driver_connection
+            if driver is not None and driver.is_in_transaction():
+                await driver.execute(_BEFORE_ROW)
+                await driver.execute(_INSERT_ROW, *(row[column] for column in _ROW_COLUMNS))
+                return
             await connection.execute(_before_row())
-        await connection.execute(_insert_event(), self._row(note, self.latency_ms()))
+        await connection.execute(_insert_event(), row)
 
     async def finish(self, app: AppContext, note: CallNote, latency_ms: float) -> None:
         """The row, in a transaction of its own, unless the call's transaction committed it already."""
