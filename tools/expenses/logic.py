@@ -21,7 +21,7 @@ from tools.expenses.schemas import (
 
 if TYPE_CHECKING:
     from server.db.models import ApprovalDecision, Employee
-    from server.kit.selection import CategoryColumns, ExpenseColumns, ExpenseRow, PersonColumns
+    from server.kit.expense_rows import CategoryColumns, ExpenseColumns, ExpenseRow, PersonColumns
 
 
 def person(employee: PersonColumns) -> Person:
