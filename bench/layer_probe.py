@@ -85,12 +85,14 @@ def install() -> None:
 
     import server.app  # every tool module, so that their names bound to server.calls can be patched
     import server.calls
+    import server.db.tenancy
     from server.audit.trail import AuditedCall
 
     _patch(Tool, "run", "our logic")  # the tool function; what it calls below is charged to its layer
     _patch(FuncMetadata, "validate_arguments", "argument validation")
     _patch(server.calls, "problem_in", "argument validation")
-    _patch(server.calls, "enter_company", "tenancy (role + RLS setup)", owning=True)
+    # server.calls imports it at the call (SQLAlchemy loads with the first call), from the module
+    _patch(server.db.tenancy, "enter_company", "tenancy (role + RLS setup)", owning=True)
     for name in ("__init__", "write_in", "finish"):
         _patch(AuditedCall, name, "audit", owning=True)
     for name in ("execute", "scalar", "scalars", "get", "connection", "close", "commit", "rollback"):

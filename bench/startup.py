@@ -1,6 +1,6 @@
 """Cold start and idle memory: what a Claude Desktop user waits for, and what an idle server holds.
 
-    python -m bench.startup [--database-url URL] [--runs 10]
+    python -m bench.startup [--database-url URL] [--runs 10] [--baseline NAME=DIR ...]
 
 - stdio: spawn `outlay serve --transport stdio` and time Popen → `initialize` answer → first
   `tools/list` answer, over a raw JSON-RPC exchange (so no client import is counted), with the server's
@@ -9,7 +9,10 @@
   top-level packages by cumulative import time;
 - idle RSS (VmRSS, and the peak VmHWM) of the stdio and the HTTP server after start-up + tools/list
   and again after 20 read calls;
-- a bare `mcp` MCPServer with one tool, spawned and timed the same way, as the floor to compare with.
+- a bare `mcp` MCPServer with one tool, spawned and timed the same way, as the floor to compare with;
+- `--baseline main=DIR` (DIR a checkout, e.g. a `git archive` of main): that code's `outlay serve` too.
+  The servers' cold starts are interleaved (bare, each baseline, ours; again), so that a machine whose
+  load drifts slows them alike.
 
 Results go to var/bench/ (git ignores it): startup-<stamp>.json and a Markdown summary next to it.
 """
@@ -188,19 +191,26 @@ def _summary(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
 
 
 def measure_stdio(
-    command: list[str], env: dict[str, str], log: Path, runs: int, *, reads: bool
-) -> dict[str, Any]:
-    """`runs` timed cold starts, then one more that measures memory (after read calls when `reads`)."""
-    timed = [stdio_start(command, env, log) for _ in range(runs)]
-    last = stdio_start(command, env, log, memory_after=True, reads=reads)
-    return {
-        "runs": runs,
-        "tools": timed[0]["tools"],
-        "initialize": _summary(timed, "initialize_s"),
-        "tools_list": _summary(timed, "tools_list_s"),
-        "cpu": _summary(timed, "cpu_s"),
-        "memory": {k: last[k] for k in ("after_tools_list", "after_reads") if k in last},
-    }
+    systems: dict[str, tuple[list[str], dict[str, str], bool]], log: Path, runs: int
+) -> dict[str, dict[str, Any]]:
+    """Per system (name -> command, environment, read calls?): `runs` timed cold starts, interleaved
+    round by round, then one more that measures memory (after read calls when asked)."""
+    timed: dict[str, list[dict[str, Any]]] = {name: [] for name in systems}
+    for _ in range(runs):
+        for name, (command, env, _reads) in systems.items():
+            timed[name].append(stdio_start(command, env, log))
+    measured = {}
+    for name, (command, env, reads) in systems.items():
+        last = stdio_start(command, env, log, memory_after=True, reads=reads)
+        measured[name] = {
+            "runs": runs,
+            "tools": timed[name][0]["tools"],
+            "initialize": _summary(timed[name], "initialize_s"),
+            "tools_list": _summary(timed[name], "tools_list_s"),
+            "cpu": _summary(timed[name], "cpu_s"),
+            "memory": {k: last[k] for k in ("after_tools_list", "after_reads") if k in last},
+        }
+    return measured
 
 
 def measure_imports(runs: int) -> dict[str, Any]:
@@ -283,26 +293,44 @@ def _json_or_sse(text: str) -> dict[str, Any]:
     return dict(next(m for m in messages if "id" in m))
 
 
-def compile_checkout() -> None:
+def compile_checkout(root: Path = ROOT) -> None:
     """Bytecode for the checkout's own modules, as an installed server has it (the Dockerfile's
     UV_COMPILE_BYTECODE; Python's own __pycache__ after a first start). A checkout is an editable
     install: run with PYTHONDONTWRITEBYTECODE=1 (CI, the bench machine) it compiled its ~140 modules
     from source at every spawn, 0.1-0.3 s of CPU, while the bare server's `mcp` came with its bytecode."""
     for package in PACKAGES:
-        compileall.compile_dir(ROOT / package, quiet=1)
+        if (root / package).is_dir():
+            compileall.compile_dir(root / package, quiet=1)
 
 
-def measure_startup(database_url: str, *, runs: int) -> dict[str, Any]:
-    """Cold start, import time and idle memory of `outlay serve`, with a bare `mcp` server for reference."""
+def measure_startup(
+    database_url: str, *, runs: int, baselines: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Cold start, import time and idle memory of `outlay serve`, with a bare `mcp` server for reference
+    and the same command on each baseline checkout's code."""
     compile_checkout()
+    for path in (baselines or {}).values():
+        compile_checkout(Path(path))
     log = RESULTS / "logs" / "startup.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     env = server_env(database_url, TODAY)
+    serve = [OUTLAY, "serve", "--transport", "stdio"]
+    systems = {
+        "bare_mcp": ([sys.executable, "-c", BARE_SERVER], env, False),
+        **{
+            f"stdio@{name}": (serve, env | {"PYTHONPATH": path}, True)
+            for name, path in (baselines or {}).items()
+        },
+        "stdio": (serve, env, True),
+    }
+    measured = measure_stdio(systems, log, runs)
     return {
         "runs": runs,
         "database": database_url.rsplit("/", 1)[-1],
-        "stdio": measure_stdio([OUTLAY, "serve", "--transport", "stdio"], env, log, runs, reads=True),
-        "bare_mcp": measure_stdio([sys.executable, "-c", BARE_SERVER], env, log, runs, reads=False),
+        "baselines": baselines or {},
+        "stdio": measured.pop("stdio"),
+        "bare_mcp": measured.pop("bare_mcp"),
+        "baseline_stdio": measured,
         "imports": measure_imports(runs),
         "http": measure_http(database_url, log),
         "machine": {"cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2)},
@@ -318,14 +346,20 @@ def render(result: dict[str, Any]) -> str:
         "| server | spawn → initialize p50 s | spawn → tools/list p50 s | min s | max s | server CPU p50 s |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for name, row in (("outlay stdio", stdio), ("bare mcp stdio", bare)):
+    baselines = [(f"outlay {name}", row) for name, row in result.get("baseline_stdio", {}).items()]
+    for name, row in [("outlay stdio", stdio), *baselines, ("bare mcp stdio", bare)]:
         listed = row["tools_list"]
         lines.append(
             f"| {name} ({row['tools']} tools) | {row['initialize']['p50_s']} | {listed['p50_s']} "
             f"| {listed['min_s']} | {listed['max_s']} | {row['cpu']['p50_s']} |"
         )
+    lines += [
+        "",
+        "Over the bare server (p50s): "
+        + ", ".join(_over_bare(name, row, bare) for name, row in [("outlay stdio", stdio), *baselines]),
+    ]
     lines += ["", "| server | after | VmRSS MB | peak (VmHWM) MB |", "| --- | --- | --- | --- |"]
-    for name, row in (("outlay stdio", stdio), ("outlay http", http), ("bare mcp stdio", bare)):
+    for name, row in [("outlay stdio", stdio), ("outlay http", http), *baselines, ("bare mcp stdio", bare)]:
         for after, label in (
             ("after_tools_list", "start + tools/list"),
             ("after_reads", f"{READ_CALLS} reads"),
@@ -350,14 +384,28 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _over_bare(name: str, row: dict[str, Any], bare: dict[str, Any]) -> str:
+    listed = row["tools_list"]["p50_s"] / bare["tools_list"]["p50_s"]
+    cpu = row["cpu"]["p50_s"] / bare["cpu"]["p50_s"]
+    return f"{name} {listed:.2f}x to tools/list, {cpu:.2f}x server CPU"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database-url", default=os.environ.get("OUTLAY_BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="also time `outlay serve` as the checkout in DIR runs it (e.g. a `git archive` of main)",
+    )
     args = parser.parse_args(argv)
-    result = measure_startup(args.database_url, runs=args.runs)
+    baselines = dict(item.split("=", 1) for item in args.baseline)
+    result = measure_startup(args.database_url, runs=args.runs, baselines=baselines)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"startup-{stamp}.json").write_text(json.dumps(result, indent=2))

@@ -157,8 +157,8 @@ def _categorize_ledger(args: argparse.Namespace) -> int:
 
 def cmd_approvers(settings: Settings, args: argparse.Namespace) -> int:
     from evals import approvers
+    from server.db.schema import check_schema
     from server.errors import NotFound
-    from server.runtime import check_schema
 
     asyncio.run(check_schema(settings.database_url))
     try:
@@ -176,8 +176,8 @@ def cmd_approvers(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_forecast(settings: Settings, args: argparse.Namespace) -> int:
     from evals import forecast
+    from server.db.schema import check_schema
     from server.errors import NotFound
-    from server.runtime import check_schema
 
     try:
         models = forecast.parse_models(args.models)

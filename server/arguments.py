@@ -73,3 +73,9 @@ def _text_problem(path: str, value: Any) -> str | None:
     if len(value) > MAX_TEXT:
         return f"{path}: {len(value):,} characters; at most {MAX_TEXT:,}"
     return None
+
+
+def given(text: str | None) -> str | None:
+    """The text, stripped, or None when blank. A tool call never brings blank text (`server.tool_server`
+    refuses it); prompt forms do, for an optional argument left empty."""
+    return text.strip() if text and text.strip() else None

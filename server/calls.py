@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -18,16 +18,16 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.arguments import problem_in
 from server.audit.trail import AUDITED_KINDS, AuditedCall
 from server.context import AppContext, Caller
 from server.db.availability import DatabaseUnavailable, is_unavailable
-from server.db.tenancy import LOAD_A_COMPANY, as_timeout, enter_company, loaded_slugs
 from server.errors import NotFound, OutlayError
 from server.telemetry.metrics import observe_call
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("outlay.calls")
 
@@ -50,6 +50,8 @@ async def resolve_caller(app: AppContext, session: AsyncSession) -> Caller:
 
 async def _identify(app: AppContext, session: AsyncSession, *, enter: bool) -> Caller:
     """The caller; with `enter`, also scoped to its company from here to the end of the transaction."""
+    from server.db.tenancy import enter_company, loaded_slugs  # SQLAlchemy loads with the first call
+
     token = get_access_token()
     if token is not None:
         slug = (token.claims or {}).get("company")
@@ -77,6 +79,8 @@ async def _identify(app: AppContext, session: AsyncSession, *, enter: bool) -> C
 
 def _local_company_problem(slug: str, loaded: list[str]) -> str:
     """Why a local (stdio, in-memory) caller has no company, and what to do about it."""
+    from server.db.tenancy import LOAD_A_COMPANY
+
     if not loaded:
         return f"No company is loaded: {LOAD_A_COMPANY}."
     choose = f"set OUTLAY_COMPANY to one of: {', '.join(loaded)}."
@@ -225,6 +229,8 @@ async def call_scope(app: AppContext, kind: str, name: str) -> AsyncIterator[Cal
         if is_unavailable(exc):
             record.outcome = "unavailable"
             raise DatabaseUnavailable from exc
+        from server.db.tenancy import as_timeout
+
         if (timeout := as_timeout(exc)) is None:
             record.outcome = "error"
             raise
@@ -242,6 +248,8 @@ async def _scoped_transaction(app: AppContext) -> AsyncIterator[tuple[AsyncSessi
     database restarted) fails the first statement, before the call did anything; the pool then drops all
     its connections, and the call starts again once on a new one. This replaces a ping on every checkout
     (BEGIN, a query, ROLLBACK: three round trips)."""
+    from sqlalchemy.exc import DBAPIError
+
     for attempt in (1, 2):
         try:
             async with app.sessions() as session, session.begin():

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 from evals import cli as eval_cli
 from server.audit import cli as audit_cli
 from server.companies import cli as company_cli
+from server.db.readiness import SchemaNotReady, check_serving
 from server.jobs import cli as jobs_cli
 from server.policies import cli as policy_cli
 from server.progress import progress
-from server.runtime import Runtime, SchemaNotReady, check_schema, ensure_schema
+from server.runtime import Runtime
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
     from sqlalchemy.exc import DBAPIError
 
     from server.db.migrate import head_revision, revision_before_upgrade, upgrade
-    from server.runtime import unopenable
+    from server.db.schema import unopenable
 
     try:
         before = asyncio.run(revision_before_upgrade(settings.database_url))
@@ -184,7 +185,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.model_copy(
         update={k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     )
-    asyncio.run(check_schema(settings.database_url))
+    # Once, here, before anything is answered; the lifespan then takes it as checked.
+    asyncio.run(check_serving(settings.database_url, settings.tenant_role))
     if args.transport == "stdio":
         return _serve_stdio(settings)
     return _serve_http(settings, print_help=args.print_connect_help)
@@ -193,7 +195,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def _serve_stdio(settings: Settings) -> int:
     from server.app import build_server
 
-    server = build_server(settings, local_company=settings.company or "")
+    local_company = settings.company or ""
+    runtime = Runtime(settings, local_company=local_company, checked=True)
+    server = build_server(settings, local_company=local_company, runtime=runtime)
     asyncio.run(server.run_stdio_async())
     return 0
 
@@ -207,7 +211,7 @@ def _serve_http(settings: Settings, *, print_help: bool) -> int:
         # Neither OAuth nor keys: a one-off development key, so HTTP still never serves anonymous callers.
         dev_token = secrets.token_urlsafe(24)
         settings = settings.model_copy(update={"api_keys": {dev_token: settings.company or ""}})
-    runtime = Runtime(settings, local_company=None)
+    runtime = Runtime(settings, local_company=None, checked=True)
     server = build_server(settings, local_company=None, runtime=runtime)
     if print_help or dev_token:
         print(_connect_help(settings, dev_token), file=sys.stderr, flush=True)
@@ -412,6 +416,7 @@ async def load_company(
     has problems, and nothing is written), then train a first categorizer when the company has none (a
     --replace drops the old). An append, a dry run or --no-train trains nothing: `outlay train` does."""
     from server.db.engine import create_engine, create_session_factory
+    from server.db.schema import ensure_schema
     from server.importer import import_company, import_export
     from tools.categorize.commands import train_if_missing
 
@@ -457,6 +462,7 @@ def import_lines(report: ImportReport) -> list[str]:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from server.db.schema import check_schema
     from server.demo import write_demo_company
 
     asyncio.run(check_schema(settings.database_url))  # before any file is written

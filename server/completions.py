@@ -5,6 +5,9 @@ which of their arguments; every lookup is filtered by the caller's company.
 Values are what the argument accepts as is: a team's name, an employee's e-mail (names can repeat), a
 category's code, a period label. The typed text matches any of a row's names, anywhere, any case;
 rows whose name starts with it come first.
+
+SQLAlchemy and the models are imported by the lookups themselves: this module loads at start-up (the
+prompts' table of lookups), they with the first call (`server.context.Database`).
 """
 
 from __future__ import annotations
@@ -13,13 +16,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from mcp_types import Completion
-from sqlalchemy import ColumnElement, case, func, or_, select
 
 from server.calls import completion_call
-from server.db.models import Budget, Category, Employee, Expense, Team
 from server.kit.periods import months_in, period_label
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.orm import InstrumentedAttribute
 
@@ -42,16 +44,22 @@ def completion(values: list[str]) -> Completion:
 
 
 async def teams(session: AsyncSession, company_id: int, text: str) -> list[str]:
+    from server.db.models import Team
+
     return await _named(session, Team.name, (Team.name,), Team.company_id == company_id, text)
 
 
 async def employees(session: AsyncSession, company_id: int, text: str) -> list[str]:
     """Active employees, by e-mail: whom a request can come from."""
+    from server.db.models import Employee
+
     where = (Employee.company_id == company_id) & Employee.active.is_(True)
     return await _named(session, Employee.email, (Employee.name, Employee.email), where, text)
 
 
 async def categories(session: AsyncSession, company_id: int, text: str) -> list[str]:
+    from server.db.models import Category
+
     return await _named(
         session, Category.code, (Category.code, Category.name), Category.company_id == company_id, text
     )
@@ -59,6 +67,10 @@ async def categories(session: AsyncSession, company_id: int, text: str) -> list[
 
 async def budget_periods(session: AsyncSession, company_id: int, text: str) -> list[str]:
     """The periods the company has budgets for, as labels, in label order."""
+    from sqlalchemy import select
+
+    from server.db.models import Budget
+
     query = select(Budget.period_start, Budget.period_end).where(Budget.company_id == company_id).distinct()
     labels = sorted({period_label(start, end) for start, end in (await session.execute(query)).all()})
     return _starting_with(labels, text)
@@ -86,6 +98,10 @@ async def month_starts(session: AsyncSession, company_id: int, text: str) -> lis
 
 async def _spend_months(session: AsyncSession, company_id: int) -> list[tuple[int, int]]:
     """Every (year, month) from the company's first expense to its last, oldest first."""
+    from sqlalchemy import func, select
+
+    from server.db.models import Expense
+
     query = select(func.min(Expense.spent_on), func.max(Expense.spent_on)).where(
         Expense.company_id == company_id
     )
@@ -100,6 +116,8 @@ async def _named(
     where: ColumnElement[bool],
     text: str,
 ) -> list[str]:
+    from sqlalchemy import case, func, or_, select
+
     needle = text.lower()
     matches = or_(*(func.lower(name).contains(needle, autoescape=True) for name in names))
     later = case((or_(*(func.lower(name).startswith(needle, autoescape=True) for name in names)), 0), else_=1)

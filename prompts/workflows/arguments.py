@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from server.errors import InvalidArgument, OutlayError
 from server.kit.money import MoneyError, format_amount, normalize_currency, to_minor
 from server.kit.periods import DAYS_HELP, FIRST_DAY, LAST_DAY, Period, parse_period
-from server.kit.resolve import resolve_category, resolve_employee, resolve_team
 
 if TYPE_CHECKING:
     from server.calls import CallScope
@@ -76,16 +75,22 @@ def since(text: str) -> dt.date:
 
 
 async def team(call: CallScope, text: str) -> Team:
+    from server.kit.resolve import resolve_team  # SQLAlchemy loads with the first call
+
     with about("team"):
         return await resolve_team(call.session, call.caller.company_id, text)
 
 
 async def employee(call: CallScope, argument: str, text: str) -> Employee:
+    from server.kit.resolve import resolve_employee  # SQLAlchemy loads with the first call
+
     with about(argument):
         return await resolve_employee(call.session, call.caller.company_id, text)
 
 
 async def category(call: CallScope, text: str) -> Category:
+    from server.kit.resolve import resolve_category  # SQLAlchemy loads with the first call
+
     with about("category"):
         return await resolve_category(call.session, call.caller.company_id, text)
 

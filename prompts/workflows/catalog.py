@@ -12,10 +12,10 @@ from pydantic import Field
 
 from prompts.workflows import arguments as check
 from prompts.workflows.render import call_arguments, messages
+from server.arguments import given
 from server.calls import CallScope, prompt_call
 from server.context import AppContext
 from server.kit.periods import PERIOD_HELP, Period
-from server.kit.resolve import given
 
 CATEGORIES = "outlay://categories"
 POLICY = "outlay://policy/approvals"

@@ -12,9 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
-
-from server.db.models import DataChange, utcnow
+from server.db.values import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +43,10 @@ async def record(
         for item in details
     ]
     if rows:
+        from sqlalchemy import insert  # not at import: this module loads before SQLAlchemy (server.context)
+
+        from server.db.models import DataChange
+
         await session.execute(insert(DataChange), rows)
 
 
@@ -52,6 +54,10 @@ async def of_calls(session: AsyncSession, call_ids: Sequence[str]) -> dict[str, 
     """What each of these calls changed, oldest first."""
     if not call_ids:
         return {}
+    from sqlalchemy import select
+
+    from server.db.models import DataChange
+
     query = (
         select(DataChange.call_id, DataChange.details)
         .where(DataChange.call_id.in_(call_ids))

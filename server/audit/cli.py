@@ -61,8 +61,8 @@ async def _render(settings: Settings, query: AuditQuery, *, as_json: bool) -> st
     from server.audit import changes
     from server.audit import trail as audit
     from server.db.engine import create_engine, create_session_factory
+    from server.db.schema import ensure_schema
     from server.db.tenancy import loaded_slugs
-    from server.runtime import ensure_schema
 
     engine = create_engine(settings.database_url)
     try:

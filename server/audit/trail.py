@@ -24,31 +24,70 @@ import uuid
 from collections.abc import Mapping, Sequence
 from contextvars import Token
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
-from sqlalchemy import insert, select, text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.audit import changes
 from server.context import AppContext
-from server.db.models import CallEvent, utc, utcnow
+from server.db.values import utc, utcnow
 from server.telemetry.logs import trace_ids
+
+if TYPE_CHECKING:
+    from sqlalchemy import Insert, TextClause
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from server.db.models import CallEvent
 
 log = logging.getLogger("outlay.audit")
 AUDITED_KINDS = frozenset({"tool", "resource", "prompt"})
 WRITE_SECONDS = 5.0  # an unreachable database must not hold the call's answer (or a shutdown) for long
-_INSERT = insert(CallEvent)  # built once: its values are bound per row
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Before a call's row goes into its own transaction on PostgreSQL: back to the connecting role (the
 # tool-call role may not write the trail), and no wait for the WAL flush at COMMIT unless the
 # transaction has changed something (then it has a transaction id, and commits as configured).
-_BEFORE_ROW = text(
+_BEFORE_ROW = (
     "SELECT set_config('role', 'none', true), set_config('synchronous_commit', CASE WHEN"
     " pg_current_xact_id_if_assigned() IS NULL THEN 'off' ELSE current_setting('synchronous_commit') END,"
     " true)"
 )
+
+
+# The row as asyncpg takes it (`write_in`); `count` is the column's default, 1.
+_ROW_COLUMNS = (
+    "at",
+    "subject",
+    "company",
+    "kind",
+    "name",
+    "arguments_sha256",
+    "outcome",
+    "latency_ms",
+    "trace_id",
+    "call_id",
+)
+_INSERT_ROW = (
+    f"INSERT INTO audit_events ({', '.join(_ROW_COLUMNS)})"
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_ROW_COLUMNS) + 1))})"
+)
+
+
+# The statements are built once, at the first call (SQLAlchemy is not loaded before: server.context).
+@cache
+def _insert_event() -> Insert:
+    from sqlalchemy import insert
+
+    from server.db.models import CallEvent
+
+    return insert(CallEvent)  # its values are bound per row
+
+
+@cache
+def _before_row() -> TextClause:
+    from sqlalchemy import text
+
+    return text(_BEFORE_ROW)
 
 
 class CallNote(Protocol):
@@ -93,9 +132,17 @@ class AuditedCall:
         """The row of a call that ended well, in its transaction, just before its COMMIT; the caller sets
         `written` once the COMMIT went through."""
         connection = await session.connection()  # Core, not the ORM's bulk-insert path: less CPU a call
+        row = self._row(note, self.latency_ms())
         if connection.dialect.name == "postgresql":
-            await connection.execute(_BEFORE_ROW)
-        await connection.execute(_INSERT, self._row(note, self.latency_ms()))
+            # Through the driver, in the transaction SQLAlchemy began on this connection: the two statements
+            # every call ends with cost 0.5-0.7 ms of CPU through SQLAlchemy, 0.2-0.3 ms through asyncpg.
+            driver = (await connection.get_raw_connection()).driver_connection
+            if driver is not None and driver.is_in_transaction():
+                await driver.execute(_BEFORE_ROW)
+                await driver.execute(_INSERT_ROW, *(row[column] for column in _ROW_COLUMNS))
+                return
+            await connection.execute(_before_row())
+        await connection.execute(_insert_event(), row)
 
     async def finish(self, app: AppContext, note: CallNote, latency_ms: float) -> None:
         """The row, in a transaction of its own, unless the call's transaction committed it already."""
@@ -172,13 +219,15 @@ async def _insert(sessions: async_sessionmaker[AsyncSession], row: Mapping[str, 
         # One statement is its own transaction: autocommit spares a BEGIN and a COMMIT round trip
         # on every call (PostgreSQL: 1.03 -> 0.82 ms an event).
         connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        await connection.execute(_INSERT, dict(row))
+        await connection.execute(_insert_event(), dict(row))
 
 
 def _never_sent(exc: Exception) -> bool:
     """A pooled connection the database had closed while it idled (a restart): asyncpg refuses it before
     sending anything, so the row was certainly not written and trying again on a new connection (the pool
     drops the dead ones) cannot write it twice. A connection lost during the INSERT is not retried."""
+    from sqlalchemy.exc import DBAPIError
+
     return isinstance(exc, DBAPIError) and exc.connection_invalidated and "connection is closed" in str(exc)
 
 
@@ -198,6 +247,10 @@ class AuditQuery:
 
 async def events(session: AsyncSession, query: AuditQuery) -> Sequence[CallEvent]:
     """The newest events matching every given filter, newest first."""
+    from sqlalchemy import select
+
+    from server.db.models import CallEvent
+
     conditions = [
         column == value
         for column, value in (

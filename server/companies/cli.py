@@ -113,7 +113,7 @@ def _counts(counts: dict[str, int]) -> str:
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False) -> T:
     async def run() -> T:
         from server.db.engine import create_engine, create_session_factory
-        from server.runtime import ensure_schema
+        from server.db.schema import ensure_schema
 
         engine = create_engine(settings.database_url)
         try:

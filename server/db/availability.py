@@ -10,7 +10,6 @@ import anyio
 from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp_types import CallToolResult
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from server.errors import OutlayError
 from server.http.scopes import WriteTools
@@ -39,6 +38,8 @@ class DatabaseUnavailable(OutlayError):
 
 def is_unavailable(exc: BaseException) -> bool:
     """True for errors that say the database cannot be reached now, not that the query was wrong."""
+    from sqlalchemy.exc import DBAPIError, OperationalError  # loaded with the first call (see server.context)
+
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     seen: set[int] = set()

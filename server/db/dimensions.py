@@ -9,13 +9,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from server.db.models import Category, Employee, Expense, ExpenseDimension, Merchant, Team
+from server.db.values import free_name
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.compiler import SQLCompiler
-
-# How a free dimension (a dim_<name> column of the import, an expense_dimensions row) is named when
-# grouping by it: "dim:fund".
-FREE = "dim:"
 
 
 class Dimension(NamedTuple):
@@ -60,11 +57,6 @@ DIMENSIONS: dict[str, Dimension] = {
     "cost_center": Dimension(Expense.cost_center, Expense.cost_center, None, None, (Expense.cost_center,)),
     "project": Dimension(Expense.project, Expense.project, None, None, (Expense.project,)),
 }
-
-
-def free_name(group_by: str) -> str | None:
-    """The free dimension's name in "dim:<name>"; None for the other dimensions."""
-    return group_by.removeprefix(FREE) if group_by.startswith(FREE) else None
 
 
 def dimension(group_by: str) -> Dimension:

@@ -35,7 +35,7 @@ def libpq_url(url: str, *, database: str | None = None) -> str:
 def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         # The file is created on first connect, which only `outlay db upgrade` should do
-        # (`server.runtime.ensure_schema` refuses a missing file before anything connects).
+        # (`server.db.schema.ensure_schema` refuses a missing file before anything connects).
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine

@@ -8,7 +8,6 @@ every query states its joins, so nothing is ever loaded behind a query's back.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +31,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# Re-exported: they live where modules that must not load SQLAlchemy (start-up) can import them.
+from server.db.values import CategorySource as CategorySource
+from server.db.values import ExpenseStatus as ExpenseStatus
+from server.db.values import PaymentType as PaymentType
+from server.db.values import utc as utc
+from server.db.values import utcnow as utcnow
+
 NAMING_CONVENTION: dict[str, Any] = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -50,15 +56,6 @@ DEFAULT_TARGET_PRECISION = 0.97
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive UTC timestamps, PostgreSQL aware ones: present both the same way."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy's declarative hook
@@ -66,28 +63,6 @@ class Base(DeclarativeBase):
         list[Any]: JSON,
         dt.datetime: DateTime(timezone=True),
     }
-
-
-class CategorySource(enum.StrEnum):
-    """Who set an expense's category."""
-
-    HUMAN = "human"
-    RULE = "rule"
-    MODEL = "model"
-    LLM = "llm"
-
-
-class ExpenseStatus(enum.StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    REIMBURSED = "reimbursed"
-
-
-class PaymentType(enum.StrEnum):
-    CARD = "card"
-    REIMBURSEMENT = "reimbursement"
-    INVOICE = "invoice"
 
 
 def _company_fk() -> Mapped[int]:

@@ -104,7 +104,7 @@ async def trace_from_headers(
 def http_app(mcp: MCPServer[AppContext], runtime: Runtime) -> Starlette:
     settings = runtime.settings
     telemetry = install_telemetry(settings.otel)
-    watch_pool(lambda: runtime.current.engine if runtime.current else None)
+    watch_pool(lambda: runtime.current.database.opened if runtime.current else None)
     add_health_routes(mcp, runtime)
     add_metrics_route(mcp, telemetry)
     mcp.middleware.insert(0, trace_from_headers)

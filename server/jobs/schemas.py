@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from server.db.models import Job, utc
+from server.db.values import utc
+
+if TYPE_CHECKING:
+    from server.db.models import Job
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "dead"]
 

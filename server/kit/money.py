@@ -10,7 +10,6 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Annotated, Any
 
-import iso4217
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, WithJsonSchema
 
 # Integer minor units of any currency (up to 4 decimals) stay far inside int64, also converted at any
@@ -27,6 +26,8 @@ class MoneyError(ValueError):
 @lru_cache(maxsize=512)  # a page of 50 expenses asks 100 times; an unknown code raises and is not kept
 def currency_exponent(code: str) -> int:
     """Digits after the decimal point for an ISO 4217 currency (EUR 2, JPY 0, BHD 3)."""
+    import iso4217  # its table (and xml.etree) loads with the first amount, not at start-up
+
     try:
         exponent = iso4217.Currency(code).exponent
     except ValueError:

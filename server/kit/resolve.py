@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, func, or_, select
 
+from server.arguments import given as given
 from server.db.models import Base, Category, Company, Employee, Merchant, Team
 from server.errors import Ambiguous, InvalidArgument, NotFound
 
@@ -75,12 +76,6 @@ CATEGORIES = Kind(
 MERCHANTS = Kind(
     Merchant, Merchant.company_id, (Merchant.name,), "merchant", "merchants", "named", lambda m: m.name
 )
-
-
-def given(text: str | None) -> str | None:
-    """The text, stripped, or None when blank. A tool call never brings blank text (`server.tool_server`
-    refuses it); prompt forms do, for an optional argument left empty."""
-    return text.strip() if text and text.strip() else None
 
 
 async def resolve_team(session: AsyncSession, company_id: int, text: str) -> Team:

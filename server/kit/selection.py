@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from server.db.models import Category, Employee, Expense, ExpenseDimension, Merchant, SpendMonthly, Team
 from server.db.rollups import monthly_slices
 from server.errors import InvalidArgument
+from server.kit.expense_rows import ROWS, ExpenseRow
 from server.kit.money import MoneyError, to_minor
 from server.kit.periods import split_period
 from server.kit.resolve import check_dimensions, given, resolve_category, resolve_employee, resolve_team
@@ -83,15 +84,6 @@ class Resolved:
     filters: ExpenseFilters
     team: Team | None
     employee: Employee | None
-    category: Category | None
-
-
-@dataclass(frozen=True)
-class ExpenseRow:
-    expense: Expense
-    employee: Employee | None  # None: the export named no one
-    team: Team
-    merchant: Merchant
     category: Category | None
 
 
@@ -230,17 +222,7 @@ def _mentions(needle: str) -> ColumnElement[bool]:
     )
 
 
-ROWS = (
-    select(Expense, Employee, Team, Merchant, Category)
-    # Outer: an expense whose export named no one is still one of the company's expenses.
-    .outerjoin(Employee, Employee.id == Expense.employee_id)
-    .join(Team, Team.id == Expense.team_id)
-    .join(Merchant, Merchant.id == Expense.merchant_id)
-    .outerjoin(Category, Category.id == Expense.category_id)
-)
-
-
-def _rows_query(filters: ExpenseFilters) -> Select[Expense, Employee | None, Team, Merchant, Category]:
+def _rows_query(filters: ExpenseFilters) -> Select[Any]:
     return ROWS.where(*conditions(filters))
 
 

@@ -13,6 +13,7 @@ import pytest
 from mcp import Client
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from server.audit.trail import append
 from server.db.engine import create_engine, create_session_factory
@@ -30,14 +31,26 @@ async def acme(world_url: str, anyio_backend: str) -> AsyncIterator[Client]:
 
 @pytest.fixture
 def statements() -> Iterator[list[str]]:
-    """Every statement sent to a database while the test runs."""
+    """Every statement sent to a database while the test runs: through SQLAlchemy, and on PostgreSQL
+    through the driver itself (the audit row, `AuditedCall.write_in`), but for BEGIN and COMMIT."""
     sent: list[str] = []
 
     def on_execute(*args: Any) -> None:
         sent.append(" ".join(str(args[2]).split()))
 
+    def on_driver_query(record: Any) -> None:  # asyncpg logs only what runs outside SQLAlchemy's statements
+        if record.query.split()[0].rstrip(";").upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            sent.append(" ".join(record.query.split()))
+
+    def on_checkout(dbapi_connection: Any, *_: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if hasattr(driver, "add_query_logger"):
+            driver.add_query_logger(on_driver_query)
+
     event.listen(Engine, "before_cursor_execute", on_execute)
+    event.listen(Pool, "checkout", on_checkout)
     yield sent
+    event.remove(Pool, "checkout", on_checkout)
     event.remove(Engine, "before_cursor_execute", on_execute)
 
 

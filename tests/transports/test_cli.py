@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from server.runtime import SchemaNotReady, check_schema
+from server.db.readiness import SchemaNotReady
+from server.db.schema import check_schema
 from tests.transports.conftest import OUTLAY, server_env, start_http_server
 
 

@@ -2,7 +2,8 @@
 
 Claude Desktop waits for the first tools/list on every launch; model, migration and charting
 libraries each cost a good part of a second to import, so they load on the first call that needs them,
-and so do the services and queries of the tools that register from their schemas alone.
+and so do SQLAlchemy with the ORM models (the engine opens at the first call: `server.context.Database`)
+and the services and queries of the tools that register from their schemas alone.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy import text
 
 from server.db.engine import create_engine
 from server.db.migrate import head_revision as alembic_head
-from server.runtime import SchemaNotReady, ensure_schema, head_revision
+from server.db.readiness import SchemaNotReady, check_serving, head_revision
+from server.db.schema import ensure_schema
 from tests.transports.conftest import server_env
 from tests.world import TOOLS
 
@@ -49,6 +51,8 @@ HEAVY = (
     "scipy",
     "server.importer.service",
     "sklearn",
+    "sqlalchemy",
+    "server.db.models",
     "statsforecast",
     # The tools' services and queries: the first call imports them, registration needs only the schemas.
     "tools.approvers.deciding",
@@ -85,5 +89,8 @@ async def test_a_database_behind_the_code_is_refused(database_url: str) -> None:
             await connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
         with pytest.raises(SchemaNotReady, match=r"is at revision 0001, code expects \w+\. Run `outlay db"):
             await ensure_schema(engine)
+        # `outlay serve`'s check (the driver's quick answer, else the full one): the same refusal.
+        with pytest.raises(SchemaNotReady, match=r"is at revision 0001, code expects \w+\. Run `outlay db"):
+            await check_serving(database_url, "outlay_tenant")
     finally:
         await engine.dispose()

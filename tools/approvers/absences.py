@@ -12,7 +12,6 @@ from server.calls import resource_call
 from server.context import AppContext
 from server.errors import NotFound
 from server.kit.periods import DAYS_HELP, FIRST_DAY, LAST_DAY
-from tools.approvers import queries
 from tools.approvers.org import Org, Person
 
 ABSENCES_URI = "outlay://people/absences{?date}"
@@ -52,6 +51,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
 
 async def absences(date: str | None = None) -> str:
     """Who is out of office on `date` (YYYY-MM-DD; default today), until when, and who stands in for them."""
+    from tools.approvers import queries  # SQLAlchemy loads with the first call, not at start-up
+
     async with resource_call("absences") as call:
         day = call.app.clock.today() if date is None else _day(date)
         snap = await queries.snapshot(call.session, call.caller.company_id, call.caller.currency)

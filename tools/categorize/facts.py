@@ -26,7 +26,7 @@ from tools.categorize.features import ExpenseFacts
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from server.kit.selection import ExpenseRow
+    from server.kit.expense_rows import ExpenseRow
 
 # What the books' humans decided (and the company's imported rules): the model learns from these only,
 # never from its own or the LLM's earlier answers.

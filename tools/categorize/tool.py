@@ -15,7 +15,7 @@ from server.context import AppContext
 from server.errors import InvalidArgument
 from server.kit.money import AmountText
 from server.kit.periods import Day
-from tools.categorize import backlog_job, logic, recategorize
+from tools.categorize import logic
 from tools.categorize.schemas import (
     CategorizeExpenseOutput,
     CategorizeExpensesOutput,
@@ -178,7 +178,8 @@ async def categorize_expenses(
         str | None, Field(max_length=200, description="With whole_backlog: the same key, the same job.")
     ] = None,
 ) -> Annotated[CallToolResult, CategorizeExpensesOutput]:
-    from tools.categorize import service  # numpy and scipy load with the first call, not at start-up
+    # numpy, scipy and the queries (SQLAlchemy) load with the first call, not at start-up
+    from tools.categorize import backlog_job, service
 
     confirmed = isinstance(confirmation, AcceptedElicitation) and confirmation.data.confirm
     async with tool_call(ctx, "categorize_expenses") as call:
@@ -233,6 +234,8 @@ async def recategorize_expense(
     ] = None,
     dry_run: Annotated[bool, Field(description="Report the change without writing it.")] = False,
 ) -> Annotated[CallToolResult, RecategorizeExpenseOutput]:
+    from tools.categorize import recategorize  # its queries (SQLAlchemy) load with the first call
+
     confirmed = isinstance(confirmation, AcceptedElicitation) and confirmation.data.confirm
     async with tool_call(ctx, "recategorize_expense") as call:
         request = recategorize.Request(expense_id, category, reason, dry_run, confirmed)

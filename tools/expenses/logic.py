@@ -20,20 +20,22 @@ from tools.expenses.schemas import (
 )
 
 if TYPE_CHECKING:
-    from server.db.models import ApprovalDecision, Category, Employee, Expense
-    from server.kit.selection import ExpenseRow
+    from server.db.models import ApprovalDecision, Employee
+    from server.kit.expense_rows import CategoryColumns, ExpenseColumns, ExpenseRow, PersonColumns
 
 
-def person(employee: Employee) -> Person:
+def person(employee: PersonColumns) -> Person:
     return Person(email=employee.email, name=employee.name)
 
 
-def spender(employee: Employee | None) -> Person | None:
+def spender(employee: PersonColumns | None) -> Person | None:
     """An expense's employee; None when its export named no one (a card statement without holders)."""
     return None if employee is None else person(employee)
 
 
-def category_assignment(expense: Expense, category: Category | None) -> CategoryAssignment | None:
+def category_assignment(
+    expense: ExpenseColumns, category: CategoryColumns | None
+) -> CategoryAssignment | None:
     if category is None:
         return None
     return CategoryAssignment(

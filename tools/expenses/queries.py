@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from server.db.dimensions import free_dimensions_of_expense
 from server.db.models import ApprovalRequest, Employee, Expense
-from server.kit.selection import ROWS, ExpenseRow
+from server.kit.expense_rows import ROWS, ExpenseRow
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

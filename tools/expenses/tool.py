@@ -2,21 +2,22 @@
 same detail, to attach): arguments in, one service call, result out."""
 
 # No `from __future__ import annotations`: the SDK evaluates these signatures to build the schemas.
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, Completion, CompletionArgument, ToolAnnotations
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import completions
 from server.calls import resource_call, tool_call, tool_result
 from server.context import AppContext
 from server.kit.money import AmountText
 from server.kit.periods import Day
-from server.kit.selection import SelectionRequest
 from tools.expenses.schemas import ExpenseDetail, ExpenseStatusName, SearchExpensesOutput
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -109,6 +110,10 @@ async def search_expenses(
         str | None, Field(description="next_cursor from the previous page; omit for the first page.")
     ] = None,
 ) -> Annotated[CallToolResult, SearchExpensesOutput]:
+    # The selection, the services and their queries (SQLAlchemy) load with the first call, not at start-up.
+    from server.kit.selection import SelectionRequest
+    from tools.expenses import logic, service
+
     request = SelectionRequest(
         date_from=date_from,
         date_to=date_to,
@@ -127,8 +132,6 @@ async def search_expenses(
         limit=limit,
         cursor=cursor,
     )
-    from tools.expenses import logic, service  # loaded by the first call, not at start-up
-
     async with tool_call(ctx, "search_expenses") as call:
         secret = call.app.settings.cursor_secret.get_secret_value().encode()
         output = await service.search(call.session, call.caller, secret, request)
@@ -164,7 +167,7 @@ async def complete(uri: str, argument: CompletionArgument) -> Completion | None:
     return None
 
 
-async def _expense_ids(session: AsyncSession, company_id: int, text: str) -> list[str]:
+async def _expense_ids(session: "AsyncSession", company_id: int, text: str) -> list[str]:
     from tools.expenses import queries
 
     return await queries.refs_starting_with(session, company_id, text, limit=completions.MAX_VALUES + 1)

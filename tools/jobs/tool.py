@@ -11,7 +11,6 @@ from pydantic import Field
 from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.errors import NotFound
-from server.jobs import store
 from server.jobs.schemas import JobView, summary, view
 
 DESCRIPTION = """\
@@ -34,6 +33,8 @@ async def get_job(
     ctx: Context[AppContext],
     job_id: Annotated[int, Field(ge=1, description="The job_id a call returned.")],
 ) -> Annotated[CallToolResult, JobView]:
+    from server.jobs import store  # SQLAlchemy loads with the first call, not at start-up
+
     async with tool_call(ctx, "get_job") as call:
         job = await store.of_company(call.session, call.caller.company_id, job_id)
         if job is None:

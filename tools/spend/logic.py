@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from server.db.dimensions import free_name
+from server.db.values import free_name
 from server.kit.money import format_amount
 from server.kit.periods import Period, asked_period, month_to_date, months_in
 from tools.spend.schemas import SpendGroup, SpendSummary

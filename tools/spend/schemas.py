@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from server.db.dimensions import FREE
+from server.db.values import FREE
 
 # A free dimension of the company's expenses (a dim_<name> column of its import): "dim:fund".
 FreeDimension = Annotated[str, StringConstraints(pattern=f"^{FREE}.+$")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from server.db.dimensions import FREE, free_name
+from server.db.values import FREE, free_name
 from server.kit.money import format_amount
 from server.kit.resolve import check_dimensions, given, resolve_category, resolve_employee, resolve_team
 from tools.spend import logic, queries

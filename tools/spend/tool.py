@@ -11,7 +11,7 @@ from pydantic import Field
 from server.calls import tool_call, tool_result
 from server.context import AppContext
 from server.kit.periods import Day, PeriodText
-from tools.spend import logic, service
+from tools.spend import logic
 from tools.spend.schemas import GroupBy, SpendSummary, SummaryRequest
 
 READ_ONLY = ToolAnnotations(
@@ -79,6 +79,8 @@ async def summarize_spend(
         employee=employee,
         top=top,
     )
+    from tools.spend import service  # its queries (SQLAlchemy) load with the first call, not at start-up
+
     async with tool_call(ctx, "summarize_spend") as call:
         summary = await service.summarize(call.session, call.caller, call.app.clock.today(), request)
     return tool_result(summary, logic.summary_text(summary))
