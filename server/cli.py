@@ -25,7 +25,6 @@ from server.db.readiness import SchemaNotReady, check_serving
 from server.jobs import cli as jobs_cli
 from server.policies import cli as policy_cli
 from server.progress import progress
-from server.runtime import Runtime
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -194,6 +193,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve_stdio(settings: Settings) -> int:
     from server.app import build_server
+    from server.runtime import Runtime
 
     local_company = settings.company or ""
     runtime = Runtime(settings, local_company=local_company, checked=True)
@@ -205,6 +205,7 @@ def _serve_stdio(settings: Settings) -> int:
 def _serve_http(settings: Settings, *, print_help: bool) -> int:
     from server.app import build_server
     from server.http.serve import serve_http
+    from server.runtime import Runtime
 
     dev_token = None
     if not settings.api_keys and not settings.oauth.issuer:
@@ -328,6 +329,7 @@ async def queue_import(settings: Settings, r: ImportRequest, source: str) -> int
     transaction (server/importer/jobs.py)."""
     from server.importer import import_company, import_export
     from server.importer.jobs import Request, export_files, folder_files, stage
+    from server.runtime import Runtime
     from tools.categorize.jobs import TRAIN
 
     how = {"replace": r.replace, "append": r.append}
@@ -361,6 +363,7 @@ async def queue_training(
     """`outlay train` (and a first training after `outlay import`) with a queue: a job for the workers;
     the server serves the version it has until the job stores the new one."""
     from server.jobs.runner import Submission, submit
+    from server.runtime import Runtime
     from tools.categorize import queries
     from tools.categorize.commands import company_named
     from tools.categorize.jobs import TRAIN
