@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, any_, bindparam, func, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from server.db.models import Category, DataChange, Employee, Expense, Merchant, Team
@@ -92,6 +93,15 @@ async def _read(
     rows = (await connection.execute(query)).all()
     make = ReviewedExpense._make  # tuple.__new__ in C: a third of the cost of calling the class
     return list(map(make, rows)) if keep is None else [make(row) for row in rows if keep(row)]
+
+
+def _one_of(session: AsyncSession, column: Any, values: list[int]) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY($1)` with the list as one array parameter. A team's
+    quarter sends some 10,000 ids and keys: as as many `$n` placeholders, SQLAlchemy rendered each and
+    the driver sent each (0.15-0.2 s a review), where one array costs neither."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(BigInteger)))  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
 
 
 def _chunks(values: Iterable[Any]) -> list[list[Any]]:
@@ -311,7 +321,7 @@ async def _same_payers(
         # By id: the (company, employee, spent_on) index reads these people's days and nothing else.
         ids = select(Employee.id).where(Employee.company_id == company_id, Employee.email.in_(chunk))
         people = list((await session.scalars(ids)).all())
-        found += await _read(session, _select(*days, Expense.employee_id.in_(people)))
+        found += await _read(session, _select(*days, _one_of(session, Expense.employee_id, people)))
     for chunk in _chunks(cards):
         found += await _read(session, _select(*days, Expense.card.in_(chunk)))
     return found
@@ -343,8 +353,12 @@ async def _same_amounts(
         merchants = sorted({key >> PAIR_BITS for key in chunk})
         query = select(Expense.id, Expense.merchant_id, Expense.amount_minor).where(
             *days,
-            Expense.merchant_id.in_(merchants),
-            (Expense.merchant_id * (1 << PAIR_BITS) + Expense.amount_minor % (1 << PAIR_BITS)).in_(chunk),
+            _one_of(session, Expense.merchant_id, merchants),
+            _one_of(
+                session,
+                Expense.merchant_id * (1 << PAIR_BITS) + Expense.amount_minor % (1 << PAIR_BITS),
+                chunk,
+            ),
         )
         rows = (await connection.execute(query)).all()
         ids += [
@@ -354,7 +368,7 @@ async def _same_amounts(
         ]
     found: list[ReviewedExpense] = []
     for chunk in _chunks(ids):
-        found += await _read(session, _select(*days, Expense.id.in_(chunk)))
+        found += await _read(session, _select(*days, _one_of(session, Expense.id, chunk)))
     return found
 
 
