@@ -18,7 +18,8 @@ from pathlib import Path
 
 
 class SchemaNotReady(RuntimeError):
-    """The database is missing migrations; the message says which command to run."""
+    """The database cannot serve: it is missing, unreachable, behind the code's migrations, or its user may
+    not take the tool-call role. The message says which command to run or what to fix."""
 
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
