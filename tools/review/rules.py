@@ -205,10 +205,10 @@ def _cap_days(rule: Cap, charges: list[ReviewedExpense], context: ReviewContext)
     caps = _Caps(rule, context)
     # Only the days over their cap sorted (by payer): sorting every person's every day cost more than
     # adding them up.
-    over = [(key, group) for key, group in days.items() if sum(map(_amount, group)) > caps.of(key[2])[2]]
-    for (payer, _, country), expenses in sorted(over, key=lambda item: str(item[0])):
+    totals = ((key, group, sum(map(_amount, group))) for key, group in days.items())
+    over = [(key, group, total) for key, group, total in totals if total > caps.of(key[2])[2]]
+    for (payer, _, country), expenses, total in sorted(over, key=lambda item: str(item[0])):
         cap, named, _ = caps.of(country)
-        total = sum(e.amount_minor for e in expenses)
         limit = in_company_minor(context, cap)
         expenses.sort(key=lambda e: (-e.amount_minor, e.id))
         excess, currency = _excess(total, limit), context.company_currency
