@@ -64,7 +64,7 @@ def check(rule: Rule, charges: list[ReviewedExpense], context: ReviewContext) ->
         yield from (_receipt(rule, e, context) for e in charges if e.amount_minor > above and _no_receipt(e))
     elif isinstance(rule, Cap) and rule.per == "expense":
         caps = _Caps(rule, context)
-        yield from (_cap_expense(rule, e, caps, context) for e in charges if caps.over(e, e.amount_minor))
+        yield from (_cap_expense(rule, e, caps, context) for e in charges if caps.over(e))
     elif isinstance(rule, Cap):
         yield from _cap_days(rule, charges, context)
     elif isinstance(rule, Blocked):
@@ -170,8 +170,8 @@ class _Caps:
             found = self._limits[country] = (cap, named, _floor(in_company_minor(self._context, cap)))
         return found
 
-    def over(self, expense: ReviewedExpense, amount: int) -> bool:
-        return amount > self.of(_country(expense, self._context))[2]
+    def over(self, expense: ReviewedExpense) -> bool:
+        return expense.amount_minor > self.of(_country(expense, self._context))[2]
 
 
 def _cap_expense(rule: Cap, expense: ReviewedExpense, caps: _Caps, context: ReviewContext) -> Finding:
