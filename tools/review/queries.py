@@ -10,7 +10,7 @@ refunds' lookback, are summarized per day (`refund_charges`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from operator import attrgetter
@@ -84,15 +84,13 @@ def _select(*conditions: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
     )
 
 
-async def _read(
-    session: AsyncSession, query: Select[*tuple[Any, ...]], keep: Callable[[Any], bool] | None = None
-) -> list[ReviewedExpense]:
+async def _read(session: AsyncSession, query: Select[*tuple[Any, ...]]) -> list[ReviewedExpense]:
     # On the session's connection (its transaction, its company): a Core statement needs none of the
     # ORM's result processing, which cost a third of reading a month of a large company.
     connection = await session.connection()
     rows = (await connection.execute(query)).all()
     make = ReviewedExpense._make  # tuple.__new__ in C: a third of the cost of calling the class
-    return list(map(make, rows)) if keep is None else [make(row) for row in rows if keep(row)]
+    return list(map(make, rows))
 
 
 def _one_of(session: AsyncSession, column: Any, values: list[int]) -> ColumnElement[bool]:

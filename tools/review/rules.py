@@ -64,7 +64,7 @@ def check(rule: Rule, charges: list[ReviewedExpense], context: ReviewContext) ->
         yield from (_receipt(rule, e, context) for e in charges if e.amount_minor > above and _no_receipt(e))
     elif isinstance(rule, Cap) and rule.per == "expense":
         caps = _Caps(rule, context)
-        yield from (_cap_expense(rule, e, caps, context) for e in charges if caps.over(e, e.amount_minor))
+        yield from (_cap_expense(rule, e, caps, context) for e in charges if caps.over(e))
     elif isinstance(rule, Cap):
         yield from _cap_days(rule, charges, context)
     elif isinstance(rule, Blocked):
@@ -170,8 +170,8 @@ class _Caps:
             found = self._limits[country] = (cap, named, _floor(in_company_minor(self._context, cap)))
         return found
 
-    def over(self, expense: ReviewedExpense, amount: int) -> bool:
-        return amount > self.of(_country(expense, self._context))[2]
+    def over(self, expense: ReviewedExpense) -> bool:
+        return expense.amount_minor > self.of(_country(expense, self._context))[2]
 
 
 def _cap_expense(rule: Cap, expense: ReviewedExpense, caps: _Caps, context: ReviewContext) -> Finding:
@@ -205,10 +205,10 @@ def _cap_days(rule: Cap, charges: list[ReviewedExpense], context: ReviewContext)
     caps = _Caps(rule, context)
     # Only the days over their cap sorted (by payer): sorting every person's every day cost more than
     # adding them up.
-    over = [(key, group) for key, group in days.items() if sum(map(_amount, group)) > caps.of(key[2])[2]]
-    for (payer, _, country), expenses in sorted(over, key=lambda item: str(item[0])):
+    totals = ((key, group, sum(map(_amount, group))) for key, group in days.items())
+    over = [(key, group, total) for key, group, total in totals if total > caps.of(key[2])[2]]
+    for (payer, _, country), expenses, total in sorted(over, key=lambda item: str(item[0])):
         cap, named, _ = caps.of(country)
-        total = sum(e.amount_minor for e in expenses)
         limit = in_company_minor(context, cap)
         expenses.sort(key=lambda e: (-e.amount_minor, e.id))
         excess, currency = _excess(total, limit), context.company_currency
