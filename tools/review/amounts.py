@@ -38,12 +38,6 @@ def shown_policy(context: ReviewContext, amount: Decimal) -> str:
     return f"{amount} {policy_currency(context)}"
 
 
-def shown_fraction(value: Fraction, currency: str) -> str:
-    """Company minor units that may be a fraction (a converted policy amount), rounded up to a minor unit."""
-    whole = -(-value.numerator // value.denominator)
-    return shown(whole, currency)
-
-
 def expense_line(expense: ReviewedExpense, currency: str) -> str:
     """EXP-000123 2026-07-03 Hotel Adlon 250.00 EUR (as spent: 270.00 USD)"""
     amount = shown(expense.amount_minor, currency)
