@@ -136,7 +136,7 @@ def _app(settings: Settings) -> AbstractAsyncContextManager[AppContext]:
 
 
 def describe(job: Job) -> dict[str, object]:
-    """A job as `outlay jobs list --json` (and get_job) show it."""
+    """A job as `outlay jobs list --json` shows it (get_job shows `schemas.view`)."""
     return {
         "id": job.id,
         "company_id": job.company_id,
