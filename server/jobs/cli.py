@@ -86,8 +86,8 @@ def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps([describe(job) for job in jobs], indent=2))
     elif not jobs:
         print("No jobs.", file=sys.stderr)
-    for job in [] if args.json else jobs:
-        print(_line(job))
+    else:
+        print("\n".join(_line(job) for job in jobs))
     return 0
 
 
