@@ -75,25 +75,28 @@ async def _work(settings: Settings, handlers: HandlerFactory, name: str | None) 
 
 
 def cmd_jobs_list(settings: Settings, args: argparse.Namespace) -> int:
+    from server.errors import OutlayError
+
     statuses = ["dead"] if args.dead else list(args.status or [])
     try:
         jobs = asyncio.run(_list(settings, args.company, statuses, args.limit))
-    except LookupError as exc:
+    except OutlayError as exc:
         return _fail(str(exc))
     if args.json:
         print(json.dumps([describe(job) for job in jobs], indent=2))
     elif not jobs:
         print("No jobs.", file=sys.stderr)
-    for job in [] if args.json else jobs:
-        print(_line(job))
+    else:
+        print("\n".join(_line(job) for job in jobs))
     return 0
 
 
 async def _list(settings: Settings, slug: str | None, statuses: list[str], limit: int) -> list[Job]:
+    from server.companies.service import find
     from server.jobs import store
 
     async with _app(settings) as app, app.sessions() as session:
-        company_id = None if slug is None else await _company_id(session, slug)
+        company_id = None if slug is None else (await find(session, slug)).id
         return await store.listing(session, company_id=company_id, statuses=statuses, limit=limit)
 
 
@@ -109,6 +112,7 @@ def cmd_jobs_retry(settings: Settings, args: argparse.Namespace, handlers: Handl
 
 
 async def _retry(settings: Settings, job_id: int, slug: str | None, handlers: HandlerFactory) -> str:
+    from server.companies.service import find
     from server.db.models import Job
     from server.jobs import runner
 
@@ -116,26 +120,13 @@ async def _retry(settings: Settings, job_id: int, slug: str | None, handlers: Ha
     async with _app(settings) as app:
         async with app.sessions() as session, session.begin():
             job = await session.get(Job, job_id, with_for_update=True)
-            if job is None or (slug is not None and job.company_id != await _company_id(session, slug)):
+            if job is None or (slug is not None and job.company_id != (await find(session, slug)).id):
                 raise LookupError(f"no job {job_id}" + (f" of {slug}" if slug else ""))
             await runner.retry(session, job, queued=queued)
         if queued:
             return "queued again"
         status = await runner.execute(app, handlers()[0], job_id, max_attempts=1)
         return f"ran again inline: {status}"
-
-
-async def _company_id(session: object, slug: str) -> int:
-    from sqlalchemy import select
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from server.db.models import Company
-
-    assert isinstance(session, AsyncSession)
-    found = await session.scalar(select(Company.id).where(Company.slug == slug))
-    if found is None:
-        raise LookupError(f"no company with slug {slug!r} is loaded")
-    return int(found)
 
 
 def _app(settings: Settings) -> AbstractAsyncContextManager[AppContext]:
@@ -145,7 +136,7 @@ def _app(settings: Settings) -> AbstractAsyncContextManager[AppContext]:
 
 
 def describe(job: Job) -> dict[str, object]:
-    """A job as `outlay jobs list --json` (and get_job) show it."""
+    """A job as `outlay jobs list --json` shows it (get_job shows `schemas.view`)."""
     return {
         "id": job.id,
         "company_id": job.company_id,

@@ -3,7 +3,7 @@ jobs.py), queued when the server has a queue, else run to the end within the cal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from server.errors import InvalidArgument
@@ -49,7 +49,8 @@ async def start(
 
     check(request)
     secret = app.settings.cursor_secret.get_secret_value().encode()
-    first = await service.select_batch(session, caller, secret, _one(request.selection))  # checks the filters
+    one = replace(request.selection, limit=1)
+    first = await service.select_batch(session, caller, secret, one)  # checks the filters
     books = await open_books(app, session, caller)
     output = CategorizeExpensesOutput(
         items=[],
@@ -73,15 +74,3 @@ async def start(
     )
     job, _ = await submit(app, jobs.HANDLERS, submission)
     return output.model_copy(update={"job": view(job)})
-
-
-def _one(selection: logic.Selection) -> logic.Selection:
-    return logic.Selection(
-        None,
-        selection.date_from,
-        selection.date_to,
-        selection.team,
-        selection.employee,
-        selection.merchant,
-        1,
-    )
