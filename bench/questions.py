@@ -274,7 +274,7 @@ def _request(request: Mapping[str, Any]) -> tuple[Any, ...]:
 
 ALL_GROUPS = 500  # summarize_spend's largest `top`: every group listed, none folded into `others`
 PAGE = 20
-TOP_MERCHANTS = 20
+TOP_GROUPS = 20
 RIDES, RIDES_DAYS, RIDES_PAGE = "uber", 90, 50  # issue 23's small search: 'uber', 90 days, first 50
 
 
@@ -307,7 +307,8 @@ def questions(data: Dataset) -> list[Question]:
             from_rows=expense_from_rows(data.currency),
             floor=_expense_floor(data),
         ),
-        _top_merchants(data, year_from, year_to),
+        _top(data, "merchant", year_from, year_to),
+        _top(data, "employee", year_from, year_to),
         Question(
             name="get_expense vs SELECT ... WHERE id =",
             tool="get_expense",
@@ -343,20 +344,28 @@ def questions(data: Dataset) -> list[Question]:
     ]
 
 
-def _top_merchants(data: Dataset, first: dt.date, last: dt.date) -> Question:
-    key, join = _GROUPS["merchant"]
+def _top(data: Dataset, group_by: str, first: dt.date, last: dt.date) -> Question:
+    """The year's top groups; ours reads the whole months from the company-wide monthly rollup."""
+    key, join = _GROUPS[group_by]
+    rollup, column, table, named = _PARTY_ROLLUPS[group_by]
     return Question(
-        name=f"top {TOP_MERCHANTS} merchants {data.year}",
+        name=f"top {TOP_GROUPS} {group_by}s {data.year}",
         tool="summarize_spend",
-        arguments={"group_by": "merchant", "period": str(data.year), "top": TOP_MERCHANTS},
+        arguments={"group_by": group_by, "period": str(data.year), "top": TOP_GROUPS},
         sql=(
             f"SELECT {key} AS key, sum(e.amount_company_minor) AS total_minor, count(*) AS n "
             f"FROM expenses e {join} WHERE e.company_id = {data.company_id} "
             f"AND e.spent_on BETWEEN {_date(first)} AND {_date(last)} "
-            f"GROUP BY 1 ORDER BY total_minor DESC LIMIT {TOP_MERCHANTS}"
+            f"GROUP BY 1 ORDER BY total_minor DESC LIMIT {TOP_GROUPS}"
         ),
         from_tool=top_from_tool,
         from_rows=totals_from_rows(data.currency),
+        floor=(
+            f"SELECT x.{named}, t.total, t.n FROM (SELECT {column} AS id, sum(total_minor) AS total, "
+            f"sum(expenses) AS n FROM {rollup} WHERE company_id = {data.company_id} AND month BETWEEN "
+            f"{_date(first.replace(day=1))} AND {_date(last.replace(day=1))} GROUP BY {column}) t "
+            f"LEFT JOIN {table} x ON x.id = t.id",
+        ),
     )
 
 
@@ -413,6 +422,12 @@ _GROUPS = {
     "team": ("t.name", "JOIN teams t ON t.id = e.team_id"),
     "month": ("to_char(e.spent_on, 'YYYY-MM')", ""),
     "merchant": ("m.name", "LEFT JOIN merchants m ON m.id = e.merchant_id"),
+    "employee": ("em.email", "LEFT JOIN employees em ON em.id = e.employee_id"),
+}
+# The rollups summarize_spend reads a company's whole months from: table, column, the table naming it.
+_PARTY_ROLLUPS = {
+    "merchant": ("merchant_monthly", "merchant_id", "merchants", "name"),
+    "employee": ("employee_monthly", "employee_id", "employees", "email"),
 }
 
 

@@ -452,10 +452,19 @@ def _targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
         and len(row["arguments"]["period"]) == 4
         and row["arguments"]["group_by"] in rollup
     ]
+    # Issue 23: the year's merchant and employee groupings at most 0.5x too (on the large company).
+    groupings = [
+        row
+        for row in rows
+        if row["tool"] == "summarize_spend"
+        and len(row["arguments"]["period"]) == 4
+        and row["arguments"]["group_by"] in ("merchant", "employee")
+    ]
+    grouping_ratios = {row["question"]: row["ratios"]["ours_over_generic"] for row in groupings}
     lookup = next((row for row in rows if row["tool"] == "get_expense"), None)  # None: not asked
     overhead = None if lookup is None else lookup["ratios"]["overhead_ms"]
     ratios = [row["ratios"]["ours_over_generic"] for row in spend]
-    others = [row for row in rows if row["tool"] == "summarize_spend" and row not in spend]
+    others = [row for row in rows if row["tool"] == "summarize_spend" and row not in spend + groupings]
     every = {row["question"]: row["ratios"]["ours_over_generic"] for row in rows}
     return {
         "ratios_ours_over_generic": every,
@@ -469,6 +478,11 @@ def _targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
         else all(r is not None and r <= 0.5 for r in ratios)
         and all(row["systems"]["stdio"]["matched"] and row["systems"]["generic"]["matched"] for row in spend),
         "spend_ratios": ratios,
+        "grouping_ratios": grouping_ratios,
+        "groupings_at_most_half_of_generic": None
+        if not groupings or None in grouping_ratios.values()
+        else all(r <= 0.5 for r in grouping_ratios.values())
+        and all(row["systems"]["stdio"]["matched"] for row in groupings),
         "get_expense_overhead_ms": overhead,
         "get_expense_overhead_at_most_1_5_ms": None if overhead is None else overhead <= 1.5,
     }
@@ -586,6 +600,8 @@ def _target_lines(targets: dict[str, Any]) -> list[str]:
         f"{targets['every_question_at_most_generic']}",
         f"- one-year spend questions at most 0.5x the generic server, same answer: "
         f"{targets['spend_at_most_half_of_generic']} (ratios {targets['spend_ratios']})",
+        f"- the year's merchant and employee groupings at most 0.5x the generic server (issue 23, large "
+        f"company): {targets['groupings_at_most_half_of_generic']} ({targets['grouping_ratios']})",
         f"- get_expense over stdio at most 1.5 ms above its SQL floor: "
         f"{targets['get_expense_overhead_at_most_1_5_ms']} ({targets['get_expense_overhead_ms']} ms)",
     ]

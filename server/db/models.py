@@ -360,6 +360,42 @@ class SpendMonthly(Base):
     expenses: Mapped[int] = mapped_column(Integer)
 
 
+class MerchantMonthly(Base):
+    """Derived, rebuilt by every import: a company's spend per month and merchant, refunds netted.
+    summarize_spend reads the whole months of a company-wide merchant grouping here (issue 23)."""
+
+    __tablename__ = "merchant_monthly"
+    __table_args__ = (
+        Index("ix_merchant_monthly_company_month", "company_id", "month"),
+        _same_company("merchant_id", "merchants"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
+    merchant_id: Mapped[int] = mapped_column(Id)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    expenses: Mapped[int] = mapped_column(Integer)
+
+
+class EmployeeMonthly(Base):
+    """Derived, rebuilt by every import: a company's spend per month and employee (None: the expenses that
+    name no one), refunds netted; a surrogate key, as a NULL employee cannot be part of a primary key."""
+
+    __tablename__ = "employee_monthly"
+    __table_args__ = (
+        Index("ix_employee_monthly_company_month", "company_id", "month"),
+        _same_company("employee_id", "employees"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
+    employee_id: Mapped[int | None] = mapped_column(Id)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    expenses: Mapped[int] = mapped_column(Integer)
+
+
 class Budget(Base):
     __tablename__ = "budgets"
     __table_args__ = (

@@ -1,6 +1,7 @@
 """Derived tables the hot read paths use instead of scanning every expense: rebuilt for a company by each
-import (the only writer of amounts, teams and dates). Categorization changes none of those, only the
-category spend_monthly splits by: categorize_expenses recounts the (team, month) slices it touched."""
+import (the only writer of amounts, teams, merchants, employees and dates). Categorization changes none of
+those, only the category spend_monthly splits by: categorize_expenses recounts the (team, month) slices it
+touched."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from sqlalchemy import ColumnElement, Date, and_, delete, func, insert, or_, sel
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from server.db.models import Expense, RepeatCharge, SpendMonthly, TeamDailySpend
+from server.db.models import (
+    EmployeeMonthly,
+    Expense,
+    MerchantMonthly,
+    RepeatCharge,
+    SpendMonthly,
+    TeamDailySpend,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +31,7 @@ REPEAT_SPREAD = 3
 
 
 async def rebuild_spend_rollups(session: AsyncSession, company_id: int) -> None:
-    for table in (TeamDailySpend, RepeatCharge, SpendMonthly):
+    for table in (TeamDailySpend, RepeatCharge, SpendMonthly, MerchantMonthly, EmployeeMonthly):
         await session.execute(delete(table).where(table.company_id == company_id))
     daily = (
         select(
@@ -42,6 +50,13 @@ async def rebuild_spend_rollups(session: AsyncSession, company_id: int) -> None:
         )
     )
     await session.execute(_insert_monthly(Expense.company_id == company_id))
+    month = month_start(Expense.spent_on)
+    for rollup, column in ((MerchantMonthly, Expense.merchant_id), (EmployeeMonthly, Expense.employee_id)):
+        keys = (Expense.company_id, month, column)
+        totals = select(*keys, func.sum(Expense.amount_company_minor), func.count())
+        totals = totals.where(Expense.company_id == company_id).group_by(*keys)
+        columns = ["company_id", "month", column.key, "total_minor", "expenses"]
+        await session.execute(insert(rollup).from_select(columns, totals))
     amount = Expense.amount_company_minor
     pairs = (
         select(Expense.team_id, Expense.merchant_id)

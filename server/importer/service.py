@@ -30,6 +30,8 @@ ANALYZED = (
     "expenses",
     "expense_dimensions",
     "spend_monthly",
+    "merchant_monthly",
+    "employee_monthly",
     "team_daily_spend",
     "repeat_charges",
     "approval_requests",

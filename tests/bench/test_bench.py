@@ -72,12 +72,16 @@ def test_an_unknown_section_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def _report(*, calls_per_s: float, cold_s: float, rss_mb: float, ratios: list[float], overhead: float) -> Any:
+def _report(
+    *, calls_per_s: float, cold_s: float, rss_mb: float, ratios: list[float], overhead: float, grouping: float
+) -> Any:
     run = {"tool": "get_expense", "clients": 32, "calls_per_s": calls_per_s, "server_cpu_ms_per_call": 1.0}
     memory = {"after_tools_list": {"rss_mb": rss_mb}}
     side = {
         "spend_ratios": ratios,
         "spend_at_most_half_of_generic": all(r <= 0.5 for r in ratios),
+        "grouping_ratios": {"top 20 merchants 2025": grouping},
+        "groupings_at_most_half_of_generic": grouping <= 0.5,
         "get_expense_overhead_ms": overhead,
         "get_expense_overhead_at_most_1_5_ms": overhead <= 1.5,
     }
@@ -103,10 +107,13 @@ def _report(*, calls_per_s: float, cold_s: float, rss_mb: float, ratios: list[fl
 @pytest.mark.parametrize(
     ("report", "met"),
     [
-        (_report(calls_per_s=1200, cold_s=1.2, rss_mb=150, ratios=[0.3, 0.4], overhead=1.0), [True] * 5),
         (
-            _report(calls_per_s=900, cold_s=1.6, rss_mb=210, ratios=[0.3, 0.6], overhead=1.6),
-            [False] * 5,
+            _report(calls_per_s=1200, cold_s=1.2, rss_mb=150, ratios=[0.3, 0.4], overhead=1.0, grouping=0.1),
+            [True] * 6,
+        ),
+        (
+            _report(calls_per_s=900, cold_s=1.6, rss_mb=210, ratios=[0.3, 0.6], overhead=1.6, grouping=0.6),
+            [False] * 6,
         ),
     ],
 )

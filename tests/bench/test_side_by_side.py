@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 
 TODAY = dt.date(2026, 11, 15)
 OURS = ("raw", "stdio@here", "stdio", "http", "in-memory")
-QUESTIONS = 9
+QUESTIONS = 10
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -31,6 +31,8 @@ SEEDED = [
     "budgets",
     "team_daily_spend",
     "spend_monthly",
+    "merchant_monthly",
+    "employee_monthly",
     "expense_dimensions",
 ]
 

@@ -56,6 +56,8 @@ REFERENCES = [
     ("repeat_charges", "merchant_id", "merchants"),
     ("spend_monthly", "team_id", "teams"),
     ("spend_monthly", "category_id", "categories"),
+    ("merchant_monthly", "merchant_id", "merchants"),
+    ("employee_monthly", "employee_id", "employees"),
     ("budgets", "team_id", "teams"),
     ("budgets", "category_id", "categories"),
     ("approval_requests", "requester_id", "employees"),

@@ -1,6 +1,7 @@
-"""The spend_monthly rollup: summarize_spend's answer from it (whole months) plus the expenses (the
-edges) is the answer of the expenses alone, after an import and after categorize_expenses; and
-categorizations running at the same time keep it exact (PostgreSQL)."""
+"""The monthly rollups (spend_monthly; merchant_monthly and employee_monthly): summarize_spend's answer from
+them (whole months) plus the expenses (the edges) is the answer of the expenses alone, after an import and
+after categorize_expenses; and categorizations running at the same time keep spend_monthly exact
+(PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,22 @@ from sqlalchemy import Select, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.engine import create_engine, create_session_factory
-from server.db.models import Category, Company, Employee, SpendMonthly, Team
+from server.db.models import (
+    Category,
+    Company,
+    Employee,
+    EmployeeMonthly,
+    MerchantMonthly,
+    SpendMonthly,
+    Team,
+)
 from server.db.tenancy import enter_tenant
 from server.settings import Settings
 from tests.categorize.conftest import demo_folder, fresh_url, server_for
 from tests.world import call_ok, connect, raw
 from tools.categorize import queries as categorize
 from tools.spend import queries as spend
+from tools.spend.schemas import GroupBy
 
 pytestmark = pytest.mark.anyio
 __all__ = ["demo_folder", "fresh_url"]  # fixtures of tests/categorize, used here
@@ -117,7 +127,7 @@ async def test_the_rollup_answers_exactly_what_the_expenses_do(
 
     async with sessions() as session:
         for scope in await scopes(session):
-            for group_by in ("category", "team", "month"):
+            for group_by in ("category", "team", "month", "merchant", "employee"):
                 expected = by_key(await spend.base_totals(session, scope, group_by))
                 assert by_key(await spend.grouped_totals(session, scope, group_by)) == expected, (
                     scope,
@@ -136,6 +146,32 @@ async def test_whole_months_are_read_from_the_rollup(sessions: async_sessionmake
         assert await spend.base_totals(session, whole_half, "category") != []
         assert by_key(await spend.grouped_totals(session, edges_only, "team")) == by_key(
             await spend.base_totals(session, edges_only, "team")
+        )
+        await session.rollback()
+
+
+@pytest.mark.parametrize(
+    ("group_by", "rollup"), [("merchant", MerchantMonthly), ("employee", EmployeeMonthly)]
+)
+async def test_a_company_wide_merchant_or_employee_grouping_reads_its_rollup(
+    sessions: async_sessionmaker[AsyncSession],
+    group_by: GroupBy,
+    rollup: type[MerchantMonthly] | type[EmployeeMonthly],
+) -> None:
+    async with sessions() as session, session.begin():
+        [company, *_] = (await session.scalars(select(Company.id).where(Company.slug == "acme"))).all()
+        team = await first_id(session, select(Team.id).where(Team.company_id == company))
+        await session.execute(delete(rollup))
+        whole_half = spend.SpendScope(company_id=company, date_from=D(2026, 1, 1), date_to=D(2026, 6, 30))
+        one_team = spend.SpendScope(
+            company_id=company, date_from=D(2026, 1, 1), date_to=D(2026, 6, 30), team_id=team
+        )
+
+        assert await spend.grouped_totals(session, whole_half, group_by) == []
+        assert await spend.base_totals(session, whole_half, group_by) != []
+        # The rollups have no teams: a team's groups come from its expenses.
+        assert by_key(await spend.grouped_totals(session, one_team, group_by)) == by_key(
+            await spend.base_totals(session, one_team, group_by)
         )
         await session.rollback()
 

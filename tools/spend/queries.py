@@ -1,9 +1,10 @@
 """SQL for summarize_spend: one GROUP BY per dimension, the same results on SQLite and PostgreSQL.
 
-The whole months of a period come from the spend_monthly rollup when it can answer (grouped by category,
-team or month, no employee filter: it has no employees); the days at the period's edges, and every
-other question (merchants, employees, cost centers, projects, free dimensions), from the expenses. Both
-paths give the same rows."""
+The whole months of a period come from a monthly rollup when one can answer: spend_monthly grouped by
+category, team or month (no employee filter: it has no employees), merchant_monthly and employee_monthly
+grouped by merchant or employee with no filter at all (they have neither teams nor categories). The days
+at the period's edges, and every other question (cost centers, projects, free dimensions, a team's
+merchants), come from the expenses. Both paths give the same rows."""
 
 from __future__ import annotations
 
@@ -16,7 +17,16 @@ from sqlalchemy import ColumnElement, Integer, cast, extract, func, or_, select
 
 from server.db.dimensions import dimension
 from server.db.engine import plan_each_run
-from server.db.models import Category, Expense, SpendMonthly, Team
+from server.db.models import (
+    Category,
+    Employee,
+    EmployeeMonthly,
+    Expense,
+    Merchant,
+    MerchantMonthly,
+    SpendMonthly,
+    Team,
+)
 from server.db.rollups import monthly_slices
 from server.kit.periods import DateRange, split_period
 
@@ -52,21 +62,37 @@ ROLLUP_DIMENSIONS: dict[str, tuple[Any, Any, Any, Any]] = {
     "category": (SpendMonthly.category_id, Category, Category.code, Category.name),
     "team": (SpendMonthly.team_id, Team, Team.name, Team.name),
 }
+# The company-wide rollups: the rollup, its column, and the table that names it (the keys and names of
+# server.db.dimensions).
+PARTY_ROLLUPS: dict[str, tuple[Any, Any, Any, Any, Any]] = {
+    "merchant": (MerchantMonthly, MerchantMonthly.merchant_id, Merchant, Merchant.name, Merchant.name),
+    "employee": (EmployeeMonthly, EmployeeMonthly.employee_id, Employee, Employee.email, Employee.name),
+}
 
 
 async def grouped_totals(session: AsyncSession, scope: SpendScope, group_by: GroupBy) -> list[GroupRow]:
     split = split_period(scope.date_from, scope.date_to)
-    if split.months is None or scope.employee_id is not None or group_by not in ("month", *ROLLUP_DIMENSIONS):
+    if split.months is None or not _rollup_answers(scope, group_by):
         await plan_each_run(session)  # the period decides the plan: a week is an index scan, a year is not
         return await base_totals(session, scope, group_by)
-    rows = await _rollup_totals(session, scope, group_by, split.months)
+    if group_by in PARTY_ROLLUPS:
+        rows = await _party_totals(session, scope.company_id, group_by, split.months)
+    else:
+        rows = await _rollup_totals(session, scope, group_by, split.months)
     if split.edges:  # one statement for both edges: measured faster than one for each
         rows += await base_totals(session, scope, group_by, split.edges)
     return _merged(rows)
 
 
+def _rollup_answers(scope: SpendScope, group_by: GroupBy) -> bool:
+    if group_by in PARTY_ROLLUPS:
+        return scope.team_id is None and scope.category_id is None and scope.employee_id is None
+    return scope.employee_id is None and group_by in ("month", *ROLLUP_DIMENSIONS)
+
+
 def _merged(rows: list[GroupRow]) -> list[GroupRow]:
-    """One row per key (keys are unique within a company: category code, team name, month)."""
+    """One row per key (keys are unique within a company: category code, team name, month, merchant name,
+    employee e-mail)."""
     merged: dict[str | None, GroupRow] = {}
     for row in rows:
         seen = merged.get(row.key)
@@ -98,6 +124,22 @@ async def _rollup_totals(
         .subquery()
     )
     query = select(key, name, totals.c.total, totals.c.count).outerjoin_from(
+        totals, table, table.id == totals.c.id
+    )
+    return [GroupRow(k, n, int(t), int(c)) for k, n, t, c in (await session.execute(query)).all()]
+
+
+async def _party_totals(
+    session: AsyncSession, company_id: int, group_by: GroupBy, months: DateRange
+) -> list[GroupRow]:
+    rollup, column, table, key, name = PARTY_ROLLUPS[group_by]
+    totals = (
+        select(column.label("id"), func.sum(rollup.total_minor).label("total"), func.sum(rollup.expenses))
+        .where(rollup.company_id == company_id, rollup.month.between(*months))
+        .group_by(column)
+        .subquery()
+    )
+    query = select(key, name, totals.c.total, totals.c[2]).outerjoin_from(
         totals, table, table.id == totals.c.id
     )
     return [GroupRow(k, n, int(t), int(c)) for k, n, t, c in (await session.execute(query)).all()]
