@@ -27,7 +27,7 @@ from server.runtime import Runtime
 from server.settings import Settings
 from server.shared.writes import pause_writes_while_unshared
 from server.telemetry.names import CallNames
-from server.tool_server import OutlayServer
+from server.tool_server import OutlayServer, publish_lean_output_schemas
 from tools import approvers, categorize, expenses, forecast, jobs, review, spend
 
 INSTRUCTIONS = """\
@@ -125,6 +125,7 @@ def build_server(
     mcp.completion()(complete)  # type: ignore[no-untyped-call]
     protect_write_tools(mcp, note_outcome)
     pause_writes_while_unshared(mcp, note_outcome)
+    publish_lean_output_schemas(mcp)
     return mcp
 
 

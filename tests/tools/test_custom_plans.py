@@ -27,9 +27,14 @@ async def test_a_grouping_over_the_expenses_never_runs_a_generic_plan(
 ) -> None:
     if not seeded_url.startswith("postgresql"):
         pytest.skip("SQLite plans every statement anew")
-    [(company_id,)] = await raw(seeded_url, "SELECT id FROM companies WHERE slug = 'acme'")
+    [(company_id, team_id)] = await raw(
+        seeded_url,
+        "SELECT c.id, min(t.id) FROM companies c JOIN teams t ON t.company_id = c.id"
+        " WHERE c.slug = 'acme' GROUP BY c.id",
+    )
+    # A team's merchants: the company-wide ones come from the merchant_monthly rollup.
     scope = spend.SpendScope(
-        company_id=company_id, date_from=dt.date(2026, 1, 1), date_to=dt.date(2026, 12, 31)
+        company_id=company_id, date_from=dt.date(2026, 1, 1), date_to=dt.date(2026, 12, 31), team_id=team_id
     )
     engine = create_engine(seeded_url)
     try:

@@ -424,7 +424,7 @@ async def test_the_filters_echo_uses_the_argument_names(acme: Client) -> None:
     page = await call_ok(acme, "search_expenses", {"merchant": "Uber", "limit": 1})
     search = {tool.name: tool for tool in (await acme.list_tools()).tools}["search_expenses"]
     assert search.output_schema is not None
-    echo = search.output_schema["$defs"]["AppliedFilters"]["properties"]
+    echo = search.output_schema["properties"]["filters"]["properties"]
 
     assert (page["filters"]["merchant"], page["filters"]["merchant_text"]) == ("Uber", "Uber")
     assert echo["merchant_text"]["description"].startswith("Deprecated: the same as `merchant`")
