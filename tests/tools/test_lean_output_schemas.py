@@ -7,7 +7,7 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no stubs ship with it; it comes with mcp
 import pytest
 from mcp import Client
 
@@ -22,7 +22,8 @@ def variants(instance: Any) -> Iterator[Any]:
     """`instance` with one value at a time replaced: by null, by a number, by a string, or left out."""
     if isinstance(instance, dict):
         for key, value in instance.items():
-            for replacement in (None, 7, "x", {}):
+            replacements: tuple[Any, ...] = (None, 7, "x", {})
+            for replacement in replacements:
                 yield {**instance, key: replacement}
             yield {k: v for k, v in instance.items() if k != key}
             for changed in variants(value):
