@@ -360,9 +360,19 @@ class SpendMonthly(Base):
     expenses: Mapped[int] = mapped_column(Integer)
 
 
-class MerchantMonthly(Base):
-    """Derived, rebuilt by every import: a company's spend per month and merchant, refunds netted.
-    summarize_spend reads the whole months of a company-wide merchant grouping here (issue 23)."""
+class _MonthlyTotals:
+    """A company's spend per month and one more key, refunds netted: a derived table every import
+    rebuilds (categorization changes none of what these split by)."""
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    expenses: Mapped[int] = mapped_column(Integer)
+
+
+class MerchantMonthly(_MonthlyTotals, Base):
+    """summarize_spend reads the whole months of a company-wide merchant grouping here (issue 23)."""
 
     __tablename__ = "merchant_monthly"
     __table_args__ = (
@@ -370,17 +380,12 @@ class MerchantMonthly(Base):
         _same_company("merchant_id", "merchants"),
     )
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
-    month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
     merchant_id: Mapped[int] = mapped_column(Id)
-    total_minor: Mapped[int] = mapped_column(BigInteger)
-    expenses: Mapped[int] = mapped_column(Integer)
 
 
-class EmployeeMonthly(Base):
-    """Derived, rebuilt by every import: a company's spend per month and employee (None: the expenses that
-    name no one), refunds netted; a surrogate key, as a NULL employee cannot be part of a primary key."""
+class EmployeeMonthly(_MonthlyTotals, Base):
+    """The same per employee (None: the expenses that name no one); a surrogate key, as a NULL employee
+    cannot be part of a primary key."""
 
     __tablename__ = "employee_monthly"
     __table_args__ = (
@@ -388,12 +393,7 @@ class EmployeeMonthly(Base):
         _same_company("employee_id", "employees"),
     )
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    company_id: Mapped[int] = mapped_column(Id, ForeignKey("companies.id", ondelete="CASCADE"))
-    month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
     employee_id: Mapped[int | None] = mapped_column(Id)
-    total_minor: Mapped[int] = mapped_column(BigInteger)
-    expenses: Mapped[int] = mapped_column(Integer)
 
 
 class Budget(Base):
