@@ -253,6 +253,15 @@ def test_the_calibration_replays_long_and_short_histories_and_pools_their_noise(
     assert 0.04 < calibration.dispersion < 0.1
 
 
+def test_the_calibration_replays_up_to_18_histories_spread_over_the_company() -> None:
+    # Calderdale's 63 expense areas read by 11 (at most 12) gave errors too narrow (docs/forecasting.md).
+    histories = [_history(10_000_00 + 1_000_00 * k, k, first=dt.date(2025, 9, 1)) for k in range(30)]
+
+    calibration = calibrate(histories, AS_OF)
+
+    assert calibration.series == 15  # every other one (at most 12: every third, 10)
+
+
 def test_the_quiet_share_counts_the_thirds_of_a_month_with_no_spend() -> None:
     # A purchase on the 5th of each month since January: one third in three has spend.
     variable = {dt.date(2026, month, 5): 100_00 for month in range(1, 9)}

@@ -58,6 +58,21 @@ def test_short_and_intermittent_histories_fall_back_and_say_so() -> None:
     assert sparse.sigma > 4000
 
 
+def test_a_short_history_of_mostly_empty_months_is_intermittent_spend() -> None:
+    # Four months, one of them a yearly licence: their mean forecast a quarter of the licence every month.
+    licence = forecast_months(np.array([10_000.0, 0.0, 0.0, 0.0]), 3)
+    # Fewer months than the typical month is the median of: still the mean of the months there are.
+    young = forecast_months(np.array([0.0, 9_000.0]), 1)
+
+    assert licence.method == "median of 3 months"
+    assert "intermittent" in licence.notes[0]
+    assert list(licence.mean) == [0.0] * 3
+    assert not licence.follows_run_rate
+    assert licence.sigma > 4_000  # the licence is the calibrated upper tail
+    assert young.method == "mean of 2 month(s)"
+    assert list(young.mean) == [4_500.0]
+
+
 def test_intermittent_spend_follows_its_last_months_when_an_area_comes_back() -> None:
     # Seven empty months of twelve, then three of spend in a row: the typical month is now one of them
     # (the median of the last three), not nothing (the median of six held two of the empty months).

@@ -88,10 +88,12 @@ def forecast_months(
     if n == 0:
         return MonthlyForecast(np.zeros(h), 0.0, "none", ("no complete month of history: run rate only",))
     recent = y[-RECENT:]
+    # Intermittent from as few months as its typical month needs: the mean of a young scope's months was
+    # one licence or one order spread over all of them, forecast again every month (docs/forecasting.md).
+    if n >= INTERMITTENT_MONTHS and np.mean(recent <= 0) >= SPARSE_SHARE:
+        return _intermittent(recent, h)
     if n < MODEL_FROM:
         return _mean(recent, h, f"mean of {n} month(s)", f"only {n} complete month(s) of history")
-    if np.mean(recent <= 0) >= SPARSE_SHARE:
-        return _intermittent(recent, h)
     season = _seasonality(y) if n >= SEASONAL_FROM else None
     shift = level_shift(y / season.factors[np.arange(n) % SEASON] if season else y)
     if shift is not None:
