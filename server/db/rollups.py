@@ -150,7 +150,8 @@ def monthly_slices(
     uncategorized: bool = False,
 ) -> list[ColumnElement[bool]]:
     """The spend_monthly rows of a company's whole months (first days, both inclusive), narrowed to a team,
-    a category or the uncategorized row: what summarize_spend totals and search_expenses counts."""
+    a category or the uncategorized row: what search_expenses counts (summarize_spend states the same
+    slices once per shape, with bound values: tools/spend/queries.py)."""
     conditions = [SpendMonthly.company_id == company_id, SpendMonthly.month.between(*months)]
     if team_id is not None:
         conditions.append(SpendMonthly.team_id == team_id)

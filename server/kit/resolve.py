@@ -19,9 +19,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 
 from server.arguments import given as given
 from server.db.models import Base, Category, Company, Employee, Merchant, Team
@@ -98,7 +99,14 @@ async def resolve(session: AsyncSession, company_id: int, text: str, kind: Kind[
     needle = text.strip().lower()
     if not needle:
         raise InvalidArgument(f"the {kind.noun} is empty: pass a {kind.noun} {kind.by}, or leave it out")
-    for rule in (_exact, _prefix, _contains):
+    exact: Sequence[RowT] = (
+        await session.scalars(_exact_match(kind), {"company_id": company_id, "needle": needle})
+    ).all()
+    if len(exact) == 1:
+        return exact[0]
+    if exact:
+        raise Ambiguous(_ambiguous_message(kind, text.strip(), exact))
+    for rule in (_prefix, _contains):
         rows = await _matching(session, company_id, kind, rule(kind, needle))
         if len(rows) == 1:
             return rows[0]
@@ -107,8 +115,19 @@ async def resolve(session: AsyncSession, company_id: int, text: str, kind: Kind[
     raise NotFound(await _not_found_message(session, company_id, kind, text.strip()))
 
 
-def _exact(kind: Kind[RowT], needle: str) -> ColumnElement[bool]:
-    return or_(*(func.lower(key) == needle for key in kind.keys))
+@cache
+def _exact_match(kind: Kind[RowT]) -> Select[RowT]:
+    """The rows named exactly (any case): built once per kind, the values bound at each call (the usual
+    path, on every call that names a team, a category or an employee; building it cost ~0.3 ms of CPU)."""
+    return (
+        select(kind.model)
+        .where(
+            kind.company_id == bindparam("company_id"),
+            or_(*(func.lower(key) == bindparam("needle") for key in kind.keys)),
+        )
+        .order_by(kind.keys[0])
+        .limit(MAX_LISTED + 1)
+    )
 
 
 def _prefix(kind: Kind[RowT], needle: str) -> ColumnElement[bool]:

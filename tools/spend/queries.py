@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Integer, cast, extract, func, or_, select
+from sqlalchemy import ColumnElement, Executable, Integer, bindparam, cast, extract, func, or_, select
 
 from server.db.dimensions import dimension
 from server.db.engine import plan_each_run
@@ -27,7 +28,6 @@ from server.db.models import (
     SpendMonthly,
     Team,
 )
-from server.db.rollups import monthly_slices
 from server.kit.periods import DateRange, split_period
 
 if TYPE_CHECKING:
@@ -107,14 +107,38 @@ def _merged(rows: list[GroupRow]) -> list[GroupRow]:
 async def _rollup_totals(
     session: AsyncSession, scope: SpendScope, group_by: GroupBy, months: DateRange
 ) -> list[GroupRow]:
-    conditions = monthly_slices(
-        scope.company_id, months, team_id=scope.team_id, category_id=scope.category_id
-    )
+    query = _rollup_statement(group_by, scope.team_id is not None, scope.category_id is not None)
+    values = {"company_id": scope.company_id, "first": months[0], "last": months[1]}
+    values |= {"team_id": scope.team_id, "category_id": scope.category_id}
+    rows = (await session.execute(query, values)).all()
+    if group_by == "month":
+        return [GroupRow(f"{month:%Y-%m}", None, int(t), int(c)) for month, t, c in rows]
+    return [GroupRow(k, n, int(t), int(c)) for k, n, t, c in rows]
+
+
+async def _party_totals(
+    session: AsyncSession, company_id: int, group_by: GroupBy, months: DateRange
+) -> list[GroupRow]:
+    values = {"company_id": company_id, "first": months[0], "last": months[1]}
+    rows = (await session.execute(_party_statement(group_by), values)).all()
+    return [GroupRow(k, n, int(t), int(c)) for k, n, t, c in rows]
+
+
+# The rollup statements, built once per shape with their values bound at each call: building a select
+# with a subquery and a join cost more CPU (~0.5 ms) than PostgreSQL takes to run it on a team's quarter.
+@cache
+def _rollup_statement(group_by: GroupBy, team: bool, category: bool) -> Executable:
+    conditions = [
+        SpendMonthly.company_id == bindparam("company_id"),
+        SpendMonthly.month.between(bindparam("first"), bindparam("last")),
+    ]
+    if team:
+        conditions.append(SpendMonthly.team_id == bindparam("team_id"))
+    if category:
+        conditions.append(SpendMonthly.category_id == bindparam("category_id"))
     total, count = func.sum(SpendMonthly.total_minor), func.sum(SpendMonthly.expenses)
     if group_by == "month":
-        by_month = select(SpendMonthly.month, total, count).where(*conditions).group_by(SpendMonthly.month)
-        months_rows = (await session.execute(by_month)).all()
-        return [GroupRow(f"{month:%Y-%m}", None, int(t), int(c)) for month, t, c in months_rows]
+        return select(SpendMonthly.month, total, count).where(*conditions).group_by(SpendMonthly.month)
     # Totals per id first, then names: thousands of rollup rows meet a few dozen categories or teams.
     column, table, key, name = ROLLUP_DIMENSIONS[group_by]
     totals = (
@@ -123,26 +147,30 @@ async def _rollup_totals(
         .group_by(column)
         .subquery()
     )
-    query = select(key, name, totals.c.total, totals.c.count).outerjoin_from(
+    return select(key, name, totals.c.total, totals.c.count).outerjoin_from(
         totals, table, table.id == totals.c.id
     )
-    return [GroupRow(k, n, int(t), int(c)) for k, n, t, c in (await session.execute(query)).all()]
 
 
-async def _party_totals(
-    session: AsyncSession, company_id: int, group_by: GroupBy, months: DateRange
-) -> list[GroupRow]:
+@cache
+def _party_statement(group_by: GroupBy) -> Executable:
     rollup, column, table, key, name = PARTY_ROLLUPS[group_by]
     totals = (
-        select(column.label("id"), func.sum(rollup.total_minor).label("total"), func.sum(rollup.expenses))
-        .where(rollup.company_id == company_id, rollup.month.between(*months))
+        select(
+            column.label("id"),
+            func.sum(rollup.total_minor).label("total"),
+            func.sum(rollup.expenses).label("count"),
+        )
+        .where(
+            rollup.company_id == bindparam("company_id"),
+            rollup.month.between(bindparam("first"), bindparam("last")),
+        )
         .group_by(column)
         .subquery()
     )
-    query = select(key, name, totals.c.total, totals.c[2]).outerjoin_from(
+    return select(key, name, totals.c.total, totals.c.count).outerjoin_from(
         totals, table, table.id == totals.c.id
     )
-    return [GroupRow(k, n, int(t), int(c)) for k, n, t, c in (await session.execute(query)).all()]
 
 
 def _conditions(scope: SpendScope, days: Sequence[DateRange]) -> list[ColumnElement[bool]]:
