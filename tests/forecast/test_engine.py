@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from tools.forecast.calendar import UNIFORM
 from tools.forecast.engine import (
     MIN_BUCKET,
     PRIOR_MONTHS,
@@ -19,7 +21,9 @@ from tools.forecast.engine import (
     borrow,
     calibrate,
     expect,
+    fit_for,
     quiet_share,
+    snapshot,
 )
 from tools.forecast.history import Charge, ScopeHistory, add_months, by_merchant
 from tools.forecast.model import MonthlyForecast, forecast_months
@@ -293,3 +297,42 @@ def test_the_quiet_share_leaves_the_third_still_running_out() -> None:
     share = quiet_share(variable, dt.date(2026, 8, 1), dt.date(2026, 8, 27))
 
     assert share == pytest.approx((1 + 0.5) / (2 + 1))  # Aug 1-10 spent, 11-20 empty; 21-31 not over
+
+
+def _weekday_spend(
+    first: dt.date, last: dt.date, monthly: Callable[[dt.date], float], seed: int
+) -> ScopeHistory:
+    """Spend every weekday around `monthly(day)` / 21, +-50% a day."""
+    rng, daily, day = random.Random(seed), {}, first
+    while day <= last:
+        if day.weekday() < 5:
+            daily[day] = round(monthly(day) / 21 * rng.uniform(0.5, 1.5))
+        day += dt.timedelta(days=1)
+    return ScopeHistory(daily=daily, first_day=first)
+
+
+def _pull(swing: float) -> float:
+    """How far the rest of a December at 40% of the usual month, half gone, is forecast from the model's
+    share of the month towards the run rate's (0: the model's, 1: the run rate's)."""
+    as_of = dt.date(2025, 12, 15)
+
+    def monthly(day: dt.date) -> float:
+        return 30_000_00 * (0.4 if (day.year, day.month) == (2025, 12) else 1 + swing * (-1) ** day.month)
+
+    snap = snapshot(_weekday_spend(dt.date(2024, 6, 1), as_of, monthly, seed=3), as_of)
+    fit = fit_for(snap, dt.date(2025, 12, 31))
+    rest = expect(snap, fit, dt.date(2025, 12, 1), dt.date(2025, 12, 31)).variable
+    gone = UNIFORM.share(dt.date(2025, 12, 1), as_of)
+    by_model, by_run_rate = (1 - gone) * float(fit.mean[0]), (1 - gone) * snap.month_to_date / gone
+    assert by_run_rate < by_model * 0.6
+    return (by_model - rest) / (by_model - by_run_rate)
+
+
+def test_the_rest_of_a_month_follows_its_run_rate_as_far_as_the_model_is_less_sure() -> None:
+    # A scope too young for a season, in a December at 40% of its usual month: the month-to-date says
+    # so. Months that swing +-30% leave the model's month unsure, and the run rate (a fortnight of days
+    # of +-50%) counts for most of the rest; a steady scope's model counts for more.
+    swinging, steady = _pull(0.3), _pull(0.0)
+
+    assert swinging > 0.75
+    assert 0 < steady < swinging

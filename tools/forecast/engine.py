@@ -5,8 +5,8 @@ uncertainty.
 - known: approved purchase requests not spent yet;
 - committed: the recurring series (recurring.py) projected on their own dates to the period end;
 - variable: the rest, from the monthly model (model.py) with the current month's run rate folded in:
-  the model's month and the month the month-to-date rate points to, weighted by the share of the
-  month's spend the company's calendar (calendar.py) puts before today.
+  what is spent so far, and for the days to come the model's month and the month the month-to-date
+  rate points to (by the company's calendar, calendar.py), each weighted by the other's variance.
 
 Uncertainty is conformal: `calibrate` replays the same forecast from past dates over the company's team
 histories (rolling origins) and keeps the errors, each divided by the forecast's own scale (the model's
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.special import stdtrit  # type: ignore[import-untyped]
 
-from tools.forecast.calendar import UNIFORM, Profile
+from tools.forecast.calendar import LUMP, UNIFORM, Profile
 from tools.forecast.history import (
     ScopeHistory,
     days_in_month,
@@ -212,6 +212,8 @@ class Snapshot:
     month_to_date: int  # variable spend of the origin month up to as_of
     profile: Profile = UNIFORM  # how the company's spend falls over the days of a month
     quiet: float = 0.0  # chance that a third of a month has no variable spend (quiet_share)
+    spread: float = math.inf  # of a third's spend around its share of its month's (run_evidence)
+    typical_to_date: float = 0.0  # month_to_date with lumps counted as LUMP usual days (run_evidence)
 
 
 def third_of(day: dt.date) -> int:
@@ -238,6 +240,37 @@ def quiet_share(variable: dict[dt.date, int], first_day: dt.date, as_of: dt.date
     return (empty + 0.5) / (count + 1)
 
 
+def run_evidence(
+    totals: np.ndarray, first: int, variable: dict[dt.date, int], profile: Profile, origin: int
+) -> tuple[float, float]:
+    """What the month-to-date says about its month: (its variable spend so far, each day above LUMP
+    usual days counted as that many, as the company calendar counts lumps; how far a third of a month's
+    spend so counted strays from the share of its month the calendar gives it, root mean square of
+    actual / expected - 1 over the last year's complete months with spend). The spread is the noise of a
+    run rate per third of a month it has seen; thirds, not days: older history may come summed by
+    thirds. Without two such months, (month-to-date, inf): the run rate says nothing."""
+    months = [first + k for k in range(max(len(totals) - 12, 0), len(totals)) if totals[k] > 0]
+    since = month_start(months[0]) if months else month_start(origin)
+    recent = [(day, amount) for day, amount in variable.items() if day >= since]
+    spent = [amount for _, amount in recent if amount > 0]
+    cap = LUMP * float(np.median(spent)) if spent else math.inf
+    sums: dict[int, float] = {}
+    for day, amount in recent:  # third_of inlined, as in quiet_share
+        third = (day.year * 12 + day.month - 1) * 3 + (2 if day.day > 20 else day.day > 10)
+        sums[third] = sums.get(third, 0.0) + min(amount, cap)
+    so_far = sum(sums.get(origin * 3 + third, 0.0) for third in range(3))
+    squares = []
+    for index in months:
+        start, thirds = month_start(index), [sums.get(index * 3 + third, 0.0) for third in range(3)]
+        total = sum(thirds)
+        for third, (lo, hi) in enumerate(((0, 9), (10, 19), (20, days_in_month(index) - 1))):
+            share = profile.share(start + dt.timedelta(days=lo), start + dt.timedelta(days=hi))
+            if share > 0 and total > 0:
+                squares.append((thirds[third] / (total * share) - 1) ** 2)
+    spread = math.sqrt(float(np.mean(squares))) if len(months) >= 2 and squares else math.inf
+    return so_far, spread
+
+
 def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
     recurring = detect(history.charges_by_merchant, as_of, history.schedules)
     charged = recurring_on(recurring)
@@ -258,7 +291,13 @@ def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
             month_to_date += amount
     profile = history.calendar.profile(as_of) if history.calendar else UNIFORM
     quiet = quiet_share(variable, history.first_day, as_of)
-    return Snapshot(as_of, recurring, totals, origin, tomorrow.day - 1, month_to_date, profile, quiet)
+    # On a month's first day nothing of it is seen: no run rate to weigh (nor to pay for: a third of the
+    # calibration's replays).
+    seen = tomorrow.day > 1
+    typical, spread = run_evidence(totals, first, variable, profile, origin) if seen else (0.0, math.inf)
+    return Snapshot(
+        as_of, recurring, totals, origin, tomorrow.day - 1, month_to_date, profile, quiet, spread, typical
+    )
 
 
 @dataclass(frozen=True)
@@ -302,9 +341,10 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
         days += profile.days(lo, hi)
         load = part
         if step == 0 and snap.elapsed_days > 0 and fit.follows_run_rate:
-            # The month-to-date run rate (mtd / gone, the month it points to) weighs the share gone.
+            # What is spent is known; the days to come are a share of the model's month and the run
+            # rate's (mtd / gone, the month it points to), each weighted by how sure it is (_credible).
             gone = profile.share(month_start(index), snap.as_of)
-            total = (1 - gone) * total + snap.month_to_date
+            total = (1 - gone) * _credible(snap, fit, total, gone) + snap.month_to_date
             load *= 1 - gone / 2  # a month that is partly known is partly certain
         shares.append(MonthShare(index, max(total, 0.0) * part, load))
     # Nothing is the typical outcome of these days: forecast as intermittent spend is (and its errors,
@@ -322,6 +362,18 @@ def expect(snap: Snapshot, fit: MonthlyForecast, start: dt.date, end: dt.date) -
     intermittent = not fit.follows_run_rate
     where = Where(load, position, len(snap.months) < SHORT_MONTHS, intermittent, quiet and not intermittent)
     return Expectation(shares, committed, variable, fit.sigma * math.sqrt(load), where)
+
+
+def _credible(snap: Snapshot, fit: MonthlyForecast, model: float, gone: float) -> float:
+    """The month the days to come are a share of: the model's month and the month-to-date run rate's,
+    each weighted by the other's variance (relative): the model's one-month noise, and the run rate's,
+    its thirds' spread over the thirds of the month it has seen."""
+    seen = snap.profile.days(month_start(snap.origin), snap.as_of) / THIRD_DAYS
+    if gone <= 0 or seen <= 0 or model <= 0 or not math.isfinite(snap.spread):
+        return model
+    model_var, rate_var = (fit.sigma / model) ** 2, snap.spread**2 / seen
+    weight = model_var / (model_var + rate_var)
+    return (1 - weight) * model + weight * max(snap.typical_to_date, 0) / gone
 
 
 def fit_for(
