@@ -10,15 +10,29 @@ refunds' lookback, are summarized per day (`refund_charges`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, any_, bindparam, func, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from server.db.models import Category, DataChange, Employee, Expense, Merchant, Team
 from tools.review.findings import ChargeDay, ReviewedExpense
@@ -102,6 +116,10 @@ def _one_of(session: AsyncSession, column: Any, values: list[int]) -> ColumnElem
     return column.in_(values)  # type: ignore[no-any-return]
 
 
+def _postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _chunks(values: Iterable[Any]) -> list[list[Any]]:
     ordered = sorted(set(values))
     return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
@@ -174,26 +192,38 @@ class Windows:
 async def history(
     session: AsyncSession, scope: Scope, expenses: list[ReviewedExpense], windows: Windows
 ) -> list[ReviewedExpense]:
-    """The expenses the scope's are compared with (the scope's own may be among them)."""
+    """The expenses the scope's are compared with (the scope's own may be among them): four statements, or
+    three for a whole company (the days around it, the same amounts further back, the shared receipts)."""
+    company_id = scope.company_id
     first, last = min(e.spent_on for e in expenses), max(e.spent_on for e in expenses)
-    near = _between(scope.company_id, first - _days(windows.short), last + _days(windows.after))
+    short_from, until = first - _days(windows.short), last + _days(windows.after)
+    # Every expense of the short window, and before it the round amounts of the runs' window (runs >= short).
+    days = [
+        *_between(company_id, first - _days(windows.runs), until),
+        or_(Expense.spent_on >= short_from, _round(windows.round_every)),
+    ]
     if not scope.filtered:
-        around = or_(Expense.spent_on < first, Expense.spent_on > last)
-        found = await _read(session, _select(*near, around))
+        found = await _read(session, _select(*days, or_(Expense.spent_on < first, Expense.spent_on > last)))
     else:
         # Not the scope's own expenses again (the engine has them): a team's quarter read them twice.
-        others = [*near, *_outside(scope)]
-        found = await _same_payers(session, scope.company_id, others, expenses)
-        known = {e.id for e in found}
-        found += await _same_amounts(session, others, expenses, windows.duplicate_floor, known)
-    earlier = _between(scope.company_id, first - _days(windows.runs), first - _days(windows.short + 1))
-    found += await _round_amounts(session, scope, earlier, expenses, windows.round_every)
-    earlier = _between(scope.company_id, first - _days(windows.recurring), first - _days(windows.short + 1))
+        found = await _same_payers(session, company_id, [*days, *_outside(scope)], expenses)
+        near = [*_between(company_id, short_from, until), *_outside(scope)]
+        pairs = _pairs(expenses, windows.duplicate_floor)
+        found += await _same_amounts(session, near, pairs, {e.id for e in found})
+    # The possible duplicates' subscription check: their same charges of the 40 days before.
+    earlier = _between(company_id, first - _days(windows.recurring), short_from - _days(1))
     repeats = _repeated(expenses + found, windows.short, windows.duplicate_floor)
-    known = {e.id for e in found}
-    found += await _same_amounts(session, earlier, repeats, windows.duplicate_floor, known)
+    pairs = _pairs(repeats, windows.duplicate_floor)
+    found += await _same_amounts(session, earlier, pairs, {e.id for e in found})
     found += await _same_receipts(session, scope, expenses)
     return found
+
+
+def _round(every: int | None) -> ColumnElement[bool]:
+    """A charge of a round amount as spent: a multiple of `every` minor units (None: the engine checks)."""
+    if every is None:
+        return Expense.amount_minor > 0
+    return and_(Expense.amount_minor > 0, Expense.amount_minor % every == 0)
 
 
 def _outside(scope: Scope) -> list[ColumnElement[bool]]:
@@ -291,23 +321,6 @@ def _repeated(expenses: list[ReviewedExpense], window: int, floor: int) -> list[
     return found
 
 
-async def _round_amounts(
-    session: AsyncSession,
-    scope: Scope,
-    days: list[ColumnElement[bool]],
-    expenses: list[ReviewedExpense],
-    every: int | None,
-) -> list[ReviewedExpense]:
-    """The round charges before the short window (runs look back further): of the scope's payers when it
-    is narrowed."""
-    conditions = [*days, Expense.amount_minor > 0]
-    if every is not None:
-        conditions.append(Expense.amount_minor % every == 0)
-    if not scope.filtered:
-        return await _read(session, _select(*conditions))
-    return await _same_payers(session, scope.company_id, conditions, expenses)
-
-
 async def _same_payers(
     session: AsyncSession, company_id: int, days: list[ColumnElement[bool]], expenses: list[ReviewedExpense]
 ) -> list[ReviewedExpense]:
@@ -325,56 +338,39 @@ async def _same_payers(
     return found
 
 
+def _pairs(expenses: Iterable[ReviewedExpense], floor: int) -> set[tuple[int, int]]:
+    """The (merchant, amount as spent) of the charges from `floor` up (company minor units)."""
+    least = max(floor, 1)
+    return {(e.merchant_id, e.original_minor) for e in expenses if e.amount_minor >= least}
+
+
 async def _same_amounts(
     session: AsyncSession,
     days: list[ColumnElement[bool]],
-    expenses: list[ReviewedExpense],
-    floor: int,
+    pairs: set[tuple[int, int]],
     known: Collection[int] = (),
 ) -> list[ReviewedExpense]:
-    """Anyone's charges at the scope's merchants of one of its amounts as spent (a superset: the pairs are
-    matched by the engine), but those already read (`known`, by id)."""
-    charges = [e for e in expenses if e.amount_minor >= max(floor, 1)]
-    if not charges:
+    """Anyone's expenses of these days at one of these (merchant, amount as spent) pairs (the engine
+    matches their currencies), but those already read (`known`, by id)."""
+    if not pairs:
         return []
-    # The date index narrows, the merchants' list and one of (merchant, amount) keys filter, and the pairs
-    # are matched here: a list of (merchant, amount) tuples cost PostgreSQL seconds (each row compared
-    # with each pair), and lists of the merchants and of the amounts apart let through every amount of
-    # every merchant (35,000 rows to keep 8,600 for a team's quarter). The key holds the merchant and
-    # the amount modulo 2**20 (two amounts the same modulo 2**20 pass, and are dropped here). Reading
-    # each merchant through the merchant index instead read every row of the busy ones.
-    # Then only the matching rows are read whole, by id.
-    pairs = {(e.merchant_id, e.original_minor) for e in charges}
-    connection = await session.connection()
-    ids: list[int] = []
-    for chunk in _chunks(_pair_key(merchant, amount) for merchant, amount in pairs):
-        merchants = sorted({key >> PAIR_BITS for key in chunk})
-        query = select(Expense.id, Expense.merchant_id, Expense.amount_minor).where(
-            *days,
-            _one_of(session, Expense.merchant_id, merchants),
-            _one_of(
-                session,
-                Expense.merchant_id * (1 << PAIR_BITS) + Expense.amount_minor % (1 << PAIR_BITS),
-                chunk,
-            ),
-        )
-        rows = (await connection.execute(query)).all()
-        ids += [
-            expense_id
-            for expense_id, merchant, amount in rows
-            if (merchant, amount) in pairs and expense_id not in known
-        ]
-    found: list[ReviewedExpense] = []
-    for chunk in _chunks(ids):
-        found += await _read(session, _select(*days, _one_of(session, Expense.id, chunk)))
-    return found
+    pair = _pairs_table(session, sorted(pairs))  # one parameter: no limit on how many
+    on = and_(Expense.merchant_id == pair.c.merchant, Expense.amount_minor == pair.c.amount)
+    return [e for e in await _read(session, _select(*days).join(pair, on)) if e.id not in known]
 
 
-PAIR_BITS = 20  # a (merchant, amount) key: the merchant id, then the amount modulo 2**20
-
-
-def _pair_key(merchant_id: int, amount: int) -> int:
-    return (merchant_id << PAIR_BITS) + amount % (1 << PAIR_BITS)
+def _pairs_table(session: AsyncSession, pairs: list[tuple[int, int]]) -> NamedFromClause:
+    """The pairs as a table (merchant, amount) to join: one probe of the (company, merchant, amount, day)
+    index per pair (migration 0022), the pairs sent as one parameter (a team's quarter has some 6,000: as
+    many placeholders cost SQLAlchemy and the driver 0.1 s, and SQLite's VALUES of them 0.4 s). PostgreSQL
+    unnests two arrays; SQLite reads a JSON list of [merchant, amount] with json_each."""
+    if _postgresql(session):
+        merchants = bindparam(None, [merchant for merchant, _ in pairs], type_=ARRAY(BigInteger))
+        amounts = bindparam(None, [amount for _, amount in pairs], type_=ARRAY(BigInteger))
+        return func.unnest(merchants, amounts).table_valued("merchant", "amount").render_derived(name="pair")
+    listed = func.json_each(bindparam(None, json.dumps(pairs), type_=String)).table_valued("value")
+    merchant, amount = (func.json_extract(listed.c.value, f"$[{i}]") for i in (0, 1))
+    return select(merchant.label("merchant"), amount.label("amount")).subquery("pair")
 
 
 async def refund_charges(
