@@ -385,9 +385,13 @@ def refunds(
     candidates: Sequence[ReviewedExpense], history: Sequence[ReviewedExpense], context: ReviewContext
 ) -> Iterator[Finding]:
     lookback = context.policy.patterns.refunds.lookback_days
-    days_by_merchant = context.refund_charges
-    if days_by_merchant is None:  # a context built without the service's query: summarize the history
-        days_by_merchant = charge_days(e for e in history if e.amount_minor > 0)
+    uncovered = context.uncovered_refunds
+    if uncovered is not None:  # the service's query answered for each refund of the scope
+        for expense in sorted((e for e in candidates if e.id in uncovered), key=order):
+            yield _refund(expense, lookback, uncovered[expense.id], context)
+        return
+    # A context built without it (the engine's tests): the history's charges summarized.
+    days_by_merchant = charge_days(e for e in history if e.amount_minor > 0)
     yield from _refunds_by_day(candidates, days_by_merchant, lookback, context)
 
 
@@ -397,8 +401,8 @@ def _refunds_by_day(
     lookback: int,
     context: ReviewContext,
 ) -> Iterator[Finding]:
-    """The same check on the charges summarized per day and currency (what the service reads: a yes/no
-    and a count per refund, not every charge)."""
+    """Each refund against the charges summarized per day and currency: is one at least as large, and how
+    many are there (what `queries.uncovered_refunds` answers in SQL)."""
     for expense in sorted(candidates, key=order):
         if expense.amount_minor >= 0:
             continue

@@ -4,8 +4,8 @@ the caller's company, as plain `ReviewedExpense`s (Core selects of the columns t
 The history is what the patterns need and no more (docs/review.md): for a whole company, every expense
 from HISTORY_DAYS before the scope to the duplicate window after it; for a team, a person or a category,
 only the expenses of the same payers, and those at the scope's merchants with one of its amounts (the
-candidates of a duplicate across payers). The charges at the merchants the scope refunds, back to the
-refunds' lookback, are summarized per day (`refund_charges`)."""
+candidates of a duplicate across payers). A refund's original charge is looked up per refund
+(`uncovered_refunds`)."""
 
 from __future__ import annotations
 
@@ -20,12 +20,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Date,
     Select,
     String,
     and_,
     any_,
     bindparam,
+    case,
+    exists,
     func,
+    null,
     or_,
     select,
     text,
@@ -35,7 +39,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from server.db.models import Category, DataChange, Employee, Expense, Merchant, Team
-from tools.review.findings import ChargeDay, ReviewedExpense
+from tools.review.findings import ReviewedExpense
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -373,42 +377,68 @@ def _pairs_table(session: AsyncSession, pairs: list[tuple[int, int]]) -> NamedFr
     return select(merchant.label("merchant"), amount.label("amount")).subquery("pair")
 
 
-async def refund_charges(
+async def uncovered_refunds(
     session: AsyncSession, company_id: int, expenses: list[ReviewedExpense], lookback: int
-) -> dict[int, tuple[ChargeDay, ...]]:
-    """The charges at the merchants the scope refunds, from the first refund's lookback to the last
-    refund's day, per merchant, day and currency: their count and largest amounts, which is all a refund
-    needs (is one at least as large, how many are there). Grouped in SQL through the (company, merchant,
-    day) index: reading every charge cost a month of the large company 22,700 rows and their joins for a
-    yes/no per refund."""
-    refunds = [e for e in expenses if e.amount_minor < 0]
+) -> dict[int, int]:
+    """The scope's refunds (by id) with no charge at their merchant, from `lookback` days before to their
+    day, at least as large as they are (as spent in the refund's currency, else in the company currency),
+    each with how many charges the merchant had then. One statement: per refund an EXISTS that stops at
+    the first charge large enough through the (company, merchant, day) index, and a count for the refunds
+    without one. The windows go as values: date arithmetic in SQL is not leakproof, so row-level security
+    keeps it out of index conditions. Grouping every charge of the refunded merchants instead cost a
+    team's quarter 22,700 rows (30-60 ms) for 41 yes/no answers (under 1 ms)."""
+    refunds = [
+        (
+            e.id,
+            e.merchant_id,
+            e.spent_on - _days(lookback),
+            e.spent_on,
+            e.currency,
+            -e.original_minor,
+            -e.amount_minor,
+        )
+        for e in expenses
+        if e.amount_minor < 0
+    ]
     if not refunds:
         return {}
-    since = min(e.spent_on for e in refunds) - dt.timedelta(days=lookback)
-    until = max(e.spent_on for e in refunds)
-    found: dict[int, list[ChargeDay]] = {}
-    connection = await session.connection()
-    for chunk in _chunks(e.merchant_id for e in refunds):
-        query = (
-            select(
-                Expense.merchant_id,
-                Expense.spent_on,
-                Expense.currency,
-                func.count(),
-                func.max(Expense.amount_minor),
-                func.max(Expense.amount_company_minor),
-            )
-            .where(
-                Expense.company_id == company_id,
-                Expense.merchant_id.in_(chunk),
-                Expense.spent_on.between(since, until),
-                Expense.amount_company_minor > 0,
-            )
-            .group_by(Expense.merchant_id, Expense.spent_on, Expense.currency)
-        )
-        for merchant_id, day, currency, count, original, company in (await connection.execute(query)).all():
-            found.setdefault(merchant_id, []).append(ChargeDay(day, currency, count, original, company))
-    return {merchant: tuple(sorted(days)) for merchant, days in found.items()}
+    refund = _refunds_table(session, refunds)
+    charge = aliased(Expense)
+    at_merchant = [
+        charge.company_id == company_id,
+        charge.merchant_id == refund.c.merchant,
+        charge.spent_on >= refund.c.since,
+        charge.spent_on <= refund.c.until,
+        charge.amount_company_minor > 0,
+    ]
+    large_enough = or_(
+        and_(charge.currency == refund.c.currency, charge.amount_minor >= refund.c.original),
+        and_(charge.currency != refund.c.currency, charge.amount_company_minor >= refund.c.amount),
+    )
+    covered = exists().where(*at_merchant, large_enough)
+    count = select(func.count()).where(*at_merchant).scalar_subquery()
+    query = select(refund.c.id, case((covered, null()), else_=count))
+    rows = (await (await session.connection()).execute(query)).all()
+    return {int(refund_id): int(charges) for refund_id, charges in rows if charges is not None}
+
+
+_REFUND_COLUMNS = ("id", "merchant", "since", "until", "currency", "original", "amount")
+_REFUND_TYPES = (BigInteger, BigInteger, Date, Date, String, BigInteger, BigInteger)
+
+
+def _refunds_table(session: AsyncSession, refunds: list[tuple[Any, ...]]) -> NamedFromClause:
+    """The refunds as a table of `_REFUND_COLUMNS`, one parameter a column on PostgreSQL (arrays, unnested)
+    and one on SQLite (a JSON list of rows, dates as ISO strings as SQLite stores them)."""
+    if _postgresql(session):
+        arrays: list[ColumnElement[Any]] = [
+            bindparam(None, list(column), type_=ARRAY(kind))
+            for column, kind in zip(zip(*refunds, strict=True), _REFUND_TYPES, strict=True)
+        ]
+        return func.unnest(*arrays).table_valued(*_REFUND_COLUMNS).render_derived(name="refund")
+    listed = json.dumps([[v.isoformat() if isinstance(v, dt.date) else v for v in row] for row in refunds])
+    rows = func.json_each(bindparam(None, listed, type_=String)).table_valued("value")
+    columns = [func.json_extract(rows.c.value, f"$[{i}]").label(n) for i, n in enumerate(_REFUND_COLUMNS)]
+    return select(*columns).subquery("refund")
 
 
 # ---- merchants' first charges --------------------------------------------------------------------------
