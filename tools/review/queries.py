@@ -115,7 +115,7 @@ def _one_of(session: AsyncSession, column: Any, values: list[int]) -> ColumnElem
     """`column IN (values)`; on PostgreSQL `column = ANY($1)` with the list as one array parameter. A team's
     quarter sends some 10,000 ids and keys: as as many `$n` placeholders, SQLAlchemy rendered each and
     the driver sent each (0.15-0.2 s a review), where one array costs neither."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _postgresql(session):
         return column == any_(bindparam(None, values, type_=ARRAY(BigInteger)))  # type: ignore[no-any-return]
     return column.in_(values)  # type: ignore[no-any-return]
 
@@ -358,23 +358,31 @@ async def _same_amounts(
     matches their currencies), but those already read (`known`, by id)."""
     if not pairs:
         return []
-    pair = _pairs_table(session, sorted(pairs))  # one parameter: no limit on how many
+    # One probe of the (company, merchant, amount, day) index per pair (migration 0022).
+    pair = _as_table(session, "pair", (("merchant", BigInteger), ("amount", BigInteger)), sorted(pairs))
     on = and_(Expense.merchant_id == pair.c.merchant, Expense.amount_minor == pair.c.amount)
     return [e for e in await _read(session, _select(*days).join(pair, on)) if e.id not in known]
 
 
-def _pairs_table(session: AsyncSession, pairs: list[tuple[int, int]]) -> NamedFromClause:
-    """The pairs as a table (merchant, amount) to join: one probe of the (company, merchant, amount, day)
-    index per pair (migration 0022), the pairs sent as one parameter (a team's quarter has some 6,000: as
-    many placeholders cost SQLAlchemy and the driver 0.1 s, and SQLite's VALUES of them 0.4 s). PostgreSQL
-    unnests two arrays; SQLite reads a JSON list of [merchant, amount] with json_each."""
+def _as_table(
+    session: AsyncSession, name: str, columns: Sequence[tuple[str, Any]], rows: list[tuple[Any, ...]]
+) -> NamedFromClause:
+    """`rows` as a table to join, in one parameter a column on PostgreSQL (arrays, unnested) and in one on
+    SQLite (a JSON list of rows read by json_each; dates as ISO strings, as SQLite stores them). A team's
+    quarter joins some 6,000 (merchant, amount) pairs: as many placeholders cost SQLAlchemy and the driver
+    0.1 s, and SQLite's VALUES list of them 0.4 s."""
+    names = [column for column, _ in columns]
     if _postgresql(session):
-        merchants = bindparam(None, [merchant for merchant, _ in pairs], type_=ARRAY(BigInteger))
-        amounts = bindparam(None, [amount for _, amount in pairs], type_=ARRAY(BigInteger))
-        return func.unnest(merchants, amounts).table_valued("merchant", "amount").render_derived(name="pair")
-    listed = func.json_each(bindparam(None, json.dumps(pairs), type_=String)).table_valued("value")
-    merchant, amount = (func.json_extract(listed.c.value, f"$[{i}]") for i in (0, 1))
-    return select(merchant.label("merchant"), amount.label("amount")).subquery("pair")
+        arrays: list[ColumnElement[Any]] = [
+            bindparam(None, list(values), type_=ARRAY(kind))
+            for values, (_, kind) in zip(zip(*rows, strict=True), columns, strict=True)
+        ]
+        return func.unnest(*arrays).table_valued(*names).render_derived(name=name)
+    listed = json.dumps([[v.isoformat() if isinstance(v, dt.date) else v for v in row] for row in rows])
+    each = func.json_each(bindparam(None, listed, type_=String)).table_valued("value")
+    return select(
+        *(func.json_extract(each.c.value, f"$[{i}]").label(column) for i, column in enumerate(names))
+    ).subquery(name)
 
 
 async def uncovered_refunds(
@@ -402,7 +410,7 @@ async def uncovered_refunds(
     ]
     if not refunds:
         return {}
-    refund = _refunds_table(session, refunds)
+    refund = _as_table(session, "refund", _REFUND_COLUMNS, refunds)
     charge = aliased(Expense)
     at_merchant = [
         charge.company_id == company_id,
@@ -422,23 +430,15 @@ async def uncovered_refunds(
     return {int(refund_id): int(charges) for refund_id, charges in rows if charges is not None}
 
 
-_REFUND_COLUMNS = ("id", "merchant", "since", "until", "currency", "original", "amount")
-_REFUND_TYPES = (BigInteger, BigInteger, Date, Date, String, BigInteger, BigInteger)
-
-
-def _refunds_table(session: AsyncSession, refunds: list[tuple[Any, ...]]) -> NamedFromClause:
-    """The refunds as a table of `_REFUND_COLUMNS`, one parameter a column on PostgreSQL (arrays, unnested)
-    and one on SQLite (a JSON list of rows, dates as ISO strings as SQLite stores them)."""
-    if _postgresql(session):
-        arrays: list[ColumnElement[Any]] = [
-            bindparam(None, list(column), type_=ARRAY(kind))
-            for column, kind in zip(zip(*refunds, strict=True), _REFUND_TYPES, strict=True)
-        ]
-        return func.unnest(*arrays).table_valued(*_REFUND_COLUMNS).render_derived(name="refund")
-    listed = json.dumps([[v.isoformat() if isinstance(v, dt.date) else v for v in row] for row in refunds])
-    rows = func.json_each(bindparam(None, listed, type_=String)).table_valued("value")
-    columns = [func.json_extract(rows.c.value, f"$[{i}]").label(n) for i, n in enumerate(_REFUND_COLUMNS)]
-    return select(*columns).subquery("refund")
+_REFUND_COLUMNS = (
+    ("id", BigInteger),
+    ("merchant", BigInteger),
+    ("since", Date),
+    ("until", Date),
+    ("currency", String),
+    ("original", BigInteger),
+    ("amount", BigInteger),
+)
 
 
 # ---- merchants' first charges --------------------------------------------------------------------------
