@@ -208,6 +208,14 @@ class Expense(Base):
         Index("ix_expenses_company_employee_spent_on", "company_id", "employee_id", "spent_on"),
         Index("ix_expenses_company_category_spent_on", "company_id", "category_id", "spent_on"),
         Index("ix_expenses_company_merchant_spent_on", "company_id", "merchant_id", "spent_on"),
+        # review_expenses: a (merchant, amount as spent) pair's charges within a window, one probe per pair.
+        Index(
+            "ix_expenses_company_merchant_amount_spent_on",
+            "company_id",
+            "merchant_id",
+            "amount_minor",
+            "spent_on",
+        ),
         # A category budget's history: one team's rows of one category, without reading the team's others.
         Index(
             "ix_expenses_company_team_category_spent_on", "company_id", "team_id", "category_id", "spent_on"

@@ -16,8 +16,8 @@ def spikes(scope: Sequence[ReviewedExpense], context: ReviewContext) -> Iterator
     factor = Fraction(settings.factor)
     # Read only for the charges that may be spikes: the others' spenders have none.
     people = {who for who, _, _ in context.employee_usual}
-    for expense in sorted(scope, key=order):
-        if expense.employee not in people or expense.amount_minor <= 0 or expense.category is None:
+    for expense in sorted((e for e in scope if e.employee in people), key=order):
+        if expense.employee is None or expense.amount_minor <= 0 or expense.category is None:
             continue
         month = expense.spent_on.replace(day=1)
         own = context.employee_usual.get((expense.employee, expense.category, month))
@@ -84,8 +84,8 @@ def new_merchants(
     limit = in_company_minor(context, settings.first_charge_above)
     firsts: dict[int, ReviewedExpense] = {}
     seen = context.first_seen
-    for expense in sorted((e for e in history if e.merchant_id in seen), key=order):
-        if expense.amount_minor > 0 and seen[expense.merchant_id] == expense.spent_on:
+    for expense in sorted((e for e in history if seen.get(e.merchant_id) == e.spent_on), key=order):
+        if expense.amount_minor > 0:
             firsts.setdefault(expense.merchant_id, expense)
     for expense in sorted((e for e in scope if e.merchant_id in firsts), key=order):
         first = firsts.get(expense.merchant_id)

@@ -61,7 +61,7 @@ class ChargeDay(NamedTuple):
 
 
 def charge_days(charges: Iterable[ReviewedExpense]) -> dict[int, tuple[ChargeDay, ...]]:
-    """Charges summarized as the service's `refund_charges` query does: per merchant, day and currency."""
+    """Charges summarized per merchant, day and currency (a context without `uncovered_refunds`)."""
     grouped: dict[tuple[int, dt.date, str], list[ReviewedExpense]] = {}
     for charge in charges:
         grouped.setdefault((charge.merchant_id, charge.spent_on, charge.currency), []).append(charge)
@@ -118,9 +118,10 @@ class ReviewContext:
     team_usual: Mapping[tuple[str, str, dt.date], Usual] = field(default_factory=dict)
     # ... and by (merchant id, first day of the month): what the merchant usually charges the company
     merchant_usual: Mapping[tuple[int, dt.date], Usual] = field(default_factory=dict)
-    # The charges at the merchants (by id) of the scope's refunds, from the refunds' lookback to their last
-    # day, per day (in order) and currency; None: `charge_days` of the history's charges.
-    refund_charges: Mapping[int, tuple[ChargeDay, ...]] | None = None
+    # The scope's refunds (by id) without an original charge in their lookback, each with how many charges
+    # its merchant had then (`queries.uncovered_refunds`); None: found from the history's charges, summarized
+    # per merchant, day and currency (`charge_days`).
+    uncovered_refunds: Mapping[int, int] | None = None
 
     def approval_thresholds(self) -> tuple[Threshold, ...]:
         """Every threshold: the plain ones and those restricted to categories."""

@@ -93,8 +93,11 @@ def duplicates(
     floor = _major(DUPLICATE_FLOOR, context.company_currency)
     # A smaller charge is no duplicate, and charges of one amount are all above the floor or all below it.
     same_charge = by_key([e for e in charges if e.amount_minor >= floor], _same_charge)
+    # Only a charge with a shared receipt, or another charge of its merchant and amount, can be a duplicate:
+    # the others (most of them) are not looked at one by one.
+    repeated = {e.id for group in same_charge.values() if len(group) > 1 for e in group}
     window = context.policy.patterns.duplicates.window_days
-    for expense in sorted(candidates, key=order):
+    for expense in sorted((e for e in candidates if e.id in repeated or e.id in keys), key=order):
         if expense.amount_minor <= 0:
             continue
         receipt = keys.get(expense.id)
@@ -230,16 +233,12 @@ def split_purchases(
     limits = _split_limits(context)
     if not limits:
         return
+    # A part is at least SPLIT_PART_SHARE of the smallest threshold: the least such amount, in whole minor
+    # units, compared inline (a function call per expense cost more than the splits themselves).
     share = SPLIT_PART_SHARE
-    smallest = min(limit.minor for limit, _ in limits) * share.numerator
-
-    def may_be_part(e: ReviewedExpense) -> bool:
-        return e.amount_minor * share.denominator >= smallest
-
-    groups = by_key([e for e in history if may_be_part(e)], lambda e: (payer(e), e.merchant_id))
-    for expense in sorted(candidates, key=order):
-        if not may_be_part(expense):
-            continue
+    least = _ceil(Fraction(min(limit.minor for limit, _ in limits) * share.numerator, share.denominator))
+    groups = by_key([e for e in history if e.amount_minor >= least], lambda e: (payer(e), e.merchant_id))
+    for expense in sorted((e for e in candidates if e.amount_minor >= least), key=order):
         window = _before(groups[payer(expense), expense.merchant_id], expense, settings.window_days)
         for limit, named in limits:
             if limit.categories is not None and expense.category not in limit.categories:
@@ -386,9 +385,13 @@ def refunds(
     candidates: Sequence[ReviewedExpense], history: Sequence[ReviewedExpense], context: ReviewContext
 ) -> Iterator[Finding]:
     lookback = context.policy.patterns.refunds.lookback_days
-    days_by_merchant = context.refund_charges
-    if days_by_merchant is None:  # a context built without the service's query: summarize the history
-        days_by_merchant = charge_days(e for e in history if e.amount_minor > 0)
+    uncovered = context.uncovered_refunds
+    if uncovered is not None:  # the service's query answered for each refund of the scope
+        for expense in sorted((e for e in candidates if e.id in uncovered), key=order):
+            yield _refund(expense, lookback, uncovered[expense.id], context)
+        return
+    # A context built without it (the engine's tests): the history's charges summarized.
+    days_by_merchant = charge_days(e for e in history if e.amount_minor > 0)
     yield from _refunds_by_day(candidates, days_by_merchant, lookback, context)
 
 
@@ -398,8 +401,8 @@ def _refunds_by_day(
     lookback: int,
     context: ReviewContext,
 ) -> Iterator[Finding]:
-    """The same check on the charges summarized per day and currency (what the service reads: a yes/no
-    and a count per refund, not every charge)."""
+    """Each refund against the charges summarized per day and currency: is one at least as large, and how
+    many are there (what `queries.uncovered_refunds` answers in SQL)."""
     for expense in sorted(candidates, key=order):
         if expense.amount_minor >= 0:
             continue

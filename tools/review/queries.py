@@ -4,24 +4,43 @@ the caller's company, as plain `ReviewedExpense`s (Core selects of the columns t
 The history is what the patterns need and no more (docs/review.md): for a whole company, every expense
 from HISTORY_DAYS before the scope to the duplicate window after it; for a team, a person or a category,
 only the expenses of the same payers, and those at the scope's merchants with one of its amounts (the
-candidates of a duplicate across payers). The charges at the merchants the scope refunds, back to the
-refunds' lookback, are summarized per day (`refund_charges`)."""
+candidates of a duplicate across payers). A refund's original charge is looked up per refund
+(`uncovered_refunds`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+import json
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, any_, bindparam, func, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from server.db.models import Category, DataChange, Employee, Expense, Merchant, Team
-from tools.review.findings import ChargeDay, ReviewedExpense
+from tools.review.findings import ReviewedExpense
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,9 +116,13 @@ def _one_of(session: AsyncSession, column: Any, values: list[int]) -> ColumnElem
     """`column IN (values)`; on PostgreSQL `column = ANY($1)` with the list as one array parameter. A team's
     quarter sends some 10,000 ids and keys: as as many `$n` placeholders, SQLAlchemy rendered each and
     the driver sent each (0.15-0.2 s a review), where one array costs neither."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _postgresql(session):
         return column == any_(bindparam(None, values, type_=ARRAY(BigInteger)))  # type: ignore[no-any-return]
     return column.in_(values)  # type: ignore[no-any-return]
+
+
+def _postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _chunks(values: Iterable[Any]) -> list[list[Any]]:
@@ -174,26 +197,38 @@ class Windows:
 async def history(
     session: AsyncSession, scope: Scope, expenses: list[ReviewedExpense], windows: Windows
 ) -> list[ReviewedExpense]:
-    """The expenses the scope's are compared with (the scope's own may be among them)."""
+    """The expenses the scope's are compared with (the scope's own may be among them): four statements, or
+    three for a whole company (the days around it, the same amounts further back, the shared receipts)."""
+    company_id = scope.company_id
     first, last = min(e.spent_on for e in expenses), max(e.spent_on for e in expenses)
-    near = _between(scope.company_id, first - _days(windows.short), last + _days(windows.after))
+    short_from, until = first - _days(windows.short), last + _days(windows.after)
+    # Every expense of the short window, and before it the round amounts of the runs' window (runs >= short).
+    days = [
+        *_between(company_id, first - _days(windows.runs), until),
+        or_(Expense.spent_on >= short_from, _round(windows.round_every)),
+    ]
     if not scope.filtered:
-        around = or_(Expense.spent_on < first, Expense.spent_on > last)
-        found = await _read(session, _select(*near, around))
+        found = await _read(session, _select(*days, or_(Expense.spent_on < first, Expense.spent_on > last)))
     else:
         # Not the scope's own expenses again (the engine has them): a team's quarter read them twice.
-        others = [*near, *_outside(scope)]
-        found = await _same_payers(session, scope.company_id, others, expenses)
-        known = {e.id for e in found}
-        found += await _same_amounts(session, others, expenses, windows.duplicate_floor, known)
-    earlier = _between(scope.company_id, first - _days(windows.runs), first - _days(windows.short + 1))
-    found += await _round_amounts(session, scope, earlier, expenses, windows.round_every)
-    earlier = _between(scope.company_id, first - _days(windows.recurring), first - _days(windows.short + 1))
+        found = await _same_payers(session, company_id, [*days, *_outside(scope)], expenses)
+        near = [*_between(company_id, short_from, until), *_outside(scope)]
+        pairs = _pairs(expenses, windows.duplicate_floor)
+        found += await _same_amounts(session, near, pairs, {e.id for e in found})
+    # The possible duplicates' subscription check: their same charges of the 40 days before.
+    earlier = _between(company_id, first - _days(windows.recurring), short_from - _days(1))
     repeats = _repeated(expenses + found, windows.short, windows.duplicate_floor)
-    known = {e.id for e in found}
-    found += await _same_amounts(session, earlier, repeats, windows.duplicate_floor, known)
+    pairs = _pairs(repeats, windows.duplicate_floor)
+    found += await _same_amounts(session, earlier, pairs, {e.id for e in found})
     found += await _same_receipts(session, scope, expenses)
     return found
+
+
+def _round(every: int | None) -> ColumnElement[bool]:
+    """A charge of a round amount as spent: a multiple of `every` minor units (None: the engine checks)."""
+    if every is None:
+        return Expense.amount_minor > 0
+    return and_(Expense.amount_minor > 0, Expense.amount_minor % every == 0)
 
 
 def _outside(scope: Scope) -> list[ColumnElement[bool]]:
@@ -279,11 +314,15 @@ def _between(company_id: int, start: dt.date, end: dt.date) -> list[ColumnElemen
 
 def _repeated(expenses: list[ReviewedExpense], window: int, floor: int) -> list[ReviewedExpense]:
     """The charges from `floor` up (company minor units) repeated at their merchant for the same amount
-    within `window` days: the only possible duplicates, whose subscription check reads further back."""
+    within `window` days: the only possible duplicates, whose subscription check reads further back. Only
+    the charges whose (merchant, currency, amount) occurs more than once are sorted and walked (counted in
+    C: a team's quarter walked 15,000 to find a few hundred)."""
+    least = max(floor, 1)
+    charges = [e for e in expenses if e.amount_minor >= least]
+    counts = Counter(map(_same_charge, charges))
     last: dict[tuple[int, str, int], dt.date] = {}
     found: list[ReviewedExpense] = []
-    least = max(floor, 1)
-    for e in sorted((e for e in expenses if e.amount_minor >= least), key=attrgetter("spent_on", "id")):
+    for e in sorted((e for e in charges if counts[_same_charge(e)] > 1), key=attrgetter("spent_on", "id")):
         key = (e.merchant_id, e.currency, e.original_minor)
         if key in last and (e.spent_on - last[key]).days <= window:
             found.append(e)
@@ -291,21 +330,9 @@ def _repeated(expenses: list[ReviewedExpense], window: int, floor: int) -> list[
     return found
 
 
-async def _round_amounts(
-    session: AsyncSession,
-    scope: Scope,
-    days: list[ColumnElement[bool]],
-    expenses: list[ReviewedExpense],
-    every: int | None,
-) -> list[ReviewedExpense]:
-    """The round charges before the short window (runs look back further): of the scope's payers when it
-    is narrowed."""
-    conditions = [*days, Expense.amount_minor > 0]
-    if every is not None:
-        conditions.append(Expense.amount_minor % every == 0)
-    if not scope.filtered:
-        return await _read(session, _select(*conditions))
-    return await _same_payers(session, scope.company_id, conditions, expenses)
+_same_charge: Callable[[ReviewedExpense], tuple[int, str, int]] = attrgetter(
+    "merchant_id", "currency", "original_minor"
+)
 
 
 async def _same_payers(
@@ -325,94 +352,103 @@ async def _same_payers(
     return found
 
 
+def _pairs(expenses: Iterable[ReviewedExpense], floor: int) -> set[tuple[int, int]]:
+    """The (merchant, amount as spent) of the charges from `floor` up (company minor units)."""
+    least = max(floor, 1)
+    return {(e.merchant_id, e.original_minor) for e in expenses if e.amount_minor >= least}
+
+
 async def _same_amounts(
     session: AsyncSession,
     days: list[ColumnElement[bool]],
-    expenses: list[ReviewedExpense],
-    floor: int,
+    pairs: set[tuple[int, int]],
     known: Collection[int] = (),
 ) -> list[ReviewedExpense]:
-    """Anyone's charges at the scope's merchants of one of its amounts as spent (a superset: the pairs are
-    matched by the engine), but those already read (`known`, by id)."""
-    charges = [e for e in expenses if e.amount_minor >= max(floor, 1)]
-    if not charges:
+    """Anyone's expenses of these days at one of these (merchant, amount as spent) pairs (the engine
+    matches their currencies), but those already read (`known`, by id)."""
+    if not pairs:
         return []
-    # The date index narrows, the merchants' list and one of (merchant, amount) keys filter, and the pairs
-    # are matched here: a list of (merchant, amount) tuples cost PostgreSQL seconds (each row compared
-    # with each pair), and lists of the merchants and of the amounts apart let through every amount of
-    # every merchant (35,000 rows to keep 8,600 for a team's quarter). The key holds the merchant and
-    # the amount modulo 2**20 (two amounts the same modulo 2**20 pass, and are dropped here). Reading
-    # each merchant through the merchant index instead read every row of the busy ones.
-    # Then only the matching rows are read whole, by id.
-    pairs = {(e.merchant_id, e.original_minor) for e in charges}
-    connection = await session.connection()
-    ids: list[int] = []
-    for chunk in _chunks(_pair_key(merchant, amount) for merchant, amount in pairs):
-        merchants = sorted({key >> PAIR_BITS for key in chunk})
-        query = select(Expense.id, Expense.merchant_id, Expense.amount_minor).where(
-            *days,
-            _one_of(session, Expense.merchant_id, merchants),
-            _one_of(
-                session,
-                Expense.merchant_id * (1 << PAIR_BITS) + Expense.amount_minor % (1 << PAIR_BITS),
-                chunk,
-            ),
-        )
-        rows = (await connection.execute(query)).all()
-        ids += [
-            expense_id
-            for expense_id, merchant, amount in rows
-            if (merchant, amount) in pairs and expense_id not in known
+    # One probe of the (company, merchant, amount, day) index per pair (migration 0022).
+    pair = _as_table(session, "pair", (("merchant", BigInteger), ("amount", BigInteger)), sorted(pairs))
+    on = and_(Expense.merchant_id == pair.c.merchant, Expense.amount_minor == pair.c.amount)
+    return [e for e in await _read(session, _select(*days).join(pair, on)) if e.id not in known]
+
+
+def _as_table(
+    session: AsyncSession, name: str, columns: Sequence[tuple[str, Any]], rows: list[tuple[Any, ...]]
+) -> NamedFromClause:
+    """`rows` as a table to join, in one parameter a column on PostgreSQL (arrays, unnested) and in one on
+    SQLite (a JSON list of rows read by json_each; dates as ISO strings, as SQLite stores them). A team's
+    quarter joins some 6,000 (merchant, amount) pairs: as many placeholders cost SQLAlchemy and the driver
+    0.1 s, and SQLite's VALUES list of them 0.4 s."""
+    names = [column for column, _ in columns]
+    if _postgresql(session):
+        arrays: list[ColumnElement[Any]] = [
+            bindparam(None, list(values), type_=ARRAY(kind))
+            for values, (_, kind) in zip(zip(*rows, strict=True), columns, strict=True)
         ]
-    found: list[ReviewedExpense] = []
-    for chunk in _chunks(ids):
-        found += await _read(session, _select(*days, _one_of(session, Expense.id, chunk)))
-    return found
+        return func.unnest(*arrays).table_valued(*names).render_derived(name=name)
+    listed = json.dumps([[v.isoformat() if isinstance(v, dt.date) else v for v in row] for row in rows])
+    each = func.json_each(bindparam(None, listed, type_=String)).table_valued("value")
+    return select(
+        *(func.json_extract(each.c.value, f"$[{i}]").label(column) for i, column in enumerate(names))
+    ).subquery(name)
 
 
-PAIR_BITS = 20  # a (merchant, amount) key: the merchant id, then the amount modulo 2**20
-
-
-def _pair_key(merchant_id: int, amount: int) -> int:
-    return (merchant_id << PAIR_BITS) + amount % (1 << PAIR_BITS)
-
-
-async def refund_charges(
+async def uncovered_refunds(
     session: AsyncSession, company_id: int, expenses: list[ReviewedExpense], lookback: int
-) -> dict[int, tuple[ChargeDay, ...]]:
-    """The charges at the merchants the scope refunds, from the first refund's lookback to the last
-    refund's day, per merchant, day and currency: their count and largest amounts, which is all a refund
-    needs (is one at least as large, how many are there). Grouped in SQL through the (company, merchant,
-    day) index: reading every charge cost a month of the large company 22,700 rows and their joins for a
-    yes/no per refund."""
-    refunds = [e for e in expenses if e.amount_minor < 0]
+) -> dict[int, int]:
+    """The scope's refunds (by id) with no charge at their merchant, from `lookback` days before to their
+    day, at least as large as they are (as spent in the refund's currency, else in the company currency),
+    each with how many charges the merchant had then. One statement: per refund an EXISTS that stops at
+    the first charge large enough through the (company, merchant, day) index, and a count for the refunds
+    without one. The windows go as values: date arithmetic in SQL is not leakproof, so row-level security
+    keeps it out of index conditions. Grouping every charge of the refunded merchants instead cost a
+    team's quarter 22,700 rows (30-60 ms) for 41 yes/no answers (under 1 ms)."""
+    refunds = [
+        (
+            e.id,
+            e.merchant_id,
+            e.spent_on - _days(lookback),
+            e.spent_on,
+            e.currency,
+            -e.original_minor,
+            -e.amount_minor,
+        )
+        for e in expenses
+        if e.amount_minor < 0
+    ]
     if not refunds:
         return {}
-    since = min(e.spent_on for e in refunds) - dt.timedelta(days=lookback)
-    until = max(e.spent_on for e in refunds)
-    found: dict[int, list[ChargeDay]] = {}
-    connection = await session.connection()
-    for chunk in _chunks(e.merchant_id for e in refunds):
-        query = (
-            select(
-                Expense.merchant_id,
-                Expense.spent_on,
-                Expense.currency,
-                func.count(),
-                func.max(Expense.amount_minor),
-                func.max(Expense.amount_company_minor),
-            )
-            .where(
-                Expense.company_id == company_id,
-                Expense.merchant_id.in_(chunk),
-                Expense.spent_on.between(since, until),
-                Expense.amount_company_minor > 0,
-            )
-            .group_by(Expense.merchant_id, Expense.spent_on, Expense.currency)
-        )
-        for merchant_id, day, currency, count, original, company in (await connection.execute(query)).all():
-            found.setdefault(merchant_id, []).append(ChargeDay(day, currency, count, original, company))
-    return {merchant: tuple(sorted(days)) for merchant, days in found.items()}
+    refund = _as_table(session, "refund", _REFUND_COLUMNS, refunds)
+    charge = aliased(Expense)
+    at_merchant = [
+        charge.company_id == company_id,
+        charge.merchant_id == refund.c.merchant,
+        charge.spent_on >= refund.c.since,
+        charge.spent_on <= refund.c.until,
+        charge.amount_company_minor > 0,
+    ]
+    large_enough = or_(
+        and_(charge.currency == refund.c.currency, charge.amount_minor >= refund.c.original),
+        and_(charge.currency != refund.c.currency, charge.amount_company_minor >= refund.c.amount),
+    )
+    covered = exists().where(*at_merchant, large_enough)
+    count = select(func.count()).where(*at_merchant).scalar_subquery()
+    query = select(refund.c.id, case((covered, null()), else_=count))
+    rows = (await (await session.connection()).execute(query)).all()
+    return {int(refund_id): int(charges) for refund_id, charges in rows if charges is not None}
+
+
+_REFUND_COLUMNS = (
+    ("id", BigInteger),
+    ("merchant", BigInteger),
+    ("since", Date),
+    ("until", Date),
+    ("currency", String),
+    ("original", BigInteger),
+    ("amount", BigInteger),
+)
 
 
 # ---- merchants' first charges --------------------------------------------------------------------------

@@ -36,24 +36,24 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 class Charges:
-    """The charges (a refund breaches no rule) among some expenses, in their order, and by category."""
+    """The charges (a refund breaches no rule) among some expenses, in their order, and those of each set of
+    categories a rule names, filtered once each (a comprehension per set the rules ask for costs less
+    than grouping every charge by category in a Python loop)."""
 
     def __init__(self, expenses: Iterable[ReviewedExpense]) -> None:
         self.all = [e for e in expenses if e.amount_minor > 0]
-        self._by_category: dict[str | None, list[ReviewedExpense]] | None = None
+        self._of: dict[tuple[str, ...], list[ReviewedExpense]] = {}
 
     def of(self, categories: Sequence[str] | None) -> list[ReviewedExpense]:
         """The charges of these categories (None: every one), in their order."""
         if categories is None:
             return self.all
-        if self._by_category is None:
-            self._by_category = defaultdict(list)
-            for expense in self.all:
-                self._by_category[expense.category].append(expense)
-        if len(categories) == 1:
-            return self._by_category.get(categories[0], [])
-        wanted = set(categories)
-        return [e for e in self.all if e.category in wanted]
+        key = tuple(categories)
+        found = self._of.get(key)
+        if found is None:
+            wanted = frozenset(categories)
+            found = self._of[key] = [e for e in self.all if e.category in wanted]
+        return found
 
 
 def check(rule: Rule, charges: list[ReviewedExpense], context: ReviewContext) -> Iterator[Finding]:
@@ -68,16 +68,16 @@ def check(rule: Rule, charges: list[ReviewedExpense], context: ReviewContext) ->
     elif isinstance(rule, Cap):
         yield from _cap_days(rule, charges, context)
     elif isinstance(rule, Blocked):
-        may_be = _may_be_blocked(rule)
-        yield from (f for e in charges if may_be(e) and (f := _blocked(rule, e, context)) is not None)
+        may_be = _may_be_blocked(rule, charges)
+        yield from (f for e in may_be if (f := _blocked(rule, e, context)) is not None)
     elif isinstance(rule, WeekendSpend):
         yield from (f for e in charges if (f := _weekend(rule, e, context)) is not None)
     elif isinstance(rule, Keywords):
-        search = _word_pattern(rule.keywords).search
+        flagged = _matching(_word_pattern(rule.keywords), _texts(charges, memos=True))
         yield from (
             f
-            for e in charges
-            if (search(e.descriptor.casefold()) or (e.memo and search(e.memo.casefold())))
+            for e in (charges if flagged else ())
+            if (e.descriptor in flagged or (e.memo and e.memo in flagged))
             and (f := _keywords(rule, e, context)) is not None
         )
     else:
@@ -198,10 +198,11 @@ def _excess(amount: int, limit: Fraction) -> int:
 def _cap_days(rule: Cap, charges: list[ReviewedExpense], context: ReviewContext) -> Iterator[Finding]:
     """One person's (or, without one, one card's) charges of one day, in one country, added together."""
     days: dict[tuple[str, object, str | None], list[ReviewedExpense]] = defaultdict(list)
-    for expense in charges:
-        payer = _payer(expense)
+    home = context.company_country
+    for expense in charges:  # _payer and _country inline: a call each per charge cost more than the rest
+        payer = expense.employee or (f"card {expense.card}" if expense.card else None)
         if payer is not None:
-            days[payer, expense.spent_on, _country(expense, context)].append(expense)
+            days[payer, expense.spent_on, expense.country or home].append(expense)
     caps = _Caps(rule, context)
     # Only the days over their cap sorted (by payer): sorting every person's every day cost more than
     # adding them up.
@@ -242,18 +243,38 @@ def _payer(expense: ReviewedExpense) -> str | None:
 # ---- blocked -------------------------------------------------------------------------------------------
 
 
-def _may_be_blocked(rule: Blocked) -> Callable[[ReviewedExpense], bool]:
-    """Whether an expense can be blocked: its MCC is, or one of the names is somewhere in its merchant or
-    descriptor (one regular expression for all the names, in C; `_blocked` then says which)."""
+def _may_be_blocked(rule: Blocked, charges: list[ReviewedExpense]) -> list[ReviewedExpense]:
+    """The charges that can be blocked: their MCC is, or one of the names is somewhere in their merchant or
+    descriptor (one regular expression for all the names; `_blocked` then says which)."""
     mccs = frozenset(rule.mccs)
     if not rule.merchants:
-        return lambda e: e.mcc in mccs
-    search = re.compile("|".join(re.escape(name.casefold()) for name in rule.merchants)).search
+        return [e for e in charges if e.mcc in mccs]
+    names = re.compile("|".join(re.escape(name.casefold()) for name in rule.merchants))
+    named = _matching(names, _texts(charges, memos=False))
+    if not named:
+        return [e for e in charges if e.mcc in mccs]
+    return [e for e in charges if e.mcc in mccs or e.merchant in named or e.descriptor in named]
 
-    def may_be(e: ReviewedExpense) -> bool:
-        return e.mcc in mccs or bool(search(e.merchant.casefold()) or search(e.descriptor.casefold()))
 
-    return may_be
+def _texts(charges: list[ReviewedExpense], *, memos: bool) -> set[str]:
+    """The charges' distinct descriptors and merchant names (or memos): a team's quarter of 12,000 charges
+    has 2,600 descriptors, 130 merchants and 360 memos, each screened once instead of once a charge."""
+    found = set(map(_descriptor, charges))
+    if memos:
+        found.update(memo for memo in map(_memo, charges) if memo)
+    else:
+        found.update(map(_merchant, charges))
+    return found
+
+
+def _matching(pattern: re.Pattern[str], texts: Iterable[str]) -> frozenset[str]:
+    search = pattern.search
+    return frozenset(text for text in texts if search(text.casefold()))
+
+
+_descriptor: Callable[[ReviewedExpense], str] = attrgetter("descriptor")
+_memo: Callable[[ReviewedExpense], str | None] = attrgetter("memo")
+_merchant: Callable[[ReviewedExpense], str] = attrgetter("merchant")
 
 
 def _blocked(rule: Blocked, expense: ReviewedExpense, context: ReviewContext) -> Finding | None:

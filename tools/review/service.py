@@ -232,7 +232,7 @@ async def _context(
         else frozenset(),
         history=tuple(await queries.history(session, scope, expenses, windows)),
         company_country=country,
-        refund_charges=await queries.refund_charges(
+        uncovered_refunds=await queries.uncovered_refunds(
             session, company_id, expenses, policy.patterns.refunds.lookback_days
         )
         if policy.patterns.refunds.enabled
