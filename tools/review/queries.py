@@ -368,7 +368,7 @@ async def _same_amounts(
     matches their currencies), but those already read (`known`, by id)."""
     if not pairs:
         return []
-    # One probe of the (company, merchant, amount, day) index per pair (migration 0022).
+    # One probe of the (company, merchant, amount, day) index per pair (migration 0024).
     pair = _as_table(session, "pair", (("merchant", BigInteger), ("amount", BigInteger)), sorted(pairs))
     on = and_(Expense.merchant_id == pair.c.merchant, Expense.amount_minor == pair.c.amount)
     return [e for e in await _read(session, _select(*days).join(pair, on)) if e.id not in known]
