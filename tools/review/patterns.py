@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
+from itertools import pairwise
 from operator import attrgetter
 from typing import TypeVar
 
@@ -93,10 +94,10 @@ def duplicates(
     floor = _major(DUPLICATE_FLOOR, context.company_currency)
     # A smaller charge is no duplicate, and charges of one amount are all above the floor or all below it.
     same_charge = by_key([e for e in charges if e.amount_minor >= floor], _same_charge)
-    # Only a charge with a shared receipt, or another charge of its merchant and amount, can be a duplicate:
-    # the others (most of them) are not looked at one by one.
-    repeated = {e.id for group in same_charge.values() if len(group) > 1 for e in group}
     window = context.policy.patterns.duplicates.window_days
+    # Only a charge with a shared receipt, or with a charge of its merchant and amount in the window before
+    # it, can be a duplicate: the others (most of them) are not looked at one by one.
+    repeated = _repeats(same_charge, window)
     for expense in sorted((e for e in candidates if e.id in repeated or e.id in keys), key=order):
         if expense.amount_minor <= 0:
             continue
@@ -111,6 +112,19 @@ def duplicates(
         original = _repeated(expense, group, window, context)
         if original is not None:
             yield _repeat(expense, original, window, context)
+
+
+def _repeats(groups: Mapping[K, list[ReviewedExpense]], window: int) -> set[int]:
+    """The charges (by id) with an earlier one of their group (in order) at most `window` days before: those
+    whose `_before` is not empty. Each group's neighbours compared once: a team's quarter sent 2,500
+    charges of repeated amounts through `_repeated`, most with no such charge in the window."""
+    return {
+        later.id
+        for group in groups.values()
+        if len(group) > 1
+        for earlier, later in pairwise(group)
+        if (later.spent_on - earlier.spent_on).days <= window
+    }
 
 
 # (merchant, currency, amount as spent): a tuple made in C for each of a month's 95,000 charges.
@@ -331,6 +345,8 @@ def round_numbers(
     steps = _Steps(settings.multiple)
     # Inline, not a function per expense: every expense of the history is tested (95,000 for a month).
     rounds = [e for e in history if e.original_minor > 0 and e.original_minor % steps[e.currency] == 0]
+    if not rounds:  # a run (min_run >= 2) has an earlier round amount in the history
+        return
     groups = by_key(rounds, lambda e: (payer(e), e.merchant_id))
     wanted = [e for e in candidates if e.original_minor > 0 and e.original_minor % steps[e.currency] == 0]
     for expense in sorted(wanted, key=order):
