@@ -117,7 +117,8 @@ def duplicates(
 def _repeats(groups: Mapping[K, list[ReviewedExpense]], window: int) -> set[int]:
     """The charges (by id) with an earlier one of their group (in order) at most `window` days before: those
     whose `_before` is not empty. Each group's neighbours compared once: a team's quarter sent 2,500
-    charges of repeated amounts through `_repeated`, most with no such charge in the window."""
+    charges of repeated amounts through `_repeated` and 3,600 large ones through `_parts`, most with no
+    such charge in the window."""
     return {
         later.id
         for group in groups.values()
@@ -252,7 +253,9 @@ def split_purchases(
     share = SPLIT_PART_SHARE
     least = _ceil(Fraction(min(limit.minor for limit, _ in limits) * share.numerator, share.denominator))
     groups = by_key([e for e in history if e.amount_minor >= least], lambda e: (payer(e), e.merchant_id))
-    for expense in sorted((e for e in candidates if e.amount_minor >= least), key=order):
+    # A split's last part has an earlier one within the window: only those charges are looked at.
+    after_another = _repeats(groups, settings.window_days)
+    for expense in sorted((e for e in candidates if e.id in after_another), key=order):
         window = _before(groups[payer(expense), expense.merchant_id], expense, settings.window_days)
         for limit, named in limits:
             if limit.categories is not None and expense.category not in limit.categories:
@@ -348,8 +351,9 @@ def round_numbers(
     if not rounds:  # a run (min_run >= 2) has an earlier round amount in the history
         return
     groups = by_key(rounds, lambda e: (payer(e), e.merchant_id))
-    wanted = [e for e in candidates if e.original_minor > 0 and e.original_minor % steps[e.currency] == 0]
-    for expense in sorted(wanted, key=order):
+    # A run's last charge has an earlier round amount within the window (min_run >= 2).
+    after_another = _repeats(groups, settings.window_days)
+    for expense in sorted((e for e in candidates if e.id in after_another), key=order):
         earlier = _before(groups[payer(expense), expense.merchant_id], expense, settings.window_days)
         if len(earlier) + 1 == settings.min_run:  # the charge that makes the run: one finding per run
             yield _run([expense, *reversed(earlier)], settings.multiple, settings.window_days, context)
