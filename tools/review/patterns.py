@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
+from itertools import pairwise
 from operator import attrgetter
 from typing import TypeVar
 
@@ -93,10 +94,10 @@ def duplicates(
     floor = _major(DUPLICATE_FLOOR, context.company_currency)
     # A smaller charge is no duplicate, and charges of one amount are all above the floor or all below it.
     same_charge = by_key([e for e in charges if e.amount_minor >= floor], _same_charge)
-    # Only a charge with a shared receipt, or another charge of its merchant and amount, can be a duplicate:
-    # the others (most of them) are not looked at one by one.
-    repeated = {e.id for group in same_charge.values() if len(group) > 1 for e in group}
     window = context.policy.patterns.duplicates.window_days
+    # Only a charge with a shared receipt, or with a charge of its merchant and amount in the window before
+    # it, can be a duplicate: the others (most of them) are not looked at one by one.
+    repeated = _repeats(same_charge, window)
     for expense in sorted((e for e in candidates if e.id in repeated or e.id in keys), key=order):
         if expense.amount_minor <= 0:
             continue
@@ -113,6 +114,20 @@ def duplicates(
             yield _repeat(expense, original, window, context)
 
 
+def _repeats(groups: Mapping[K, list[ReviewedExpense]], window: int) -> set[int]:
+    """The charges (by id) with an earlier one of their group (in order) at most `window` days before: those
+    whose `_before` is not empty. Each group's neighbours compared once: a team's quarter sent 2,500
+    charges of repeated amounts through `_repeated` and 3,600 large ones through `_parts`, most with no
+    such charge in the window."""
+    return {
+        later.id
+        for group in groups.values()
+        if len(group) > 1
+        for earlier, later in pairwise(group)
+        if (later.spent_on - earlier.spent_on).days <= window
+    }
+
+
 # (merchant, currency, amount as spent): a tuple made in C for each of a month's 95,000 charges.
 _same_charge: Callable[[ReviewedExpense], tuple[int, str, int]] = attrgetter(
     "merchant_id", "currency", "original_minor"
@@ -125,14 +140,14 @@ def _shared_receipts(
     """The receipts (ids trimmed, without case) that more than one charge carries: each such charge's
     receipt by its id, and each receipt's charges in order. Every expense of the large demo company has
     a receipt id, all but a few their own: grouping them all cost a month's review a sixth of its time."""
-    with_ids = [e for e in charges if e.receipt_id]
-    # map, not a comprehension: the keys of a month's 95,000 receipts made in C.
-    keys = list(map(str.casefold, map(str.strip, map(_receipt_id, with_ids))))
-    counts = Counter(keys)
+    # map and filter, not comprehensions: the keys of a month's 95,000 receipts made in C.
+    keys = list(map(str.casefold, map(str.strip, filter(None, map(_receipt_id, charges)))))
     ids: dict[int, str] = {}
     groups: defaultdict[str, list[ReviewedExpense]] = defaultdict(list)
-    if len(counts) == len(keys):  # each its own receipt
+    if len(set(keys)) == len(keys):  # each its own: a month's 82,000 checked in 21 ms, not 33
         return ids, groups
+    with_ids = [e for e in charges if e.receipt_id]  # in the order of `keys`
+    counts = Counter(keys)
     shared = {key for key, count in counts.items() if count > 1 and key}
     for key, expense in zip(keys, with_ids, strict=True):
         if key in shared:
@@ -238,7 +253,9 @@ def split_purchases(
     share = SPLIT_PART_SHARE
     least = _ceil(Fraction(min(limit.minor for limit, _ in limits) * share.numerator, share.denominator))
     groups = by_key([e for e in history if e.amount_minor >= least], lambda e: (payer(e), e.merchant_id))
-    for expense in sorted((e for e in candidates if e.amount_minor >= least), key=order):
+    # A split's last part has an earlier one within the window: only those charges are looked at.
+    after_another = _repeats(groups, settings.window_days)
+    for expense in sorted((e for e in candidates if e.id in after_another), key=order):
         window = _before(groups[payer(expense), expense.merchant_id], expense, settings.window_days)
         for limit, named in limits:
             if limit.categories is not None and expense.category not in limit.categories:
@@ -331,9 +348,12 @@ def round_numbers(
     steps = _Steps(settings.multiple)
     # Inline, not a function per expense: every expense of the history is tested (95,000 for a month).
     rounds = [e for e in history if e.original_minor > 0 and e.original_minor % steps[e.currency] == 0]
+    if not rounds:  # a run (min_run >= 2) has an earlier round amount in the history
+        return
     groups = by_key(rounds, lambda e: (payer(e), e.merchant_id))
-    wanted = [e for e in candidates if e.original_minor > 0 and e.original_minor % steps[e.currency] == 0]
-    for expense in sorted(wanted, key=order):
+    # A run's last charge has an earlier round amount within the window (min_run >= 2).
+    after_another = _repeats(groups, settings.window_days)
+    for expense in sorted((e for e in candidates if e.id in after_another), key=order):
         earlier = _before(groups[payer(expense), expense.merchant_id], expense, settings.window_days)
         if len(earlier) + 1 == settings.min_run:  # the charge that makes the run: one finding per run
             yield _run([expense, *reversed(earlier)], settings.multiple, settings.window_days, context)
