@@ -56,18 +56,17 @@ class GroupRow:
     count: int
 
 
-# The rollup's dimensions: its column, and the table that names it (the same keys and names as
-# server.db.dimensions gives for the expenses). An outer join keeps the uncategorized row.
-ROLLUP_DIMENSIONS: dict[str, tuple[Any, Any, Any, Any]] = {
-    "category": (SpendMonthly.category_id, Category, Category.code, Category.name),
-    "team": (SpendMonthly.team_id, Team, Team.name, Team.name),
-}
-# The company-wide rollups: the rollup, its column, and the table that names it (the keys and names of
-# server.db.dimensions).
-PARTY_ROLLUPS: dict[str, tuple[Any, Any, Any, Any, Any]] = {
+# The groupings a monthly rollup answers: the rollup, its column, and the table that names it (the same
+# keys and names as server.db.dimensions gives for the expenses). An outer join keeps the uncategorized
+# row. spend_monthly has teams and categories, so it answers their filters too; merchant_monthly and
+# employee_monthly (company-wide) only unfiltered questions.
+ROLLUPS: dict[str, tuple[Any, Any, Any, Any, Any]] = {
+    "category": (SpendMonthly, SpendMonthly.category_id, Category, Category.code, Category.name),
+    "team": (SpendMonthly, SpendMonthly.team_id, Team, Team.name, Team.name),
     "merchant": (MerchantMonthly, MerchantMonthly.merchant_id, Merchant, Merchant.name, Merchant.name),
     "employee": (EmployeeMonthly, EmployeeMonthly.employee_id, Employee, Employee.email, Employee.name),
 }
+COMPANY_WIDE = ("merchant", "employee")
 
 
 async def grouped_totals(session: AsyncSession, scope: SpendScope, group_by: GroupBy) -> list[GroupRow]:
@@ -75,19 +74,16 @@ async def grouped_totals(session: AsyncSession, scope: SpendScope, group_by: Gro
     if split.months is None or not _rollup_answers(scope, group_by):
         await plan_each_run(session)  # the period decides the plan: a week is an index scan, a year is not
         return await base_totals(session, scope, group_by)
-    if group_by in PARTY_ROLLUPS:
-        rows = await _party_totals(session, scope.company_id, group_by, split.months)
-    else:
-        rows = await _rollup_totals(session, scope, group_by, split.months)
+    rows = await _rollup_totals(session, scope, group_by, split.months)
     if split.edges:  # one statement for both edges: measured faster than one for each
         rows += await base_totals(session, scope, group_by, split.edges)
     return _merged(rows)
 
 
 def _rollup_answers(scope: SpendScope, group_by: GroupBy) -> bool:
-    if group_by in PARTY_ROLLUPS:
-        return scope.team_id is None and scope.category_id is None and scope.employee_id is None
-    return scope.employee_id is None and group_by in ("month", *ROLLUP_DIMENSIONS)
+    if scope.employee_id is not None or group_by not in ("month", *ROLLUPS):
+        return False
+    return group_by not in COMPANY_WIDE or (scope.team_id is None and scope.category_id is None)
 
 
 def _merged(rows: list[GroupRow]) -> list[GroupRow]:
@@ -116,55 +112,28 @@ async def _rollup_totals(
     return [GroupRow(k, n, int(t), int(c)) for k, n, t, c in rows]
 
 
-async def _party_totals(
-    session: AsyncSession, company_id: int, group_by: GroupBy, months: DateRange
-) -> list[GroupRow]:
-    values = {"company_id": company_id, "first": months[0], "last": months[1]}
-    rows = (await session.execute(_party_statement(group_by), values)).all()
-    return [GroupRow(k, n, int(t), int(c)) for k, n, t, c in rows]
-
-
 # The rollup statements, built once per shape with their values bound at each call: building a select
 # with a subquery and a join cost more CPU (~0.5 ms) than PostgreSQL takes to run it on a team's quarter.
 @cache
 def _rollup_statement(group_by: GroupBy, team: bool, category: bool) -> Executable:
+    rollup = ROLLUPS[group_by][0] if group_by in ROLLUPS else SpendMonthly  # by month: spend_monthly
     conditions = [
-        SpendMonthly.company_id == bindparam("company_id"),
-        SpendMonthly.month.between(bindparam("first"), bindparam("last")),
+        rollup.company_id == bindparam("company_id"),
+        rollup.month.between(bindparam("first"), bindparam("last")),
     ]
     if team:
         conditions.append(SpendMonthly.team_id == bindparam("team_id"))
     if category:
         conditions.append(SpendMonthly.category_id == bindparam("category_id"))
-    total, count = func.sum(SpendMonthly.total_minor), func.sum(SpendMonthly.expenses)
+    total, count = func.sum(rollup.total_minor), func.sum(rollup.expenses)
     if group_by == "month":
         return select(SpendMonthly.month, total, count).where(*conditions).group_by(SpendMonthly.month)
-    # Totals per id first, then names: thousands of rollup rows meet a few dozen categories or teams.
-    column, table, key, name = ROLLUP_DIMENSIONS[group_by]
+    # Totals per id first, then names: thousands of rollup rows meet a few dozen categories or teams (or
+    # a few hundred merchants).
+    _, column, table, key, name = ROLLUPS[group_by]
     totals = (
         select(column.label("id"), total.label("total"), count.label("count"))
         .where(*conditions)
-        .group_by(column)
-        .subquery()
-    )
-    return select(key, name, totals.c.total, totals.c.count).outerjoin_from(
-        totals, table, table.id == totals.c.id
-    )
-
-
-@cache
-def _party_statement(group_by: GroupBy) -> Executable:
-    rollup, column, table, key, name = PARTY_ROLLUPS[group_by]
-    totals = (
-        select(
-            column.label("id"),
-            func.sum(rollup.total_minor).label("total"),
-            func.sum(rollup.expenses).label("count"),
-        )
-        .where(
-            rollup.company_id == bindparam("company_id"),
-            rollup.month.between(bindparam("first"), bindparam("last")),
-        )
         .group_by(column)
         .subquery()
     )
