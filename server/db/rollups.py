@@ -49,14 +49,8 @@ async def rebuild_spend_rollups(session: AsyncSession, company_id: int) -> None:
             ["company_id", "team_id", "spent_on", "total_minor", "expenses"], daily
         )
     )
-    await session.execute(_insert_monthly(Expense.company_id == company_id))
-    month = month_start(Expense.spent_on)
-    for rollup, column in ((MerchantMonthly, Expense.merchant_id), (EmployeeMonthly, Expense.employee_id)):
-        keys = (Expense.company_id, month, column)
-        totals = select(*keys, func.sum(Expense.amount_company_minor), func.count())
-        totals = totals.where(Expense.company_id == company_id).group_by(*keys)
-        columns = ["company_id", "month", column.key, "total_minor", "expenses"]
-        await session.execute(insert(rollup).from_select(columns, totals))
+    for rollup, by in _MONTHLY:
+        await session.execute(_insert_monthly(rollup, by, Expense.company_id == company_id))
     amount = Expense.amount_company_minor
     pairs = (
         select(Expense.team_id, Expense.merchant_id)
@@ -91,12 +85,21 @@ def _month_start_sqlite(element: month_start, compiler: SQLCompiler, **kw: Any) 
     return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
 
 
-def _insert_monthly(*where: ColumnElement[bool]) -> Any:
-    month = month_start(Expense.spent_on)
-    keys = (Expense.company_id, month, Expense.team_id, Expense.category_id)
+# Each monthly rollup and the expense columns it splits a company's months by (the rollup's columns of the
+# same names). spend_monthly's (team, month) slices are recounted by categorizations too.
+_SLICES_BY = (Expense.team_id, Expense.category_id)
+_MONTHLY: tuple[tuple[Any, tuple[Any, ...]], ...] = (
+    (SpendMonthly, _SLICES_BY),
+    (MerchantMonthly, (Expense.merchant_id,)),
+    (EmployeeMonthly, (Expense.employee_id,)),
+)
+
+
+def _insert_monthly(rollup: Any, by: tuple[Any, ...], *where: ColumnElement[bool]) -> Any:
+    keys = (Expense.company_id, month_start(Expense.spent_on), *by)
     totals = select(*keys, func.sum(Expense.amount_company_minor), func.count()).where(*where).group_by(*keys)
-    columns = ["company_id", "month", "team_id", "category_id", "total_minor", "expenses"]
-    return insert(SpendMonthly).from_select(columns, totals)
+    columns = ["company_id", "month", *(column.key for column in by), "total_minor", "expenses"]
+    return insert(rollup).from_select(columns, totals)
 
 
 Slice = tuple[int, dt.date]  # (team id, first day of the month)
@@ -134,7 +137,7 @@ async def recount_spend_monthly(session: AsyncSession, company_id: int, expense_
             for t, m in slices
         )
     )
-    await session.execute(_insert_monthly(Expense.company_id == company_id, spent))
+    await session.execute(_insert_monthly(SpendMonthly, _SLICES_BY, Expense.company_id == company_id, spent))
 
 
 def _next_month(day: dt.date) -> dt.date:
