@@ -440,26 +440,24 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _year_summaries(rows: list[dict[str, Any]], groupings: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The summarize_spend questions over a whole year grouped by one of `groupings`."""
+    return [
+        row
+        for row in rows
+        if row["tool"] == "summarize_spend"
+        and len(row["arguments"]["period"]) == 4
+        and row["arguments"]["group_by"] in groupings
+    ]
+
+
 def _targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Issue 10: a one-year spend aggregate in <= 0.5x the generic server's time with the same answer (the
     issue's reference question; the other spend questions are reported beside it); get_expense over stdio
     <= 1.5 ms p50 above its SQL floor."""
-    rollup = ("category", "team", "month")
-    spend = [
-        row
-        for row in rows
-        if row["tool"] == "summarize_spend"
-        and len(row["arguments"]["period"]) == 4
-        and row["arguments"]["group_by"] in rollup
-    ]
+    spend = _year_summaries(rows, ("category", "team", "month"))
     # Issue 23: the year's merchant and employee groupings at most 0.5x too (on the large company).
-    groupings = [
-        row
-        for row in rows
-        if row["tool"] == "summarize_spend"
-        and len(row["arguments"]["period"]) == 4
-        and row["arguments"]["group_by"] in ("merchant", "employee")
-    ]
+    groupings = _year_summaries(rows, ("merchant", "employee"))
     grouping_ratios = {row["question"]: row["ratios"]["ours_over_generic"] for row in groupings}
     lookup = next((row for row in rows if row["tool"] == "get_expense"), None)  # None: not asked
     overhead = None if lookup is None else lookup["ratios"]["overhead_ms"]
