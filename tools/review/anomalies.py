@@ -88,8 +88,7 @@ def new_merchants(
         if expense.amount_minor > 0:
             firsts.setdefault(expense.merchant_id, expense)
     for expense in sorted((e for e in scope if e.merchant_id in firsts), key=order):
-        first = firsts.get(expense.merchant_id)
-        if first is not None and first.id == expense.id and expense.amount_minor > limit:
+        if firsts[expense.merchant_id].id == expense.id and expense.amount_minor > limit:
             yield _new_merchant(expense, context, shown_policy(context, settings.first_charge_above))
 
 

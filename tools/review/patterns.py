@@ -21,7 +21,15 @@ from typing import TypeVar
 
 from server.kit.money import currency_exponent
 from tools.review.amounts import expense_lines, in_company_minor, shown
-from tools.review.findings import ChargeDay, Finding, ReviewContext, ReviewedExpense, Threshold, charge_days
+from tools.review.findings import (
+    ChargeDay,
+    Finding,
+    ReviewContext,
+    ReviewedExpense,
+    Threshold,
+    charge_days,
+    same_charge,
+)
 
 # A repeat this small is a habit, not a duplicate (the same coffee every morning), in whole units of the
 # company currency; a repeat by someone else must also be at least CROSS_PAYER_FLOOR and have the same
@@ -93,11 +101,11 @@ def duplicates(
     keys, receipts = _shared_receipts(charges)
     floor = _major(DUPLICATE_FLOOR, context.company_currency)
     # A smaller charge is no duplicate, and charges of one amount are all above the floor or all below it.
-    same_charge = by_key([e for e in charges if e.amount_minor >= floor], _same_charge)
+    same_charges = by_key([e for e in charges if e.amount_minor >= floor], same_charge)
     window = context.policy.patterns.duplicates.window_days
     # Only a charge with a shared receipt, or with a charge of its merchant and amount in the window before
     # it, can be a duplicate: the others (most of them) are not looked at one by one.
-    repeated = _repeats(same_charge, window)
+    repeated = _repeats(same_charges, window)
     for expense in sorted((e for e in candidates if e.id in repeated or e.id in keys), key=order):
         if expense.amount_minor <= 0:
             continue
@@ -106,7 +114,7 @@ def duplicates(
         if earlier:
             yield _same_receipt(expense, earlier[0], context)
             continue
-        group = same_charge.get((expense.merchant_id, expense.currency, expense.original_minor))
+        group = same_charges.get(same_charge(expense))
         if group is None or (len(group) == 1 and group[0].id == expense.id):  # no other such charge
             continue
         original = _repeated(expense, group, window, context)
@@ -126,12 +134,6 @@ def _repeats(groups: Mapping[K, list[ReviewedExpense]], window: int) -> set[int]
         for earlier, later in pairwise(group)
         if (later.spent_on - earlier.spent_on).days <= window
     }
-
-
-# (merchant, currency, amount as spent): a tuple made in C for each of a month's 95,000 charges.
-_same_charge: Callable[[ReviewedExpense], tuple[int, str, int]] = attrgetter(
-    "merchant_id", "currency", "original_minor"
-)
 
 
 def _shared_receipts(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from operator import attrgetter
@@ -40,7 +40,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from server.db.models import Category, DataChange, Employee, Expense, Merchant, Team
-from tools.review.findings import ReviewedExpense
+from tools.review.findings import ReviewedExpense, same_charge
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -319,20 +319,15 @@ def _repeated(expenses: list[ReviewedExpense], window: int, floor: int) -> list[
     C: a team's quarter walked 15,000 to find a few hundred)."""
     least = max(floor, 1)
     charges = [e for e in expenses if e.amount_minor >= least]
-    counts = Counter(map(_same_charge, charges))
+    counts = Counter(map(same_charge, charges))
     last: dict[tuple[int, str, int], dt.date] = {}
     found: list[ReviewedExpense] = []
-    for e in sorted((e for e in charges if counts[_same_charge(e)] > 1), key=attrgetter("spent_on", "id")):
-        key = (e.merchant_id, e.currency, e.original_minor)
+    for e in sorted((e for e in charges if counts[same_charge(e)] > 1), key=attrgetter("spent_on", "id")):
+        key = same_charge(e)
         if key in last and (e.spent_on - last[key]).days <= window:
             found.append(e)
         last[key] = e.spent_on
     return found
-
-
-_same_charge: Callable[[ReviewedExpense], tuple[int, str, int]] = attrgetter(
-    "merchant_id", "currency", "original_minor"
-)
 
 
 async def _same_payers(

@@ -199,7 +199,9 @@ def _cap_days(rule: Cap, charges: list[ReviewedExpense], context: ReviewContext)
     """One person's (or, without one, one card's) charges of one day, in one country, added together."""
     days: dict[tuple[str, object, str | None], list[ReviewedExpense]] = defaultdict(list)
     home = context.company_country
-    for expense in charges:  # _payer and _country inline: a call each per charge cost more than the rest
+    # Who paid (the employee, or the card when the export names no one) and `_country`, inline: a call
+    # each per charge cost more than the rest.
+    for expense in charges:
         payer = expense.employee or (f"card {expense.card}" if expense.card else None)
         if payer is not None:
             days[payer, expense.spent_on, expense.country or home].append(expense)
@@ -233,11 +235,6 @@ def _cap_days(rule: Cap, charges: list[ReviewedExpense], context: ReviewContext)
 
 
 _amount: Callable[[ReviewedExpense], int] = attrgetter("amount_minor")
-
-
-def _payer(expense: ReviewedExpense) -> str | None:
-    """Who paid: the employee, or the card when the export names no one."""
-    return expense.employee or (f"card {expense.card}" if expense.card else None)
 
 
 # ---- blocked -------------------------------------------------------------------------------------------
