@@ -248,7 +248,7 @@ def run_evidence(
     spend so counted strays from the share of its month the calendar gives it, root mean square of
     actual / expected - 1 over the last year's complete months with spend). The spread is the noise of a
     run rate per third of a month it has seen; thirds, not days: older history may come summed by
-    thirds. Without two such months, (month-to-date, inf): the run rate says nothing."""
+    thirds. Without two such months the spread is inf: the run rate says nothing."""
     months = [first + k for k in range(max(len(totals) - 12, 0), len(totals)) if totals[k] > 0]
     since = month_start(months[0]) if months else month_start(origin)
     recent = [(day, amount) for day, amount in variable.items() if day >= since]
