@@ -41,7 +41,7 @@ BACKTEST_ORIGINS = 6  # months replayed per team to calibrate
 BACKTEST_DAYS = (0, 10, 20)  # days into a month a backtest forecast is made on
 BACKTEST_SPANS = (1, 2, 3)  # months a backtest window runs (to a month end)
 MIN_BACKTESTS = 30  # fewer errors than this: fall back to a Student t on the model's noise
-CALIBRATION_SERIES = 18  # team histories replayed at most, spread over the company (~1,100 errors)
+CALIBRATION_SERIES = 18  # team histories replayed at most, spread over the company (<= 144 errors each)
 DEFAULT_MODEL: ModelName = "theta"
 
 
