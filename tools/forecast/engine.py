@@ -296,7 +296,16 @@ def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
     seen = tomorrow.day > 1
     typical, spread = run_evidence(totals, first, variable, profile, origin) if seen else (0.0, math.inf)
     return Snapshot(
-        as_of, recurring, totals, origin, tomorrow.day - 1, month_to_date, profile, quiet, spread, typical
+        as_of,
+        recurring,
+        totals,
+        origin,
+        elapsed_days=tomorrow.day - 1,
+        month_to_date=month_to_date,
+        profile=profile,
+        quiet=quiet,
+        spread=spread,
+        typical_to_date=typical,
     )
 
 
