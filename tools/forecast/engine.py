@@ -41,7 +41,7 @@ BACKTEST_ORIGINS = 6  # months replayed per team to calibrate
 BACKTEST_DAYS = (0, 10, 20)  # days into a month a backtest forecast is made on
 BACKTEST_SPANS = (1, 2, 3)  # months a backtest window runs (to a month end)
 MIN_BACKTESTS = 30  # fewer errors than this: fall back to a Student t on the model's noise
-CALIBRATION_SERIES = 18  # team histories replayed at most, spread over the company (~1,100 errors)
+CALIBRATION_SERIES = 18  # team histories replayed at most, spread over the company (<= 144 errors each)
 DEFAULT_MODEL: ModelName = "theta"
 
 
@@ -248,7 +248,7 @@ def run_evidence(
     spend so counted strays from the share of its month the calendar gives it, root mean square of
     actual / expected - 1 over the last year's complete months with spend). The spread is the noise of a
     run rate per third of a month it has seen; thirds, not days: older history may come summed by
-    thirds. Without two such months, (month-to-date, inf): the run rate says nothing."""
+    thirds. Without two such months the spread is inf: the run rate says nothing."""
     months = [first + k for k in range(max(len(totals) - 12, 0), len(totals)) if totals[k] > 0]
     since = month_start(months[0]) if months else month_start(origin)
     recent = [(day, amount) for day, amount in variable.items() if day >= since]
@@ -296,7 +296,16 @@ def snapshot(history: ScopeHistory, as_of: dt.date) -> Snapshot:
     seen = tomorrow.day > 1
     typical, spread = run_evidence(totals, first, variable, profile, origin) if seen else (0.0, math.inf)
     return Snapshot(
-        as_of, recurring, totals, origin, tomorrow.day - 1, month_to_date, profile, quiet, spread, typical
+        as_of,
+        recurring,
+        totals,
+        origin,
+        elapsed_days=tomorrow.day - 1,
+        month_to_date=month_to_date,
+        profile=profile,
+        quiet=quiet,
+        spread=spread,
+        typical_to_date=typical,
     )
 
 
