@@ -3,8 +3,8 @@
 Static resources and completions get no Context in mcp 2.x: `resource_call` / `completion_call` find
 the app and the caller through the request-scoped binding in `server.calls`. The queries (SQLAlchemy),
 the documents' models and the policies they parse load with the first read, not at start-up (0.04 s
-of CPU without SQLAlchemy). The server's one
-completion handler (server/app.py) sends template references here.
+of CPU without SQLAlchemy). The server's one completion handler (server/app.py) sends template
+references here.
 """
 
 from __future__ import annotations

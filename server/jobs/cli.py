@@ -105,7 +105,7 @@ def cmd_jobs_retry(settings: Settings, args: argparse.Namespace, handlers: Handl
 
     try:
         status = asyncio.run(_retry(settings, args.job_id, args.company, handlers))
-    except (LookupError, OutlayError) as exc:
+    except OutlayError as exc:
         return _fail(str(exc))
     print(f"Job {args.job_id}: {status}.", file=sys.stderr)
     return 0
@@ -114,6 +114,7 @@ def cmd_jobs_retry(settings: Settings, args: argparse.Namespace, handlers: Handl
 async def _retry(settings: Settings, job_id: int, slug: str | None, handlers: HandlerFactory) -> str:
     from server.companies.service import find
     from server.db.models import Job
+    from server.errors import NotFound
     from server.jobs import runner
 
     queued = settings.jobs.queue == "postgresql"
@@ -121,7 +122,7 @@ async def _retry(settings: Settings, job_id: int, slug: str | None, handlers: Ha
         async with app.sessions() as session, session.begin():
             job = await session.get(Job, job_id, with_for_update=True)
             if job is None or (slug is not None and job.company_id != (await find(session, slug)).id):
-                raise LookupError(f"no job {job_id}" + (f" of {slug}" if slug else ""))
+                raise NotFound(f"no job {job_id}" + (f" of {slug}" if slug else ""))
             await runner.retry(session, job, queued=queued)
         if queued:
             return "queued again"
