@@ -11,10 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from evals import forecast
+from evals.forecast_metrics import Scale
+from evals.forecast_report import Point, Series, fragility, summary
 from server.cli import main
 from server.db.engine import create_engine, create_session_factory
 from server.db.models import Category, Expense, Team
@@ -23,6 +26,7 @@ from server.settings import Settings
 from tests import factories as f
 from tests.conftest import BACKENDS
 from tools.forecast.history import Charge, ScopeHistory, month_index, month_start
+from tools.forecast.queries import Scope
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -253,3 +257,24 @@ def test_an_older_window_and_todays_make_one_history() -> None:
 def test_the_command_names_the_models_it_knows(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "forecast", "--models", "theta,arima"]) == 2
     assert "unknown model(s) 'arima': choose from theta, ets, theta+ets" in capsys.readouterr().err
+
+
+def test_the_report_says_how_much_the_owa_rests_on_the_forecasts_naive2_misses_most() -> None:
+    def point(number: int, actual: float, naive2: float, engine: float, scale: float = 10.0) -> Point:
+        series = Series(Scope(number), "team", f"S{number}")
+        forecasts = {"naive2": np.full(3, naive2), "theta": np.full(3, engine)}
+        return Point(series, 0, np.full(3, actual), Scale(scale, 12), False, forecasts)
+
+    # A birth against a tiny scale (naive2 misses by 1,000 scales) and five ordinary forecasts.
+    points = [point(1, 1000.0, 0.0, 0.0, scale=1.0), *(point(n, 100.0, 110.0, 105.0) for n in range(2, 7))]
+    found = fragility(points, "theta")
+
+    assert [one["left_out"] for one in found] == [1, 5]
+    assert found[0]["naive2_mase_share"] == pytest.approx(1000 / 1005, abs=1e-4)
+    assert (
+        found[0]["owa"]
+        == summary(points[1:], "theta")["owa"]
+        == pytest.approx(0.5 * ((5 / 205) / (10 / 210) + 0.5), abs=1e-4)
+    )
+    assert found[1]["naive2_mase_share"] == pytest.approx(1004 / 1005, abs=1e-4)
+    assert fragility(points[:1], "theta") == []  # nothing would be left
