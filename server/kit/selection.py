@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_
 from server.db.models import Category, Employee, Expense, ExpenseDimension, Merchant, SpendMonthly, Team
 from server.db.rollups import monthly_slices
 from server.errors import InvalidArgument
-from server.kit.expense_rows import ROWS, ExpenseRow
+from server.kit.expense_rows import ITEM_ROWS, ROWS, ExpenseRow, ItemColumns
 from server.kit.money import MoneyError, to_minor
 from server.kit.periods import split_period
 from server.kit.resolve import check_dimensions, given, resolve_category, resolve_employee, resolve_team
@@ -172,6 +172,25 @@ async def page(
     return Page(rows[:limit], next_cursor)
 
 
+@dataclass(frozen=True)
+class ItemPage:
+    rows: list[ItemColumns]
+    next_cursor: str | None  # None: nothing after this page
+
+
+async def item_page(
+    session: AsyncSession, secret: bytes, filters: ExpenseFilters, *, cursor: str | None, limit: int
+) -> ItemPage:
+    """`page`, each row only what a search's item shows (`ITEM_ROWS`); the same rows, the same cursors."""
+    after = decode_cursor(secret, filters, cursor) if cursor else None
+    values = _page_values(filters, after, limit + 1)
+    query = _page_query(_shape(filters), after=after is not None, items=True)
+    rows: list[ItemColumns] = list((await (await session.connection()).execute(query, values)).all())
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = None if last is None else encode_cursor(secret, filters, last.spent_on, last.id)
+    return ItemPage(rows[:limit], next_cursor)
+
+
 # Each statement is built once per shape of filters (which of them are set; `_Shape`), its values bound
 # per call: building a page's select with its joins and conditions, and its cache key, cost more CPU than
 # running it (a 90-day text search of the default company: the page 1.35-1.45 -> 0.76-0.84 ms, the count
@@ -254,10 +273,10 @@ def _conditions(shape: _Shape) -> tuple[ColumnElement[bool], ...]:
 
 
 @lru_cache(maxsize=256)
-def _page_query(shape: _Shape, *, after: bool) -> Select[Any]:
-    """A page of `ROWS` newest first (date, then id, descending), up to `limit`; `after`: strictly after
-    the keyset (`after_date`, `after_id`)."""
-    query = ROWS.where(*_conditions(shape))
+def _page_query(shape: _Shape, *, after: bool, items: bool = False) -> Select[Any]:
+    """A page of `ROWS` (`items`: of `ITEM_ROWS`) newest first (date, then id, descending), up to `limit`;
+    `after`: strictly after the keyset (`after_date`, `after_id`)."""
+    query = (ITEM_ROWS if items else ROWS).where(*_conditions(shape))
     if after:
         spent_on = bindparam("after_date", type_=Expense.spent_on.type)
         expense_id = bindparam("after_id", type_=Expense.id.type)
@@ -271,11 +290,16 @@ async def search_page(
     session: AsyncSession, filters: ExpenseFilters, *, after: tuple[dt.date, int] | None, limit: int
 ) -> list[ExpenseRow]:
     """Up to `limit` rows, newest first (date, then id, descending), strictly after the keyset `after`."""
+    query = _page_query(_shape(filters), after=after is not None)
+    found = await session.execute(query, _page_values(filters, after, limit))
+    return [ExpenseRow(*row) for row in found.all()]
+
+
+def _page_values(filters: ExpenseFilters, after: tuple[dt.date, int] | None, limit: int) -> dict[str, Any]:
     values = _bound(filters) | {"limit": limit}
     if after is not None:
         values["after_date"], values["after_id"] = after
-    query = _page_query(_shape(filters), after=after is not None)
-    return [ExpenseRow(*row) for row in (await session.execute(query, values)).all()]
+    return values
 
 
 # ---- counts ----------------------------------------------------------------------------------------
