@@ -39,7 +39,7 @@ from contextlib import (
     contextmanager,
     suppress,
 )
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,9 +92,11 @@ class Tally:
     errors: int = 0
     first_problem: str | None = None
     cpu_ms: float | None = None  # CPU of its server process per call
+    client_cpu: list[float] = field(default_factory=list)  # CPU of this process (the client) per call, ms
 
-    def record(self, ms: float, problem: str | None, *, error: bool) -> None:
+    def record(self, ms: float, problem: str | None, *, error: bool, client_ms: float) -> None:
         self.timings.append(ms)
+        self.client_cpu.append(client_ms)
         if problem is not None:
             self.errors += error
             self.mismatches += not error
@@ -109,10 +111,11 @@ async def compare(
     company: str = "acme",
     baselines: dict[str, str] | None = None,
     only: tuple[str, ...] = (),
+    skip: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Every question through every system, `calls` timed rounds each after one warm-up round;
     `baselines`: name -> a checkout whose code serves one more stdio system; `only`: the questions whose
-    names hold one of these (all when empty)."""
+    names hold one of these (all when empty); `skip`: systems left out (http, in-memory)."""
     connection = await asyncpg.connect(libpq_url(database_url))
     try:
         dataset = await read_dataset(connection, company, today)
@@ -120,7 +123,7 @@ async def compare(
             "SELECT count(*) FROM expenses WHERE company_id = $1", dataset.company_id
         )
         asked = [q for q in questions(dataset) if not only or any(part in q.name for part in only)]
-        opening = _systems(connection, database_url, today, company, dataset, asked, baselines or {})
+        opening = _systems(connection, database_url, today, company, dataset, asked, baselines or {}, skip)
         async with opening as opened:
             systems, generic = opened
             rows = [await measure_question(question, systems, calls) for question in asked]
@@ -152,6 +155,7 @@ async def _systems(
     dataset: Dataset,
     asked: list[Question],
     baselines: dict[str, str],
+    skip: tuple[str, ...] = (),
 ) -> AsyncIterator[tuple[list[System], dict[str, str]]]:
     """Every system, ready and connected: the raw SQL, the bare `mcp` server, the generic server when
     node/npm are here, and ours over stdio, HTTP (both spawned as deployed) and in memory. Also: what
@@ -162,6 +166,9 @@ async def _systems(
         systems = _raw(connection, dataset.company_id)
         client, cpu = await _spawned(stack, _bare_client(database_url, asked, logs))
         systems.append(System("bare", _bare_call(client, asked), None, cpu))
+        if "bare sql" not in skip:  # the Python SDK's floor: the generic server's SQL, round trips, answer
+            client, cpu = await _spawned(stack, _bare_client(database_url, asked, logs, like_generic=True))
+            systems.append(System("bare sql", _bare_call(client, asked), _generic_answer, cpu))
         generic = _generic_ready()
         if generic["status"] == "ran":
             client, cpu = await _spawned(stack, _generic_client(database_url, logs))
@@ -174,10 +181,12 @@ async def _systems(
         for name, server_env_ in stdio.items():
             client, cpu = await _spawned(stack, _stdio_client(server_env_, logs / f"{name}.log"))
             systems.append(System(name, _tool_call(client), _tool_answer, cpu))
-        http, server = await stack.enter_async_context(_http_client(env, logs / "http.log"))
-        systems.append(System("http", _tool_call(http), _tool_answer, server.cpu_seconds))
-        in_memory = await stack.enter_async_context(Client(_in_memory(database_url, today, slug)))
-        systems.append(System("in-memory", _tool_call(in_memory), _tool_answer))
+        if "http" not in skip:
+            http, server = await stack.enter_async_context(_http_client(env, logs / "http.log"))
+            systems.append(System("http", _tool_call(http), _tool_answer, server.cpu_seconds))
+        if "in-memory" not in skip:
+            in_memory = await stack.enter_async_context(Client(_in_memory(database_url, today, slug)))
+            systems.append(System("in-memory", _tool_call(in_memory), _tool_answer))
         yield systems, generic
 
 
@@ -238,14 +247,20 @@ def _raw(connection: asyncpg.Connection, company_id: int) -> list[System]:
 
 
 @asynccontextmanager
-async def _bare_client(database_url: str, asked: list[Question], logs: Path) -> AsyncIterator[Client]:
-    """bench/bare_server.py over stdio: one tool per question running the statements ours runs."""
-    statements = logs / "bare.json"
-    statements.write_text(json.dumps({f"q{i}": list(q.floor_statements) for i, q in enumerate(asked)}))
+async def _bare_client(
+    database_url: str, asked: list[Question], logs: Path, *, like_generic: bool = False
+) -> AsyncIterator[Client]:
+    """bench/bare_server.py over stdio: one tool per question running the statements ours runs; or,
+    `like_generic`, the generic server's statement as it runs it (READ ONLY transaction, rows as text)."""
+    name = "bare-sql" if like_generic else "bare"
+    statements = logs / f"{name}.json"
+    sql = {f"q{i}": [q.sql] if like_generic else list(q.floor_statements) for i, q in enumerate(asked)}
+    statements.write_text(json.dumps(sql))
     args = ["-m", "bench.bare_server", libpq_url(database_url), str(statements)]
+    args += ["--like-generic"] if like_generic else []
     env = os.environ | {"PYTHONPATH": str(ROOT)}
     params = StdioServerParameters(command=sys.executable, args=args, env=env)
-    with (logs / "bare.log").open("w") as errlog:
+    with (logs / f"{name}.log").open("w") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as client:
             yield client
 
@@ -342,8 +357,10 @@ async def measure_question(question: Question, systems: list[System], calls: int
     cpu = {system.name: system.cpu() for system in systems if system.cpu is not None}
     for _ in range(calls):
         for system in systems:
+            client = time.process_time()
             ms, problem, error = await _once(system, question, expected)
-            tallies[system.name].record(ms, problem, error=error)
+            client_ms = (time.process_time() - client) * 1000  # answer checks included: see _once
+            tallies[system.name].record(ms, problem, error=error, client_ms=client_ms)
     for system in systems:  # the whole of the rounds: what a server does after its answer counts too
         tallies[system.name].cpu_ms = _per_call(system, cpu, calls)
     results = {system.name: _summary(tallies[system.name], system) for system in systems}
@@ -403,6 +420,7 @@ def _summary(tally: Tally, system: System) -> dict[str, Any]:
         "p50_ms": round(statistics.median(timings), 3),
         "p95_ms": round(p95, 3),
         "cpu_ms_per_call": tally.cpu_ms,
+        "client_cpu_ms_per_call": round(statistics.mean(tally.client_cpu), 3) if tally.client_cpu else None,
         "matched": None if system.answer is None else tally.mismatches == 0 and tally.errors == 0,
         "mismatches": tally.mismatches,
         "errors": tally.errors,
@@ -430,6 +448,8 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
         "ours_over_baselines": {name: _ratio(results, "stdio", name) for name in baselines},
         "cpu_ours_over_generic": _cpu_ratio(results, "stdio", "generic"),
         "cpu_ours_over_bare": _cpu_ratio(results, "stdio", "bare"),
+        "bare_sql_over_generic": _ratio(results, "bare sql", "generic"),
+        "cpu_bare_sql_over_generic": _cpu_ratio(results, "bare sql", "generic"),
         "cpu_baselines_over_bare": {name: _cpu_ratio(results, name, "bare") for name in baselines},
         "ours_over_raw": _ratio(results, "stdio", "raw"),
         "ours_over_floor": _ratio(results, "stdio", "floor"),
@@ -488,7 +508,7 @@ def _targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 # ---- report ----------------------------------------------------------------------------------------
 
-COLUMNS = ("raw", "floor", "tenant floor", "bare", "generic", "stdio", "http", "in-memory")
+COLUMNS = ("raw", "floor", "tenant floor", "bare", "bare sql", "generic", "stdio", "http", "in-memory")
 
 
 def render(result: dict[str, Any]) -> str:
@@ -523,7 +543,11 @@ def _columns(result: dict[str, Any]) -> list[str]:
 
 
 def _cpu_lines(result: dict[str, Any], columns: list[str]) -> list[str]:
-    measured = [name for name in columns if name in ("bare", "generic", "http") or name.startswith("stdio")]
+    measured = [
+        name
+        for name in columns
+        if name in ("bare", "bare sql", "generic", "http") or name.startswith("stdio")
+    ]
     over_bare = ["stdio", *(name for name in measured if name.startswith("stdio@"))]
     lines = [
         "CPU ms per call of each server process (user + system over the timed rounds, from /proc); bare: "
@@ -547,7 +571,43 @@ def _cpu_lines(result: dict[str, Any], columns: list[str]) -> list[str]:
         over += [ratios.get("cpu_baselines_over_bare", {}).get(name) for name in over_bare[1:]]
         cells += ["—" if ratio is None else f"{ratio:.2f}" for ratio in over]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", *_floor_lines(result, columns)]
     return [*lines, ""]
+
+
+def _floor_lines(result: dict[str, Any], columns: list[str]) -> list[str]:
+    """The Python SDK's floor: a bare `mcp` server running the generic server's statement as it runs it,
+    against the generic server; and the client's CPU per call (this process: the SDK client, the answer
+    checks) with each server."""
+    if "bare sql" not in columns:
+        return []
+    clients = [
+        name for name in columns if name in ("bare", "bare sql", "generic") or name.startswith("stdio")
+    ]
+    lines = [
+        "The floor (bare sql: a bare `mcp` Python server running the generic server's statement in a READ "
+        "ONLY transaction, rows as a JSON text block): p50 and server CPU ms per call, ratio to the generic "
+        "server; client CPU ms per call (this process, answer check included) with each server:",
+        "",
+        "| question | bare sql p50 | generic p50 | p50 ratio | bare sql CPU | generic CPU | CPU ratio | "
+        + " | ".join(f"client CPU with {name}" for name in clients)
+        + " |",
+        "| --- " * (7 + len(clients)) + "|",
+    ]
+    for row in result["questions"]:
+        systems, ratios = row["systems"], row["ratios"]
+        bare, generic = systems.get("bare sql", {}), systems.get("generic", {})
+        cells = [
+            row["question"],
+            bare.get("p50_ms"),
+            generic.get("p50_ms"),
+            ratios.get("bare_sql_over_generic"),
+        ]
+        cells += [bare.get("cpu_ms_per_call"), generic.get("cpu_ms_per_call")]
+        cells += [ratios.get("cpu_bare_sql_over_generic")]
+        cells += [systems.get(name, {}).get("client_cpu_ms_per_call") for name in clients]
+        lines.append("| " + " | ".join("—" if c is None else str(c) for c in cells) + " |")
+    return lines
 
 
 def _baseline_lines(result: dict[str, Any]) -> list[str]:
@@ -623,6 +683,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--question", action="append", default=[], help="only the questions whose names hold this text"
     )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=("http", "in-memory", "bare sql"),
+        help="leave this system out of the run",
+    )
     args = parser.parse_args(argv)
     baselines = dict(_baseline(text) for text in args.baseline)
     try:
@@ -634,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
                 company=args.company,
                 baselines=baselines,
                 only=tuple(args.question),
+                skip=tuple(args.skip),
             )
         )
     except (LookupError, OSError, RuntimeError, MCPError, asyncpg.PostgresError) as exc:

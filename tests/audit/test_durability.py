@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from server.audit import changes
 from server.calls import tool_call
 from server.context import AppContext
+from server.settings import Settings
 from tests.world import build, call_error, call_ok, connect, execute, raw
 
 pytestmark = pytest.mark.anyio
@@ -128,7 +129,8 @@ async def test_only_the_rows_of_calls_that_changed_nothing_skip_the_wait_for_the
     commits.clear()
     assert (await acme.call_tool("change", {})).is_error is False
 
-    # Both rows are written as the connecting role (the tool-call role may not write the trail).
-    role = (await raw(world_url, "SELECT current_user"))[0][0]
+    # Both transactions commit as the tool-call role: its rows went through `outlay_record_call`, which
+    # writes as its owner (the tool-call role may not write the trail itself: tests/audit/test_record_call).
+    role = Settings().tenant_role
     assert read == [(role, "off")]
     assert commits == [(role, "on")]

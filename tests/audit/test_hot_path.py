@@ -1,6 +1,6 @@
 """The per-call cost of a point lookup stays what it was measured at (docs/operations.md, "Hot path"):
-the caller's company found and entered in one statement, no ping per checkout, one audit INSERT in the
-call's transaction; and
+the caller's company found and entered in one statement, no ping per checkout, one audit statement in
+the call's transaction; and
 without the ping, a connection the database closed while it idled costs neither the call nor its row."""
 
 from __future__ import annotations
@@ -63,15 +63,18 @@ async def test_a_point_lookup_costs_its_queries_plus_one_statement_and_the_audit
     await call_ok(acme, "get_expense", {"expense_id": "EXP-000100"})
 
     # The company (PostgreSQL: entered in the same statement), the expense with its approval requests,
-    # their decisions; then the audit row, in the call's transaction (PostgreSQL: after the statement that
-    # leaves the tool-call role and the wait for the WAL flush).
+    # their decisions; then the audit row, in the call's transaction, one statement (PostgreSQL: the
+    # function that writes it for the entered company, as its owner, without the wait for the WAL flush).
     postgresql = backend == "postgresql"
-    assert [statement.split()[0] for statement in statements] == ["SELECT"] * (3 + postgresql) + ["INSERT"]
+    assert [statement.split()[0] for statement in statements] == ["SELECT"] * (3 + postgresql) + [
+        "INSERT"
+    ] * (not postgresql)
     assert statements[0].startswith("SELECT c.id, c.slug, c.name, c.currency")
     assert ("set_config('role'" in statements[0]) == postgresql
     if postgresql:
-        assert statements[3].startswith("SELECT set_config('role', 'none', true), set_config('synchronous")
-    assert statements[-1].startswith("INSERT INTO audit_events")
+        assert statements[-1].startswith("SELECT outlay_record_call($1, $2,")
+    else:
+        assert statements[-1].startswith("INSERT INTO audit_events")
 
 
 async def test_a_connection_closed_while_idle_costs_neither_the_call_nor_its_audit_row(

@@ -20,7 +20,7 @@ from bench.side_by_side import System, compare, measure_question, render
 pytestmark = pytest.mark.anyio
 
 TODAY = dt.date(2026, 11, 15)
-OURS = ("raw", "stdio@here", "stdio", "http", "in-memory")
+OURS = ("raw", "bare sql", "stdio@here", "stdio", "http", "in-memory")  # and the floor of the SDK
 QUESTIONS = 10
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,7 +48,7 @@ async def test_every_system_gives_the_raw_sql_answer(demo_url: str) -> None:
     assert matched == dict.fromkeys(matched, True)
     assert len(result["questions"]) == QUESTIONS
     assert all(row["systems"]["tenant floor"]["p50_ms"] > 0 for row in result["questions"])
-    for system in ("bare", "stdio@here", "stdio", "http"):  # the spawned servers' CPU, from /proc
+    for system in ("bare", "bare sql", "stdio@here", "stdio", "http"):  # the spawned servers' CPU, from /proc
         assert all(row["systems"][system]["cpu_ms_per_call"] is not None for row in result["questions"])
     assert all(row["systems"]["bare"]["errors"] == 0 for row in result["questions"])
     assert all(set(row["ratios"]["ours_over_baselines"]) == {"stdio@here"} for row in result["questions"])

@@ -185,6 +185,7 @@ async def test_summary_text_says_how_much_and_whether_more_pages_exist(acme: Cli
             " AND e.amount_company_minor BETWEEN 10000 AND 30050",
         ),
         ({"merchant": "100%"}, " AND e.descriptor LIKE 'STAPLES 100%'"),
+        ({"merchant": "%"}, " AND e.descriptor LIKE 'STAPLES 100%'"),
         ({"merchant": "trip"}, " AND e.descriptor LIKE 'UBER *TRIP%'"),
         (
             {"merchant": "pret a"},
@@ -224,6 +225,17 @@ async def test_pages_walk_every_match_once_in_order(
     assert not any(page["total_matched_capped"] for page in pages)
     assert [len(page["items"]) for page in pages[:-1]] == [7] * (len(pages) - 1)
     assert unpaginated["next_cursor"] is None
+
+
+@pytest.mark.parametrize("text", ["staples 1_0", "staples 1/00", "staples 10/0%", "staples %0"])
+async def test_the_patterns_own_characters_in_merchant_text_are_text_not_wildcards(
+    acme: Client, text: str
+) -> None:
+    assert (await call_ok(acme, "search_expenses", {"merchant": "staples 100"}))["total_matched"] > 0
+
+    page = await call_ok(acme, "search_expenses", {"merchant": text})
+
+    assert (page["items"], page["total_matched"]) == ([], 0)
 
 
 async def test_counting_a_text_filter_stops_at_the_cap_and_says_so(

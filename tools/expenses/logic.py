@@ -21,7 +21,13 @@ from tools.expenses.schemas import (
 
 if TYPE_CHECKING:
     from server.db.models import ApprovalDecision, Employee
-    from server.kit.expense_rows import CategoryColumns, ExpenseColumns, ExpenseRow, PersonColumns
+    from server.kit.expense_rows import (
+        CategoryColumns,
+        ExpenseColumns,
+        ExpenseRow,
+        ItemColumns,
+        PersonColumns,
+    )
 
 
 def person(employee: PersonColumns) -> Person:
@@ -46,20 +52,25 @@ def category_assignment(
     )
 
 
-def expense_item(row: ExpenseRow, company_currency: str) -> ExpenseItem:
-    expense = row.expense
+def expense_item(row: ItemColumns, company_currency: str) -> ExpenseItem:
+    """A search result's item, from its flat row (`server.kit.expense_rows.ITEM_ROWS`)."""
+    employee, code, name = row.employee_email, row.category_code, row.category_name
     return ExpenseItem(
-        id=expense.ref,
-        date=expense.spent_on,
-        employee=spender(row.employee),
-        team=row.team.name,
-        merchant=row.merchant.name,
-        descriptor=expense.descriptor,
-        amount=money(expense.amount_minor, expense.currency),
-        amount_company=money(expense.amount_company_minor, company_currency),
-        category=category_assignment(expense, row.category),
-        status=expense.status,
-        receipt_attached=expense.receipt_present,
+        id=row.ref,
+        date=row.spent_on,
+        employee=None if employee is None else Person(email=employee, name=str(row.employee_name)),
+        team=row.team,
+        merchant=row.merchant,
+        descriptor=row.descriptor,
+        amount=money(row.amount_minor, row.currency),
+        amount_company=money(row.amount_company_minor, company_currency),
+        category=None
+        if code is None or name is None
+        else CategoryAssignment(
+            code=code, name=name, source=row.category_source, confidence=row.category_confidence
+        ),
+        status=row.status,
+        receipt_attached=row.receipt_present,
     )
 
 

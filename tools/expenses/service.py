@@ -29,7 +29,7 @@ async def search(
 ) -> SearchExpensesOutput:
     resolved = await selection.resolve(session, caller, request)
     filters = resolved.filters
-    page = await selection.page(session, secret, filters, cursor=request.cursor, limit=request.limit)
+    page = await selection.item_page(session, secret, filters, cursor=request.cursor, limit=request.limit)
     if request.cursor is None and page.next_cursor is None:  # the first page holds every match
         matched = selection.MatchCount(len(page.rows), capped=False)
     else:
@@ -39,7 +39,7 @@ async def search(
         next_cursor=page.next_cursor,
         total_matched=matched.count,
         total_matched_capped=matched.capped,
-        page_total=money(sum(row.expense.amount_company_minor for row in page.rows), caller.currency),
+        page_total=money(sum(row.amount_company_minor for row in page.rows), caller.currency),
         filters=applied_filters(resolved, request, caller.currency),
     )
 
