@@ -11,21 +11,52 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from server.kit.expense_policy import Cap
+from server.kit.expense_policy import Cap, Rule
 from tools.review import anomalies, patterns, rules
 from tools.review.findings import Finding, ReviewContext, ReviewedExpense
 
 
+class ScopeRules:
+    """The policy's rules that read the scope alone, every one but the per-day caps (which add a person's
+    day up with the expenses before the scope), checked one at a time (`check`) before the history is
+    known: the service checks them while the database reads the history. `context` needs only what the
+    rules read (the policy, the currencies and rate, the thresholds, the holidays, the country)."""
+
+    def __init__(self, scope: Sequence[ReviewedExpense], context: ReviewContext) -> None:
+        self.scope = sorted(scope, key=patterns.order)  # sorted once: each pattern's sort is then one pass
+        self.context = context
+        self.found: dict[int, list[Finding]] = {}
+        self._charges = rules.Charges(self.scope)
+
+    def check(self, index: int) -> None:
+        """The findings of the policy's rule `index` (nothing for a per-day cap)."""
+        rule = self.context.policy.rules[index]
+        if not _per_day(rule):
+            self.found[index] = list(rules.check(rule, self._charges.of(rule.categories), self.context))
+
+    def check_all(self) -> ScopeRules:
+        for index in range(len(self.context.policy.rules)):
+            self.check(index)
+        return self
+
+
 def review(
-    scope: Sequence[ReviewedExpense], context: ReviewContext, *, involving: bool = False
+    scope: Sequence[ReviewedExpense],
+    context: ReviewContext,
+    *,
+    involving: bool = False,
+    checked: ScopeRules | None = None,
 ) -> list[Finding]:
-    """The findings of the expenses in `scope`, sorted by `Finding.sort_key`."""
-    scope = sorted(scope, key=patterns.order)  # sorted once: each pattern's own sort is then one pass
+    """The findings of the expenses in `scope`, sorted by `Finding.sort_key`. `checked`: the scope's
+    rules, every one checked already, with a context that differs from `context` in none of the fields
+    they read."""
+    checked = checked or ScopeRules(scope, context).check_all()
+    scope = checked.scope
     in_scope = {expense.id for expense in scope}
     history = _history(scope, context)
     candidates = list(history) if involving else list(scope)
     found = [
-        *_rule_findings(scope, history, context),
+        *_rule_findings(scope, history, context, checked),
         *_pattern_findings(scope, candidates, history, context),
     ]
     kept = [f for f in found if _belongs(f, in_scope, involving=involving)]
@@ -39,21 +70,28 @@ def _history(scope: Sequence[ReviewedExpense], context: ReviewContext) -> list[R
     return sorted(merged.values(), key=patterns.order)
 
 
+def _per_day(rule: Rule) -> bool:
+    return isinstance(rule, Cap) and rule.per == "day"
+
+
 def _rule_findings(
-    scope: Sequence[ReviewedExpense], history: list[ReviewedExpense], context: ReviewContext
+    scope: Sequence[ReviewedExpense],
+    history: list[ReviewedExpense],
+    context: ReviewContext,
+    checked: ScopeRules,
 ) -> Iterator[Finding]:
     """Each rule on the charges of its categories, grouped once (a month of a large company is 80,000
-    charges: each rule filtering them all again cost more than most rules' own checks)."""
-    charges = rules.Charges(scope)
+    charges: each rule filtering them all again cost more than most rules' own checks), in the policy's
+    order: the scope's rules as checked, the per-day caps now."""
     same_days: rules.Charges | None = None
-    for rule in context.policy.rules:
-        if isinstance(rule, Cap) and rule.per == "day":  # a day's charges, those before the scope too
+    for index, rule in enumerate(context.policy.rules):
+        if _per_day(rule):  # a day's charges, those before the scope too
             if same_days is None:
                 days = {expense.spent_on for expense in scope}
                 same_days = rules.Charges(e for e in history if e.spent_on in days)
             yield from rules.check(rule, same_days.of(rule.categories), context)
         else:
-            yield from rules.check(rule, charges.of(rule.categories), context)
+            yield from checked.found[index]
 
 
 def _pattern_findings(

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import anyio.lowlevel
+
 from server.db.engine import plan_each_run
 from server.errors import InvalidArgument, NotFound
 from server.kit.collector import collector_paused
@@ -142,9 +145,10 @@ async def _judged(
     expenses = await queries.expenses_in_scope(session, scope)
     if not expenses:
         return [], {}, 0
-    context = await _context(session, caller, today, scope, expenses, policy)
+    context, checked = await _context(session, caller, today, scope, expenses, policy)
     pool = {e.id: e for e in context.history} | {e.id: e for e in expenses}
-    findings = _wanted(engine.review(expenses, context, involving=bool(scope.expense_ids)), request)
+    found = engine.review(expenses, context, involving=bool(scope.expense_ids), checked=checked)
+    findings = _wanted(found, request)
     return findings, {i: pool[i] for f in findings for i in f.expense_ids}, len(expenses)
 
 
@@ -211,7 +215,8 @@ async def _context(
     scope: queries.Scope,
     expenses: list[ReviewedExpense],
     policy: ExpensePolicy,
-) -> ReviewContext:
+) -> tuple[ReviewContext, engine.ScopeRules]:
+    """What the scope is compared with, and its rules checked (while the history was read)."""
     company_id = caller.company_id
     country = await company.country(session, company_id)
     thresholds = await company.approval_thresholds(session, company_id, caller.currency)
@@ -230,15 +235,32 @@ async def _context(
         holidays=company.holidays(country, min(days), max(days))
         if any(isinstance(rule, WeekendSpend) and rule.holidays for rule in policy.rules)
         else frozenset(),
-        history=tuple(await queries.history(session, scope, expenses, windows)),
         company_country=country,
+    )
+    history: list[ReviewedExpense] = []
+
+    async def read_history() -> None:
+        history.extend(await queries.history(session, scope, expenses, windows))
+
+    # The scope's rules are checked while the database reads the history (its statements go on between
+    # the rules): a team's quarter's 20-30 ms of rules under its 40-60 ms of history statements.
+    async with anyio.create_task_group() as reading:
+        reading.start_soon(read_history)
+        await anyio.lowlevel.checkpoint()
+        checked = engine.ScopeRules(expenses, context)
+        for index in range(len(policy.rules)):
+            await anyio.lowlevel.checkpoint()
+            checked.check(index)
+    context = dataclasses.replace(
+        context,
+        history=tuple(history),
         uncovered_refunds=await queries.uncovered_refunds(
             session, company_id, expenses, policy.patterns.refunds.lookback_days
         )
         if policy.patterns.refunds.enabled
         else None,
     )
-    return await _statistics(session, company_id, context, expenses)
+    return await _statistics(session, company_id, context, expenses), checked
 
 
 def _windows(policy: ExpensePolicy, currency: str, rate: tuple[int, int], *, named: bool) -> queries.Windows:
