@@ -1,5 +1,6 @@
 """The review: every rule of the expense policy and every pattern, over the expenses in scope (pure:
-no database, no model). `review(scope, context)` is what the tool and `outlay eval review` call.
+no database, no model). `review(scope, context)` is the whole of it; the tool runs the same in steps
+(`Review`), between the statements that read what the later steps need.
 
 A finding belongs to a review when its flagged expense (`expense_ids[0]`, always the latest of a
 pattern's expenses) is in scope; with `involving=True` (a review of named expenses) when any of its
