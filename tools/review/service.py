@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-import anyio
-import anyio.lowlevel
-
 from server.db.engine import plan_each_run
 from server.errors import InvalidArgument, NotFound
 from server.kit.collector import collector_paused
@@ -145,9 +142,9 @@ async def _judged(
     expenses = await queries.expenses_in_scope(session, scope)
     if not expenses:
         return [], {}, 0
-    context, review = await _context(session, caller, today, scope, expenses, policy)
+    context = await _context(session, caller, today, scope, expenses, policy)
     pool = {e.id: e for e in context.history} | {e.id: e for e in expenses}
-    findings = _wanted(review.findings(context), request)
+    findings = _wanted(engine.review(expenses, context, involving=bool(scope.expense_ids)), request)
     return findings, {i: pool[i] for f in findings for i in f.expense_ids}, len(expenses)
 
 
@@ -214,11 +211,7 @@ async def _context(
     scope: queries.Scope,
     expenses: list[ReviewedExpense],
     policy: ExpensePolicy,
-) -> tuple[ReviewContext, engine.Review]:
-    """What the scope is compared with, and its review with the steps run that the database's reads
-    leave time for: the scope's rules while the history is read, the history's patterns while the
-    statistics are (a team's quarter: 20-30 ms of rules under 40-80 ms of history statements, 30 ms of
-    patterns under 20-30 ms of statistics)."""
+) -> ReviewContext:
     company_id = caller.company_id
     country = await company.country(session, company_id)
     thresholds = await company.approval_thresholds(session, company_id, caller.currency)
@@ -237,35 +230,15 @@ async def _context(
         holidays=company.holidays(country, min(days), max(days))
         if any(isinstance(rule, WeekendSpend) and rule.holidays for rule in policy.rules)
         else frozenset(),
+        history=tuple(await queries.history(session, scope, expenses, windows)),
         company_country=country,
+        uncovered_refunds=await queries.uncovered_refunds(
+            session, company_id, expenses, policy.patterns.refunds.lookback_days
+        )
+        if policy.patterns.refunds.enabled
+        else None,
     )
-    history: list[ReviewedExpense] = []
-
-    async def read_history() -> None:
-        history.extend(await queries.history(session, scope, expenses, windows))
-
-    async with anyio.create_task_group() as reading:  # the steps run between its statements
-        reading.start_soon(read_history)
-        await anyio.lowlevel.checkpoint()
-        review = engine.Review(expenses, context, involving=bool(scope.expense_ids))
-        await _run(review, engine.SCOPE, context)
-    context = dataclasses.replace(context, history=tuple(history))
-    statistics: list[ReviewContext] = []
-
-    async def read_statistics() -> None:
-        statistics.append(await _statistics(session, company_id, context, expenses))
-
-    async with anyio.create_task_group() as reading:
-        reading.start_soon(read_statistics)
-        await _run(review, engine.HISTORY, context)
-    return statistics[0], review
-
-
-async def _run(review: engine.Review, reads: int, context: ReviewContext) -> None:
-    """The review's steps that read `reads`, letting the database's reads go on between them."""
-    for index in review.steps(reads):
-        await anyio.lowlevel.checkpoint()
-        review.run(index, context)
+    return await _statistics(session, company_id, context, expenses)
 
 
 def _windows(policy: ExpensePolicy, currency: str, rate: tuple[int, int], *, named: bool) -> queries.Windows:
@@ -301,14 +274,9 @@ def _partners_from(policy: ExpensePolicy, currency: str, rate: tuple[int, int]) 
 async def _statistics(
     session: AsyncSession, company_id: int, context: ReviewContext, expenses: list[ReviewedExpense]
 ) -> ReviewContext:
-    """The refunds' charges, merchants' first days and the spikes' baselines, for the charges that may
-    need them."""
+    """Merchants' first days and the spikes' baselines, for the charges that may need them."""
     settings = context.policy.patterns
     changes: dict[str, Any] = {}
-    if settings.refunds.enabled:
-        changes["uncovered_refunds"] = await queries.uncovered_refunds(
-            session, company_id, expenses, settings.refunds.lookback_days
-        )
     if settings.new_merchant.enabled:
         # Whole minor units: an amount is above the limit exactly when it is above its floor (an int
         # compared 80,000 times, not a Fraction).
