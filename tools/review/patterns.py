@@ -91,6 +91,12 @@ def duplicate_floor(currency: str) -> int:
     return _major(DUPLICATE_FLOOR, currency)
 
 
+def cross_payer_floor(currency: str) -> int:
+    """The smallest charge that can be a duplicate of another payer's, in minor units of the company
+    currency."""
+    return _major(CROSS_PAYER_FLOOR, currency)
+
+
 # ---- duplicates ----------------------------------------------------------------------------------------
 
 

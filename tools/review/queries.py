@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -192,6 +193,9 @@ class Windows:
     round_every: int | None  # a round amount's minor units are a multiple of this (None: do not filter)
     recurring: int = HISTORY_DAYS  # the subscription check: the possible duplicates' charges only
     duplicate_floor: int = 0  # company minor units: smaller charges are never duplicates
+    # Company minor units: from here up a charge's same amounts by anyone are read (a duplicate across
+    # payers, a large first charge at a new merchant); below it only a repeated charge's (`_partnered`).
+    partners_from: int = 0
 
 
 async def history(
@@ -213,7 +217,7 @@ async def history(
         # Not the scope's own expenses again (the engine has them): a team's quarter read them twice.
         found = await _same_payers(session, company_id, [*days, *_outside(scope)], expenses)
         near = [*_between(company_id, short_from, until), *_outside(scope)]
-        pairs = _pairs(expenses, windows.duplicate_floor)
+        pairs = _pairs(_partnered(expenses, found, windows.partners_from), windows.duplicate_floor)
         found += await _same_amounts(session, near, pairs, {e.id for e in found})
     # The possible duplicates' subscription check: their same charges of the 40 days before.
     earlier = _between(company_id, first - _days(windows.recurring), short_from - _days(1))
@@ -345,6 +349,27 @@ async def _same_payers(
     for chunk in _chunks(cards):
         found += await _read(session, _select(*days, Expense.card.in_(chunk)))
     return found
+
+
+def _partnered(
+    expenses: list[ReviewedExpense], payers: list[ReviewedExpense], least: int
+) -> list[ReviewedExpense]:
+    """The scope's charges whose same (merchant, amount) charges by other payers can change a finding (a
+    narrowed scope; docs/review.md): from `least` up (a duplicate across payers, a new merchant's large
+    first charge); those whose same charge occurs again among the scope's and its payers' expenses (`payers`:
+    only these can repeat their payer's, and another payer's charge between the two, or the merchant's
+    price, decides); and those at a merchant where the scope has a charge without an employee or a card
+    (its payer is its team, whose other such charges are read only as anyone's). The others cannot be a
+    duplicate (the charges before them within the window, if any, are other payers', and such a repeat
+    is from `least` up), and other payers' charges are in none of their splits or runs. A team's
+    quarter: 6,600 (merchant, amount) probes -> 2,500."""
+    counts = Counter(map(same_charge, chain(expenses, payers)))
+    teams = {(e.team, e.merchant_id) for e in expenses if not (e.employee or e.card)}
+    return [
+        e
+        for e in expenses
+        if e.amount_minor >= least or counts[same_charge(e)] > 1 or (e.team, e.merchant_id) in teams
+    ]
 
 
 def _pairs(expenses: Iterable[ReviewedExpense], floor: int) -> set[tuple[int, int]]:

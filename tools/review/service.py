@@ -21,7 +21,7 @@ from server.kit.resolve import given, resolve_category, resolve_employee, resolv
 from tools.review import baselines, company, engine, paging, queries
 from tools.review.amounts import in_company_minor
 from tools.review.findings import SEVERITY_ORDER, Finding, ReviewContext, ReviewedExpense
-from tools.review.patterns import duplicate_floor
+from tools.review.patterns import cross_payer_floor, duplicate_floor
 from tools.review.schemas import (
     InvolvedExpense,
     ReviewFinding,
@@ -213,12 +213,12 @@ async def _context(
     policy: ExpensePolicy,
 ) -> ReviewContext:
     company_id = caller.company_id
-    windows = _windows(policy, caller.currency, named=bool(scope.expense_ids))
     country = await company.country(session, company_id)
     thresholds = await company.approval_thresholds(session, company_id, caller.currency)
     rate = await company.policy_rate(
         session, company_id, policy.currency or caller.currency, caller.currency, today
     )
+    windows = _windows(policy, caller.currency, rate, named=bool(scope.expense_ids))
     days = [e.spent_on for e in expenses]
     context = ReviewContext(
         policy=policy,
@@ -241,7 +241,7 @@ async def _context(
     return await _statistics(session, company_id, context, expenses)
 
 
-def _windows(policy: ExpensePolicy, currency: str, *, named: bool) -> queries.Windows:
+def _windows(policy: ExpensePolicy, currency: str, rate: tuple[int, int], *, named: bool) -> queries.Windows:
     settings = policy.patterns
     short = max(settings.duplicates.window_days, settings.split_purchases.window_days)
     runs = max(short, settings.round_numbers.window_days)
@@ -255,7 +255,20 @@ def _windows(policy: ExpensePolicy, currency: str, *, named: bool) -> queries.Wi
         round_every=int(multiple) if multiple.denominator == 1 else None,
         recurring=max(queries.HISTORY_DAYS, short),
         duplicate_floor=duplicate_floor(currency),
+        partners_from=_partners_from(policy, currency, rate),
     )
+
+
+def _partners_from(policy: ExpensePolicy, currency: str, rate: tuple[int, int]) -> int:
+    """The smallest charge (company minor units) that can be a duplicate of another payer's charge or a
+    new merchant's large first charge: from here up a charge's same amounts by anyone are read."""
+    least = cross_payer_floor(currency)
+    settings = policy.patterns.new_merchant
+    if settings.enabled:
+        plain = ReviewContext(policy=policy, company_currency=currency, policy_rate=rate)
+        # More than the limit is at least its floor plus one minor unit.
+        least = min(least, math.floor(in_company_minor(plain, settings.first_charge_above)) + 1)
+    return least
 
 
 async def _statistics(
