@@ -41,6 +41,7 @@ HEAVY = (
     "anthropic",
     "boto3",
     "botocore",
+    "evals",  # the other commands' command lines: `outlay serve` builds its own alone
     "faker",
     "holidays",
     "mako",
