@@ -219,7 +219,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"api_keys": {dev_token: settings.company or ""}})
     from concurrent.futures import ThreadPoolExecutor
 
-    # Start-up without the cyclic garbage collector: it makes ~120,000 objects that live as long as the
+    # Start-up without the cyclic garbage collector: it makes ~100,000 objects that live as long as the
     # process (modules, classes, the tools' schemas), and the collector's passes over them as they piled
     # up took ~50 ms of CPU before the first tools/list (and every full collection later ~60 ms). What the
     # imports made is frozen out of later collections (`gc.freeze`, no garbage among it); what
