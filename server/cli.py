@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import secrets
 import shutil
@@ -18,18 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evals import cli as eval_cli
-from server.audit import cli as audit_cli
-from server.companies import cli as company_cli
 from server.db.readiness import SchemaNotReady, check_serving
-from server.jobs import cli as jobs_cli
-from server.policies import cli as policy_cli
 from server.progress import progress
 from server.settings import Settings
 
 if TYPE_CHECKING:
+    from mcp.server import MCPServer
+
+    from server.context import AppContext
     from server.importer import ImportReport
     from server.jobs.runner import Handlers
+    from server.runtime import Runtime
 
 EXIT_USAGE, EXIT_FAILED = 2, 1
 # Pinned: an unpinned `npx @modelcontextprotocol/inspector` on Node 20 quietly falls back to 0.15, which
@@ -38,7 +38,8 @@ INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args, rest = parser.parse_known_args(argv)
     if args.command is cmd_bench:  # the bench's own options, which argparse's REMAINDER cannot take first
         args.bench_args = rest + args.bench_args
@@ -62,24 +63,32 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line. Running `command`, only its parser is built: the other commands' 30 parsers and
+    the modules that add them cost ~10 ms of CPU, a stdio server's start-up included. Without one (`outlay
+    --help`, an unknown command) every command is built, so that help and errors list them all."""
     parser = argparse.ArgumentParser(prog="outlay", description="MCP server for a company's spend.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments) in COMMANDS.items():
+        if command is None or command == name:
+            add_arguments(commands.add_parser(name, help=help_text, add_help=name != "bench"))
+    return parser
 
-    serve = commands.add_parser("serve", help="run the MCP server")
+
+def _serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", help="HTTP host (default OUTLAY_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (default OUTLAY_PORT or 8000)")
     serve.add_argument("--print-connect-help", action="store_true", help="print how to connect a client")
     serve.set_defaults(command=cmd_serve)
 
-    db = commands.add_parser("db", help="database schema")
+
+def _db_arguments(db: argparse.ArgumentParser) -> None:
     db_commands = db.add_subparsers(required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(command=cmd_db_upgrade)
 
-    load = commands.add_parser(
-        "import", help="import a company from a folder of CSV files, or from one export with --mapping"
-    )
+
+def _import_arguments(load: argparse.ArgumentParser) -> None:
     load.add_argument("folder", type=Path, metavar="FOLDER|FILE")
     load.add_argument(
         "--mapping", type=Path, help="a mapping file: FILE is one flat export (a card statement)"
@@ -102,7 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--inline", action="store_true", help="write here, whatever the size")
     load.set_defaults(command=cmd_import)
 
-    demo = commands.add_parser("demo", help="write the demo company as CSV and import it")
+
+def _demo_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--employees", type=int, default=250)
     demo.add_argument("--months", type=int, default=24)
@@ -111,43 +121,61 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-missing", action="store_true", help="do nothing if a company is loaded")
     demo.set_defaults(command=cmd_demo)
 
-    train = commands.add_parser("train", help="train a company's categorizer on its categorized expenses")
+
+def _train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--company", help="company slug (default OUTLAY_COMPANY, or the only company)")
     train.add_argument("--no-serve", action="store_true", help="store the new version without serving it")
     train.set_defaults(command=cmd_train)
 
-    model = commands.add_parser("model", help="categorizer model versions and serving")
-    _add_model_commands(model.add_subparsers(required=True, metavar="ACTION"))
 
-    jobs_cli.add_worker_arguments(
-        commands.add_parser("worker", help="run queued jobs (OUTLAY_JOBS__QUEUE=postgresql)"), job_handlers
-    )
-    jobs_cli.add_jobs_arguments(
-        commands.add_parser("jobs", help="jobs of the queue: list (--dead), retry"), job_handlers
-    )
-    audit_cli.add_arguments(
-        commands.add_parser("audit", help="the audit trail of tool calls, reads and prompts")
-    )
-    company_cli.add_arguments(commands.add_parser("company", help="the companies loaded: list, remove"))
-    policy_cli.add_arguments(commands.add_parser("policy", help="a company's expense policy: load, show"))
+def _worker_arguments(worker: argparse.ArgumentParser) -> None:
+    from server.jobs import cli as jobs_cli
 
-    eval_cli.add_arguments(
-        commands.add_parser("eval", help="evaluations; results go to var/evals/ (--out to choose)")
-    )
+    jobs_cli.add_worker_arguments(worker, job_handlers)
 
-    claude = commands.add_parser("claude-config", help="print the Claude Desktop config entry")
+
+def _jobs_arguments(jobs: argparse.ArgumentParser) -> None:
+    from server.jobs import cli as jobs_cli
+
+    jobs_cli.add_jobs_arguments(jobs, job_handlers)
+
+
+def _audit_arguments(audit: argparse.ArgumentParser) -> None:
+    from server.audit import cli as audit_cli
+
+    audit_cli.add_arguments(audit)
+
+
+def _company_arguments(company: argparse.ArgumentParser) -> None:
+    from server.companies import cli as company_cli
+
+    company_cli.add_arguments(company)
+
+
+def _policy_arguments(policy: argparse.ArgumentParser) -> None:
+    from server.policies import cli as policy_cli
+
+    policy_cli.add_arguments(policy)
+
+
+def _eval_arguments(evaluation: argparse.ArgumentParser) -> None:
+    from evals import cli as eval_cli
+
+    eval_cli.add_arguments(evaluation)
+
+
+def _claude_config_arguments(claude: argparse.ArgumentParser) -> None:
     claude.set_defaults(command=cmd_claude_config)
 
-    fake = commands.add_parser("fake-llm", help="serve a fake Claude on 127.0.0.1, for demos without a key")
+
+def _fake_llm_arguments(fake: argparse.ArgumentParser) -> None:
     fake.add_argument("--port", type=int, default=8100)
     fake.set_defaults(command=cmd_fake_llm)
 
-    bench = commands.add_parser(
-        "bench", help="benchmarks, from a checkout; results go to var/bench/ (--results)", add_help=False
-    )
+
+def _bench_arguments(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(command=cmd_bench)
-    return parser
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
@@ -184,46 +212,51 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.model_copy(
         update={k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     )
-    from concurrent.futures import ThreadPoolExecutor
-
-    # Once, here, before anything is answered; the lifespan then takes it as checked. The check waits on
-    # the database most of its ~35 ms: the server's modules load meanwhile (a client waits for both;
-    # spawn to tools/list p50 834 -> 763 ms over 25 alternated starts at load 3.7, min 563 -> 566 ms).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        checked = pool.submit(asyncio.run, check_serving(settings.database_url, settings.tenant_role))
-        import server.app  # noqa: F401 - loaded here to overlap the check
-
-        checked.result()
-    if args.transport == "stdio":
-        return _serve_stdio(settings)
-    return _serve_http(settings, print_help=args.print_connect_help)
-
-
-def _serve_stdio(settings: Settings) -> int:
-    from server.app import build_server
-    from server.runtime import Runtime
-
-    local_company = settings.company or ""
-    runtime = Runtime(settings, local_company=local_company, checked=True)
-    server = build_server(settings, local_company=local_company, runtime=runtime)
-    asyncio.run(server.run_stdio_async())
-    return 0
-
-
-def _serve_http(settings: Settings, *, print_help: bool) -> int:
-    from server.app import build_server
-    from server.http.serve import serve_http
-    from server.runtime import Runtime
-
-    dev_token = None
-    if not settings.api_keys and not settings.oauth.issuer:
+    stdio, dev_token = args.transport == "stdio", None
+    if not stdio and not settings.api_keys and not settings.oauth.issuer:
         # Neither OAuth nor keys: a one-off development key, so HTTP still never serves anonymous callers.
         dev_token = secrets.token_urlsafe(24)
         settings = settings.model_copy(update={"api_keys": {dev_token: settings.company or ""}})
-    runtime = Runtime(settings, local_company=None, checked=True)
-    server = build_server(settings, local_company=None, runtime=runtime)
-    if print_help or dev_token:
-        print(_connect_help(settings, dev_token), file=sys.stderr, flush=True)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Start-up without the cyclic garbage collector: it makes ~100,000 objects that live as long as the
+    # process (modules, classes, the tools' schemas), and the collector's passes over them as they piled
+    # up took ~50 ms of CPU before the first tools/list (and every full collection later ~60 ms). What the
+    # imports made is frozen out of later collections (`gc.freeze`, no garbage among it); what
+    # `build_server` made is collected once (its garbage, ~4,000 objects of pydantic's schema generators:
+    # ~2 ms), then frozen too.
+    gc.disable()
+    try:
+        # Once, here, before anything is answered; the lifespan then takes it as checked. The check waits on
+        # the database most of its ~35 ms: the server's modules load meanwhile (a client waits for both;
+        # spawn to tools/list p50 834 -> 763 ms over 25 alternated starts at load 3.7, min 563 -> 566 ms).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            checked = pool.submit(asyncio.run, check_serving(settings.database_url, settings.tenant_role))
+            from server.app import build_server  # loaded here to overlap the check
+            from server.runtime import Runtime
+
+            checked.result()
+        gc.freeze()
+        local_company = (settings.company or "") if stdio else None
+        runtime = Runtime(settings, local_company=local_company, checked=True)
+        server = build_server(settings, local_company=local_company, runtime=runtime)
+        gc.collect(0)  # the young generation: only what build_server made
+        gc.freeze()
+    finally:
+        gc.enable()
+    if stdio:
+        asyncio.run(server.run_stdio_async())
+        return 0
+    return _serve_http(
+        server, runtime, _connect_help(settings, dev_token) if args.print_connect_help or dev_token else None
+    )
+
+
+def _serve_http(server: MCPServer[AppContext], runtime: Runtime, connect_help: str | None) -> int:
+    from server.http.serve import serve_http
+
+    if connect_help:
+        print(connect_help, file=sys.stderr, flush=True)
     try:
         started = asyncio.run(serve_http(server, runtime))
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down cleanly: a normal stop
@@ -514,7 +547,8 @@ def _default_demo_dir(settings: Settings) -> Path:
     return user_data_path("outlay", appauthor=False) / "demo-company"
 
 
-def _add_model_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _model_arguments(model: argparse.ArgumentParser) -> None:
+    actions = model.add_subparsers(required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="a company's categorizer versions (* = serving)")
     listing.add_argument("--company", help="company slug (default OUTLAY_COMPANY, or the only company)")
     listing.set_defaults(command=cmd_model_list)
@@ -526,6 +560,29 @@ def _add_model_commands(actions: argparse._SubParsersAction[argparse.ArgumentPar
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8500)
     serve.set_defaults(command=cmd_model_serve)
+
+
+# Every command: its help, and what adds its arguments (and sets `command`, the function that runs it).
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "serve": ("run the MCP server", _serve_arguments),
+    "db": ("database schema", _db_arguments),
+    "import": (
+        "import a company from a folder of CSV files, or from one export with --mapping",
+        _import_arguments,
+    ),
+    "demo": ("write the demo company as CSV and import it", _demo_arguments),
+    "train": ("train a company's categorizer on its categorized expenses", _train_arguments),
+    "model": ("categorizer model versions and serving", _model_arguments),
+    "worker": ("run queued jobs (OUTLAY_JOBS__QUEUE=postgresql)", _worker_arguments),
+    "jobs": ("jobs of the queue: list (--dead), retry", _jobs_arguments),
+    "audit": ("the audit trail of tool calls, reads and prompts", _audit_arguments),
+    "company": ("the companies loaded: list, remove", _company_arguments),
+    "policy": ("a company's expense policy: load, show", _policy_arguments),
+    "eval": ("evaluations; results go to var/evals/ (--out to choose)", _eval_arguments),
+    "claude-config": ("print the Claude Desktop config entry", _claude_config_arguments),
+    "fake-llm": ("serve a fake Claude on 127.0.0.1, for demos without a key", _fake_llm_arguments),
+    "bench": ("benchmarks, from a checkout; results go to var/bench/ (--results)", _bench_arguments),
+}
 
 
 def _categorizer(run: Callable[[], Coroutine[Any, Any, int]]) -> int:

@@ -11,7 +11,6 @@ imports SQLAlchemy (and Alembic when a migration is missing) and words the refus
 from __future__ import annotations
 
 import re
-import sqlite3
 from contextlib import closing
 from functools import cache
 from pathlib import Path
@@ -97,6 +96,8 @@ async def _postgres_ready(dsn: str, head: str, role: str) -> bool:
 
 def _sqlite_ready(rest: str, head: str) -> bool:
     """`rest` is what follows `sqlite:///`'s `//`: `/relative.db` or `//absolute.db`."""
+    import sqlite3  # here: a PostgreSQL server's start-up does without it
+
     path = rest[1:]
     if path in ("", ":memory:") or not Path(path).is_file():
         return False

@@ -7,7 +7,6 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from platformdirs import user_data_path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +19,8 @@ _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def default_database_url() -> str:
+    from platformdirs import user_data_path  # here: with OUTLAY_DATABASE_URL set, start-up does without it
+
     data_dir = user_data_path("outlay", appauthor=False)
     return f"sqlite+aiosqlite:///{data_dir / 'outlay.db'}"
 

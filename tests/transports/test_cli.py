@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from server import cli
 from server.db.readiness import SchemaNotReady
 from server.db.schema import check_schema
 from tests.transports.conftest import OUTLAY, server_env, start_http_server
@@ -259,3 +261,27 @@ def test_import_no_train_leaves_the_first_model_to_outlay_train(database_url: st
     assert (skipped.returncode, trained.returncode) == (0, 0)
     assert "trained categorizer" not in skipped.stderr
     assert "acme: trained categorizer v1 on 13 expenses" in trained.stderr
+
+
+def _helps(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> dict[str, str]:
+    """The help of `parser` and of every command under it, by command line."""
+    helps = {" ".join(path): parser.format_help()}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                helps |= _helps(command, (*path, name))
+    return helps
+
+
+def test_a_command_built_alone_parses_and_helps_as_among_all() -> None:
+    every = _helps(cli._parser())
+
+    for name in cli.COMMANDS:
+        alone = _helps(cli._parser(name))
+        assert {line: text for line, text in alone.items() if line} == {
+            line: text for line, text in every.items() if line.split(" ")[0] == name
+        }
+    assert cli._parser("serve").parse_args(["serve", "--port", "9"]) == cli._parser().parse_args(
+        ["serve", "--port", "9"]
+    )
+    assert {"serve", "model use", "jobs retry"} <= every.keys()

@@ -25,13 +25,15 @@ from tests.world import TOOLS
 
 pytestmark = pytest.mark.anyio
 
-# `outlay serve --transport stdio` as the console script runs it, writing the loaded modules on exit.
+# `outlay serve --transport stdio` as the console script runs it, writing the loaded modules (and the
+# cyclic GC's state) on exit.
 PROBE = """\
-import atexit, json, sys
+import atexit, gc, json, sys
 from pathlib import Path
 
 report = Path(sys.argv[1])
-atexit.register(lambda: report.write_text(json.dumps(sorted(sys.modules))))
+state = lambda: {"modules": sorted(sys.modules), "gc": gc.isenabled(), "frozen": gc.get_freeze_count()}
+atexit.register(lambda: report.write_text(json.dumps(state())))
 from server.cli import main
 
 sys.exit(main(["serve", "--transport", "stdio"]))
@@ -41,6 +43,7 @@ HEAVY = (
     "anthropic",
     "boto3",
     "botocore",
+    "evals",  # the other commands' command lines: `outlay serve` builds its own alone
     "faker",
     "holidays",
     "mako",
@@ -71,10 +74,14 @@ async def test_stdio_lists_tools_without_heavy_imports(seeded_url: str, tmp_path
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
 
-    loaded = json.loads(report.read_text())
+    state = json.loads(report.read_text())
+    loaded = state["modules"]
     heavy = [root for root in HEAVY if any(name == root or name.startswith(f"{root}.") for name in loaded)]
     assert len(tools) == len(TOOLS)
     assert heavy == []
+    # Start-up ran without the cyclic GC, which is back on, and froze what start-up made.
+    assert state["gc"] is True
+    assert state["frozen"] > 50_000
 
 
 def test_head_revision_read_from_the_files_is_alembics() -> None:
