@@ -106,6 +106,7 @@ async def histories(
     recent = _month_start(min(exact_from or as_of, as_of - dt.timedelta(days=EXACT_DAYS)))
     spend = await _spend(session, company_id, wanted, since, recent, as_of)
     charges = await _charges(session, company_id, wanted, since, as_of)
+    singles = await _singles(session, company_id, wanted, since, as_of)
     known = await _known(session, company_id, as_of)
     if calendar is None:
         calendar = await company_days(session, company_id, as_of, since)
@@ -118,6 +119,7 @@ async def histories(
             charges=tuple(charges.get(scope, ())),
             known_minor=_known_for(known, scope),
             calendar=calendar,
+            singles=tuple(singles.get(scope, ())),
         )
     return result
 
@@ -246,6 +248,49 @@ async def _charges(
     )
     if by_category:
         query = query.join(Expense, Expense.id == charge.expense_id)
+    result: dict[Scope, list[Charge]] = defaultdict(list)
+    for team_id, category_id, merchant_id, merchant, day, amount in await session.execute(query):
+        found = Charge(merchant_id, merchant, day, int(amount))
+        if Scope(team_id) in scopes:
+            result[Scope(team_id)].append(found)
+        if category_id is not None and Scope(team_id, category_id) in scopes:
+            result[Scope(team_id, category_id)].append(found)
+    return result
+
+
+async def _singles(
+    session: AsyncSession, company_id: int, scopes: set[Scope], since: dt.date, as_of: dt.date
+) -> dict[Scope, list[Charge]]:
+    """The expenses that are the only one at their merchant for the team from `since` to `as_of` (a
+    one-off, or a yearly licence charged once so far: renewal.py), with their category."""
+    window = [
+        Expense.company_id == company_id,
+        Expense.team_id.in_({scope.team_id for scope in scopes}),
+        Expense.merchant_id.is_not(None),
+        Expense.spent_on >= since,
+        Expense.spent_on <= as_of,
+    ]
+    alone = (
+        select(func.min(Expense.id).label("id"))
+        .where(*window)
+        .group_by(Expense.team_id, Expense.merchant_id)
+        .having(func.count() == 1)
+        .subquery()
+    )
+    query = (
+        select(
+            Expense.team_id,
+            Expense.category_id,
+            Expense.merchant_id,
+            Merchant.name,
+            Expense.spent_on,
+            Expense.amount_company_minor,
+        )
+        .join(alone, alone.c.id == Expense.id)
+        .join(Merchant, Merchant.id == Expense.merchant_id)
+        .where(Expense.amount_company_minor > 0)
+        .order_by(Expense.spent_on, Expense.id)
+    )
     result: dict[Scope, list[Charge]] = defaultdict(list)
     for team_id, category_id, merchant_id, merchant, day, amount in await session.execute(query):
         found = Charge(merchant_id, merchant, day, int(amount))
