@@ -99,3 +99,10 @@ def test_a_small_one_off_is_not_looked_at() -> None:
     small = replace(LICENCE, amount_minor=1_000_00)  # a thirtieth of a month
     calibration = _calibration(_company(renewing=True))
     assert project(_team(singles=(small,)), START, END, AS_OF, None, calibration).renewals == ()
+
+
+def test_a_charge_read_both_as_a_repeat_candidate_and_as_a_single_counts_once() -> None:
+    team = _team(charges=(LICENCE,), singles=(LICENCE,))  # charged before the window as well
+    calibration = _calibration(_company(renewing=True))
+    [renewal] = project(team, START, END, AS_OF, None, calibration).renewals
+    assert renewal.first == LICENCE.on

@@ -81,11 +81,13 @@ def _similar(one: int, other: int) -> bool:
 def _by_merchant(history: ScopeHistory, as_of: dt.date) -> dict[int, list[Charge]]:
     """The scope's charges that may recur and its single ones up to `as_of`, per merchant, by amount."""
     grouped: dict[int, list[Charge]] = defaultdict(list)
-    for charge in (*history.charges, *history.singles):
+    # A set: a merchant charged once in the window and before it is in both (repeat_charges looks at
+    # all the data, the singles at the window).
+    for charge in {*history.charges, *history.singles}:
         if charge.on <= as_of and charge.amount_minor > 0:
             grouped[charge.merchant_id].append(charge)
     for group in grouped.values():
-        group.sort(key=lambda c: c.amount_minor)
+        group.sort(key=lambda c: (c.amount_minor, c.on))
     return grouped
 
 
