@@ -190,12 +190,17 @@ def joined(older: ScopeHistory, recent: ScopeHistory) -> ScopeHistory:
     if not older.daily:
         return recent
     cut = min(recent.daily, default=dt.date.max)
+    charges = tuple(charge for charge in older.charges if charge.on < cut) + recent.charges
+    # A merchant charged once in each window is charged twice: single in neither.
+    singles = tuple(charge for charge in older.singles if charge.on < cut) + recent.singles
+    seen = Counter(charge.merchant_id for charge in (*charges, *singles))
     return ScopeHistory(
         daily={**{day: amount for day, amount in older.daily.items() if day < cut}, **recent.daily},
         first_day=min(older.first_day, recent.first_day),
-        charges=tuple(charge for charge in older.charges if charge.on < cut) + recent.charges,
+        charges=charges,
         known_minor=recent.known_minor,
         calendar=recent.calendar,
+        singles=tuple(charge for charge in singles if seen[charge.merchant_id] == 1),
     )
 
 

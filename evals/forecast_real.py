@@ -111,6 +111,23 @@ def charges(series: Series, first: dt.date, last: dt.date) -> tuple[Charge, ...]
     return tuple(sorted(found, key=lambda charge: charge.on))
 
 
+def singles(series: Series, first: dt.date, last: dt.date) -> tuple[Charge, ...]:
+    """The expenses that are the only one at their merchant in the window (`queries._singles`)."""
+    by_merchant: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
+    for day, merchant, amount in series.rows:
+        if first <= day <= last:
+            by_merchant[merchant].append((day, amount))
+    ids = {merchant: number for number, merchant in enumerate(sorted(by_merchant), 1)}
+    found = [
+        Charge(ids[merchant], merchant, day, amount)
+        for merchant, charged in by_merchant.items()
+        if len(charged) == 1
+        for day, amount in charged
+        if amount > 0
+    ]
+    return tuple(sorted(found, key=lambda charge: charge.on))
+
+
 def _within_spread(amounts: Sequence[int]) -> bool:
     return min(amounts) > 0 and max(amounts) <= REPEAT_SPREAD * min(amounts)
 
@@ -152,7 +169,9 @@ def books_of(dataset: str, ledger: Ledger, *, min_months: int = MIN_MONTHS) -> S
             continue
         scope, start, end = Scope(number), month_start(first), month_end(last)
         daily = {day: amount for day, amount in series.daily.items() if start <= day <= end}
-        histories[scope] = ScopeHistory(daily, start, charges(series, start, end))
+        histories[scope] = ScopeHistory(
+            daily, start, charges(series, start, end), singles=singles(series, start, end)
+        )
         ends[scope] = end
         shapes[series.name] = shape(histories[scope], first, last)
         kept.append({"name": series.name, "months": span, "type": shapes[series.name]})

@@ -324,7 +324,8 @@ class TeamDailySpend(Base):
 
 class RepeatCharge(Base):
     """Derived, rebuilt by every import: the expenses at (team, merchant) pairs billed more than once for
-    similar amounts, the only ones that can be a subscription (tools/forecast/recurring.py)."""
+    similar amounts, the only ones that can be a subscription (tools/forecast/recurring.py), and those of
+    pairs billed once, whose anniversary may bring a renewal (tools/forecast/renewal.py)."""
 
     __tablename__ = "repeat_charges"
     __table_args__ = (

@@ -56,7 +56,13 @@ async def rebuild_spend_rollups(session: AsyncSession, company_id: int) -> None:
         select(Expense.team_id, Expense.merchant_id)
         .where(Expense.company_id == company_id)
         .group_by(Expense.team_id, Expense.merchant_id)
-        .having(func.count() >= 2, func.min(amount) > 0, func.max(amount) <= REPEAT_SPREAD * func.min(amount))
+        .having(
+            func.min(amount) > 0,
+            or_(
+                and_(func.count() >= 2, func.max(amount) <= REPEAT_SPREAD * func.min(amount)),
+                func.count() == 1,  # a one-off, or a yearly licence charged once so far (renewal.py)
+            ),
+        )
         .subquery()
     )
     charges = (

@@ -35,6 +35,7 @@ from tools.forecast.history import (
 )
 from tools.forecast.model import MODEL_FROM, ModelName, MonthlyForecast, forecast_months
 from tools.forecast.recurring import Recurring, detect, recurring_on
+from tools.forecast.renewal import RenewalRate, renewal_rate
 
 HISTORY_MONTHS = 36  # what the model sees at most
 BACKTEST_ORIGINS = 6  # months replayed per team to calibrate
@@ -105,6 +106,9 @@ class Calibration:
     buckets: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)
     dispersion: float = DEFAULT_DISPERSION  # the company's typical one-month noise / level
     level: float = 0.0  # the company's typical month of variable spend (0: unknown)
+    renewal: RenewalRate = field(
+        default_factory=RenewalRate
+    )  # how often the company's once-seen large charges renewed
 
     @classmethod
     def student_t(cls, dispersion: float = DEFAULT_DISPERSION, level: float = 0.0) -> Calibration:
@@ -465,7 +469,7 @@ def calibrate(
             _replay(history, origin, as_of, model, replays)
         replays.sources.extend([series] * (len(replays.errors) - before))
         series += len(replays.errors) > before
-    return replays.calibration(series)
+    return replace(replays.calibration(series), renewal=renewal_rate(histories, as_of))
 
 
 def _replay(history: ScopeHistory, origin: int, as_of: dt.date, model: ModelName, replays: _Replays) -> None:
@@ -520,4 +524,6 @@ def calibrate_scopes(
     a whole team's, so category budgets get their own errors when the company has enough of them."""
     team = calibrate(teams, as_of)
     category = calibrate(categories, as_of) if categories else team
+    # The renewal chance is the company's: learned on its teams, whose charges the categories split.
+    category = replace(category, renewal=team.renewal)
     return team, category if category.calibrated and category.series >= MIN_BUCKET_SERIES else team

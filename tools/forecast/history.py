@@ -39,6 +39,9 @@ class ScopeHistory:
     charges: tuple[Charge, ...] = ()  # at merchants that may recur, oldest first
     known_minor: int = 0  # approved requests not spent yet
     calendar: CompanyDays | None = None  # the company's days, whose pattern splits a month's total
+    # The charges that are the only one at their merchant for the team in the window read (a one-off
+    # purchase, or a yearly licence charged once so far): renewal.py looks for their anniversaries.
+    singles: tuple[Charge, ...] = ()
 
     @cached_property
     def charges_by_merchant(self) -> dict[int, tuple[list[dt.date], list[Charge]]]:
@@ -63,6 +66,7 @@ class ScopeHistory:
             charges=tuple(charge for charge in self.charges if charge.on <= as_of),
             known_minor=0,
             calendar=self.calendar,  # its profile as of a day reads only the months before
+            singles=tuple(charge for charge in self.singles if charge.on <= as_of),
         )
 
     def total(self, start: dt.date, end: dt.date) -> int:

@@ -11,6 +11,7 @@ from server.kit.periods import Period, date_range, parse_period
 from tools.forecast.history import month_start
 from tools.forecast.projection import LEVELS, Projection
 from tools.forecast.queries import BudgetRow
+from tools.forecast.renewal import Renewal
 from tools.forecast.schemas import (
     BudgetForecast,
     BudgetRanking,
@@ -106,9 +107,10 @@ def month_points(projection: Projection, currency: str) -> list[MonthPoint]:
     return points
 
 
-def method(projection: Projection, notes: Sequence[str]) -> Method:
+def method(projection: Projection, notes: Sequence[str], currency: str) -> Method:
     fit = projection.fit
     all_notes = [*(fit.notes if fit else ()), *notes]
+    all_notes.extend(renewal_note(renewal, projection, currency) for renewal in projection.renewals)
     if projection.closed:
         all_notes.append("the period is over: actuals only")
     else:
@@ -119,6 +121,16 @@ def method(projection: Projection, notes: Sequence[str]) -> Method:
         history_months=len(projection.snapshot.months),
         intervals=projection.calibration.describe(),
         notes=all_notes,
+    )
+
+
+def renewal_note(renewal: Renewal, projection: Projection, currency: str) -> str:
+    amount = format_amount(renewal.amount_minor, currency)
+    return (
+        f"anniversary renewal expected: {renewal.merchant} charged {amount} {currency} once so far, on "
+        f"{renewal.first}; a renewal around {renewal.on} is counted at "
+        f"{renewal.probability:.0%} of it ({projection.calibration.renewal.describe()}), and the interval "
+        "allows for it coming or not"
     )
 
 

@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from tools.forecast.calendar import Profile
 from tools.forecast.engine import Calibration, Expectation, Snapshot, expect, fit_for, snapshot
 from tools.forecast.history import ScopeHistory, month_end, month_index, month_start
 from tools.forecast.model import MonthlyForecast
+from tools.forecast.renewal import Renewal, expected_renewals
 from tools.forecast.schemas import Outlook
 
 LEVELS = (0.80, 0.95)
 LIKELY_OVER, AT_RISK = 0.5, 0.2
+# A renewal may come or not: the total's distribution is a mixture, one calibrated error distribution per
+# outcome. The largest RENEWALS_ENUMERATED renewals each make two outcomes; further ones (rare) count at
+# their expected amount. The mixture's quantiles are read off GRID quantiles of each outcome's errors.
+RENEWALS_ENUMERATED = 3
+GRID = 200
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,7 @@ class Projection:
     snapshot: Snapshot
     fit: MonthlyForecast | None
     calibration: Calibration
+    renewals: tuple[Renewal, ...] = ()  # once-seen charges whose anniversary falls in the days to come
 
     @property
     def closed(self) -> bool:
@@ -80,14 +90,28 @@ def project(
         return _closed(history, snap, start, end, as_of, budget, spent, calibration)
     fit = fit_for(snap, end, dispersion=calibration.dispersion, level=calibration.level)
     expectation = expect(snap, fit, start, end)
+    renewals = expected_renewals(history, as_of, start, end, snap.recurring, calibration.renewal)
+    if renewals:  # each counts at its chance in the committed spend, on its anniversary
+        committed = dict(expectation.committed)
+        for renewal in renewals:
+            committed[renewal.on] = committed.get(renewal.on, 0) + round(
+                renewal.probability * renewal.amount_minor
+            )
+        expectation = replace(expectation, committed=committed)
     # Approved requests are about to be spent: they count in the period running now, not in later ones.
     known = history.known_minor if start <= as_of else 0
     base = spent + known + expectation.committed_minor
     floor = spent + known  # spend cannot be undone (refunds aside)
     expected = base + round(expectation.variable)
     expected_days, known_days = _days_to_come(expectation, snap.profile, start, end, as_of, known)
+    outcomes = _outcomes(renewals)
+    mixture = _mixture(calibration, expectation, outcomes) if len(outcomes) > 1 else None
 
     def total_at(q: float) -> int:
+        if mixture is not None:
+            values, cumulative = mixture
+            error = float(values[min(int(np.searchsorted(cumulative, q)), len(values) - 1)])
+            return max(floor, round(base + expectation.variable + error))
         error = calibration.quantile(q, expectation.where)
         return max(floor, round(base + expectation.variable + error * expectation.scale))
 
@@ -95,10 +119,14 @@ def project(
     probability = None
     if budget is not None:
         gap = budget - base - expectation.variable
-        probability = (
-            calibration.exceedance(gap / expectation.scale, expectation.where)
-            if expectation.scale > 0
-            else float(gap < 0)
+        probability = sum(
+            weight
+            * (
+                calibration.exceedance((gap - shift) / expectation.scale, expectation.where)
+                if expectation.scale > 0
+                else float(gap - shift < 0)
+            )
+            for weight, shift in outcomes
         )
     return Projection(
         start=start,
@@ -117,7 +145,37 @@ def project(
         snapshot=snap,
         fit=fit,
         calibration=calibration,
+        renewals=tuple(renewals),
     )
+
+
+def _outcomes(renewals: Sequence[Renewal]) -> list[tuple[float, float]]:
+    """(chance, amount above the expected renewals) of each way the renewals may go: one outcome, 0,
+    when there are none."""
+    ordered = sorted(renewals, key=lambda renewal: -renewal.amount_minor)
+    mean = sum(round(renewal.probability * renewal.amount_minor) for renewal in ordered)
+    outcomes = [(1.0, sum(r.probability * r.amount_minor for r in ordered[RENEWALS_ENUMERATED:]) - mean)]
+    for renewal in ordered[:RENEWALS_ENUMERATED]:
+        p, amount = renewal.probability, renewal.amount_minor
+        outcomes = [(w * (1 - p), shift) for w, shift in outcomes] + [
+            (w * p, shift + amount) for w, shift in outcomes
+        ]
+    return outcomes
+
+
+def _mixture(
+    calibration: Calibration, expectation: Expectation, outcomes: Sequence[tuple[float, float]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The remaining total's error (in minor units, about the expected total) as a mixture: each
+    outcome's shift plus the calibrated errors (GRID quantiles of them) times the forecast's scale.
+    Sorted values and their cumulative chance."""
+    grid = np.asarray(
+        [calibration.quantile((n + 0.5) / GRID, expectation.where) for n in range(GRID)], dtype=np.float64
+    )
+    values = np.concatenate([shift + grid * expectation.scale for _, shift in outcomes])
+    weights = np.concatenate([np.full(GRID, weight / GRID) for weight, _ in outcomes])
+    order = np.argsort(values, kind="stable")
+    return values[order], np.cumsum(weights[order])
 
 
 def _closed(

@@ -6,7 +6,7 @@ once), so ranking every budget of a large company costs the same few round trips
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -105,7 +105,7 @@ async def histories(
     since = history_start(as_of)
     recent = _month_start(min(exact_from or as_of, as_of - dt.timedelta(days=EXACT_DAYS)))
     spend = await _spend(session, company_id, wanted, since, recent, as_of)
-    charges = await _charges(session, company_id, wanted, since, as_of)
+    charges, singles = _alone(await _charges(session, company_id, wanted, since, as_of))
     known = await _known(session, company_id, as_of)
     if calendar is None:
         calendar = await company_days(session, company_id, as_of, since)
@@ -118,6 +118,7 @@ async def histories(
             charges=tuple(charges.get(scope, ())),
             known_minor=_known_for(known, scope),
             calendar=calendar,
+            singles=tuple(singles.get(scope, ())),
         )
     return result
 
@@ -131,6 +132,16 @@ async def company_days(
     since = since or history_start(as_of)
     country = await session.scalar(select(Company.country).where(Company.id == company_id))
     daily: dict[dt.date, int] = defaultdict(int)
+    # The pairs charged more than once (the rollup holds the pairs charged once too, for renewal.py:
+    # a one-off is variable spend, whose days the calendar learns).
+    repeats = (
+        select(RepeatCharge.team_id, RepeatCharge.merchant_id)
+        .where(RepeatCharge.company_id == company_id)
+        .group_by(RepeatCharge.team_id, RepeatCharge.merchant_id)
+        .having(func.count() >= 2)
+        .subquery()
+    )
+    pair = and_(RepeatCharge.team_id == repeats.c.team_id, RepeatCharge.merchant_id == repeats.c.merchant_id)
     for rollup, amount, sign in (
         (TeamDailySpend, TeamDailySpend.total_minor, 1),
         (RepeatCharge, RepeatCharge.amount_minor, -1),
@@ -140,6 +151,8 @@ async def company_days(
             .where(rollup.company_id == company_id, rollup.spent_on >= since, rollup.spent_on <= as_of)
             .group_by(rollup.spent_on)
         )
+        if rollup is RepeatCharge:
+            query = query.join(repeats, pair)
         for day, total in await session.execute(query):
             daily[day] += sign * int(total)
     holidays = partial(public_holidays, country) if country else no_holidays
@@ -254,6 +267,18 @@ async def _charges(
         if category_id is not None and Scope(team_id, category_id) in scopes:
             result[Scope(team_id, category_id)].append(found)
     return result
+
+
+def _alone(charges: dict[Scope, list[Charge]]) -> tuple[dict[Scope, list[Charge]], dict[Scope, list[Charge]]]:
+    """(charges that may recur, charges alone at their merchant in the window): a pair `repeat_charges`
+    holds with one expense here is a one-off or a yearly licence charged once so far (renewal.py)."""
+    repeats: dict[Scope, list[Charge]] = {}
+    singles: dict[Scope, list[Charge]] = {}
+    for scope, found in charges.items():
+        count = Counter(charge.merchant_id for charge in found)
+        repeats[scope] = [charge for charge in found if count[charge.merchant_id] > 1]
+        singles[scope] = [charge for charge in found if count[charge.merchant_id] == 1]
+    return repeats, singles
 
 
 async def _known(session: AsyncSession, company_id: int, as_of: dt.date) -> dict[Scope, int]:

@@ -67,7 +67,7 @@ async def forecast_budget(
         recurring=logic.recurring_charges(projection, currency),
         months=logic.month_points(projection, currency),
         drivers=comparisons,
-        method=logic.method(projection, [budget_note] if budget_note else []),
+        method=logic.method(projection, [budget_note] if budget_note else [], currency),
     )
 
 
