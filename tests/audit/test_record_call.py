@@ -21,12 +21,14 @@ from server.settings import Settings
 from tests.world import raw
 
 # Roles and the definer function are PostgreSQL's: the shared two-company world on that backend only.
-# Every test rolls its transaction back: the shared world keeps an empty trail.
+# Every test rolls its transaction back; the shared world's trail holds other tests' calls, so a test reads
+# only the rows of its probe (call id PROBE).
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("seeded_url", ["postgresql"], indirect=True)]
 
 RECORD = text(
-    "SELECT outlay_record_call(:at, 'probe', :company, 'tool', 'probe', :digest, 'ok', 1.0, NULL, 'c1')"
+    "SELECT outlay_record_call(:at, 'probe', :company, 'tool', 'probe', :digest, 'ok', 1.0, NULL, :call_id)"
 )
+PROBE = "record-call-probe"
 INSERT = text(
     "INSERT INTO audit_events (at, subject, company, kind, name, arguments_sha256, outcome, latency_ms)"
     " VALUES (:at, 'probe', :company, 'tool', 'probe', :digest, 'ok', 1.0)"
@@ -52,7 +54,7 @@ async def as_acme(app: AppContext, seeded_url: str) -> AsyncIterator[AsyncSessio
 
 
 def row(company: str) -> dict[str, Any]:
-    return {"at": dt.datetime.now(dt.UTC), "company": company, "digest": "0" * 64}
+    return {"at": dt.datetime.now(dt.UTC), "company": company, "digest": "0" * 64, "call_id": PROBE}
 
 
 async def refused(session: AsyncSession, statement: Any, params: dict[str, Any]) -> str:
@@ -72,8 +74,11 @@ async def test_the_function_writes_the_row_of_the_entered_company_as_the_tool_ca
     # transaction no longer waits for the WAL flush.
     assert await as_acme.scalar(text("SELECT current_setting('synchronous_commit')")) == "off"
     await as_acme.execute(text("SET LOCAL ROLE NONE"))
-    found = await as_acme.execute(text("SELECT company, subject, call_id FROM audit_events"))
-    assert found.all() == [("acme", "probe", "c1")]
+    found = await as_acme.execute(
+        text("SELECT company, subject, call_id FROM audit_events WHERE call_id = :call_id"),
+        {"call_id": PROBE},
+    )
+    assert found.all() == [("acme", "probe", PROBE)]
 
 
 async def test_the_function_refuses_a_row_for_another_company(as_acme: AsyncSession) -> None:
@@ -89,7 +94,7 @@ async def test_the_function_refuses_a_row_when_no_company_was_entered(
         await session.execute(text(f"SET LOCAL ROLE {app.settings.tenant_role}"))
         assert await refused(session, RECORD, row("acme")) == "42501"
         await session.rollback()
-    assert await raw(seeded_url, "SELECT count(*) FROM audit_events") == [(0,)]
+    assert await raw(seeded_url, f"SELECT count(*) FROM audit_events WHERE call_id = '{PROBE}'") == [(0,)]
 
 
 async def test_the_tool_call_role_cannot_touch_the_trail_directly(as_acme: AsyncSession) -> None:
