@@ -97,22 +97,20 @@ def complete_months(series: Series, window: tuple[int, int]) -> tuple[int, int]:
 
 def charges(series: Series, first: dt.date, last: dt.date) -> tuple[Charge, ...]:
     """The importer's recurring-charge candidates: a merchant charged twice or more, amounts within 3x."""
-    by_merchant: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
-    for day, merchant, amount in series.rows:
-        if first <= day <= last:
-            by_merchant[merchant].append((day, amount))
-    ids = {merchant: number for number, merchant in enumerate(sorted(by_merchant), 1)}
-    found = [
-        Charge(ids[merchant], merchant, day, amount)
-        for merchant, charged in by_merchant.items()
-        if len(charged) >= 2 and _within_spread([amount for _, amount in charged])
-        for day, amount in charged
-    ]
-    return tuple(sorted(found, key=lambda charge: charge.on))
+    return _merchant_charges(
+        series, first, last, lambda charged: len(charged) >= 2 and _within_spread([a for _, a in charged])
+    )
 
 
 def singles(series: Series, first: dt.date, last: dt.date) -> tuple[Charge, ...]:
     """The expenses that are the only one at their merchant in the window (`queries._singles`)."""
+    return _merchant_charges(series, first, last, lambda charged: len(charged) == 1 and charged[0][1] > 0)
+
+
+def _merchant_charges(
+    series: Series, first: dt.date, last: dt.date, kept: Callable[[list[tuple[dt.date, int]]], bool]
+) -> tuple[Charge, ...]:
+    """The window's charges at the merchants whose (day, amount)s `kept` accepts, in date order."""
     by_merchant: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
     for day, merchant, amount in series.rows:
         if first <= day <= last:
@@ -121,9 +119,8 @@ def singles(series: Series, first: dt.date, last: dt.date) -> tuple[Charge, ...]
     found = [
         Charge(ids[merchant], merchant, day, amount)
         for merchant, charged in by_merchant.items()
-        if len(charged) == 1
+        if kept(charged)
         for day, amount in charged
-        if amount > 0
     ]
     return tuple(sorted(found, key=lambda charge: charge.on))
 
