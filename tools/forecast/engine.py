@@ -469,7 +469,7 @@ def calibrate(
             _replay(history, origin, as_of, model, replays)
         replays.sources.extend([series] * (len(replays.errors) - before))
         series += len(replays.errors) > before
-    return replace(replays.calibration(series), renewal=renewal_rate(histories, as_of))
+    return replays.calibration(series)
 
 
 def _replay(history: ScopeHistory, origin: int, as_of: dt.date, model: ModelName, replays: _Replays) -> None:
@@ -522,8 +522,8 @@ def calibrate_scopes(
 ) -> tuple[Calibration, Calibration]:
     """(for team budgets, for category budgets). A category's spend is lumpier relative to its level than
     a whole team's, so category budgets get their own errors when the company has enough of them."""
-    team = calibrate(teams, as_of)
-    category = calibrate(categories, as_of) if categories else team
-    # The renewal chance is the company's: learned on its teams, whose charges the categories split.
-    category = replace(category, renewal=team.renewal)
+    # The renewal chance is the company's: learned once, on its teams, whose charges the categories split.
+    renewal = renewal_rate(teams, as_of)
+    team = replace(calibrate(teams, as_of), renewal=renewal)
+    category = replace(calibrate(categories, as_of), renewal=renewal) if categories else team
     return team, category if category.calibrated and category.series >= MIN_BUCKET_SERIES else team

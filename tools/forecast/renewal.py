@@ -81,8 +81,7 @@ def _similar(one: int, other: int) -> bool:
 def _by_merchant(history: ScopeHistory, as_of: dt.date) -> dict[int, list[Charge]]:
     """The scope's charges that may recur and its single ones up to `as_of`, per merchant, by amount."""
     grouped: dict[int, list[Charge]] = defaultdict(list)
-    # A set: a merchant charged once in the window and before it is in both (repeat_charges looks at
-    # all the data, the singles at the window).
+    # A set: a history whose windows were read apart may list a charge among both; it counts once.
     for charge in {*history.charges, *history.singles}:
         if charge.on <= as_of and charge.amount_minor > 0:
             grouped[charge.merchant_id].append(charge)
