@@ -218,7 +218,6 @@ async def _context(
     rate = await company.policy_rate(
         session, company_id, policy.currency or caller.currency, caller.currency, today
     )
-    windows = _windows(policy, caller.currency, rate, named=bool(scope.expense_ids))
     days = [e.spent_on for e in expenses]
     context = ReviewContext(
         policy=policy,
@@ -230,8 +229,12 @@ async def _context(
         holidays=company.holidays(country, min(days), max(days))
         if any(isinstance(rule, WeekendSpend) and rule.holidays for rule in policy.rules)
         else frozenset(),
-        history=tuple(await queries.history(session, scope, expenses, windows)),
         company_country=country,
+    )
+    windows = _windows(context, named=bool(scope.expense_ids))
+    context = dataclasses.replace(
+        context,
+        history=tuple(await queries.history(session, scope, expenses, windows)),
         uncovered_refunds=await queries.uncovered_refunds(
             session, company_id, expenses, policy.patterns.refunds.lookback_days
         )
@@ -241,8 +244,8 @@ async def _context(
     return await _statistics(session, company_id, context, expenses)
 
 
-def _windows(policy: ExpensePolicy, currency: str, rate: tuple[int, int], *, named: bool) -> queries.Windows:
-    settings = policy.patterns
+def _windows(context: ReviewContext, *, named: bool) -> queries.Windows:
+    settings = context.policy.patterns
     short = max(settings.duplicates.window_days, settings.split_purchases.window_days)
     runs = max(short, settings.round_numbers.window_days)
     longest = max(queries.HISTORY_DAYS, runs)
@@ -254,20 +257,19 @@ def _windows(policy: ExpensePolicy, currency: str, rate: tuple[int, int], *, nam
         # A multiple of 50 units is a multiple of 50 minor units in any currency (exponent 0 or more).
         round_every=int(multiple) if multiple.denominator == 1 else None,
         recurring=max(queries.HISTORY_DAYS, short),
-        duplicate_floor=duplicate_floor(currency),
-        partners_from=_partners_from(policy, currency, rate),
+        duplicate_floor=duplicate_floor(context.company_currency),
+        partners_from=_partners_from(context),
     )
 
 
-def _partners_from(policy: ExpensePolicy, currency: str, rate: tuple[int, int]) -> int:
+def _partners_from(context: ReviewContext) -> int:
     """The smallest charge (company minor units) that can be a duplicate of another payer's charge or a
     new merchant's large first charge: from here up a charge's same amounts by anyone are read."""
-    least = cross_payer_floor(currency)
-    settings = policy.patterns.new_merchant
+    least = cross_payer_floor(context.company_currency)
+    settings = context.policy.patterns.new_merchant
     if settings.enabled:
-        plain = ReviewContext(policy=policy, company_currency=currency, policy_rate=rate)
         # More than the limit is at least its floor plus one minor unit.
-        least = min(least, math.floor(in_company_minor(plain, settings.first_charge_above)) + 1)
+        least = min(least, math.floor(in_company_minor(context, settings.first_charge_above)) + 1)
     return least
 
 
