@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Bundle
 
 from server.db.models import Category, Employee, Expense, Merchant, Team
@@ -130,7 +130,20 @@ _EXPENSE: Bundle[Any] = Bundle(
         )
     ),
 )
-ROWS = (
+
+
+def _with_parties(columns: Select[Any]) -> Select[Any]:
+    """The expense joined to its employee, team, merchant and category."""
+    return (
+        # Outer: an expense whose export named no one is still one of the company's expenses.
+        columns.outerjoin(Employee, Employee.id == Expense.employee_id)
+        .join(Team, Team.id == Expense.team_id)
+        .join(Merchant, Merchant.id == Expense.merchant_id)
+        .outerjoin(Category, Category.id == Expense.category_id)
+    )
+
+
+ROWS = _with_parties(
     select(
         _EXPENSE,
         _Joined("employee", Employee.id, Employee.email, Employee.name),
@@ -138,11 +151,6 @@ ROWS = (
         Bundle("merchant", Merchant.name, Merchant.mcc),
         _Joined("category", Category.id, Category.code, Category.name),
     )
-    # Outer: an expense whose export named no one is still one of the company's expenses.
-    .outerjoin(Employee, Employee.id == Expense.employee_id)
-    .join(Team, Team.id == Expense.team_id)
-    .join(Merchant, Merchant.id == Expense.merchant_id)
-    .outerjoin(Category, Category.id == Expense.category_id)
 )
 
 
@@ -206,10 +214,4 @@ _ITEM_COLUMNS: tuple[Any, ...] = (
     Category.code.label("category_code"),
     Category.name.label("category_name"),
 )
-ITEM_ROWS = (
-    select(*_ITEM_COLUMNS)
-    .outerjoin(Employee, Employee.id == Expense.employee_id)
-    .join(Team, Team.id == Expense.team_id)
-    .join(Merchant, Merchant.id == Expense.merchant_id)
-    .outerjoin(Category, Category.id == Expense.category_id)
-)
+ITEM_ROWS = _with_parties(select(*_ITEM_COLUMNS))
