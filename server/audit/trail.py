@@ -10,8 +10,8 @@ and no other, as its owner: the tool-call role may still neither read nor write 
 transaction that changed nothing (a read) commits without waiting for the WAL flush (`synchronous_commit =
 off`): a crash of PostgreSQL itself may lose the last few hundred milliseconds of such rows, never a
 change's. Any other call (it failed and rolled back, or it never reached a transaction) gets its row
-afterwards, in a transaction of its own (`finish`). What a call changed is recorded once, with the change itself, by
-`server.audit.changes` under the same call id.
+afterwards, in a transaction of its own (`finish`). What a call changed is recorded once, with the change
+itself, by `server.audit.changes` under the same call id.
 """
 
 from __future__ import annotations
